@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Starts or stops the local development cluster in the background.
+#
+#   hack/cluster.sh up     start it (or say it already runs); kubeconfig in .local/kubeconfig
+#   hack/cluster.sh down   stop it and every process it started
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+local_dir="$root/.local"
+pid_file="$local_dir/cluster.pid"
+ready_file="$local_dir/cluster.ready"
+log_file="$local_dir/cluster.log"
+
+running_pid() {
+	[ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null && cat "$pid_file"
+}
+
+hint() {
+	echo "Cluster is up. Use it with:"
+	echo "  export KUBECONFIG=$local_dir/kubeconfig PATH=$("$root/hack/k8s-tools.sh" dir):\$PATH"
+	echo "  kubectl get nodes"
+	echo "Stop it with: make cluster-down"
+}
+
+up() {
+	if pid=$(running_pid); then
+		echo "The local cluster already runs (pid $pid)."
+		hint
+		return
+	fi
+	mkdir -p "$local_dir/bin"
+	FLOK_K8S_BIN=$("$root/hack/k8s-tools.sh")
+	export FLOK_K8S_BIN
+	(cd "$root" && go build -o "$local_dir/bin/localcluster" ./test/cmd/localcluster)
+	rm -f "$ready_file"
+	nohup "$local_dir/bin/localcluster" --dir "$local_dir/cluster" --kubeconfig "$local_dir/kubeconfig" \
+		--ready-file "$ready_file" >"$log_file" 2>&1 &
+	echo $! >"$pid_file"
+	for _ in $(seq 1 600); do
+		if [ -f "$ready_file" ]; then
+			cat "$log_file"
+			hint
+			return
+		fi
+		if ! kill -0 "$(cat "$pid_file")" 2>/dev/null; then
+			echo "The local cluster failed to start:" >&2
+			cat "$log_file" >&2
+			rm -f "$pid_file"
+			exit 1
+		fi
+		sleep 0.2
+	done
+	echo "The local cluster did not become ready in 2 minutes; see $log_file" >&2
+	down
+	exit 1
+}
+
+down() {
+	if ! pid=$(running_pid); then
+		echo "The local cluster is not running."
+		rm -f "$pid_file"
+		return
+	fi
+	kill -TERM "$pid"
+	for _ in $(seq 1 150); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	# Its components die with it (parent-death signal) should it need killing.
+	kill -KILL "$pid" 2>/dev/null || true
+	rm -f "$pid_file" "$ready_file"
+	echo "The local cluster is stopped."
+}
+
+case "${1:-}" in
+up) up ;;
+down) down ;;
+*)
+	echo "usage: $0 up|down" >&2
+	exit 2
+	;;
+esac

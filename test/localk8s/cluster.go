@@ -1,0 +1,178 @@
+package localk8s
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// Options configure a cluster. The zero value is a control plane without nodes.
+type Options struct {
+	// CRDs are CustomResourceDefinition manifests — files, or directories whose .yaml,
+	// .yml and .json files are read — installed before kube-controller-manager starts.
+	// Its garbage collector discovers new resource types only every 30 s, so types
+	// installed later collect their dependents late.
+	CRDs []string
+	// Kwok adds the simulated node KwokNodeName, on which Pods that tolerate
+	// KwokToleration become Running at once without running anything.
+	Kwok bool
+	// Dir holds the cluster's files: PKI, kubeconfigs, etcd data and logs. It must not
+	// exist or be empty. When empty, a temporary directory is used and removed by Stop.
+	Dir string
+	// BinDir holds the control-plane binaries; when empty, BinDir() provides it.
+	BinDir string
+	// Progress receives a line per start-up step; nil discards them.
+	Progress io.Writer
+}
+
+// Cluster is a running control plane.
+type Cluster struct {
+	// Dir holds the cluster's files; logs are in Dir/logs.
+	Dir string
+	// KubeconfigPath is an admin kubeconfig (group system:masters) for kubectl.
+	KubeconfigPath string
+	// Config is the admin client configuration.
+	Config *rest.Config
+	// Client is an admin clientset.
+	Client kubernetes.Interface
+	// BinDir holds the control-plane binaries, kubectl among them.
+	BinDir string
+
+	sup       *supervisor
+	pki       *pki
+	ports     componentPorts
+	progress  io.Writer
+	removeDir bool
+	stopOnce  sync.Once
+}
+
+// startStep is one component brought up by Start, in order.
+type startStep struct {
+	name string
+	run  func(context.Context) error
+}
+
+// componentPorts are the loopback ports of one cluster.
+type componentPorts struct {
+	etcdClient, etcdPeer, apiserver, controllerManager, scheduler, kwok int
+}
+
+// Start brings up a control plane and returns when it serves requests, its controllers
+// and scheduler are healthy, the CRDs are established and — if asked for — the kwok node
+// is Ready. On error everything started is stopped again.
+func Start(ctx context.Context, opts Options) (*Cluster, error) {
+	c, err := newCluster(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.start(ctx, opts); err != nil {
+		c.Stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+func newCluster(opts Options) (*Cluster, error) {
+	c := &Cluster{Dir: opts.Dir, BinDir: opts.BinDir, progress: opts.Progress}
+	if c.progress == nil {
+		c.progress = io.Discard
+	}
+	if c.Dir == "" {
+		dir, err := os.MkdirTemp("", "flok-localk8s-")
+		if err != nil {
+			return nil, err
+		}
+		c.Dir, c.removeDir = dir, true
+	} else if entries, err := os.ReadDir(c.Dir); err == nil && len(entries) > 0 {
+		return nil, fmt.Errorf("cluster directory %s is not empty; remove it first", c.Dir)
+	}
+	if c.BinDir == "" {
+		dir, err := BinDir()
+		if err != nil {
+			return nil, err
+		}
+		c.BinDir = dir
+	}
+	if _, err := os.Stat(filepath.Join(c.BinDir, "kube-apiserver")); err != nil {
+		return nil, fmt.Errorf("no control-plane binaries in %s (run hack/k8s-tools.sh): %w", c.BinDir, err)
+	}
+	sup, err := newSupervisor(filepath.Join(c.Dir, "logs"))
+	if err != nil {
+		return nil, err
+	}
+	c.sup = sup
+	return c, nil
+}
+
+func (c *Cluster) start(ctx context.Context, opts Options) error {
+	began := time.Now()
+	ports, err := freePorts(6)
+	if err != nil {
+		return err
+	}
+	c.ports = componentPorts{ports[0], ports[1], ports[2], ports[3], ports[4], ports[5]}
+	if c.pki, err = newPKI(filepath.Join(c.Dir, "pki")); err != nil {
+		return fmt.Errorf("generate PKI: %w", err)
+	}
+	steps := []startStep{
+		{"etcd", c.startEtcd},
+		{"kube-apiserver", c.startAPIServer},
+		{"CRDs", func(ctx context.Context) error { return c.InstallCRDs(ctx, opts.CRDs...) }},
+		{"kube-controller-manager", c.startControllerManager},
+		{"kube-scheduler", c.startScheduler},
+	}
+	if opts.Kwok {
+		steps = append(steps, startStep{"kwok", c.startKwok})
+	}
+	for _, step := range steps {
+		stepStart := time.Now()
+		if err := step.run(ctx); err != nil {
+			return fmt.Errorf("%s: %w", step.name, err)
+		}
+		fmt.Fprintf(c.progress, "localk8s: %s ready in %s\n", step.name, time.Since(stepStart).Round(time.Millisecond))
+	}
+	fmt.Fprintf(c.progress, "localk8s: control plane up in %s at %s (kubeconfig %s)\n",
+		time.Since(began).Round(time.Millisecond), c.Config.Host, c.KubeconfigPath)
+	return nil
+}
+
+// Stop stops every process of the cluster and, if Start created the directory, removes
+// it. It is safe to call more than once.
+func (c *Cluster) Stop() {
+	c.stopOnce.Do(func() {
+		c.sup.close()
+		if c.removeDir {
+			_ = os.RemoveAll(c.Dir)
+		}
+	})
+}
+
+// PIDs lists the process ids of the cluster's running components.
+func (c *Cluster) PIDs() []int { return c.sup.pids() }
+
+// LogTails returns the last n lines of each component's log.
+func (c *Cluster) LogTails(n int) string { return c.sup.logTails(n) }
+
+// loadClient reads the admin kubeconfig into Config and Client.
+func (c *Cluster) loadClient() error {
+	cfg, err := clientcmd.BuildConfigFromFlags("", c.KubeconfigPath)
+	if err != nil {
+		return err
+	}
+	// Tests create objects in bursts; the client-side default (5 QPS) would slow them.
+	cfg.QPS, cfg.Burst = 200, 400
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	c.Config, c.Client = cfg, client
+	return nil
+}

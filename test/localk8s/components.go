@@ -1,0 +1,163 @@
+package localk8s
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+)
+
+// startTimeout bounds how long one component may take to become healthy. Starts take
+// seconds; the margin is for a machine busy compiling.
+const startTimeout = 2 * time.Minute
+
+func loopbackURL(scheme string, port int) string {
+	return scheme + "://127.0.0.1:" + strconv.Itoa(port)
+}
+
+func (c *Cluster) bin(name string) string { return filepath.Join(c.BinDir, name) }
+
+func (c *Cluster) startEtcd(ctx context.Context) error {
+	client, peer := loopbackURL("http", c.ports.etcdClient), loopbackURL("http", c.ports.etcdPeer)
+	p, err := c.sup.start("etcd", c.bin("etcd"),
+		"--name=local", "--data-dir="+filepath.Join(c.Dir, "etcd"),
+		"--listen-client-urls="+client, "--advertise-client-urls="+client,
+		"--listen-peer-urls="+peer, "--initial-advertise-peer-urls="+peer,
+		"--initial-cluster=local="+peer, "--listen-metrics-urls=",
+		"--unsafe-no-fsync", "--log-level=warn")
+	if err != nil {
+		return err
+	}
+	return waitHealthy(ctx, p, func(ctx context.Context) bool {
+		body, ok := httpGet(ctx, http.DefaultClient, client+"/health")
+		return ok && strings.Contains(body, `"health":"true"`)
+	})
+}
+
+func (c *Cluster) startAPIServer(ctx context.Context) error {
+	pki := c.pki.path
+	p, err := c.sup.start("kube-apiserver", c.bin("kube-apiserver"),
+		"--etcd-servers="+loopbackURL("http", c.ports.etcdClient),
+		"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+		"--secure-port="+strconv.Itoa(c.ports.apiserver),
+		"--cert-dir="+filepath.Join(c.Dir, "apiserver-certs"),
+		"--tls-cert-file="+pki("apiserver.crt"), "--tls-private-key-file="+pki("apiserver.key"),
+		"--client-ca-file="+pki("ca.crt"),
+		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+		"--service-account-key-file="+pki("sa.pub"), "--service-account-signing-key-file="+pki("sa.key"),
+		"--service-cluster-ip-range="+serviceClusterIPRange,
+		"--authorization-mode=Node,RBAC", "--allow-privileged=true",
+		// The default reconciler would publish 127.0.0.1 as the endpoint of the
+		// "kubernetes" Service, which endpoint validation rejects as loopback.
+		"--endpoint-reconciler-type=none",
+		"--profiling=false")
+	if err != nil {
+		return err
+	}
+	c.KubeconfigPath = filepath.Join(c.Dir, "admin.kubeconfig")
+	server := loopbackURL("https", c.ports.apiserver)
+	if err := c.pki.writeKubeconfig(c.KubeconfigPath, server, adminIdentity); err != nil {
+		return err
+	}
+	if err := c.loadClient(); err != nil {
+		return err
+	}
+	return waitHealthy(ctx, p, func(ctx context.Context) bool {
+		_, err := c.Client.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
+		return err == nil
+	})
+}
+
+func (c *Cluster) startControllerManager(ctx context.Context) error {
+	kubeconfig := filepath.Join(c.Dir, "kube-controller-manager.kubeconfig")
+	if err := c.pki.writeKubeconfig(kubeconfig, c.Config.Host, controllerIdentity); err != nil {
+		return err
+	}
+	pki := c.pki.path
+	p, err := c.sup.start("kube-controller-manager", c.bin("kube-controller-manager"),
+		"--kubeconfig="+kubeconfig, "--authentication-kubeconfig="+kubeconfig, "--authorization-kubeconfig="+kubeconfig,
+		"--bind-address=127.0.0.1", "--secure-port="+strconv.Itoa(c.ports.controllerManager),
+		"--cert-dir="+filepath.Join(c.Dir, "kcm-certs"), "--leader-elect=false",
+		// Each controller runs as its own ServiceAccount under the bootstrap RBAC
+		// policy, as kubeadm sets it up.
+		"--use-service-account-credentials=true",
+		"--service-account-private-key-file="+pki("sa.key"), "--root-ca-file="+pki("ca.crt"),
+		"--cluster-signing-cert-file="+pki("ca.crt"), "--cluster-signing-key-file="+pki("ca.key"),
+		"--service-cluster-ip-range="+serviceClusterIPRange, "--controllers=*")
+	if err != nil {
+		return err
+	}
+	healthz := loopbackURL("https", c.ports.controllerManager) + "/healthz"
+	return waitHealthy(ctx, p, func(ctx context.Context) bool {
+		if _, ok := httpGet(ctx, selfSignedClient, healthz); !ok {
+			return false
+		}
+		// Pods can be created in a namespace once its default ServiceAccount exists.
+		_, err := c.Client.CoreV1().ServiceAccounts(metav1.NamespaceDefault).Get(ctx, "default", metav1.GetOptions{})
+		return err == nil
+	})
+}
+
+func (c *Cluster) startScheduler(ctx context.Context) error {
+	kubeconfig := filepath.Join(c.Dir, "kube-scheduler.kubeconfig")
+	if err := c.pki.writeKubeconfig(kubeconfig, c.Config.Host, schedulerIdentity); err != nil {
+		return err
+	}
+	p, err := c.sup.start("kube-scheduler", c.bin("kube-scheduler"),
+		"--kubeconfig="+kubeconfig, "--authentication-kubeconfig="+kubeconfig, "--authorization-kubeconfig="+kubeconfig,
+		"--bind-address=127.0.0.1", "--secure-port="+strconv.Itoa(c.ports.scheduler),
+		"--cert-dir="+filepath.Join(c.Dir, "scheduler-certs"), "--leader-elect=false")
+	if err != nil {
+		return err
+	}
+	healthz := loopbackURL("https", c.ports.scheduler) + "/healthz"
+	return waitHealthy(ctx, p, func(ctx context.Context) bool {
+		_, ok := httpGet(ctx, selfSignedClient, healthz)
+		return ok
+	})
+}
+
+// selfSignedClient probes the health endpoints of kube-controller-manager and
+// kube-scheduler, which serve them on loopback with certificates they sign themselves.
+var selfSignedClient = &http.Client{
+	Timeout:   5 * time.Second,
+	Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, //nolint:gosec // loopback health probe only
+}
+
+// httpGet reports whether url answered 200, with the body.
+func httpGet(ctx context.Context, client *http.Client, url string) (string, bool) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", false
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", false
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	return string(body), resp.StatusCode == http.StatusOK
+}
+
+// waitHealthy polls healthy until it holds, the process exits or startTimeout passes.
+func waitHealthy(ctx context.Context, p *process, healthy func(context.Context) bool) error {
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, startTimeout, true,
+		func(ctx context.Context) (bool, error) {
+			if done, _ := p.exited(); done {
+				return false, errExited(p)
+			}
+			return healthy(ctx), nil
+		})
+	if err != nil && wait.Interrupted(err) && ctx.Err() == nil {
+		return fmt.Errorf("%s not healthy after %s; last lines of %s:\n%s", p.name, startTimeout, p.logPath, tailFile(p.logPath, 30))
+	}
+	return err
+}

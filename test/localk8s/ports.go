@@ -1,0 +1,28 @@
+package localk8s
+
+import (
+	"fmt"
+	"net"
+)
+
+// freePorts reserves n distinct free TCP ports on 127.0.0.1. The ports are released
+// before they are returned, so another process may take one in between; the components
+// then fail to bind and Start reports it with their log.
+func freePorts(n int) ([]int, error) {
+	listeners := make([]net.Listener, 0, n)
+	defer func() {
+		for _, l := range listeners {
+			_ = l.Close()
+		}
+	}()
+	ports := make([]int, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("reserve a free port on 127.0.0.1: %w", err)
+		}
+		listeners = append(listeners, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
