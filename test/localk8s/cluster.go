@@ -12,6 +12,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/flok-dev/flok/test/hostnet"
+	"github.com/flok-dev/flok/test/supervisor"
 )
 
 // Options configure a cluster. The zero value is a control plane without nodes.
@@ -45,8 +48,11 @@ type Cluster struct {
 	Client kubernetes.Interface
 	// BinDir holds the control-plane binaries, kubectl among them.
 	BinDir string
+	// Slot is the cluster's share of the machine's addresses: its Service range and the
+	// Pod subnet of a process node that joins it.
+	Slot *hostnet.Slot
 
-	sup       *supervisor
+	sup       *supervisor.Supervisor
 	pki       *pki
 	ports     componentPorts
 	progress  io.Writer
@@ -104,7 +110,7 @@ func newCluster(opts Options) (*Cluster, error) {
 	if _, err := os.Stat(filepath.Join(c.BinDir, "kube-apiserver")); err != nil {
 		return nil, fmt.Errorf("no control-plane binaries in %s (run hack/k8s-tools.sh): %w", c.BinDir, err)
 	}
-	sup, err := newSupervisor(filepath.Join(c.Dir, "logs"))
+	sup, err := supervisor.New(filepath.Join(c.Dir, "logs"))
 	if err != nil {
 		return nil, err
 	}
@@ -114,12 +120,15 @@ func newCluster(opts Options) (*Cluster, error) {
 
 func (c *Cluster) start(ctx context.Context, opts Options) error {
 	began := time.Now()
-	ports, err := freePorts(6)
+	ports, err := hostnet.FreePorts(6)
 	if err != nil {
 		return err
 	}
 	c.ports = componentPorts{ports[0], ports[1], ports[2], ports[3], ports[4], ports[5]}
-	if c.pki, err = newPKI(filepath.Join(c.Dir, "pki")); err != nil {
+	if c.Slot, err = hostnet.AcquireSlot(); err != nil {
+		return err
+	}
+	if c.pki, err = newPKI(filepath.Join(c.Dir, "pki"), c.Slot.KubernetesServiceIP()); err != nil {
 		return fmt.Errorf("generate PKI: %w", err)
 	}
 	steps := []startStep{
@@ -148,7 +157,8 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 // it. It is safe to call more than once.
 func (c *Cluster) Stop() {
 	c.stopOnce.Do(func() {
-		c.sup.close()
+		c.sup.Close()
+		c.Slot.Release()
 		if c.removeDir {
 			_ = os.RemoveAll(c.Dir)
 		}
@@ -156,10 +166,10 @@ func (c *Cluster) Stop() {
 }
 
 // PIDs lists the process ids of the cluster's running components.
-func (c *Cluster) PIDs() []int { return c.sup.pids() }
+func (c *Cluster) PIDs() []int { return c.sup.PIDs() }
 
 // LogTails returns the last n lines of each component's log.
-func (c *Cluster) LogTails(n int) string { return c.sup.logTails(n) }
+func (c *Cluster) LogTails(n int) string { return c.sup.LogTails(n) }
 
 // loadClient reads the admin kubeconfig into Config and Client.
 func (c *Cluster) loadClient() error {

@@ -3,7 +3,6 @@ package localk8s
 import (
 	"context"
 	"crypto/tls"
-	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // startTimeout bounds how long one component may take to become healthy. Starts take
@@ -27,7 +25,7 @@ func (c *Cluster) bin(name string) string { return filepath.Join(c.BinDir, name)
 
 func (c *Cluster) startEtcd(ctx context.Context) error {
 	client, peer := loopbackURL("http", c.ports.etcdClient), loopbackURL("http", c.ports.etcdPeer)
-	p, err := c.sup.start("etcd", c.bin("etcd"),
+	p, err := c.sup.Command("etcd", c.bin("etcd"),
 		"--name=local", "--data-dir="+filepath.Join(c.Dir, "etcd"),
 		"--listen-client-urls="+client, "--advertise-client-urls="+client,
 		"--listen-peer-urls="+peer, "--initial-advertise-peer-urls="+peer,
@@ -36,7 +34,7 @@ func (c *Cluster) startEtcd(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return waitHealthy(ctx, p, func(ctx context.Context) bool {
+	return p.WaitUntil(ctx, startTimeout, func(ctx context.Context) bool {
 		body, ok := httpGet(ctx, http.DefaultClient, client+"/health")
 		return ok && strings.Contains(body, `"health":"true"`)
 	})
@@ -44,7 +42,7 @@ func (c *Cluster) startEtcd(ctx context.Context) error {
 
 func (c *Cluster) startAPIServer(ctx context.Context) error {
 	pki := c.pki.path
-	p, err := c.sup.start("kube-apiserver", c.bin("kube-apiserver"),
+	p, err := c.sup.Command("kube-apiserver", c.bin("kube-apiserver"),
 		"--etcd-servers="+loopbackURL("http", c.ports.etcdClient),
 		"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
 		"--secure-port="+strconv.Itoa(c.ports.apiserver),
@@ -53,7 +51,7 @@ func (c *Cluster) startAPIServer(ctx context.Context) error {
 		"--client-ca-file="+pki("ca.crt"),
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--service-account-key-file="+pki("sa.pub"), "--service-account-signing-key-file="+pki("sa.key"),
-		"--service-cluster-ip-range="+serviceClusterIPRange,
+		"--service-cluster-ip-range="+c.Slot.ServiceCIDR(),
 		"--authorization-mode=Node,RBAC", "--allow-privileged=true",
 		// The default reconciler would publish 127.0.0.1 as the endpoint of the
 		// "kubernetes" Service, which endpoint validation rejects as loopback.
@@ -70,7 +68,7 @@ func (c *Cluster) startAPIServer(ctx context.Context) error {
 	if err := c.loadClient(); err != nil {
 		return err
 	}
-	return waitHealthy(ctx, p, func(ctx context.Context) bool {
+	return p.WaitUntil(ctx, startTimeout, func(ctx context.Context) bool {
 		_, err := c.Client.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
 		return err == nil
 	})
@@ -82,7 +80,7 @@ func (c *Cluster) startControllerManager(ctx context.Context) error {
 		return err
 	}
 	pki := c.pki.path
-	p, err := c.sup.start("kube-controller-manager", c.bin("kube-controller-manager"),
+	p, err := c.sup.Command("kube-controller-manager", c.bin("kube-controller-manager"),
 		"--kubeconfig="+kubeconfig, "--authentication-kubeconfig="+kubeconfig, "--authorization-kubeconfig="+kubeconfig,
 		"--bind-address=127.0.0.1", "--secure-port="+strconv.Itoa(c.ports.controllerManager),
 		"--cert-dir="+filepath.Join(c.Dir, "kcm-certs"), "--leader-elect=false",
@@ -91,12 +89,12 @@ func (c *Cluster) startControllerManager(ctx context.Context) error {
 		"--use-service-account-credentials=true",
 		"--service-account-private-key-file="+pki("sa.key"), "--root-ca-file="+pki("ca.crt"),
 		"--cluster-signing-cert-file="+pki("ca.crt"), "--cluster-signing-key-file="+pki("ca.key"),
-		"--service-cluster-ip-range="+serviceClusterIPRange, "--controllers=*")
+		"--service-cluster-ip-range="+c.Slot.ServiceCIDR(), "--controllers=*")
 	if err != nil {
 		return err
 	}
 	healthz := loopbackURL("https", c.ports.controllerManager) + "/healthz"
-	return waitHealthy(ctx, p, func(ctx context.Context) bool {
+	return p.WaitUntil(ctx, startTimeout, func(ctx context.Context) bool {
 		if _, ok := httpGet(ctx, selfSignedClient, healthz); !ok {
 			return false
 		}
@@ -111,7 +109,7 @@ func (c *Cluster) startScheduler(ctx context.Context) error {
 	if err := c.pki.writeKubeconfig(kubeconfig, c.Config.Host, schedulerIdentity); err != nil {
 		return err
 	}
-	p, err := c.sup.start("kube-scheduler", c.bin("kube-scheduler"),
+	p, err := c.sup.Command("kube-scheduler", c.bin("kube-scheduler"),
 		"--kubeconfig="+kubeconfig, "--authentication-kubeconfig="+kubeconfig, "--authorization-kubeconfig="+kubeconfig,
 		"--bind-address=127.0.0.1", "--secure-port="+strconv.Itoa(c.ports.scheduler),
 		"--cert-dir="+filepath.Join(c.Dir, "scheduler-certs"), "--leader-elect=false")
@@ -119,7 +117,7 @@ func (c *Cluster) startScheduler(ctx context.Context) error {
 		return err
 	}
 	healthz := loopbackURL("https", c.ports.scheduler) + "/healthz"
-	return waitHealthy(ctx, p, func(ctx context.Context) bool {
+	return p.WaitUntil(ctx, startTimeout, func(ctx context.Context) bool {
 		_, ok := httpGet(ctx, selfSignedClient, healthz)
 		return ok
 	})
@@ -145,19 +143,4 @@ func httpGet(ctx context.Context, client *http.Client, url string) (string, bool
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	return string(body), resp.StatusCode == http.StatusOK
-}
-
-// waitHealthy polls healthy until it holds, the process exits or startTimeout passes.
-func waitHealthy(ctx context.Context, p *process, healthy func(context.Context) bool) error {
-	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, startTimeout, true,
-		func(ctx context.Context) (bool, error) {
-			if done, _ := p.exited(); done {
-				return false, errExited(p)
-			}
-			return healthy(ctx), nil
-		})
-	if err != nil && wait.Interrupted(err) && ctx.Err() == nil {
-		return fmt.Errorf("%s not healthy after %s; last lines of %s:\n%s", p.name, startTimeout, p.logPath, tailFile(p.logPath, 30))
-	}
-	return err
 }

@@ -41,7 +41,7 @@ func (c *Cluster) startKwok(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := c.sup.start("kwok", c.bin("kwok"),
+	p, err := c.sup.Command("kwok", c.bin("kwok"),
 		"--kubeconfig="+c.KubeconfigPath, "--config="+stages,
 		"--manage-all-nodes=false", "--manage-nodes-with-annotation-selector="+kwokAnnotation+"=fake",
 		"--server-address=127.0.0.1:"+strconv.Itoa(c.ports.kwok),
@@ -54,7 +54,7 @@ func (c *Cluster) startKwok(ctx context.Context) error {
 	if _, err := c.Client.CoreV1().Nodes().Create(ctx, kwokNode(), metav1.CreateOptions{}); err != nil {
 		return err
 	}
-	return waitHealthy(ctx, p, func(ctx context.Context) bool {
+	return p.WaitUntil(ctx, startTimeout, func(ctx context.Context) bool {
 		node, err := c.Client.CoreV1().Nodes().Get(ctx, KwokNodeName, metav1.GetOptions{})
 		return err == nil && nodeReady(node)
 	})

@@ -16,13 +16,6 @@ import (
 	"time"
 )
 
-// serviceClusterIPRange is the Service network. Its first address is the ClusterIP of the
-// "kubernetes" Service, which the API server's certificate must name.
-const (
-	serviceClusterIPRange = "10.0.0.0/24"
-	kubernetesServiceIP   = "10.0.0.1"
-)
-
 // identity is a client certificate's subject: Kubernetes reads the user from the common
 // name and the groups from the organizations.
 type identity struct {
@@ -58,7 +51,7 @@ func (p *pki) path(name string) string { return filepath.Join(p.dir, name) }
 
 // newPKI creates a CA, the API server's serving certificate, a client certificate per
 // identity and the service-account signing key pair. ECDSA P-256 keeps generation fast.
-func newPKI(dir string) (*pki, error) {
+func newPKI(dir, kubernetesServiceIP string) (*pki, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -87,7 +80,7 @@ func newPKI(dir string) (*pki, error) {
 	if err := p.write("ca", keyPair{certPEM: p.caPEM, keyPEM: caKeyPEM}); err != nil {
 		return nil, err
 	}
-	if err := p.writeServingCert(); err != nil {
+	if err := p.writeServingCert(kubernetesServiceIP); err != nil {
 		return nil, err
 	}
 	for _, id := range []identity{adminIdentity, controllerIdentity, schedulerIdentity} {
@@ -103,7 +96,9 @@ func newPKI(dir string) (*pki, error) {
 	return p, p.writeServiceAccountKeys()
 }
 
-func (p *pki) writeServingCert() error {
+// writeServingCert issues the API server's certificate for loopback and for the names
+// and ClusterIP under which Pods reach it.
+func (p *pki) writeServingCert(kubernetesServiceIP string) error {
 	t := certTemplate("kube-apiserver")
 	t.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 	t.IPAddresses = []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP(kubernetesServiceIP)}
