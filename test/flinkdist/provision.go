@@ -1,0 +1,198 @@
+package flinkdist
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+)
+
+// recipe changes whenever the way a home is assembled changes, so cached homes of an
+// older recipe are rebuilt.
+const recipe = 1
+
+// CacheDirEnv overrides where homes are cached (default: the user cache directory,
+// ${XDG_CACHE_HOME:-~/.cache}/flok/flink).
+const CacheDirEnv = "FLOK_FLINK_CACHE"
+
+// Home is a provisioned Flink home, laid out like the official image's /opt/flink.
+type Home struct {
+	// Dir is the FLINK_HOME: bin/, conf/, lib/, opt/, plugins/, log/, examples/.
+	Dir     string
+	Release Release
+}
+
+// ExampleJar is the path of an example job jar, such as TopSpeedWindowing.
+func (h *Home) ExampleJar(name string) string {
+	return filepath.Join(h.Dir, "examples", "streaming", name+".jar")
+}
+
+// Provision returns the cached home of a release, assembling it first if needed:
+// downloads with pip and Maven, SHA-256 checks, unpacking. Concurrent callers (parallel
+// test packages) wait on a lock; the home appears by an atomic rename, complete or not
+// at all.
+func Provision(ctx context.Context, r Release) (*Home, error) {
+	root, err := cacheRoot()
+	if err != nil {
+		return nil, err
+	}
+	final := filepath.Join(root, r.Version+"-"+r.key())
+	home := &Home{Dir: final, Release: r}
+	if complete(final) {
+		return home, nil
+	}
+	unlock, err := lockFile(filepath.Join(root, ".lock"))
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if complete(final) {
+		return home, nil
+	}
+	tmp, err := os.MkdirTemp(root, ".build-"+r.Version+"-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	if err := assemble(ctx, r, tmp); err != nil {
+		return nil, fmt.Errorf("provision Flink %s: %w", r.Version, err)
+	}
+	if err := os.Rename(filepath.Join(tmp, "home"), final); err != nil {
+		return nil, err
+	}
+	return home, nil
+}
+
+// key hashes everything that decides a home's content.
+func (r Release) key() string {
+	data, _ := json.Marshal(struct {
+		Release Release
+		Recipe  int
+	}{r, recipe})
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:5])
+}
+
+func cacheRoot() (string, error) {
+	root := os.Getenv(CacheDirEnv)
+	if root == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return "", err
+		}
+		root = filepath.Join(base, "flok", "flink")
+	}
+	return root, os.MkdirAll(root, 0o755)
+}
+
+// complete reports whether a home is there; homes appear only by a rename of a
+// finished build, so the lib directory is proof enough.
+func complete(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "lib"))
+	return err == nil
+}
+
+func lockFile(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { f.Close() }, nil
+}
+
+// assemble builds a home in work/home.
+func assemble(ctx context.Context, r Release, work string) error {
+	downloads := filepath.Join(work, "downloads")
+	home := filepath.Join(work, "home")
+	if err := pipDownload(ctx, downloads, "apache-flink=="+r.Version, true); err != nil {
+		return err
+	}
+	if err := pipDownload(ctx, downloads, "apache-flink-libraries=="+r.Version, false); err != nil {
+		return err
+	}
+	for _, a := range []Artifact{r.Scripts, r.Libraries} {
+		path := filepath.Join(downloads, a.File)
+		if err := verify(path, a.SHA256); err != nil {
+			return err
+		}
+		if err := extractHome(path, home); err != nil {
+			return fmt.Errorf("unpack %s: %w", a.File, err)
+		}
+	}
+	if err := makeScriptsExecutable(filepath.Join(home, "bin")); err != nil {
+		return err
+	}
+	for name, sum := range r.Examples {
+		if err := fetchExample(ctx, r.ExamplesVersion, name, sum, downloads, home); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pipDownload fetches one package without its dependencies. The scripts wheel is
+// platform-tagged; pinning the tag makes every machine fetch the same file.
+func pipDownload(ctx context.Context, dir, requirement string, pinnedWheel bool) error {
+	args := []string{"-m", "pip", "download", "--quiet", "--no-deps", "--dest", dir}
+	if pinnedWheel {
+		args = append(args, "--only-binary=:all:", "--platform", "manylinux2014_x86_64",
+			"--python-version", "3.11", "--implementation", "cp", "--abi", "cp311")
+	}
+	return run(ctx, "python3", append(args, requirement)...)
+}
+
+// fetchExample copies flink-examples-streaming:<version>:jar:<name> from Maven Central
+// into examples/streaming/<name>.jar, where the official image has it. Plugin 2.8 copies
+// the jar without resolving its parent POMs, which not every mirror carries.
+func fetchExample(ctx context.Context, version, name, sum, downloads, home string) error {
+	artifact := "org.apache.flink:flink-examples-streaming:" + version + ":jar:" + name
+	if err := run(ctx, "mvn", "--batch-mode", "--quiet",
+		"org.apache.maven.plugins:maven-dependency-plugin:2.8:copy",
+		"-Dartifact="+artifact, "-DoutputDirectory="+downloads); err != nil {
+		return err
+	}
+	src := filepath.Join(downloads, "flink-examples-streaming-"+version+"-"+name+".jar")
+	if err := verify(src, sum); err != nil {
+		return err
+	}
+	dst := filepath.Join(home, "examples", "streaming", name+".jar")
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	return os.Rename(src, dst)
+}
+
+func verify(path, want string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+		return fmt.Errorf("%s: SHA-256 is %s, expected %s: the download is corrupt or the registry serves another file", filepath.Base(path), got, want)
+	}
+	return nil
+}
+
+func run(ctx context.Context, name string, args ...string) error {
+	cmd := exec.CommandContext(ctx, name, args...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %v: %w\n%s", name, args, err, out)
+	}
+	return nil
+}
