@@ -34,7 +34,14 @@ type Options struct {
 	BinDir string
 	// Progress receives a line per start-up step; nil discards them.
 	Progress io.Writer
+	// AddOns start, in order, once the control plane is up — a process node, say. Each
+	// returns how to stop it; Stop calls those in reverse order before the control
+	// plane goes.
+	AddOns []AddOn
 }
+
+// AddOn is something that runs against a started cluster and is stopped with it.
+type AddOn func(ctx context.Context, c *Cluster) (stop func(), err error)
 
 // Cluster is a running control plane.
 type Cluster struct {
@@ -53,6 +60,7 @@ type Cluster struct {
 	Slot *hostnet.Slot
 
 	sup       *supervisor.Supervisor
+	addOnStop []func()
 	pki       *pki
 	ports     componentPorts
 	progress  io.Writer
@@ -148,6 +156,15 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 		}
 		fmt.Fprintf(c.progress, "localk8s: %s ready in %s\n", step.name, time.Since(stepStart).Round(time.Millisecond))
 	}
+	for i, addOn := range opts.AddOns {
+		stepStart := time.Now()
+		stop, err := addOn(ctx, c)
+		if err != nil {
+			return fmt.Errorf("add-on %d: %w", i+1, err)
+		}
+		c.addOnStop = append(c.addOnStop, stop)
+		fmt.Fprintf(c.progress, "localk8s: add-on %d ready in %s\n", i+1, time.Since(stepStart).Round(time.Millisecond))
+	}
 	fmt.Fprintf(c.progress, "localk8s: control plane up in %s at %s (kubeconfig %s)\n",
 		time.Since(began).Round(time.Millisecond), c.Config.Host, c.KubeconfigPath)
 	return nil
@@ -157,6 +174,9 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 // it. It is safe to call more than once.
 func (c *Cluster) Stop() {
 	c.stopOnce.Do(func() {
+		for i := len(c.addOnStop) - 1; i >= 0; i-- {
+			c.addOnStop[i]()
+		}
 		c.sup.Close()
 		c.Slot.Release()
 		if c.removeDir {
@@ -164,6 +184,9 @@ func (c *Cluster) Stop() {
 		}
 	})
 }
+
+// APIServerPort is the API server's port on 127.0.0.1.
+func (c *Cluster) APIServerPort() int { return c.ports.apiserver }
 
 // PIDs lists the process ids of the cluster's running components.
 func (c *Cluster) PIDs() []int { return c.sup.PIDs() }

@@ -56,6 +56,9 @@ func (c *Cluster) startAPIServer(ctx context.Context) error {
 		// The default reconciler would publish 127.0.0.1 as the endpoint of the
 		// "kubernetes" Service, which endpoint validation rejects as loopback.
 		"--endpoint-reconciler-type=none",
+		// Reach nodes (for logs) by their IP, never by a host name the resolver would
+		// be asked about.
+		"--kubelet-preferred-address-types=InternalIP",
 		"--profiling=false")
 	if err != nil {
 		return err

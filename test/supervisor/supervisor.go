@@ -125,10 +125,14 @@ func (s *Supervisor) Command(name, binary string, args ...string) (*Process, err
 	return s.Start(name, exec.Command(binary, args...))
 }
 
-// Start runs cmd with its output appended to <logDir>/<name>.log. Its Stdout, Stderr and
+// Start runs cmd with its output appended to <logDir>/<name>.log (name may contain
+// slashes, for a tree of logs). Its Stdout, Stderr and
 // process-group settings are set here; Env, Dir and the other fields are the caller's.
 func (s *Supervisor) Start(name string, cmd *exec.Cmd) (*Process, error) {
 	logPath := filepath.Join(s.logDir, name+".log")
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return nil, err
+	}
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err

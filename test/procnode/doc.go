@@ -1,0 +1,18 @@
+// Package procnode is a node agent for the local control plane that runs every Pod bound
+// to it as local processes — real Flink JobManagers and TaskManagers — faithfully enough
+// that YAML written for a real cluster, and Flink's own native Kubernetes integration,
+// work unchanged.
+//
+// Each Pod gets its own network namespace with an address on the node's bridge (from
+// the cluster's hostnet.Slot), a hosts file that resolves Services and the Pod's own
+// name, and in-namespace listeners that play kube-proxy for ClusterIP Services (the
+// "kubernetes" Service leads to the API server). Each container runs in its own mount
+// namespace, where the image is /opt/flink (a provisioned Flink home) and every
+// volumeMount is bound to the Pod's volume directories, and in a memory cgroup that
+// enforces its limit and reports OOMKilled.
+//
+// The node needs root, util-linux (unshare, nsenter), iproute2 (ip) and the cgroup v1
+// memory controller; Start says which one is missing. It listens only on 127.0.0.1 and
+// inside the namespaces it creates, and routes nothing to the outside: the Pod network
+// is a bridge without forwarding.
+package procnode

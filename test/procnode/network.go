@@ -1,0 +1,152 @@
+package procnode
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/flok-dev/flok/test/hostnet"
+)
+
+// podNetwork is the node's Pod network: a bridge holding the slot's gateway address,
+// with one veth pair per Pod into the Pod's network namespace. The host does not
+// forward between interfaces, so Pods reach nothing outside the bridge; the node's
+// in-namespace Service listeners give them the API server and the cluster's Services.
+type podNetwork struct {
+	slot   *hostnet.Slot
+	bridge string
+	prefix netip.Prefix
+
+	mu   sync.Mutex
+	used map[netip.Addr]bool
+}
+
+// podNet is one Pod's network namespace.
+type podNet struct {
+	name   string // network namespace name, also under /run/netns
+	ip     netip.Addr
+	hostIf string
+}
+
+// path is the namespace's file, for nsenter and setns.
+func (p *podNet) path() string { return filepath.Join("/run/netns", p.name) }
+
+func newPodNetwork(slot *hostnet.Slot) (*podNetwork, error) {
+	prefix, err := netip.ParsePrefix(slot.PodCIDR())
+	if err != nil {
+		return nil, err
+	}
+	pn := &podNetwork{slot: slot, bridge: fmt.Sprintf("flokbr%d", slot.Index), prefix: prefix, used: map[netip.Addr]bool{}}
+	// The slot is ours alone, so anything left under its names is a crashed run's.
+	pn.removeLeftovers()
+	gateway := slot.PodGateway()
+	for _, args := range [][]string{
+		{"link", "add", pn.bridge, "type", "bridge"},
+		{"addr", "add", gateway + "/" + fmt.Sprint(prefix.Bits()), "dev", pn.bridge},
+		{"link", "set", pn.bridge, "up"},
+	} {
+		if err := ip(args...); err != nil {
+			pn.close()
+			return nil, err
+		}
+	}
+	return pn, nil
+}
+
+func (pn *podNetwork) nsPrefix() string { return fmt.Sprintf("flok%d-", pn.slot.Index) }
+
+func (pn *podNetwork) removeLeftovers() {
+	_ = exec.Command("ip", "link", "del", pn.bridge).Run()
+	entries, _ := os.ReadDir("/run/netns")
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), pn.nsPrefix()) {
+			_ = exec.Command("ip", "netns", "del", e.Name()).Run()
+		}
+	}
+}
+
+// close removes the bridge and any Pod namespace still there.
+func (pn *podNetwork) close() { pn.removeLeftovers() }
+
+// setup creates a Pod's namespace with an address on the bridge, a default route via
+// the node, and the Service range on its loopback interface so that the node's Service
+// listeners can bind any ClusterIP inside it.
+func (pn *podNetwork) setup(podUID string) (*podNet, error) {
+	addr, err := pn.allocate()
+	if err != nil {
+		return nil, err
+	}
+	p := &podNet{
+		name:   pn.nsPrefix() + strings.ReplaceAll(podUID, "-", "")[:12],
+		ip:     addr,
+		hostIf: fmt.Sprintf("fk%dh%d", pn.slot.Index, addr.As4()[3]),
+	}
+	bits := fmt.Sprint(pn.prefix.Bits())
+	steps := [][]string{
+		{"netns", "add", p.name},
+		{"link", "add", p.hostIf, "type", "veth", "peer", "name", "eth0", "netns", p.name},
+		{"link", "set", p.hostIf, "master", pn.bridge, "up"},
+		{"-n", p.name, "addr", "add", addr.String() + "/" + bits, "dev", "eth0"},
+		{"-n", p.name, "link", "set", "eth0", "up"},
+		{"-n", p.name, "link", "set", "lo", "up"},
+		{"-n", p.name, "route", "add", "default", "via", pn.slot.PodGateway()},
+		{"-n", p.name, "addr", "add", pn.slot.ServiceCIDR(), "dev", "lo"},
+	}
+	for _, args := range steps {
+		if err := ip(args...); err != nil {
+			pn.teardown(p)
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// teardown deletes a Pod's namespace (its veth pair goes with it) and frees its address.
+func (pn *podNetwork) teardown(p *podNet) {
+	_ = exec.Command("ip", "netns", "del", p.name).Run()
+	_ = exec.Command("ip", "link", "del", p.hostIf).Run()
+	pn.mu.Lock()
+	delete(pn.used, p.ip)
+	pn.mu.Unlock()
+}
+
+func (pn *podNetwork) allocate() (netip.Addr, error) {
+	pn.mu.Lock()
+	defer pn.mu.Unlock()
+	gateway := netip.MustParseAddr(pn.slot.PodGateway())
+	for a := gateway.Next(); pn.prefix.Contains(a) && a.As4()[3] != 255; a = a.Next() {
+		if !pn.used[a] {
+			pn.used[a] = true
+			return a, nil
+		}
+	}
+	return netip.Addr{}, fmt.Errorf("no free address left in %s", pn.prefix)
+}
+
+func ip(args ...string) error {
+	out, err := exec.Command("ip", args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// checkHost tells which of the process node's needs this machine does not meet.
+func checkHost() error {
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("procnode needs root (network and mount namespaces, cgroups); run the tests as root")
+	}
+	for _, tool := range []string{"ip", "nsenter", "unshare", "mount", "bash", "envsubst"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("procnode needs %q on PATH (Debian: apt-get install iproute2 util-linux mount bash gettext-base)", tool)
+		}
+	}
+	if _, err := os.Stat(memoryCgroupRoot); err != nil {
+		return fmt.Errorf("procnode needs the cgroup v1 memory controller at %s: %w", memoryCgroupRoot, err)
+	}
+	return nil
+}

@@ -1,0 +1,393 @@
+package procnode
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/informers"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	discoverylisters "k8s.io/client-go/listers/discovery/v1"
+	"k8s.io/client-go/tools/cache"
+)
+
+// serviceTable makes Services work inside the Pods: it writes each Pod's hosts file
+// (Service and Pod names) and keeps, inside each Pod's network namespace, one TCP
+// listener per ClusterIP and port that forwards to a ready endpoint — the job of
+// kube-proxy and cluster DNS on a real node. The "kubernetes" Service leads to the API
+// server on the node's loopback.
+type serviceTable struct {
+	node     *Node
+	services corelisters.ServiceLister
+	slices   discoverylisters.EndpointSliceLister
+	synced   []cache.InformerSynced
+	factory  informers.SharedInformerFactory
+	kick     chan struct{}
+
+	mu   sync.Mutex
+	pods map[*podWorker]map[string]*serviceListener // by "ip:port"
+}
+
+// serviceListener is one ClusterIP:port inside one Pod.
+type serviceListener struct {
+	l        net.Listener
+	mu       sync.Mutex
+	backends []string
+	next     int
+}
+
+func newServiceTable(n *Node) *serviceTable {
+	factory := informers.NewSharedInformerFactory(n.client, 0)
+	t := &serviceTable{
+		node: n, factory: factory, kick: make(chan struct{}, 1),
+		services: factory.Core().V1().Services().Lister(),
+		slices:   factory.Discovery().V1().EndpointSlices().Lister(),
+		pods:     map[*podWorker]map[string]*serviceListener{},
+	}
+	handler := cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { t.changed() },
+		UpdateFunc: func(any, any) { t.changed() },
+		DeleteFunc: func(any) { t.changed() },
+	}
+	for _, inf := range []cache.SharedIndexInformer{
+		factory.Core().V1().Services().Informer(), factory.Discovery().V1().EndpointSlices().Informer(),
+	} {
+		_, _ = inf.AddEventHandler(handler)
+		t.synced = append(t.synced, inf.HasSynced)
+	}
+	return t
+}
+
+func (t *serviceTable) changed() {
+	select {
+	case t.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (t *serviceTable) run(ctx context.Context) {
+	t.factory.Start(ctx.Done())
+	defer t.factory.Shutdown()
+	cache.WaitForCacheSync(ctx.Done(), t.synced...)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.kick:
+		}
+		time.Sleep(50 * time.Millisecond) // one sync for a burst of changes
+		t.syncAll()
+	}
+}
+
+// addPod gives a new Pod its hosts file and listeners, once the node knows the
+// cluster's Services (at most a minute after the node started).
+func (t *serviceTable) addPod(w *podWorker) {
+	ctx, cancel := context.WithTimeout(w.ctx, time.Minute)
+	cache.WaitForCacheSync(ctx.Done(), t.synced...)
+	cancel()
+	t.mu.Lock()
+	t.pods[w] = map[string]*serviceListener{}
+	t.mu.Unlock()
+	t.syncPod(w)
+}
+
+// removePod closes the Pod's listeners.
+func (t *serviceTable) removePod(w *podWorker) {
+	t.mu.Lock()
+	listeners := t.pods[w]
+	delete(t.pods, w)
+	t.mu.Unlock()
+	for _, l := range listeners {
+		l.l.Close()
+	}
+}
+
+func (t *serviceTable) syncAll() {
+	t.mu.Lock()
+	pods := make([]*podWorker, 0, len(t.pods))
+	for w := range t.pods {
+		pods = append(pods, w)
+	}
+	t.mu.Unlock()
+	for _, w := range pods {
+		t.syncPod(w)
+	}
+}
+
+// virtualService is a ClusterIP:port and where it leads.
+type virtualService struct {
+	addr     string
+	backends []string
+}
+
+func (t *serviceTable) syncPod(w *podWorker) {
+	pod := w.snapshot()
+	hosts, vservices := t.desired(pod.Namespace)
+	if err := w.writeHosts(hosts); err != nil {
+		t.node.logf("procnode: hosts file of %s/%s: %v", pod.Namespace, pod.Name, err)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	listeners, ok := t.pods[w]
+	if !ok {
+		return
+	}
+	want := map[string]bool{}
+	for _, vs := range vservices {
+		want[vs.addr] = true
+		l := listeners[vs.addr]
+		if l == nil {
+			var err error
+			if l, err = t.listen(w, vs.addr); err != nil {
+				t.node.logf("procnode: service %s in %s/%s: %v", vs.addr, pod.Namespace, pod.Name, err)
+				continue
+			}
+			listeners[vs.addr] = l
+		}
+		l.mu.Lock()
+		l.backends = vs.backends
+		l.mu.Unlock()
+	}
+	for addr, l := range listeners {
+		if !want[addr] {
+			l.l.Close()
+			delete(listeners, addr)
+		}
+	}
+}
+
+// desired lists the hosts entries a Pod in namespace ns sees and every ClusterIP:port.
+func (t *serviceTable) desired(ns string) ([]string, []virtualService) {
+	var hosts []string
+	var vservices []virtualService
+	services, _ := t.services.List(labels.Everything())
+	for _, svc := range services {
+		names := serviceNames(svc, ns)
+		endpoints := t.readyEndpoints(svc)
+		if svc.Spec.ClusterIP == corev1.ClusterIPNone {
+			for _, ep := range endpoints {
+				hosts = append(hosts, ep.ip+" "+names)
+				if ep.hostname != "" {
+					hosts = append(hosts, fmt.Sprintf("%s %s.%s.%s.svc.cluster.local %[2]s.%[3]s.%[4]s.svc %[2]s.%[3]s.%[4]s",
+						ep.ip, ep.hostname, svc.Name, svc.Namespace))
+				}
+			}
+			continue
+		}
+		if svc.Spec.ClusterIP == "" {
+			continue
+		}
+		hosts = append(hosts, svc.Spec.ClusterIP+" "+names)
+		for _, sp := range svc.Spec.Ports {
+			if sp.Protocol != "" && sp.Protocol != corev1.ProtocolTCP {
+				continue
+			}
+			vs := virtualService{addr: net.JoinHostPort(svc.Spec.ClusterIP, strconv.Itoa(int(sp.Port)))}
+			if svc.Namespace == corev1.NamespaceDefault && svc.Name == "kubernetes" {
+				vs.backends = []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(t.node.opts.APIServerPort))}
+			}
+			for _, ep := range endpoints {
+				if port, ok := ep.ports[sp.Name]; ok {
+					vs.backends = append(vs.backends, net.JoinHostPort(ep.ip, strconv.Itoa(port)))
+				}
+			}
+			vservices = append(vservices, vs)
+		}
+	}
+	slices.Sort(hosts)
+	return hosts, vservices
+}
+
+// serviceNames are the names under which a Pod in namespace ns finds svc.
+func serviceNames(svc *corev1.Service, ns string) string {
+	names := fmt.Sprintf("%s.%s.svc.cluster.local %[1]s.%[2]s.svc %[1]s.%[2]s", svc.Name, svc.Namespace)
+	if svc.Namespace == ns {
+		names += " " + svc.Name
+	}
+	return names
+}
+
+type endpoint struct {
+	ip, hostname string
+	ports        map[string]int // by Service port name
+}
+
+func (t *serviceTable) readyEndpoints(svc *corev1.Service) []endpoint {
+	sel := labels.SelectorFromSet(labels.Set{discoveryv1.LabelServiceName: svc.Name})
+	list, _ := t.slices.EndpointSlices(svc.Namespace).List(sel)
+	var out []endpoint
+	for _, slice := range list {
+		ports := map[string]int{}
+		for _, p := range slice.Ports {
+			if p.Port != nil {
+				name := ""
+				if p.Name != nil {
+					name = *p.Name
+				}
+				ports[name] = int(*p.Port)
+			}
+		}
+		for _, ep := range slice.Endpoints {
+			if ep.Conditions.Ready != nil && !*ep.Conditions.Ready {
+				continue
+			}
+			for _, addr := range ep.Addresses {
+				e := endpoint{ip: addr, ports: ports}
+				if ep.Hostname != nil {
+					e.hostname = *ep.Hostname
+				}
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+// listen opens addr inside the Pod's network namespace and forwards what it accepts.
+func (t *serviceTable) listen(w *podWorker, addr string) (*serviceListener, error) {
+	l, err := listenInNamespace(w.net.path(), addr)
+	if err != nil {
+		return nil, err
+	}
+	sl := &serviceListener{l: l}
+	go sl.serve()
+	return sl, nil
+}
+
+// listenInNamespace opens a TCP listener inside a network namespace. The socket stays
+// there; the thread that entered the namespace ends with its goroutine, because it is
+// never unlocked.
+func listenInNamespace(nsPath, addr string) (net.Listener, error) {
+	type result struct {
+		l   net.Listener
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		fd, err := unix.Open(nsPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			ch <- result{err: err}
+			return
+		}
+		defer unix.Close(fd)
+		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+			ch <- result{err: fmt.Errorf("enter %s: %w", nsPath, err)}
+			return
+		}
+		l, err := net.Listen("tcp", addr)
+		ch <- result{l, err}
+	}()
+	r := <-ch
+	return r.l, r.err
+}
+
+func (sl *serviceListener) serve() {
+	for {
+		conn, err := sl.l.Accept()
+		if err != nil {
+			return
+		}
+		go sl.forward(conn)
+	}
+}
+
+// forward connects a client to the first backend that answers, round robin; with none,
+// the client is closed, as a Service without endpoints rejects.
+func (sl *serviceListener) forward(client net.Conn) {
+	defer client.Close()
+	sl.mu.Lock()
+	backends := slices.Clone(sl.backends)
+	start := sl.next
+	sl.next++
+	sl.mu.Unlock()
+	for i := range backends {
+		backend, err := net.DialTimeout("tcp", backends[(start+i)%len(backends)], 3*time.Second)
+		if err != nil {
+			continue
+		}
+		defer backend.Close()
+		done := make(chan struct{}, 2)
+		pipe := func(dst, src net.Conn) {
+			_, _ = io.Copy(dst, src)
+			if tcp, ok := dst.(*net.TCPConn); ok {
+				_ = tcp.CloseWrite()
+			}
+			done <- struct{}{}
+		}
+		go pipe(backend, client)
+		go pipe(client, backend)
+		<-done
+		<-done
+		return
+	}
+}
+
+// serviceEnv is the kubelet's Service environment for a Pod in ns: the API server's
+// variables and, for each Service of the namespace, <NAME>_SERVICE_HOST/_PORT.
+func (t *serviceTable) serviceEnv(ns string) [][2]string {
+	apiIP := t.node.opts.Slot.KubernetesServiceIP()
+	env := [][2]string{
+		{"KUBERNETES_SERVICE_HOST", apiIP}, {"KUBERNETES_SERVICE_PORT", "443"},
+		{"KUBERNETES_SERVICE_PORT_HTTPS", "443"}, {"KUBERNETES_PORT", "tcp://" + apiIP + ":443"},
+		{"KUBERNETES_PORT_443_TCP", "tcp://" + apiIP + ":443"}, {"KUBERNETES_PORT_443_TCP_PROTO", "tcp"},
+		{"KUBERNETES_PORT_443_TCP_PORT", "443"}, {"KUBERNETES_PORT_443_TCP_ADDR", apiIP},
+	}
+	services, _ := t.services.Services(ns).List(labels.Everything())
+	for _, svc := range services {
+		if svc.Spec.ClusterIP == "" || svc.Spec.ClusterIP == corev1.ClusterIPNone || len(svc.Spec.Ports) == 0 {
+			continue
+		}
+		prefix := strings.ToUpper(strings.ReplaceAll(svc.Name, "-", "_"))
+		env = append(env, [2]string{prefix + "_SERVICE_HOST", svc.Spec.ClusterIP},
+			[2]string{prefix + "_SERVICE_PORT", strconv.Itoa(int(svc.Spec.Ports[0].Port))})
+	}
+	return env
+}
+
+// hostsPath is the Pod's /etc/hosts on the node.
+func (w *podWorker) hostsPath() string { return filepath.Join(w.dir, "etc-hosts") }
+
+// writeHosts rewrites the Pod's hosts file in place: containers see it through a bind
+// mount of this very file, which a rename would break.
+func (w *podWorker) writeHosts(entries []string) error {
+	pod := w.snapshot()
+	ip := w.podIP()
+	var b strings.Builder
+	b.WriteString("# Kubernetes-managed hosts file (procnode).\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
+	host := podHostname(pod)
+	if pod.Spec.Subdomain != "" {
+		fmt.Fprintf(&b, "%s\t%s.%s.%s.svc.cluster.local\t%[2]s\n", ip, host, pod.Spec.Subdomain, pod.Namespace)
+	} else {
+		fmt.Fprintf(&b, "%s\t%s\n", ip, host)
+	}
+	for _, h := range pod.Spec.HostAliases {
+		fmt.Fprintf(&b, "%s\t%s\n", h.IP, strings.Join(h.Hostnames, "\t"))
+	}
+	for _, e := range entries {
+		b.WriteString(e + "\n")
+	}
+	f, err := os.OpenFile(w.hostsPath(), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(b.String()); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
