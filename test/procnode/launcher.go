@@ -24,6 +24,7 @@ func (r *containerRunner) writeLauncher(pod *corev1.Pod) (string, error) {
 	b.WriteString("set -e\n")
 	fmt.Fprintf(&b, "hostname %s\n", shellQuote(podHostname(pod)))
 	fmt.Fprintf(&b, "mount --bind %s /etc/hosts\n", shellQuote(r.w.hostsPath()))
+	fmt.Fprintf(&b, "mount --bind %s /etc/resolv.conf\n", shellQuote(r.w.resolvConfPath()))
 	workDir := r.spec.WorkingDir
 	if r.img.flinkHome != nil {
 		root, err := r.prepareImageRoot()

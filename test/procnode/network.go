@@ -73,18 +73,35 @@ func (pn *podNetwork) removeLeftovers() {
 func (pn *podNetwork) close() { pn.removeLeftovers() }
 
 // setup creates a Pod's namespace with an address on the bridge, a default route via
-// the node, and the Service range on its loopback interface so that the node's Service
-// listeners can bind any ClusterIP inside it.
+// the node and a route for the Service range to the service proxy.
 func (pn *podNetwork) setup(podUID string) (*podNet, error) {
 	addr, err := pn.allocate()
 	if err != nil {
 		return nil, err
 	}
-	p := &podNet{
-		name:   pn.nsPrefix() + strings.ReplaceAll(podUID, "-", "")[:12],
-		ip:     addr,
-		hostIf: fmt.Sprintf("fk%dh%d", pn.slot.Index, addr.As4()[3]),
-	}
+	name := pn.nsPrefix() + strings.ReplaceAll(podUID, "-", "")[:12]
+	return pn.create(name, addr, []string{"route", "add", pn.slot.ServiceCIDR(), "via", proxyIP(pn.slot).String()})
+}
+
+// setupServiceProxy creates the namespace that owns every ClusterIP: the whole Service
+// range is local there, so the node's listeners can bind any ClusterIP:port, and Pods
+// route the range to it — as on a real node, a ClusterIP is never a Pod's own address.
+func (pn *podNetwork) setupServiceProxy() (*podNet, error) {
+	return pn.create(pn.nsPrefix()+"services", proxyIP(pn.slot), []string{"addr", "add", pn.slot.ServiceCIDR(), "dev", "lo"})
+}
+
+// proxyIP is the service proxy's address: the last host address of the Pod subnet.
+func proxyIP(slot *hostnet.Slot) netip.Addr {
+	prefix := netip.MustParsePrefix(slot.PodCIDR())
+	a := prefix.Addr().As4()
+	a[3] = 254
+	return netip.AddrFrom4(a)
+}
+
+// create makes a namespace with addr on a veth pair into the bridge, lo up, a default
+// route via the node, and one more `ip` step inside it.
+func (pn *podNetwork) create(name string, addr netip.Addr, extra []string) (*podNet, error) {
+	p := &podNet{name: name, ip: addr, hostIf: fmt.Sprintf("fk%dh%d", pn.slot.Index, addr.As4()[3])}
 	bits := fmt.Sprint(pn.prefix.Bits())
 	steps := [][]string{
 		{"netns", "add", p.name},
@@ -94,7 +111,7 @@ func (pn *podNetwork) setup(podUID string) (*podNet, error) {
 		{"-n", p.name, "link", "set", "eth0", "up"},
 		{"-n", p.name, "link", "set", "lo", "up"},
 		{"-n", p.name, "route", "add", "default", "via", pn.slot.PodGateway()},
-		{"-n", p.name, "addr", "add", pn.slot.ServiceCIDR(), "dev", "lo"},
+		append([]string{"-n", p.name}, extra...),
 	}
 	for _, args := range steps {
 		if err := ip(args...); err != nil {
@@ -118,7 +135,7 @@ func (pn *podNetwork) allocate() (netip.Addr, error) {
 	pn.mu.Lock()
 	defer pn.mu.Unlock()
 	gateway := netip.MustParseAddr(pn.slot.PodGateway())
-	for a := gateway.Next(); pn.prefix.Contains(a) && a.As4()[3] != 255; a = a.Next() {
+	for a := gateway.Next(); pn.prefix.Contains(a) && a.As4()[3] < 254; a = a.Next() {
 		if !pn.used[a] {
 			pn.used[a] = true
 			return a, nil

@@ -132,7 +132,12 @@ func (n *Node) start(ctx context.Context) error {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
-	n.svc = newServiceTable(n)
+	proxy, err := n.net.setupServiceProxy()
+	if err != nil {
+		cancel()
+		return err
+	}
+	n.svc = newServiceTable(n, proxy)
 	n.wg.Add(3)
 	go func() { defer n.wg.Done(); n.heartbeat(runCtx) }()
 	go func() { defer n.wg.Done(); n.svc.run(runCtx) }()
@@ -161,6 +166,9 @@ func (n *Node) Stop() {
 	wg.Wait()
 	if n.sup != nil {
 		n.sup.Close()
+	}
+	if n.svc != nil {
+		n.svc.close()
 	}
 	if n.server != nil {
 		n.server.close()
@@ -227,7 +235,7 @@ func (n *Node) nodeObject() *corev1.Node {
 		Status: corev1.NodeStatus{
 			Capacity: capacity, Allocatable: capacity,
 			// Only an IP: the API server must not ask a resolver for the node's name.
-			Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: nodeIP}},
+			Addresses:       []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: nodeIP}},
 			DaemonEndpoints: corev1.NodeDaemonEndpoints{KubeletEndpoint: corev1.DaemonEndpoint{Port: int32(n.server.port)}},
 			Conditions:      n.conditions(now),
 			NodeInfo: corev1.NodeSystemInfo{

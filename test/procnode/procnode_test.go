@@ -73,7 +73,11 @@ func TestPodSeesItsImageVolumesAndNetwork(t *testing.T) {
 		`test "$(hostname)" = probe`,
 		`test -x /opt/flink/bin/flink && test -f /opt/flink/examples/streaming/TopSpeedWindowing.jar`,
 		`test "$(cat /etc/settings/greeting)" = hello`,
-		`test -s /var/run/secrets/kubernetes.io/serviceaccount/token`,
+		`sa=/var/run/secrets/kubernetes.io/serviceaccount`,
+		`test -s $sa/token && test -s $sa/ca.crt && test "$(cat $sa/namespace)" = "$POD_NAMESPACE"`,
+		// The API server, the way in-cluster clients (fabric8 in Flink) reach it.
+		`curl -sf --cacert $sa/ca.crt -H "Authorization: Bearer $(cat $sa/token)" https://kubernetes.default.svc/api | grep -q APIVersions`,
+		`curl -sf --cacert $sa/ca.crt -H "Authorization: Bearer $(cat $sa/token)" "https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/version" >/dev/null`,
 		`grep -q "$MY_IP" /etc/hosts && test -n "$MY_IP"`,
 		`! touch /etc/settings/x 2>/dev/null`,
 		`echo "greeting=$GREETING node=$NODE expanded=$EXPANDED java=$(command -v java)"`,
@@ -86,6 +90,7 @@ func TestPodSeesItsImageVolumesAndNetwork(t *testing.T) {
 			Containers: []corev1.Container{{
 				Name: "main", Image: "flink:2.3", Command: []string{"bash", "-c", script},
 				Env: []corev1.EnvVar{
+					{Name: "POD_NAMESPACE", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.namespace"}}},
 					{Name: "MY_IP", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}},
 					{Name: "NODE", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "spec.nodeName"}}},
 					{Name: "GREETING", ValueFrom: &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{

@@ -25,10 +25,10 @@ import (
 )
 
 // serviceTable makes Services work inside the Pods: it writes each Pod's hosts file
-// (Service and Pod names) and keeps, inside each Pod's network namespace, one TCP
-// listener per ClusterIP and port that forwards to a ready endpoint — the job of
-// kube-proxy and cluster DNS on a real node. The "kubernetes" Service leads to the API
-// server on the node's loopback.
+// (Service and Pod names) and keeps, in the node's service-proxy namespace to which
+// Pods route the Service range, one TCP listener per ClusterIP and port that forwards
+// to a ready endpoint — the jobs of cluster DNS and kube-proxy on a real node. The
+// "kubernetes" Service leads to the API server on the node's loopback.
 type serviceTable struct {
 	node     *Node
 	services corelisters.ServiceLister
@@ -37,8 +37,11 @@ type serviceTable struct {
 	factory  informers.SharedInformerFactory
 	kick     chan struct{}
 
-	mu   sync.Mutex
-	pods map[*podWorker]map[string]*serviceListener // by "ip:port"
+	proxy *podNet // the namespace that owns the ClusterIPs
+
+	mu        sync.Mutex
+	pods      map[*podWorker]bool
+	listeners map[string]*serviceListener // by "ip:port"
 }
 
 // serviceListener is one ClusterIP:port inside one Pod.
@@ -49,13 +52,14 @@ type serviceListener struct {
 	next     int
 }
 
-func newServiceTable(n *Node) *serviceTable {
+func newServiceTable(n *Node, proxy *podNet) *serviceTable {
 	factory := informers.NewSharedInformerFactory(n.client, 0)
 	t := &serviceTable{
-		node: n, factory: factory, kick: make(chan struct{}, 1),
-		services: factory.Core().V1().Services().Lister(),
-		slices:   factory.Discovery().V1().EndpointSlices().Lister(),
-		pods:     map[*podWorker]map[string]*serviceListener{},
+		node: n, factory: factory, kick: make(chan struct{}, 1), proxy: proxy,
+		services:  factory.Core().V1().Services().Lister(),
+		slices:    factory.Discovery().V1().EndpointSlices().Lister(),
+		pods:      map[*podWorker]bool{},
+		listeners: map[string]*serviceListener{},
 	}
 	handler := cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(any) { t.changed() },
@@ -93,30 +97,40 @@ func (t *serviceTable) run(ctx context.Context) {
 	}
 }
 
-// addPod gives a new Pod its hosts file and listeners, once the node knows the
-// cluster's Services (at most a minute after the node started).
+// addPod gives a new Pod its hosts file, once the node knows the cluster's Services
+// (at most a minute after the node started).
 func (t *serviceTable) addPod(w *podWorker) {
 	ctx, cancel := context.WithTimeout(w.ctx, time.Minute)
 	cache.WaitForCacheSync(ctx.Done(), t.synced...)
 	cancel()
+	if err := w.writeResolvConf(); err != nil {
+		t.node.logf("procnode: resolv.conf of %s/%s: %v", w.namespace, w.name, err)
+	}
 	t.mu.Lock()
-	t.pods[w] = map[string]*serviceListener{}
+	t.pods[w] = true
 	t.mu.Unlock()
-	t.syncPod(w)
+	t.syncListeners()
+	t.syncHosts(w)
 }
 
-// removePod closes the Pod's listeners.
 func (t *serviceTable) removePod(w *podWorker) {
 	t.mu.Lock()
-	listeners := t.pods[w]
 	delete(t.pods, w)
 	t.mu.Unlock()
-	for _, l := range listeners {
+}
+
+// close ends every listener.
+func (t *serviceTable) close() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for addr, l := range t.listeners {
 		l.l.Close()
+		delete(t.listeners, addr)
 	}
 }
 
 func (t *serviceTable) syncAll() {
+	t.syncListeners()
 	t.mu.Lock()
 	pods := make([]*podWorker, 0, len(t.pods))
 	for w := range t.pods {
@@ -124,7 +138,7 @@ func (t *serviceTable) syncAll() {
 	}
 	t.mu.Unlock()
 	for _, w := range pods {
-		t.syncPod(w)
+		t.syncHosts(w)
 	}
 }
 
@@ -134,38 +148,40 @@ type virtualService struct {
 	backends []string
 }
 
-func (t *serviceTable) syncPod(w *podWorker) {
+func (t *serviceTable) syncHosts(w *podWorker) {
 	pod := w.snapshot()
-	hosts, vservices := t.desired(pod.Namespace)
+	hosts, _ := t.desired(pod.Namespace)
 	if err := w.writeHosts(hosts); err != nil {
 		t.node.logf("procnode: hosts file of %s/%s: %v", pod.Namespace, pod.Name, err)
 	}
+}
+
+// syncListeners opens a listener for each new ClusterIP:port, updates the backends of
+// the others and closes those of Services that went.
+func (t *serviceTable) syncListeners() {
+	_, vservices := t.desired("")
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	listeners, ok := t.pods[w]
-	if !ok {
-		return
-	}
 	want := map[string]bool{}
 	for _, vs := range vservices {
 		want[vs.addr] = true
-		l := listeners[vs.addr]
+		l := t.listeners[vs.addr]
 		if l == nil {
 			var err error
-			if l, err = t.listen(w, vs.addr); err != nil {
-				t.node.logf("procnode: service %s in %s/%s: %v", vs.addr, pod.Namespace, pod.Name, err)
+			if l, err = t.listen(vs.addr); err != nil {
+				t.node.logf("procnode: service %s: %v", vs.addr, err)
 				continue
 			}
-			listeners[vs.addr] = l
+			t.listeners[vs.addr] = l
 		}
 		l.mu.Lock()
 		l.backends = vs.backends
 		l.mu.Unlock()
 	}
-	for addr, l := range listeners {
+	for addr, l := range t.listeners {
 		if !want[addr] {
 			l.l.Close()
-			delete(listeners, addr)
+			delete(t.listeners, addr)
 		}
 	}
 }
@@ -257,9 +273,9 @@ func (t *serviceTable) readyEndpoints(svc *corev1.Service) []endpoint {
 	return out
 }
 
-// listen opens addr inside the Pod's network namespace and forwards what it accepts.
-func (t *serviceTable) listen(w *podWorker, addr string) (*serviceListener, error) {
-	l, err := listenInNamespace(w.net.path(), addr)
+// listen opens addr inside the service-proxy namespace and forwards what it accepts.
+func (t *serviceTable) listen(addr string) (*serviceListener, error) {
+	l, err := listenInNamespace(t.proxy.path(), addr)
 	if err != nil {
 		return nil, err
 	}
@@ -357,6 +373,19 @@ func (t *serviceTable) serviceEnv(ns string) [][2]string {
 			[2]string{prefix + "_SERVICE_PORT", strconv.Itoa(int(svc.Spec.Ports[0].Port))})
 	}
 	return env
+}
+
+// resolvConfPath is the Pod's /etc/resolv.conf on the node.
+func (w *podWorker) resolvConfPath() string { return filepath.Join(w.dir, "resolv.conf") }
+
+// writeResolvConf gives the Pod the kubelet's search path and a name server that
+// answers at once (nothing listens on the Pod's own loopback, so a query is refused):
+// names resolve from the hosts file, and a lookup the cluster cannot answer — Flink's
+// reverse lookups of TaskManager addresses, say — fails fast instead of waiting on a
+// resolver the Pod cannot reach.
+func (w *podWorker) writeResolvConf() error {
+	conf := fmt.Sprintf("search %s.svc.cluster.local svc.cluster.local cluster.local\nnameserver 127.0.0.1\noptions ndots:5 timeout:1 attempts:1\n", w.namespace)
+	return os.WriteFile(w.resolvConfPath(), []byte(conf), 0o644)
 }
 
 // hostsPath is the Pod's /etc/hosts on the node.

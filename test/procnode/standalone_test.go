@@ -1,0 +1,209 @@
+package procnode_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/flok-dev/flok/test/flinkdist"
+)
+
+// flinkGet reads a Flink REST path of a Service through the API server's service proxy,
+// as an operator outside the cluster would.
+func flinkGet(ctx context.Context, ns, service, port, path string, into any) error {
+	raw, err := cluster.Client.CoreV1().Services(ns).ProxyGet("http", service, port, path, nil).DoRaw(ctx)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, into)
+}
+
+type overview struct {
+	TaskManagers int `json:"taskmanagers"`
+}
+
+type jobCheckpoints struct {
+	Counts struct {
+		Completed int `json:"completed"`
+	} `json:"counts"`
+	Latest struct {
+		Restored *struct {
+			ID int `json:"id"`
+		} `json:"restored"`
+	} `json:"latest"`
+}
+
+func kubectlApply(t *testing.T, ns, manifest string) {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), filepath.Join(cluster.BinDir, "kubectl"), "--kubeconfig", cluster.KubeconfigPath, "-n", ns, "apply", "-f", "-")
+	cmd.Stdin = strings.NewReader(manifest)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "kubectl apply: %s", out)
+}
+
+// TestStandaloneSessionClusterFromPlainYAML applies the documented standalone session
+// cluster with kubectl, submits TopSpeedWindowing with `flink run` from a Pod, waits for
+// checkpoints, then deletes a TaskManager Pod and waits for its replacement and for the
+// job to recover from a checkpoint.
+func TestStandaloneSessionClusterFromPlainYAML(t *testing.T) {
+	for _, release := range testReleases() {
+		t.Run(release.MinorVersion(), func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			ns := cluster.Namespace(t)
+			dumpOnFailure(t, ns)
+			stateDir := t.TempDir()
+			manifest, err := os.ReadFile("testdata/standalone-session.yaml")
+			require.NoError(t, err)
+			kubectlApply(t, ns, os.Expand(string(manifest), func(k string) string {
+				return map[string]string{"FLINK_VERSION": release.MinorVersion(), "STATE_DIR": stateDir}[k]
+			}))
+			waitFor(t, 4*time.Minute, "2 registered TaskManagers", func(ctx context.Context) (bool, error) {
+				var o overview
+				return flinkGet(ctx, ns, "flink-jobmanager", "webui", "/overview", &o) == nil && o.TaskManagers == 2, nil
+			})
+
+			_, err = cluster.Client.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
+				ObjectMeta: metav1.ObjectMeta{Name: "submit"},
+				Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{{
+					Name: "flink", Image: "flink:" + release.MinorVersion(),
+					// The job's checkpointing comes from the client's configuration.
+					Command: []string{"flink", "run", "--detached", "-m", "flink-jobmanager:8081",
+						"-Dexecution.checkpointing.interval=2s", "/opt/flink/examples/streaming/TopSpeedWindowing.jar"},
+				}}},
+			}, metav1.CreateOptions{})
+			require.NoError(t, err)
+			waitFor(t, 4*time.Minute, "the submission to succeed", podPhase(ns, "submit", corev1.PodSucceeded))
+			logs, err := cluster.Client.CoreV1().Pods(ns).GetLogs("submit", &corev1.PodLogOptions{}).Do(ctx).Raw()
+			require.NoError(t, err)
+			m := regexp.MustCompile(`JobID ([0-9a-f]{32})`).FindSubmatch(logs)
+			require.NotNil(t, m, "flink run printed no job id:\n%s", logs)
+			jobID := string(m[1])
+
+			t.Cleanup(func() {
+				if t.Failed() {
+					for _, path := range []string{"/jobs/" + jobID, "/jobs/" + jobID + "/checkpoints", "/jobs/" + jobID + "/exceptions"} {
+						raw, err := cluster.Client.CoreV1().Services(ns).ProxyGet("http", "flink-jobmanager", "webui", path, nil).DoRaw(context.Background())
+						t.Logf("GET %s: %v\n%s", path, err, raw)
+					}
+				}
+			})
+			waitFor(t, 3*time.Minute, "completed checkpoints", func(ctx context.Context) (bool, error) {
+				var c jobCheckpoints
+				return flinkGet(ctx, ns, "flink-jobmanager", "webui", "/jobs/"+jobID+"/checkpoints", &c) == nil && c.Counts.Completed >= 2, nil
+			})
+			chk, _ := filepath.Glob(filepath.Join(stateDir, "checkpoints", jobID, "chk-*"))
+			require.NotEmpty(t, chk, "checkpoints are written to the hostPath state directory")
+
+			victim := busyTaskManagerPod(t, ns)
+			require.NoError(t, cluster.Client.CoreV1().Pods(ns).Delete(ctx, victim, metav1.DeleteOptions{}))
+			waitFor(t, 4*time.Minute, "a replacement TaskManager and a job restored from a checkpoint", func(ctx context.Context) (bool, error) {
+				pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "component=taskmanager"})
+				if err != nil {
+					return false, nil
+				}
+				running := 0
+				for _, p := range pods.Items {
+					if p.Name == victim {
+						return false, nil // still terminating
+					}
+					if p.Status.Phase == corev1.PodRunning {
+						running++
+					}
+				}
+				var o overview
+				var c jobCheckpoints
+				var job struct {
+					State string `json:"state"`
+				}
+				if flinkGet(ctx, ns, "flink-jobmanager", "webui", "/overview", &o) != nil ||
+					flinkGet(ctx, ns, "flink-jobmanager", "webui", "/jobs/"+jobID+"/checkpoints", &c) != nil ||
+					flinkGet(ctx, ns, "flink-jobmanager", "webui", "/jobs/"+jobID, &job) != nil {
+					return false, nil
+				}
+				return running == 2 && o.TaskManagers == 2 && c.Latest.Restored != nil && job.State == "RUNNING", nil
+			})
+		})
+	}
+}
+
+// busyTaskManagerPod names the TaskManager Pod that runs tasks, found by matching
+// Flink's TaskManager ids (<ip>:<port>-<suffix>) with the Pods' IPs.
+func busyTaskManagerPod(t *testing.T, ns string) string {
+	t.Helper()
+	var tms struct {
+		TaskManagers []struct {
+			ID        string `json:"id"`
+			Slots     int    `json:"slotsNumber"`
+			FreeSlots int    `json:"freeSlots"`
+		} `json:"taskmanagers"`
+	}
+	require.NoError(t, flinkGet(t.Context(), ns, "flink-jobmanager", "webui", "/taskmanagers", &tms))
+	pods, err := cluster.Client.CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "component=taskmanager"})
+	require.NoError(t, err)
+	for _, tm := range tms.TaskManagers {
+		if tm.FreeSlots == tm.Slots {
+			continue
+		}
+		for _, p := range pods.Items {
+			if strings.HasPrefix(tm.ID, p.Status.PodIP+":") {
+				return p.Name
+			}
+		}
+	}
+	t.Fatalf("no TaskManager Pod runs tasks: %+v", tms)
+	return ""
+}
+
+// dumpOnFailure logs the end of every container log in ns when the test fails.
+func dumpOnFailure(t *testing.T, ns string) {
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		ctx := context.Background()
+		pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return
+		}
+		dir := filepath.Join(os.TempDir(), "flok-test-logs", ns)
+		_ = os.MkdirAll(dir, 0o755)
+		for _, p := range pods.Items {
+			for _, c := range p.Spec.Containers {
+				logs, err := cluster.Client.CoreV1().Pods(ns).GetLogs(p.Name, &corev1.PodLogOptions{Container: c.Name}).Do(ctx).Raw()
+				path := filepath.Join(dir, p.Name+"_"+c.Name+".log")
+				_ = os.WriteFile(path, logs, 0o644)
+				t.Logf("----- %s/%s (%s) %v, whole log in %s\n%s", p.Name, c.Name, p.Status.Phase, err, path, tail(logs, 40))
+			}
+		}
+	})
+}
+
+// testReleases are the Flink releases to test; FLOK_TEST_FLINK narrows them to one
+// version while debugging.
+func testReleases() []flinkdist.Release {
+	if v := os.Getenv("FLOK_TEST_FLINK"); v != "" {
+		if r, err := flinkdist.Lookup(v); err == nil {
+			return []flinkdist.Release{r}
+		}
+	}
+	return flinkdist.Releases
+}
+
+func tail(data []byte, n int) string {
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
