@@ -2,11 +2,13 @@ package localk8s
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -40,8 +42,9 @@ type Options struct {
 	AddOns []AddOn
 }
 
-// AddOn is something that runs against a started cluster and is stopped with it.
-type AddOn func(ctx context.Context, c *Cluster) (stop func(), err error)
+// AddOn is something that runs against a started cluster and is stopped with it. Its
+// stop reports what it could not clean up (a process that outlived it, say).
+type AddOn func(ctx context.Context, c *Cluster) (stop func() error, err error)
 
 // Cluster is a running control plane.
 type Cluster struct {
@@ -60,12 +63,13 @@ type Cluster struct {
 	Slot *hostnet.Slot
 
 	sup       *supervisor.Supervisor
-	addOnStop []func()
+	addOnStop []func() error
 	pki       *pki
 	ports     componentPorts
 	progress  io.Writer
 	removeDir bool
 	stopOnce  sync.Once
+	stopErr   error
 }
 
 // startStep is one component brought up by Start, in order.
@@ -88,7 +92,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, err
 	}
 	if err := c.start(ctx, opts); err != nil {
-		c.Stop()
+		_ = c.Stop()
 		return nil, err
 	}
 	return c, nil
@@ -170,19 +174,29 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	return nil
 }
 
-// Stop stops every process of the cluster and, if Start created the directory, removes
-// it. It is safe to call more than once.
-func (c *Cluster) Stop() {
+// Stop stops the add-ons and every process of the cluster and, if Start created the
+// directory, removes it. It reports what the add-ons could not clean up, and any
+// component process still alive. It is safe to call more than once.
+func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
+		pids := c.sup.PIDs()
+		var errs []error
 		for i := len(c.addOnStop) - 1; i >= 0; i-- {
-			c.addOnStop[i]()
+			errs = append(errs, c.addOnStop[i]())
 		}
 		c.sup.Close()
 		c.Slot.Release()
+		for _, pid := range pids {
+			if syscall.Kill(pid, 0) == nil {
+				errs = append(errs, fmt.Errorf("control-plane process %d survived the stop", pid))
+			}
+		}
 		if c.removeDir {
 			_ = os.RemoveAll(c.Dir)
 		}
+		c.stopErr = errors.Join(errs...)
 	})
+	return c.stopErr
 }
 
 // APIServerPort is the API server's port on 127.0.0.1.

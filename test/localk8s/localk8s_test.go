@@ -193,7 +193,7 @@ func TestStopLeavesNoProcess(t *testing.T) {
 	require.NoError(t, err)
 	pids := second.PIDs()
 	require.Len(t, pids, 4, "etcd, kube-apiserver, kube-controller-manager, kube-scheduler")
-	second.Stop()
+	require.NoError(t, second.Stop())
 	for _, pid := range pids {
 		require.ErrorIs(t, syscall.Kill(pid, 0), syscall.ESRCH, "process %d still exists after Stop", pid)
 	}

@@ -12,6 +12,7 @@ import (
 // Main runs a test package against a fresh cluster and exits: call it from TestMain. It
 // stores the cluster in *cluster before the tests run, prints the components' log tails
 // when a test fails, and stops the cluster when the tests end or the run is interrupted.
+// A process that survives the stop fails the run.
 func Main(m *testing.M, opts Options, cluster **Cluster) {
 	os.Exit(run(m, opts, cluster))
 }
@@ -48,7 +49,11 @@ func run(m *testing.M, opts Options, cluster **Cluster) int {
 	if code != 0 {
 		fmt.Fprintf(os.Stderr, "localk8s: tests failed; the control plane's logs end with:\n%s", c.LogTails(20))
 	}
-	c.Stop()
+	if err := c.Stop(); err != nil {
+		// A process that outlives the tests is a failure of the run.
+		fmt.Fprintf(os.Stderr, "localk8s: FAIL: %v\n", err)
+		return 1
+	}
 	return code
 }
 
@@ -58,7 +63,7 @@ func stopOnSignal(c *Cluster, signals <-chan os.Signal, testsDone <-chan struct{
 	select {
 	case sig := <-signals:
 		fmt.Fprintf(os.Stderr, "localk8s: %v: stopping the control plane\n", sig)
-		c.Stop()
+		_ = c.Stop()
 		os.Exit(130)
 	case <-testsDone:
 	}

@@ -2,6 +2,7 @@ package localk8s
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -11,12 +12,14 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 )
 
+var invalidNameChars = regexp.MustCompile(`[^a-z0-9-]+`)
+
 // Namespace creates a namespace of its own for a test, waits until Pods can be created
 // in it (its default ServiceAccount exists) and deletes it when the test ends.
 func (c *Cluster) Namespace(t testing.TB) string {
 	t.Helper()
 	ctx := context.Background()
-	prefix := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
+	prefix := invalidNameChars.ReplaceAllString(strings.ToLower(t.Name()), "-")
 	if len(prefix) > 40 {
 		prefix = prefix[:40]
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -50,7 +51,8 @@ type keyPair struct {
 func (p *pki) path(name string) string { return filepath.Join(p.dir, name) }
 
 // newPKI creates a CA, the API server's serving certificate, a client certificate per
-// identity and the service-account signing key pair. ECDSA P-256 keeps generation fast.
+// identity and the service-account signing key pair. ECDSA P-256 keeps generation fast
+// where every client accepts it.
 func newPKI(dir, kubernetesServiceIP string) (*pki, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -84,7 +86,7 @@ func newPKI(dir, kubernetesServiceIP string) (*pki, error) {
 		return nil, err
 	}
 	for _, id := range []identity{adminIdentity, controllerIdentity, schedulerIdentity} {
-		pair, err := p.issue(clientTemplate(id))
+		pair, err := p.issueRSA(clientTemplate(id))
 		if err != nil {
 			return nil, err
 		}
@@ -145,6 +147,24 @@ func (p *pki) issue(t *x509.Certificate) (keyPair, error) {
 		return keyPair{}, err
 	}
 	return keyPair{certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), keyPEM: keyPEM}, nil
+}
+
+// issueRSA signs a new RSA key with the CA. Client certificates use RSA: it is what
+// kubeadm issues, and the Kubernetes client inside Flink 1.x reads EC keys only with
+// BouncyCastle, which Flink does not ship.
+func (p *pki) issueRSA(t *x509.Certificate) (keyPair, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return keyPair{}, err
+	}
+	der, err := x509.CreateCertificate(rand.Reader, t, p.ca, key.Public(), p.caKey)
+	if err != nil {
+		return keyPair{}, fmt.Errorf("sign certificate for %q: %w", t.Subject.CommonName, err)
+	}
+	return keyPair{
+		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		keyPEM:  pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}),
+	}, nil
 }
 
 // write stores a pair as <name>.crt and <name>.key.

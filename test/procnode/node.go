@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -102,7 +103,7 @@ func Start(ctx context.Context, cfg *rest.Config, opts Options) (*Node, error) {
 		n.removeDir = true
 	}
 	if err := n.start(ctx); err != nil {
-		n.Stop()
+		_ = n.Stop()
 		return nil, err
 	}
 	return n, nil
@@ -146,8 +147,10 @@ func (n *Node) start(ctx context.Context) error {
 }
 
 // Stop stops every Pod's processes, removes the namespaces, interfaces and cgroups the
-// node made, and deletes the Node object. Pods stay in the API as they are.
-func (n *Node) Stop() {
+// node made, and deletes the Node object; Pods stay in the API as they are. It reports
+// any container process that survived it.
+func (n *Node) Stop() error {
+	pids := n.PIDs()
 	if n.cancel != nil {
 		n.cancel()
 	}
@@ -182,6 +185,16 @@ func (n *Node) Stop() {
 	if n.removeDir {
 		_ = os.RemoveAll(n.dir)
 	}
+	var survivors []int
+	for _, pid := range pids {
+		if syscall.Kill(pid, 0) == nil {
+			survivors = append(survivors, pid)
+		}
+	}
+	if len(survivors) > 0 {
+		return fmt.Errorf("procnode: container processes %v survived the node's stop", survivors)
+	}
+	return nil
 }
 
 // PIDs lists the process ids of every running container.

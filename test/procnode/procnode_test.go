@@ -25,7 +25,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	startNode := func(ctx context.Context, c *localk8s.Cluster) (func(), error) {
+	startNode := func(ctx context.Context, c *localk8s.Cluster) (func() error, error) {
 		var err error
 		node, err = procnode.Start(ctx, c.Config, procnode.Options{
 			Slot: c.Slot, APIServerPort: c.APIServerPort(), RestartBackoff: time.Second,

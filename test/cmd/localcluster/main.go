@@ -36,7 +36,11 @@ func run(dir, kubeconfig, readyFile string, kwok bool) error {
 	if err != nil {
 		return err
 	}
-	defer cluster.Stop()
+	defer func() {
+		if err := cluster.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "localcluster:", err)
+		}
+	}()
 	if err := copyFile(cluster.KubeconfigPath, kubeconfig); err != nil {
 		return err
 	}

@@ -1,0 +1,174 @@
+package procnode_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"sigs.k8s.io/yaml"
+
+	"github.com/flok-dev/flok/test/flinkdist"
+)
+
+var updateReference = flag.Bool("update", false, "rewrite testdata/native/ from the objects Flink's own client creates")
+
+// TestFlinkNativeApplication deploys TopSpeedWindowing with Flink's own client in
+// native Kubernetes application mode: the client creates the JobManager Deployment, the
+// JobManager creates TaskManager Pods through the API server, and the job runs and
+// checkpoints. Deleting the Deployment removes everything it owns.
+func TestFlinkNativeApplication(t *testing.T) {
+	for _, release := range testReleases() {
+		t.Run(release.MinorVersion(), func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			ns := cluster.Namespace(t)
+			dumpOnFailure(t, ns)
+			home, err := flinkdist.Provision(ctx, release)
+			require.NoError(t, err)
+			grantFlinkServiceAccount(t, ns)
+
+			clusterID := "tsw"
+			args := []string{"run", "--target", "kubernetes-application"}
+			if release.MinorVersion() == flinkdist.Flink1.MinorVersion() {
+				args = []string{"run-application", "--target", "kubernetes-application"}
+			}
+			args = append(args,
+				"-Dkubernetes.cluster-id="+clusterID, "-Dkubernetes.namespace="+ns,
+				"-Dkubernetes.config.file="+cluster.KubeconfigPath,
+				"-Dkubernetes.container.image.ref=flink:"+release.MinorVersion(),
+				"-Dkubernetes.service-account=flink",
+				"-Dexecution.checkpointing.interval=2s",
+				"local:///opt/flink/examples/streaming/TopSpeedWindowing.jar")
+			cmd := exec.CommandContext(ctx, "bash", append([]string{filepath.Join(home.Dir, "bin", "flink")}, args...)...)
+			cmd.Env = append(os.Environ(), "FLINK_CONF_DIR="+filepath.Join(home.Dir, "conf"), "FLINK_LOG_DIR="+t.TempDir())
+			out, err := cmd.CombinedOutput()
+			require.NoError(t, err, "flink %v:\n%s", args, out)
+
+			waitFor(t, 5*time.Minute, "a TaskManager Pod created by the JobManager and a RUNNING job with checkpoints", func(ctx context.Context) (bool, error) {
+				pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + clusterID + ",component=taskmanager"})
+				if err != nil || len(pods.Items) == 0 || pods.Items[0].Status.Phase != corev1.PodRunning {
+					return false, nil
+				}
+				var jobs struct {
+					Jobs []struct {
+						ID    string `json:"jid"`
+						State string `json:"state"`
+					} `json:"jobs"`
+				}
+				if flinkGet(ctx, ns, clusterID+"-rest", "rest", "/jobs/overview", &jobs) != nil || len(jobs.Jobs) != 1 || jobs.Jobs[0].State != "RUNNING" {
+					return false, nil
+				}
+				var c jobCheckpoints
+				return flinkGet(ctx, ns, clusterID+"-rest", "rest", "/jobs/"+jobs.Jobs[0].ID+"/checkpoints", &c) == nil && c.Counts.Completed >= 1, nil
+			})
+			saveReference(t, ns, clusterID, release)
+
+			require.NoError(t, cluster.Client.AppsV1().Deployments(ns).Delete(ctx, clusterID, metav1.DeleteOptions{}))
+			waitFor(t, 2*time.Minute, "everything the Deployment owned to be collected", func(ctx context.Context) (bool, error) {
+				pods, _ := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + clusterID})
+				svcs, _ := cluster.Client.CoreV1().Services(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + clusterID})
+				cms, _ := cluster.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + clusterID})
+				return pods != nil && svcs != nil && cms != nil && len(pods.Items)+len(svcs.Items)+len(cms.Items) == 0, nil
+			})
+		})
+	}
+}
+
+// grantFlinkServiceAccount creates the service account that Flink's documentation asks
+// for: one bound to the edit role, so the JobManager can manage TaskManager Pods.
+func grantFlinkServiceAccount(t *testing.T, ns string) {
+	t.Helper()
+	ctx := t.Context()
+	_, err := cluster.Client.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "flink"}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	_, err = cluster.Client.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "flink-edit"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "edit"},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: "flink", Namespace: ns}},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+}
+
+// referenceKinds are the objects Flink's native client and JobManager create.
+var referenceKinds = []schema.GroupVersionResource{
+	{Group: "apps", Version: "v1", Resource: "deployments"},
+	{Version: "v1", Resource: "services"},
+	{Version: "v1", Resource: "configmaps"},
+	{Version: "v1", Resource: "pods"},
+}
+
+// saveReference writes, with -update, the objects Flink created — stripped of what the
+// API server and the cluster fill in — to testdata/native/<version>/, where Flok's
+// renderer is compared with them. Without -update it checks that the reference exists.
+func saveReference(t *testing.T, ns, clusterID string, release flinkdist.Release) {
+	t.Helper()
+	dir := filepath.Join("testdata", "native", release.MinorVersion())
+	if !*updateReference {
+		_, err := os.Stat(dir)
+		require.NoError(t, err, "no reference objects; run the test with -update")
+		return
+	}
+	client := dynamic.NewForConfigOrDie(cluster.Config)
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	for _, gvr := range referenceKinds {
+		list, err := client.Resource(gvr).Namespace(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app=" + clusterID})
+		require.NoError(t, err)
+		for _, item := range list.Items {
+			scrub(&item)
+			data, err := yaml.Marshal(item.Object)
+			require.NoError(t, err)
+			data = scrubText(data, ns)
+			name := item.GetKind() + "-" + item.GetName()
+			if item.GetKind() == "Pod" {
+				name = "Pod-taskmanager" // the name carries attempt and index
+			}
+			require.NoError(t, os.WriteFile(filepath.Join(dir, name+".yaml"), data, 0o644))
+		}
+	}
+}
+
+// scrub removes the fields that differ from run to run.
+func scrub(u *unstructured.Unstructured) {
+	for _, f := range [][]string{
+		{"metadata", "uid"}, {"metadata", "resourceVersion"}, {"metadata", "creationTimestamp"},
+		{"metadata", "managedFields"}, {"metadata", "generation"}, {"metadata", "generateName"}, {"status"},
+		{"spec", "clusterIP"}, {"spec", "clusterIPs"},
+	} {
+		unstructured.RemoveNestedField(u.Object, f...)
+	}
+	refs := u.GetOwnerReferences()
+	for i := range refs {
+		refs[i].UID = "OWNER-UID"
+	}
+	u.SetOwnerReferences(refs)
+}
+
+var runSpecific = []struct {
+	pattern     *regexp.Regexp
+	replacement string
+}{
+	{regexp.MustCompile(`flink-web-[0-9a-f-]{36}`), "flink-web-UUID"},
+	{regexp.MustCompile(`kube-api-access-[a-z0-9]{5}`), "kube-api-access-XXXXX"},
+}
+
+// scrubText replaces the test namespace and generated names in serialized objects.
+func scrubText(data []byte, ns string) []byte {
+	data = bytes.ReplaceAll(data, []byte(ns), []byte("NAMESPACE"))
+	for _, r := range runSpecific {
+		data = r.pattern.ReplaceAll(data, []byte(r.replacement))
+	}
+	return data
+}
