@@ -35,7 +35,8 @@ up() {
 	nohup "$local_dir/bin/localcluster" --dir "$local_dir/cluster" --kubeconfig "$local_dir/kubeconfig" \
 		--ready-file "$ready_file" >"$log_file" 2>&1 &
 	echo $! >"$pid_file"
-	for _ in $(seq 1 600); do
+	# The first start provisions Flink (downloads of a few hundred MB).
+	for _ in $(seq 1 3000); do
 		if [ -f "$ready_file" ]; then
 			cat "$log_file"
 			hint
@@ -49,7 +50,7 @@ up() {
 		fi
 		sleep 0.2
 	done
-	echo "The local cluster did not become ready in 2 minutes; see $log_file" >&2
+	echo "The local cluster did not become ready in 10 minutes; see $log_file" >&2
 	down
 	exit 1
 }
@@ -61,7 +62,8 @@ down() {
 		return
 	fi
 	kill -TERM "$pid"
-	for _ in $(seq 1 150); do
+	# Pods get their grace period (Flink JVMs stop within seconds).
+	for _ in $(seq 1 300); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.2
 	done

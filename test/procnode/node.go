@@ -101,6 +101,8 @@ func Start(ctx context.Context, cfg *rest.Config, opts Options) (*Node, error) {
 			return nil, err
 		}
 		n.removeDir = true
+	} else if err := os.MkdirAll(n.dir, 0o755); err != nil {
+		return nil, err
 	}
 	if err := n.start(ctx); err != nil {
 		_ = n.Stop()

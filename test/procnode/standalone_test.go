@@ -63,7 +63,7 @@ func TestStandaloneSessionClusterFromPlainYAML(t *testing.T) {
 			ns := cluster.Namespace(t)
 			dumpOnFailure(t, ns)
 			stateDir := t.TempDir()
-			manifest, err := os.ReadFile("testdata/standalone-session.yaml")
+			manifest, err := os.ReadFile("../../examples/standalone-session.yaml")
 			require.NoError(t, err)
 			kubectlApply(t, ns, os.Expand(string(manifest), func(k string) string {
 				return map[string]string{"FLINK_VERSION": release.MinorVersion(), "STATE_DIR": stateDir}[k]

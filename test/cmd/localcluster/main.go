@@ -1,5 +1,6 @@
 // Command localcluster runs the local development cluster of `make cluster-up` in the
-// foreground until it receives SIGINT or SIGTERM, then stops every process it started.
+// foreground until it receives SIGINT or SIGTERM, then stops every process it started:
+// the control plane, a kwok node, and the process node with the Flink JVMs of its Pods.
 package main
 
 import (
@@ -11,7 +12,9 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/flok-dev/flok/test/flinkdist"
 	"github.com/flok-dev/flok/test/localk8s"
+	"github.com/flok-dev/flok/test/procnode"
 )
 
 func main() {
@@ -19,20 +22,44 @@ func main() {
 	kubeconfig := flag.String("kubeconfig", ".local/kubeconfig", "where to write the admin kubeconfig")
 	readyFile := flag.String("ready-file", "", "file created once the cluster is ready")
 	kwok := flag.Bool("kwok", true, "add a simulated kwok node")
+	procNode := flag.Bool("procnode", true, "add the process node, which runs Pods (Flink JobManagers and TaskManagers) as local processes; needs root")
+	operatorBinary := flag.String("operator-binary", "", "flok-operator binary that runs Flok's operator image on the process node")
 	flag.Parse()
-	if err := run(*dir, *kubeconfig, *readyFile, *kwok); err != nil {
+	if err := run(*dir, *kubeconfig, *readyFile, *kwok, *procNode, *operatorBinary); err != nil {
 		fmt.Fprintln(os.Stderr, "localcluster:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir, kubeconfig, readyFile string, kwok bool) error {
+func run(dir, kubeconfig, readyFile string, kwok, procNode bool, operatorBinary string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	if err := os.RemoveAll(dir); err != nil {
 		return err
 	}
-	cluster, err := localk8s.Start(ctx, localk8s.Options{Dir: dir, Kwok: kwok, Progress: os.Stdout})
+	opts := localk8s.Options{Dir: dir, Kwok: kwok, Progress: os.Stdout}
+	if procNode {
+		fmt.Println("localcluster: provisioning Flink (downloads only the first time)")
+		for _, r := range flinkdist.Releases {
+			home, err := flinkdist.Provision(ctx, r)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("localcluster: Flink %s in %s\n", r.Version, home.Dir)
+		}
+		opts.AddOns = append(opts.AddOns, func(ctx context.Context, c *localk8s.Cluster) (func() error, error) {
+			node, err := procnode.Start(ctx, c.Config, procnode.Options{
+				Dir: filepath.Join(dir, "procnode"), Slot: c.Slot, APIServerPort: c.APIServerPort(),
+				OperatorBinary: operatorBinary,
+				Log:            func(format string, args ...any) { fmt.Printf(format+"\n", args...) },
+			})
+			if err != nil {
+				return nil, fmt.Errorf("%w (start with --procnode=false to run without it)", err)
+			}
+			return node.Stop, nil
+		})
+	}
+	cluster, err := localk8s.Start(ctx, opts)
 	if err != nil {
 		return err
 	}
