@@ -93,15 +93,22 @@ func (c *LocalCluster) start(ctx context.Context, opts LocalOptions) error {
 		"rest.port":        strconv.Itoa(ports[1]),
 		"blob.server.port": strconv.Itoa(ports[2]),
 		"taskmanager.host": "127.0.0.1", "taskmanager.bind-host": "127.0.0.1",
-		"taskmanager.numberOfTaskSlots":         strconv.Itoa(opts.Slots),
-		"jobmanager.memory.process.size":        "1024m",
-		"taskmanager.memory.process.size":       "1024m",
-		"parallelism.default":                   "1",
-		"execution.checkpointing.dir":           "file://" + c.CheckpointDir,
+		"taskmanager.numberOfTaskSlots":   strconv.Itoa(opts.Slots),
+		"jobmanager.memory.process.size":  "1024m",
+		"taskmanager.memory.process.size": "1024m",
+		"parallelism.default":             "1",
+		"execution.checkpointing.dir":     "file://" + c.CheckpointDir,
+		// Keep Flink's scratch files (blobs, spill files, the web UI's jars) out of
+		// the machine's /tmp.
+		"io.tmp.dirs":                           filepath.Join(c.Dir, "tmp"),
+		"web.tmpdir":                            filepath.Join(c.Dir, "tmp"),
 		"execution.checkpointing.savepoint-dir": "file://" + c.SavepointDir,
 	}
 	for k, v := range opts.Config {
 		config[k] = v
+	}
+	if err := os.MkdirAll(filepath.Join(c.Dir, "tmp"), 0o755); err != nil {
+		return err
 	}
 	if c.confDir, err = WriteConfDir(c.Home, filepath.Join(c.Dir, "conf"), config); err != nil {
 		return err
@@ -144,7 +151,8 @@ func (c *LocalCluster) script(name string, args ...string) *exec.Cmd {
 }
 
 func (c *LocalCluster) env() []string {
-	return append(os.Environ(), "FLINK_CONF_DIR="+c.confDir, "FLINK_LOG_DIR="+filepath.Join(c.Dir, "logs"))
+	return append(os.Environ(), "FLINK_CONF_DIR="+c.confDir, "FLINK_LOG_DIR="+filepath.Join(c.Dir, "logs"),
+		"FLINK_PID_DIR="+filepath.Join(c.Dir, "tmp"))
 }
 
 // Flink runs Flink's own command-line client (bin/flink) against this cluster and

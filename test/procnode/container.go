@@ -285,7 +285,7 @@ func (r *containerRunner) argv(env map[string]string) []string {
 		argv = append(argv, expand(a, env))
 	}
 	if len(argv) > 0 && r.img.flinkHome != nil && argv[0] == "/docker-entrypoint.sh" {
-		argv[0] = r.w.node.entrypointPath
+		argv[0] = hostPathInContainer(r.w.node.entrypointPath)
 	}
 	return argv
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // expand replaces $(VAR) references in s with values from vars, as the kubelet does for
@@ -114,57 +113,32 @@ func (r *containerRunner) envValue(ctx context.Context, pod *corev1.Pod, e corev
 		return resourceValue(&r.spec, from.ResourceFieldRef)
 	case from.ConfigMapKeyRef != nil:
 		ref := from.ConfigMapKeyRef
-		cm, err := r.w.node.client.CoreV1().ConfigMaps(ns).Get(ctx, ref.Name, metav1.GetOptions{})
-		if err != nil {
-			return optionalValue(ref.Optional, fmt.Errorf("configmap %q: %w", ref.Name, err))
-		}
-		value, ok := cm.Data[ref.Key]
-		if !ok {
-			return optionalValue(ref.Optional, fmt.Errorf("configmap %q has no key %q", ref.Name, ref.Key))
-		}
-		return value, nil
+		return r.w.node.sourceKey(ctx, ns, configMapSource, ref.Name, ref.Key, ref.Optional)
 	case from.SecretKeyRef != nil:
 		ref := from.SecretKeyRef
-		secret, err := r.w.node.client.CoreV1().Secrets(ns).Get(ctx, ref.Name, metav1.GetOptions{})
-		if err != nil {
-			return optionalValue(ref.Optional, fmt.Errorf("secret %q: %w", ref.Name, err))
-		}
-		value, ok := secret.Data[ref.Key]
-		if !ok {
-			return optionalValue(ref.Optional, fmt.Errorf("secret %q has no key %q", ref.Name, ref.Key))
-		}
-		return string(value), nil
+		return r.w.node.sourceKey(ctx, ns, secretSource, ref.Name, ref.Key, ref.Optional)
 	}
 	return "", fmt.Errorf("unsupported valueFrom")
 }
 
-func optionalValue(optional *bool, err error) (string, error) {
-	if optional != nil && *optional {
-		return "", nil
-	}
-	return "", err
-}
-
 func (r *containerRunner) envFromSource(ctx context.Context, ns string, src corev1.EnvFromSource) (map[string]string, error) {
+	kind, name, optional := configMapSource, "", (*bool)(nil)
 	switch {
 	case src.ConfigMapRef != nil:
-		cm, err := r.w.node.client.CoreV1().ConfigMaps(ns).Get(ctx, src.ConfigMapRef.Name, metav1.GetOptions{})
-		if err != nil {
-			_, err = optionalValue(src.ConfigMapRef.Optional, err)
-			return nil, err
-		}
-		return cm.Data, nil
+		name, optional = src.ConfigMapRef.Name, src.ConfigMapRef.Optional
 	case src.SecretRef != nil:
-		secret, err := r.w.node.client.CoreV1().Secrets(ns).Get(ctx, src.SecretRef.Name, metav1.GetOptions{})
-		if err != nil {
-			_, err = optionalValue(src.SecretRef.Optional, err)
-			return nil, err
-		}
-		data := map[string]string{}
-		for k, v := range secret.Data {
-			data[k] = string(v)
-		}
-		return data, nil
+		kind, name, optional = secretSource, src.SecretRef.Name, src.SecretRef.Optional
+	default:
+		return nil, nil
 	}
-	return nil, nil
+	data, err := r.w.node.readSource(ctx, ns, kind, name)
+	if err != nil {
+		_, err = optionalValue(optional, err)
+		return nil, err
+	}
+	out := make(map[string]string, len(data))
+	for k, v := range data {
+		out[k] = string(v)
+	}
+	return out, nil
 }

@@ -104,6 +104,7 @@ func TestProbes(t *testing.T) {
 func TestImageEntrypointPreparesConfiguration(t *testing.T) {
 	ctx := t.Context()
 	ns := cluster.Namespace(t)
+	dumpOnFailure(t, ns)
 	_, err := cluster.Client.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "entrypoint"},
 		Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{{
@@ -117,7 +118,7 @@ func TestImageEntrypointPreparesConfiguration(t *testing.T) {
 		}}},
 	}, metav1.CreateOptions{})
 	require.NoError(t, err)
-	waitFor(t, 2*time.Minute, "the entrypoint to finish", podPhase(ns, "entrypoint", corev1.PodSucceeded))
+	waitFor(t, 30*time.Second, "the entrypoint to finish", podPhase(ns, "entrypoint", corev1.PodSucceeded))
 	logs, err := cluster.Client.CoreV1().Pods(ns).GetLogs("entrypoint", &corev1.PodLogOptions{}).Do(ctx).Raw()
 	require.NoError(t, err)
 	out := string(logs)

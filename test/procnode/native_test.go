@@ -30,61 +30,56 @@ var updateReference = flag.Bool("update", false, "rewrite testdata/native/ from 
 // JobManager creates TaskManager Pods through the API server, and the job runs and
 // checkpoints. Deleting the Deployment removes everything it owns.
 func TestFlinkNativeApplication(t *testing.T) {
-	for _, release := range testReleases() {
-		t.Run(release.MinorVersion(), func(t *testing.T) {
-			t.Parallel()
-			ctx := t.Context()
-			ns := cluster.Namespace(t)
-			dumpOnFailure(t, ns)
-			home, err := flinkdist.Provision(ctx, release)
-			require.NoError(t, err)
-			grantFlinkServiceAccount(t, ns)
+	forEachRelease(t, func(t *testing.T, release flinkdist.Release, ns string) {
+		ctx := t.Context()
+		home, err := flinkdist.Provision(ctx, release)
+		require.NoError(t, err)
+		grantFlinkServiceAccount(t, ns)
 
-			clusterID := "tsw"
-			args := []string{"run", "--target", "kubernetes-application"}
-			if release.MinorVersion() == flinkdist.Flink1.MinorVersion() {
-				args = []string{"run-application", "--target", "kubernetes-application"}
+		clusterID := "tsw"
+		args := []string{"run", "--target", "kubernetes-application"}
+		if release.MinorVersion() == flinkdist.Flink1.MinorVersion() {
+			args = []string{"run-application", "--target", "kubernetes-application"}
+		}
+		args = append(args,
+			"-Dkubernetes.cluster-id="+clusterID, "-Dkubernetes.namespace="+ns,
+			"-Dkubernetes.config.file="+cluster.KubeconfigPath,
+			"-Dkubernetes.container.image.ref=flink:"+release.MinorVersion(),
+			"-Dkubernetes.service-account=flink",
+			"-Dexecution.checkpointing.interval=2s",
+			"local:///opt/flink/examples/streaming/TopSpeedWindowing.jar")
+		cmd := exec.CommandContext(ctx, "bash", append([]string{filepath.Join(home.Dir, "bin", "flink")}, args...)...)
+		cmd.Env = append(os.Environ(), "FLINK_CONF_DIR="+filepath.Join(home.Dir, "conf"), "FLINK_LOG_DIR="+t.TempDir())
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "flink %v:\n%s", args, out)
+
+		waitFor(t, 5*time.Minute, "a TaskManager Pod created by the JobManager and a RUNNING job with checkpoints", func(ctx context.Context) (bool, error) {
+			pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + clusterID + ",component=taskmanager"})
+			if err != nil || len(pods.Items) == 0 || pods.Items[0].Status.Phase != corev1.PodRunning {
+				return false, nil
 			}
-			args = append(args,
-				"-Dkubernetes.cluster-id="+clusterID, "-Dkubernetes.namespace="+ns,
-				"-Dkubernetes.config.file="+cluster.KubeconfigPath,
-				"-Dkubernetes.container.image.ref=flink:"+release.MinorVersion(),
-				"-Dkubernetes.service-account=flink",
-				"-Dexecution.checkpointing.interval=2s",
-				"local:///opt/flink/examples/streaming/TopSpeedWindowing.jar")
-			cmd := exec.CommandContext(ctx, "bash", append([]string{filepath.Join(home.Dir, "bin", "flink")}, args...)...)
-			cmd.Env = append(os.Environ(), "FLINK_CONF_DIR="+filepath.Join(home.Dir, "conf"), "FLINK_LOG_DIR="+t.TempDir())
-			out, err := cmd.CombinedOutput()
-			require.NoError(t, err, "flink %v:\n%s", args, out)
-
-			waitFor(t, 5*time.Minute, "a TaskManager Pod created by the JobManager and a RUNNING job with checkpoints", func(ctx context.Context) (bool, error) {
-				pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + clusterID + ",component=taskmanager"})
-				if err != nil || len(pods.Items) == 0 || pods.Items[0].Status.Phase != corev1.PodRunning {
-					return false, nil
-				}
-				var jobs struct {
-					Jobs []struct {
-						ID    string `json:"jid"`
-						State string `json:"state"`
-					} `json:"jobs"`
-				}
-				if flinkGet(ctx, ns, clusterID+"-rest", "rest", "/jobs/overview", &jobs) != nil || len(jobs.Jobs) != 1 || jobs.Jobs[0].State != "RUNNING" {
-					return false, nil
-				}
-				var c jobCheckpoints
-				return flinkGet(ctx, ns, clusterID+"-rest", "rest", "/jobs/"+jobs.Jobs[0].ID+"/checkpoints", &c) == nil && c.Counts.Completed >= 1, nil
-			})
-			saveReference(t, ns, clusterID, release)
-
-			require.NoError(t, cluster.Client.AppsV1().Deployments(ns).Delete(ctx, clusterID, metav1.DeleteOptions{}))
-			waitFor(t, 2*time.Minute, "everything the Deployment owned to be collected", func(ctx context.Context) (bool, error) {
-				pods, _ := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + clusterID})
-				svcs, _ := cluster.Client.CoreV1().Services(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + clusterID})
-				cms, _ := cluster.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + clusterID})
-				return pods != nil && svcs != nil && cms != nil && len(pods.Items)+len(svcs.Items)+len(cms.Items) == 0, nil
-			})
+			var jobs struct {
+				Jobs []struct {
+					ID    string `json:"jid"`
+					State string `json:"state"`
+				} `json:"jobs"`
+			}
+			if flinkGet(ctx, ns, clusterID+"-rest", "rest", "/jobs/overview", &jobs) != nil || len(jobs.Jobs) != 1 || jobs.Jobs[0].State != "RUNNING" {
+				return false, nil
+			}
+			var c jobCheckpoints
+			return flinkGet(ctx, ns, clusterID+"-rest", "rest", "/jobs/"+jobs.Jobs[0].ID+"/checkpoints", &c) == nil && c.Counts.Completed >= 1, nil
 		})
-	}
+		saveReference(t, ns, clusterID, release)
+
+		require.NoError(t, cluster.Client.AppsV1().Deployments(ns).Delete(ctx, clusterID, metav1.DeleteOptions{}))
+		waitFor(t, 2*time.Minute, "everything the Deployment owned to be collected", func(ctx context.Context) (bool, error) {
+			pods, _ := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + clusterID})
+			svcs, _ := cluster.Client.CoreV1().Services(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + clusterID})
+			cms, _ := cluster.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + clusterID})
+			return pods != nil && svcs != nil && cms != nil && len(pods.Items)+len(svcs.Items)+len(cms.Items) == 0, nil
+		})
+	})
 }
 
 // grantFlinkServiceAccount creates the service account that Flink's documentation asks

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"strconv"
 	"time"
@@ -20,6 +21,19 @@ import (
 // failed startup or liveness probe kills the container, which then restarts as its
 // restartPolicy says.
 func (r *containerRunner) probe(ctx context.Context, proc *supervisor.Process) {
+	// Until the launcher is done, an exec probe would enter the host's namespaces.
+	for {
+		if _, err := os.Stat(r.startedMarker()); err == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-proc.Done():
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 	if p := r.spec.StartupProbe; p != nil {
 		if !r.probeLoop(ctx, proc, p, func(ok bool) bool { return !ok }, true) {
 			return

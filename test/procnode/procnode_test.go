@@ -52,10 +52,18 @@ func getPod(t *testing.T, ns, name string) *corev1.Pod {
 	return pod
 }
 
+// podPhase waits for a Pod to reach phase, and gives up at once if it ends in the
+// other terminal phase.
 func podPhase(ns, name string, phase corev1.PodPhase) wait.ConditionWithContextFunc {
 	return func(ctx context.Context) (bool, error) {
 		pod, err := cluster.Client.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
-		return err == nil && pod.Status.Phase == phase, nil
+		if err != nil {
+			return false, nil
+		}
+		if p := pod.Status.Phase; p != phase && (p == corev1.PodSucceeded || p == corev1.PodFailed) {
+			return false, fmt.Errorf("pod %s ended %s", name, p)
+		}
+		return pod.Status.Phase == phase, nil
 	}
 }
 

@@ -56,85 +56,80 @@ func kubectlApply(t *testing.T, ns, manifest string) {
 // checkpoints, then deletes a TaskManager Pod and waits for its replacement and for the
 // job to recover from a checkpoint.
 func TestStandaloneSessionClusterFromPlainYAML(t *testing.T) {
-	for _, release := range testReleases() {
-		t.Run(release.MinorVersion(), func(t *testing.T) {
-			t.Parallel()
-			ctx := t.Context()
-			ns := cluster.Namespace(t)
-			dumpOnFailure(t, ns)
-			stateDir := t.TempDir()
-			manifest, err := os.ReadFile("../../examples/standalone-session.yaml")
-			require.NoError(t, err)
-			kubectlApply(t, ns, os.Expand(string(manifest), func(k string) string {
-				return map[string]string{"FLINK_VERSION": release.MinorVersion(), "STATE_DIR": stateDir}[k]
-			}))
-			waitFor(t, 4*time.Minute, "2 registered TaskManagers", func(ctx context.Context) (bool, error) {
-				var o overview
-				return flinkGet(ctx, ns, "flink-jobmanager", "webui", "/overview", &o) == nil && o.TaskManagers == 2, nil
-			})
-
-			_, err = cluster.Client.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
-				ObjectMeta: metav1.ObjectMeta{Name: "submit"},
-				Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{{
-					Name: "flink", Image: "flink:" + release.MinorVersion(),
-					// The job's checkpointing comes from the client's configuration.
-					Command: []string{"flink", "run", "--detached", "-m", "flink-jobmanager:8081",
-						"-Dexecution.checkpointing.interval=2s", "/opt/flink/examples/streaming/TopSpeedWindowing.jar"},
-				}}},
-			}, metav1.CreateOptions{})
-			require.NoError(t, err)
-			waitFor(t, 4*time.Minute, "the submission to succeed", podPhase(ns, "submit", corev1.PodSucceeded))
-			logs, err := cluster.Client.CoreV1().Pods(ns).GetLogs("submit", &corev1.PodLogOptions{}).Do(ctx).Raw()
-			require.NoError(t, err)
-			m := regexp.MustCompile(`JobID ([0-9a-f]{32})`).FindSubmatch(logs)
-			require.NotNil(t, m, "flink run printed no job id:\n%s", logs)
-			jobID := string(m[1])
-
-			t.Cleanup(func() {
-				if t.Failed() {
-					for _, path := range []string{"/jobs/" + jobID, "/jobs/" + jobID + "/checkpoints", "/jobs/" + jobID + "/exceptions"} {
-						raw, err := cluster.Client.CoreV1().Services(ns).ProxyGet("http", "flink-jobmanager", "webui", path, nil).DoRaw(context.Background())
-						t.Logf("GET %s: %v\n%s", path, err, raw)
-					}
-				}
-			})
-			waitFor(t, 3*time.Minute, "completed checkpoints", func(ctx context.Context) (bool, error) {
-				var c jobCheckpoints
-				return flinkGet(ctx, ns, "flink-jobmanager", "webui", "/jobs/"+jobID+"/checkpoints", &c) == nil && c.Counts.Completed >= 2, nil
-			})
-			chk, _ := filepath.Glob(filepath.Join(stateDir, "checkpoints", jobID, "chk-*"))
-			require.NotEmpty(t, chk, "checkpoints are written to the hostPath state directory")
-
-			victim := busyTaskManagerPod(t, ns)
-			require.NoError(t, cluster.Client.CoreV1().Pods(ns).Delete(ctx, victim, metav1.DeleteOptions{}))
-			waitFor(t, 4*time.Minute, "a replacement TaskManager and a job restored from a checkpoint", func(ctx context.Context) (bool, error) {
-				pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "component=taskmanager"})
-				if err != nil {
-					return false, nil
-				}
-				running := 0
-				for _, p := range pods.Items {
-					if p.Name == victim {
-						return false, nil // still terminating
-					}
-					if p.Status.Phase == corev1.PodRunning {
-						running++
-					}
-				}
-				var o overview
-				var c jobCheckpoints
-				var job struct {
-					State string `json:"state"`
-				}
-				if flinkGet(ctx, ns, "flink-jobmanager", "webui", "/overview", &o) != nil ||
-					flinkGet(ctx, ns, "flink-jobmanager", "webui", "/jobs/"+jobID+"/checkpoints", &c) != nil ||
-					flinkGet(ctx, ns, "flink-jobmanager", "webui", "/jobs/"+jobID, &job) != nil {
-					return false, nil
-				}
-				return running == 2 && o.TaskManagers == 2 && c.Latest.Restored != nil && job.State == "RUNNING", nil
-			})
+	forEachRelease(t, func(t *testing.T, release flinkdist.Release, ns string) {
+		ctx := t.Context()
+		stateDir := t.TempDir()
+		manifest, err := os.ReadFile("../../examples/standalone-session.yaml")
+		require.NoError(t, err)
+		kubectlApply(t, ns, os.Expand(string(manifest), func(k string) string {
+			return map[string]string{"FLINK_VERSION": release.MinorVersion(), "STATE_DIR": stateDir}[k]
+		}))
+		waitFor(t, 4*time.Minute, "2 registered TaskManagers", func(ctx context.Context) (bool, error) {
+			var o overview
+			return flinkGet(ctx, ns, "flink-jobmanager", "webui", "/overview", &o) == nil && o.TaskManagers == 2, nil
 		})
-	}
+
+		_, err = cluster.Client.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "submit"},
+			Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{{
+				Name: "flink", Image: "flink:" + release.MinorVersion(),
+				// The job's checkpointing comes from the client's configuration.
+				Command: []string{"flink", "run", "--detached", "-m", "flink-jobmanager:8081",
+					"-Dexecution.checkpointing.interval=2s", "/opt/flink/examples/streaming/TopSpeedWindowing.jar"},
+			}}},
+		}, metav1.CreateOptions{})
+		require.NoError(t, err)
+		waitFor(t, 4*time.Minute, "the submission to succeed", podPhase(ns, "submit", corev1.PodSucceeded))
+		logs, err := cluster.Client.CoreV1().Pods(ns).GetLogs("submit", &corev1.PodLogOptions{}).Do(ctx).Raw()
+		require.NoError(t, err)
+		m := regexp.MustCompile(`JobID ([0-9a-f]{32})`).FindSubmatch(logs)
+		require.NotNil(t, m, "flink run printed no job id:\n%s", logs)
+		jobID := string(m[1])
+
+		t.Cleanup(func() {
+			if t.Failed() {
+				for _, path := range []string{"/jobs/" + jobID, "/jobs/" + jobID + "/checkpoints", "/jobs/" + jobID + "/exceptions"} {
+					raw, err := cluster.Client.CoreV1().Services(ns).ProxyGet("http", "flink-jobmanager", "webui", path, nil).DoRaw(context.Background())
+					t.Logf("GET %s: %v\n%s", path, err, raw)
+				}
+			}
+		})
+		waitFor(t, 3*time.Minute, "completed checkpoints", func(ctx context.Context) (bool, error) {
+			var c jobCheckpoints
+			return flinkGet(ctx, ns, "flink-jobmanager", "webui", "/jobs/"+jobID+"/checkpoints", &c) == nil && c.Counts.Completed >= 2, nil
+		})
+		chk, _ := filepath.Glob(filepath.Join(stateDir, "checkpoints", jobID, "chk-*"))
+		require.NotEmpty(t, chk, "checkpoints are written to the hostPath state directory")
+
+		victim := busyTaskManagerPod(t, ns)
+		require.NoError(t, cluster.Client.CoreV1().Pods(ns).Delete(ctx, victim, metav1.DeleteOptions{}))
+		waitFor(t, 4*time.Minute, "a replacement TaskManager and a job restored from a checkpoint", func(ctx context.Context) (bool, error) {
+			pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "component=taskmanager"})
+			if err != nil {
+				return false, nil
+			}
+			running := 0
+			for _, p := range pods.Items {
+				if p.Name == victim {
+					return false, nil // still terminating
+				}
+				if p.Status.Phase == corev1.PodRunning {
+					running++
+				}
+			}
+			var o overview
+			var c jobCheckpoints
+			var job struct {
+				State string `json:"state"`
+			}
+			if flinkGet(ctx, ns, "flink-jobmanager", "webui", "/overview", &o) != nil ||
+				flinkGet(ctx, ns, "flink-jobmanager", "webui", "/jobs/"+jobID+"/checkpoints", &c) != nil ||
+				flinkGet(ctx, ns, "flink-jobmanager", "webui", "/jobs/"+jobID, &job) != nil {
+				return false, nil
+			}
+			return running == 2 && o.TaskManagers == 2 && c.Latest.Restored != nil && job.State == "RUNNING", nil
+		})
+	})
 }
 
 // busyTaskManagerPod names the TaskManager Pod that runs tasks, found by matching
@@ -187,6 +182,19 @@ func dumpOnFailure(t *testing.T, ns string) {
 			}
 		}
 	})
+}
+
+// forEachRelease runs test once per Flink release, in parallel, each in a namespace of
+// its own whose Pod logs are saved when it fails.
+func forEachRelease(t *testing.T, test func(t *testing.T, release flinkdist.Release, ns string)) {
+	for _, release := range testReleases() {
+		t.Run(release.MinorVersion(), func(t *testing.T) {
+			t.Parallel()
+			ns := cluster.Namespace(t)
+			dumpOnFailure(t, ns)
+			test(t, release, ns)
+		})
+	}
 }
 
 // testReleases are the Flink releases to test; FLOK_TEST_FLINK narrows them to one

@@ -48,9 +48,9 @@ func (w *podWorker) prepareVolume(ctx context.Context, v corev1.Volume, dir stri
 	case v.HostPath != nil:
 		return prepareHostPath(v.HostPath)
 	case v.ConfigMap != nil:
-		return volume{path: dir, readOnly: true}, w.writeConfigMap(ctx, dir, v.ConfigMap.Name, v.ConfigMap.Items, v.ConfigMap.Optional)
+		return volume{path: dir, readOnly: true}, w.writeSource(ctx, dir, configMapSource, v.ConfigMap.Name, v.ConfigMap.Items, v.ConfigMap.Optional)
 	case v.Secret != nil:
-		return volume{path: dir, readOnly: true}, w.writeSecret(ctx, dir, v.Secret.SecretName, v.Secret.Items, v.Secret.Optional)
+		return volume{path: dir, readOnly: true}, w.writeSource(ctx, dir, secretSource, v.Secret.SecretName, v.Secret.Items, v.Secret.Optional)
 	case v.DownwardAPI != nil:
 		return volume{path: dir, readOnly: true}, w.writeDownwardAPI(dir, v.DownwardAPI.Items)
 	case v.Projected != nil:
@@ -81,33 +81,17 @@ func prepareHostPath(hp *corev1.HostPathVolumeSource) (volume, error) {
 	return volume{path: hp.Path}, nil
 }
 
-func (w *podWorker) writeConfigMap(ctx context.Context, dir, name string, items []corev1.KeyToPath, optional *bool) error {
-	cm, err := w.node.client.CoreV1().ConfigMaps(w.namespace).Get(ctx, name, metav1.GetOptions{})
+// writeSource writes a ConfigMap's or Secret's keys into dir. A missing optional
+// source leaves an empty directory; a missing required one is not ready yet.
+func (w *podWorker) writeSource(ctx context.Context, dir string, kind sourceKind, name string, items []corev1.KeyToPath, optional *bool) error {
+	data, err := w.node.readSource(ctx, w.namespace, kind, name)
 	if apierrors.IsNotFound(err) && ptr.Deref(optional, false) {
 		return os.MkdirAll(dir, 0o755)
 	}
 	if err != nil {
-		return &errVolumeNotReady{fmt.Errorf("configmap %q: %w", name, err)}
-	}
-	data := map[string][]byte{}
-	for k, v := range cm.Data {
-		data[k] = []byte(v)
-	}
-	for k, v := range cm.BinaryData {
-		data[k] = v
+		return &errVolumeNotReady{err}
 	}
 	return writeKeys(dir, data, items)
-}
-
-func (w *podWorker) writeSecret(ctx context.Context, dir, name string, items []corev1.KeyToPath, optional *bool) error {
-	secret, err := w.node.client.CoreV1().Secrets(w.namespace).Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) && ptr.Deref(optional, false) {
-		return os.MkdirAll(dir, 0o755)
-	}
-	if err != nil {
-		return &errVolumeNotReady{fmt.Errorf("secret %q: %w", name, err)}
-	}
-	return writeKeys(dir, secret.Data, items)
 }
 
 // writeKeys writes each key as a file, or only the listed items at their paths.
@@ -165,9 +149,9 @@ func (w *podWorker) writeProjected(ctx context.Context, dir string, sources []co
 		case src.ServiceAccountToken != nil:
 			err = w.writeToken(ctx, dir, src.ServiceAccountToken)
 		case src.ConfigMap != nil:
-			err = w.writeConfigMap(ctx, dir, src.ConfigMap.Name, src.ConfigMap.Items, src.ConfigMap.Optional)
+			err = w.writeSource(ctx, dir, configMapSource, src.ConfigMap.Name, src.ConfigMap.Items, src.ConfigMap.Optional)
 		case src.Secret != nil:
-			err = w.writeSecret(ctx, dir, src.Secret.Name, src.Secret.Items, src.Secret.Optional)
+			err = w.writeSource(ctx, dir, secretSource, src.Secret.Name, src.Secret.Items, src.Secret.Optional)
 		case src.DownwardAPI != nil:
 			err = w.writeDownwardAPI(dir, src.DownwardAPI.Items)
 		}
