@@ -1,0 +1,90 @@
+package flinkrest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// HTTPError is an answer from Flink with a status other than the one expected. Messages
+// holds Flink's {"errors":[…]} texts.
+type HTTPError struct {
+	Method, Path string
+	Status       int
+	Messages     []string
+}
+
+func (e *HTTPError) Error() string {
+	msg := strings.Join(e.Messages, "; ")
+	if msg == "" {
+		msg = http.StatusText(e.Status)
+	}
+	return fmt.Sprintf("flink %s %s: %d: %s", e.Method, e.Path, e.Status, msg)
+}
+
+func newHTTPError(method, path string, status int, body []byte) *HTTPError {
+	e := &HTTPError{Method: method, Path: path, Status: status}
+	var parsed struct {
+		Errors []string `json:"errors"`
+	}
+	if json.Unmarshal(body, &parsed) == nil && len(parsed.Errors) > 0 {
+		e.Messages = parsed.Errors
+	} else if text := strings.TrimSpace(string(body)); text != "" {
+		// An API-server proxy error or an HTML page: keep its start.
+		e.Messages = []string{truncate(text, 500)}
+	}
+	return e
+}
+
+// TransportError is a call that got no answer: connection refused, reset, timed out.
+type TransportError struct {
+	Method, Path string
+	Err          error
+}
+
+func (e *TransportError) Error() string {
+	return fmt.Sprintf("flink %s %s: no answer: %v", e.Method, e.Path, e.Err)
+}
+
+func (e *TransportError) Unwrap() error { return e.Err }
+
+func statusOf(err error) int {
+	var h *HTTPError
+	if errors.As(err, &h) {
+		return h.Status
+	}
+	return 0
+}
+
+// IsNotFound reports a 404: an unknown job, trigger or jar.
+func IsNotFound(err error) bool { return statusOf(err) == http.StatusNotFound }
+
+// IsConflict reports a 409: the job is already in a terminal state, or the operation
+// conflicts with one under way.
+func IsConflict(err error) bool { return statusOf(err) == http.StatusConflict }
+
+// IsUnavailable reports a 503 (a JobManager electing its leader) or no answer at all.
+func IsUnavailable(err error) bool {
+	var t *TransportError
+	return statusOf(err) == http.StatusServiceUnavailable || errors.As(err, &t)
+}
+
+// IsServerError reports a 5xx other than 503: Flink failed to handle the call.
+func IsServerError(err error) bool {
+	s := statusOf(err)
+	return s >= 500 && s != http.StatusServiceUnavailable
+}
+
+// IsBadRequest reports a 400: Flink rejected the call's content.
+func IsBadRequest(err error) bool { return statusOf(err) == http.StatusBadRequest }
+
+func retryable(err error) bool { return IsUnavailable(err) }
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
