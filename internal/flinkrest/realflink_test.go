@@ -1,17 +1,12 @@
 package flinkrest_test
 
 import (
-	"context"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
-	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/flok-dev/flok/internal/flinkrest"
+	"github.com/flok-dev/flok/internal/flinkrest/flinkresttest"
 	"github.com/flok-dev/flok/test/flinkdist"
 )
 
@@ -43,215 +38,12 @@ func TestClientAgainstRealFlink(t *testing.T) {
 			record, label := recorder(t, release, cluster.Dir)
 			client, err := flinkrest.New(cluster.RESTURL, record)
 			require.NoError(t, err)
-			exercise(t, client, release, home, cluster)
+			flinkresttest.Exercise(t, client, flinkresttest.Cluster{
+				Release: release, Home: home, TaskManagers: 1, Slots: 4, CheckpointInterval: "1s",
+				SavepointDir: "file://" + cluster.SavepointDir, LocalPath: flinkresttest.FilePath,
+			})
 			label("failed-savepoint")
-			failedSavepoint(t, client, home)
+			flinkresttest.FailedSavepoint(t, client, home)
 		})
 	}
-}
-
-func exercise(t *testing.T, c *flinkrest.Client, release flinkdist.Release, home *flinkdist.Home, cluster *flinkdist.LocalCluster) {
-	ctx := t.Context()
-	var err error
-	var overview *flinkrest.Overview
-	eventually(t, time.Minute, "the TaskManager's slots", func(ctx context.Context) bool {
-		overview, err = c.Overview(ctx)
-		return err == nil && overview.SlotsTotal == 4
-	})
-	require.Equal(t, 1, overview.TaskManagers)
-	require.Equal(t, release.Version, overview.FlinkVersion)
-	dash, err := c.DashboardConfig(ctx)
-	require.NoError(t, err)
-	require.Equal(t, release.Version, dash.FlinkVersion)
-	require.True(t, dash.Features.WebSubmit)
-	config, err := c.JobManagerConfig(ctx)
-	require.NoError(t, err)
-	require.Equal(t, "1s", config["execution.checkpointing.interval"])
-	tms, err := c.TaskManagers(ctx)
-	require.NoError(t, err)
-	require.Len(t, tms, 1)
-	require.Equal(t, 4, tms[0].SlotsNumber)
-
-	_, err = c.UploadJar(ctx, "notes.txt", strings.NewReader("not a jar"))
-	require.Error(t, err, "a file that is not a jar is rejected")
-	require.True(t, flinkrest.IsBadRequest(err), "%v", err)
-	require.Contains(t, strings.ToLower(err.Error()), "jar", "the error carries Flink's reason")
-
-	jarID := upload(t, c, home.ExampleJar(flinkdist.TopSpeedWindowing))
-	jars, err := c.Jars(ctx)
-	require.NoError(t, err)
-	require.Contains(t, jarIDs(jars), jarID)
-
-	jobID, err := c.RunJar(ctx, jarID, flinkrest.RunRequest{Parallelism: 2})
-	require.NoError(t, err)
-	waitJob(t, c, jobID, flinkrest.JobRunning)
-	job, err := c.Job(ctx, jobID)
-	require.NoError(t, err)
-	require.Equal(t, "CarTopSpeedWindowingExample", job.Name)
-	require.NotEmpty(t, job.Vertices)
-	jobConfig, err := c.JobConfig(ctx, jobID)
-	require.NoError(t, err)
-	require.Equal(t, jobID, jobConfig.ID)
-	jobs, err := c.Jobs(ctx)
-	require.NoError(t, err)
-	require.Len(t, jobs, 1)
-
-	cpConfig, err := c.CheckpointConfig(ctx, jobID)
-	require.NoError(t, err)
-	require.EqualValues(t, 1000, cpConfig.Interval)
-	var checkpoints *flinkrest.Checkpoints
-	eventually(t, 2*time.Minute, "a completed checkpoint", func(ctx context.Context) bool {
-		checkpoints, err = c.Checkpoints(ctx, jobID)
-		return err == nil && checkpoints.Latest.Completed != nil
-	})
-	require.DirExists(t, localPath(checkpoints.Latest.Completed.ExternalPath))
-	require.True(t, strings.HasPrefix(localPath(checkpoints.Latest.Completed.ExternalPath), cluster.CheckpointDir))
-
-	op, err := c.TriggerCheckpoint(ctx, jobID, flinkrest.CheckpointRequest{})
-	require.NoError(t, err)
-	result, err := c.Wait(ctx, op)
-	require.NoError(t, err)
-	require.Positive(t, result.CheckpointID)
-
-	// A savepoint triggered twice with the same id is one savepoint.
-	trigger := flinkrest.NewTriggerID()
-	request := flinkrest.SavepointRequest{TargetDirectory: "file://" + cluster.SavepointDir, TriggerID: trigger}
-	op, err = c.TriggerSavepoint(ctx, jobID, request)
-	require.NoError(t, err)
-	again, err := c.TriggerSavepoint(ctx, jobID, request)
-	require.NoError(t, err)
-	require.Equal(t, op, again)
-	result, err = c.Wait(ctx, op)
-	require.NoError(t, err)
-	require.DirExists(t, localPath(result.Location))
-	savepoints, _ := filepath.Glob(filepath.Join(cluster.SavepointDir, "savepoint-*"))
-	require.Len(t, savepoints, 1, "the repeated trigger started no second savepoint")
-
-	stop, err := c.StopWithSavepoint(ctx, jobID, flinkrest.StopRequest{TargetDirectory: "file://" + cluster.SavepointDir})
-	require.NoError(t, err)
-	stopped, err := c.Wait(ctx, stop)
-	require.NoError(t, err)
-	require.DirExists(t, localPath(stopped.Location))
-	waitJob(t, c, jobID, flinkrest.JobFinished)
-
-	// The run request's own configuration applies to the restored job only.
-	restoredID, err := c.RunJar(ctx, jarID, flinkrest.RunRequest{
-		SavepointPath: stopped.Location, ClaimMode: flinkrest.ClaimModeNoClaim, Parallelism: 2,
-		FlinkConfiguration: map[string]string{"execution.checkpointing.interval": "500ms"},
-	})
-	require.NoError(t, err)
-	waitJob(t, c, restoredID, flinkrest.JobRunning)
-	eventually(t, time.Minute, "the restore to be reported", func(ctx context.Context) bool {
-		checkpoints, err = c.Checkpoints(ctx, restoredID)
-		return err == nil && checkpoints.Latest.Restored != nil
-	})
-	require.Equal(t, stopped.Location, checkpoints.Latest.Restored.ExternalPath)
-	require.True(t, checkpoints.Latest.Restored.IsSavepoint)
-	cpConfig, err = c.CheckpointConfig(ctx, restoredID)
-	require.NoError(t, err)
-	require.EqualValues(t, 500, cpConfig.Interval)
-	requirements, err := c.ResourceRequirements(ctx, restoredID)
-	require.NoError(t, err)
-	require.Len(t, requirements, len(job.Vertices))
-	for id, r := range requirements {
-		r.Parallelism.LowerBound, r.Parallelism.UpperBound = 1, 1
-		requirements[id] = r
-	}
-	require.NoError(t, c.SetResourceRequirements(ctx, restoredID, requirements))
-	eventually(t, 2*time.Minute, "the job rescaled to parallelism 1", func(ctx context.Context) bool {
-		j, err := c.Job(ctx, restoredID)
-		if err != nil || j.State != flinkrest.JobRunning {
-			return false
-		}
-		for _, v := range j.Vertices {
-			if v.Parallelism != 1 {
-				return false
-			}
-		}
-		return true
-	})
-
-	require.NoError(t, c.CancelJob(ctx, restoredID))
-	waitJob(t, c, restoredID, flinkrest.JobCanceled)
-	err = c.CancelJob(ctx, restoredID)
-	require.True(t, flinkrest.IsConflict(err) || err == nil, "cancelling a cancelled job: %v", err)
-
-	_, err = c.Job(ctx, "00000000000000000000000000000000")
-	require.True(t, flinkrest.IsNotFound(err), "%v", err)
-	require.Contains(t, err.Error(), "not found")
-
-	failing := upload(t, c, home.ExampleJar(flinkdist.WordCount))
-	failedID, err := c.RunJar(ctx, failing, flinkrest.RunRequest{
-		ProgramArgs:        []string{"--input", "/nonexistent/input.txt"},
-		FlinkConfiguration: map[string]string{"restart-strategy.type": "none"},
-	})
-	if err == nil {
-		waitJob(t, c, failedID, flinkrest.JobFailed)
-		history, err := c.Exceptions(ctx, failedID, 10)
-		require.NoError(t, err)
-		require.NotEmpty(t, history.Entries)
-		require.NotEmpty(t, history.Entries[0].ExceptionName)
-		require.NotEmpty(t, history.Entries[0].Stacktrace)
-	} else {
-		require.True(t, flinkrest.IsBadRequest(err) || flinkrest.IsServerError(err), "%v", err)
-	}
-	require.NoError(t, c.DeleteJar(ctx, failing))
-	jars, err = c.Jars(ctx)
-	require.NoError(t, err)
-	require.NotContains(t, jarIDs(jars), failing)
-}
-
-// failedSavepoint runs a job and asks for a savepoint where none can be written: the
-// operation completes with a failure cause, which Wait returns as an
-// OperationFailedError.
-func failedSavepoint(t *testing.T, c *flinkrest.Client, home *flinkdist.Home) {
-	ctx := t.Context()
-	jobID, err := c.RunJar(ctx, upload(t, c, home.ExampleJar(flinkdist.TopSpeedWindowing)), flinkrest.RunRequest{})
-	require.NoError(t, err)
-	waitJob(t, c, jobID, flinkrest.JobRunning)
-	op, err := c.TriggerSavepoint(ctx, jobID, flinkrest.SavepointRequest{TargetDirectory: "file:///proc/flok-cannot-write-here"})
-	require.NoError(t, err)
-	_, err = c.Wait(ctx, op)
-	var failed *flinkrest.OperationFailedError
-	require.ErrorAs(t, err, &failed)
-	require.NotEmpty(t, failed.Cause.StackTrace)
-	require.NoError(t, c.CancelJob(ctx, jobID))
-}
-
-func upload(t *testing.T, c *flinkrest.Client, path string) string {
-	t.Helper()
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	id, err := c.UploadJar(t.Context(), filepath.Base(path), f)
-	require.NoError(t, err)
-	return id
-}
-
-func jarIDs(jars []flinkrest.Jar) []string {
-	ids := make([]string, 0, len(jars))
-	for _, j := range jars {
-		ids = append(ids, j.ID)
-	}
-	return ids
-}
-
-func waitJob(t *testing.T, c *flinkrest.Client, jobID string, state flinkrest.JobState) {
-	t.Helper()
-	eventually(t, 2*time.Minute, "job "+jobID+" "+string(state), func(ctx context.Context) bool {
-		job, err := c.Job(ctx, jobID)
-		return err == nil && job.State == state
-	})
-}
-
-func eventually(t *testing.T, timeout time.Duration, what string, cond func(ctx context.Context) bool) {
-	t.Helper()
-	err := wait.PollUntilContextTimeout(t.Context(), 200*time.Millisecond, timeout, true,
-		func(ctx context.Context) (bool, error) { return cond(ctx), nil })
-	require.NoError(t, err, "waiting for %s", what)
-}
-
-// localPath turns Flink's file: URIs into paths.
-func localPath(uri string) string {
-	return "/" + strings.TrimLeft(strings.TrimPrefix(uri, "file:"), "/")
 }

@@ -155,9 +155,14 @@ func (c *LocalCluster) env() []string {
 		"FLINK_PID_DIR="+filepath.Join(c.Dir, "tmp"))
 }
 
+// clientTimeout bounds one run of Flink's command-line client.
+const clientTimeout = 5 * time.Minute
+
 // Flink runs Flink's own command-line client (bin/flink) against this cluster and
-// returns its output.
+// returns its output; a client that does not finish within five minutes is killed.
 func (c *LocalCluster) Flink(ctx context.Context, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, clientTimeout)
+	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", append([]string{filepath.Join(c.Home.Dir, "bin", "flink")}, args...)...)
 	cmd.Env = c.env()
 	cmd.WaitDelay = 5 * time.Second

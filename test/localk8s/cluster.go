@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -222,4 +223,16 @@ func (c *Cluster) loadClient() error {
 	}
 	c.Config, c.Client = cfg, client
 	return nil
+}
+
+// Kubectl runs the cluster's kubectl with the admin kubeconfig, stdin as its input,
+// and returns its combined output.
+func (c *Cluster) Kubectl(ctx context.Context, stdin io.Reader, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, filepath.Join(c.BinDir, "kubectl"), append([]string{"--kubeconfig", c.KubeconfigPath}, args...)...)
+	cmd.Stdin = stdin
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return out, fmt.Errorf("kubectl %v: %w: %s", args, err, out)
+	}
+	return out, nil
 }

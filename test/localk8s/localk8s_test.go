@@ -3,7 +3,6 @@ package localk8s_test
 import (
 	"context"
 	"encoding/json"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -202,9 +201,8 @@ func TestStopLeavesNoProcess(t *testing.T) {
 
 func kubectl(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := exec.CommandContext(t.Context(), cluster.BinDir+"/kubectl", append([]string{"--kubeconfig", cluster.KubeconfigPath}, args...)...)
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "kubectl %v: %s", args, out)
+	out, err := cluster.Kubectl(t.Context(), nil, args...)
+	require.NoError(t, err)
 	return string(out)
 }
 

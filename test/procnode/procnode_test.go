@@ -25,18 +25,11 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	startNode := func(ctx context.Context, c *localk8s.Cluster) (func() error, error) {
-		var err error
-		node, err = procnode.Start(ctx, c.Config, procnode.Options{
-			Slot: c.Slot, APIServerPort: c.APIServerPort(), RestartBackoff: time.Second,
-			Log: func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) },
-		})
-		if err != nil {
-			return nil, err
-		}
-		return node.Stop, nil
-	}
-	localk8s.Main(m, localk8s.Options{AddOns: []localk8s.AddOn{startNode}}, &cluster)
+	addNode := procnode.AddOn(procnode.Options{
+		RestartBackoff: time.Second,
+		Log:            func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) },
+	}, func(n *procnode.Node) { node = n })
+	localk8s.Main(m, localk8s.Options{AddOns: []localk8s.AddOn{addNode}}, &cluster)
 }
 
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func(ctx context.Context) (bool, error)) {

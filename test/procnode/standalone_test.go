@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -45,10 +44,8 @@ type jobCheckpoints struct {
 
 func kubectlApply(t *testing.T, ns, manifest string) {
 	t.Helper()
-	cmd := exec.CommandContext(t.Context(), filepath.Join(cluster.BinDir, "kubectl"), "--kubeconfig", cluster.KubeconfigPath, "-n", ns, "apply", "-f", "-")
-	cmd.Stdin = strings.NewReader(manifest)
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "kubectl apply: %s", out)
+	_, err := cluster.Kubectl(t.Context(), strings.NewReader(manifest), "-n", ns, "apply", "-f", "-")
+	require.NoError(t, err)
 }
 
 // TestStandaloneSessionClusterFromPlainYAML applies the documented standalone session

@@ -47,16 +47,16 @@ func run(dir, kubeconfig, readyFile string, kwok, procNode bool, operatorBinary 
 			}
 			fmt.Printf("localcluster: Flink %s in %s\n", r.Version, home.Dir)
 		}
+		addNode := procnode.AddOn(procnode.Options{
+			Dir: filepath.Join(dir, "procnode"), OperatorBinary: operatorBinary,
+			Log: func(format string, args ...any) { fmt.Printf(format+"\n", args...) },
+		}, nil)
 		opts.AddOns = append(opts.AddOns, func(ctx context.Context, c *localk8s.Cluster) (func() error, error) {
-			node, err := procnode.Start(ctx, c.Config, procnode.Options{
-				Dir: filepath.Join(dir, "procnode"), Slot: c.Slot, APIServerPort: c.APIServerPort(),
-				OperatorBinary: operatorBinary,
-				Log:            func(format string, args ...any) { fmt.Printf(format+"\n", args...) },
-			})
+			stop, err := addNode(ctx, c)
 			if err != nil {
 				return nil, fmt.Errorf("%w (start with --procnode=false to run without it)", err)
 			}
-			return node.Stop, nil
+			return stop, nil
 		})
 	}
 	cluster, err := localk8s.Start(ctx, opts)

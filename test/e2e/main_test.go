@@ -1,0 +1,21 @@
+// Package e2e holds Flok's end-to-end tests: a real control plane, the process node and
+// real Flink, one namespace per test.
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/flok-dev/flok/test/localk8s"
+	"github.com/flok-dev/flok/test/procnode"
+)
+
+var cluster *localk8s.Cluster
+
+func TestMain(m *testing.M) {
+	addNode := procnode.AddOn(procnode.Options{
+		Log: func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) },
+	}, nil)
+	localk8s.Main(m, localk8s.Options{AddOns: []localk8s.AddOn{addNode}}, &cluster)
+}
