@@ -44,6 +44,8 @@ func TestClientAgainstRealFlink(t *testing.T) {
 			})
 			label("failed-savepoint")
 			flinkresttest.FailedSavepoint(t, client, home)
+			label("shutdown")
+			flinkresttest.ShutDown(t, client)
 		})
 	}
 }

@@ -217,6 +217,15 @@ func FailedSavepoint(t *testing.T, c *flinkrest.Client, home *flinkdist.Home) {
 	require.NoError(t, c.CancelJob(ctx, jobID))
 }
 
+// ShutDown shuts the cluster down over REST and waits until it no longer answers.
+func ShutDown(t *testing.T, c *flinkrest.Client) {
+	require.NoError(t, c.ShutDownCluster(t.Context()))
+	eventually(t, time.Minute, "the JobManager to stop answering", func(ctx context.Context) bool {
+		_, err := c.Overview(ctx)
+		return flinkrest.IsUnavailable(err)
+	})
+}
+
 func upload(t *testing.T, c *flinkrest.Client, path string) string {
 	t.Helper()
 	f, err := os.Open(path)
