@@ -2,6 +2,7 @@ package procnode_test
 
 import (
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -126,4 +127,28 @@ func TestImageEntrypointPreparesConfiguration(t *testing.T) {
 	require.Contains(t, out, "flink-python-2.3.0.jar\n", "the plugin directory holds the jar")
 	require.Regexp(t, `numberOfTaskSlots: '?7'?\n`, out)
 	require.True(t, strings.Contains(out, "address: jm.example"), "the JobManager address is written: %s", out)
+}
+
+// TestLogsFollow streams a container's log with follow, as `kubectl logs -f` does: the
+// stream delivers lines as they are written and ends when the container exits.
+func TestLogsFollow(t *testing.T) {
+	ctx := t.Context()
+	ns := cluster.Namespace(t)
+	_, err := cluster.Client.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "ticker"},
+		Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{{
+			Name: "main", Image: "flink:2.3", Command: []string{"bash", "-c", "for i in 1 2 3 4 5; do echo tick $i; sleep 0.5; done"},
+		}}},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	waitFor(t, time.Minute, "the container to run", func(ctx context.Context) (bool, error) {
+		cs := containerStatus(ctx, ns, "ticker")
+		return cs != nil && (cs.State.Running != nil || cs.State.Terminated != nil), nil
+	})
+	stream, err := cluster.Client.CoreV1().Pods(ns).GetLogs("ticker", &corev1.PodLogOptions{Follow: true}).Stream(ctx)
+	require.NoError(t, err)
+	defer stream.Close()
+	all, err := io.ReadAll(stream)
+	require.NoError(t, err, "the stream ends when the container exits")
+	require.Equal(t, "tick 1\ntick 2\ntick 3\ntick 4\ntick 5\n", string(all))
 }
