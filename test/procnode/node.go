@@ -226,6 +226,14 @@ func findJavaHome() (string, error) {
 	return filepath.Dir(filepath.Dir(java)), nil
 }
 
+// PodPIDs lists the process ids of one Pod's running containers.
+func (n *Node) PodPIDs(namespace, name string) []int {
+	if w := n.workerByName(namespace, name); w != nil {
+		return w.pids()
+	}
+	return nil
+}
+
 func (n *Node) podDir(uid string) string { return filepath.Join(n.dir, "pods", uid) }
 
 func (n *Node) nodeObject() *corev1.Node {

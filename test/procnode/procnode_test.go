@@ -168,8 +168,8 @@ trap 'echo got SIGTERM >> /host/events; exit 0' TERM; while true; do sleep 0.1; 
 	require.NoError(t, err)
 	require.Equal(t, "run 0\n", string(previous))
 
-	pids := node.PIDs()
-	require.Len(t, pids, 1, "one container runs on the node")
+	pids := node.PodPIDs(ns, "restarts")
+	require.Len(t, pids, 1, "the Pod's one container runs")
 	require.NoError(t, cluster.Client.CoreV1().Pods(ns).Delete(ctx, "restarts", metav1.DeleteOptions{}))
 	waitFor(t, time.Minute, "the pod object to go", func(ctx context.Context) (bool, error) {
 		_, err := cluster.Client.CoreV1().Pods(ns).Get(ctx, "restarts", metav1.GetOptions{})
