@@ -33,6 +33,13 @@ test: tools ## Run all tests, end-to-end ones included (builds the control plane
 build: ## Compile every package.
 	$(GO) build ./...
 
+.PHONY: generate
+generate: ## Regenerate deepcopy code and CRDs (config/crd) from api/ with controller-gen.
+	@cg=$$(hack/controller-gen.sh); \
+	$$cg object paths=./api/... && \
+	rm -rf config/crd && \
+	$$cg crd:allowDangerousTypes=true paths=./api/... output:crd:artifacts:config=config/crd
+
 .PHONY: fmt
 fmt: ## Format the Go code.
 	gofmt -s -w $$(git ls-files '*.go')
@@ -42,7 +49,9 @@ vet: ## Run go vet.
 	$(GO) vet ./...
 
 .PHONY: verify
-verify: vet ## Fail if code is unformatted or go.mod/go.sum are not tidy.
+verify: generate vet ## Fail if generated files are stale, code is unformatted or go.mod/go.sum are not tidy.
+	@if [ -n "$$(git status --porcelain -- api config)" ]; then \
+		echo "generated files are stale (run make generate and commit):"; git status --porcelain -- api config; exit 1; fi
 	@unformatted=$$(gofmt -s -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "not gofmt -s formatted (run make fmt):"; echo "$$unformatted"; exit 1; fi
 	$(GO) mod tidy -diff

@@ -1,0 +1,73 @@
+package v1beta1
+
+// JobState is the state a job should be in.
+// +kubebuilder:validation:Enum=running;suspended
+type JobState string
+
+// Desired job states.
+const (
+	JobStateRunning   JobState = "running"
+	JobStateSuspended JobState = "suspended"
+)
+
+// UpgradeMode says how a job's state is carried over when it is upgraded or suspended.
+// +kubebuilder:validation:Enum=stateless;savepoint;last-state
+type UpgradeMode string
+
+// Upgrade modes.
+const (
+	UpgradeModeStateless UpgradeMode = "stateless"
+	UpgradeModeSavepoint UpgradeMode = "savepoint"
+	UpgradeModeLastState UpgradeMode = "last-state"
+)
+
+// JobSpec is the Flink job of an application cluster or a session job.
+type JobSpec struct {
+	// JarURI is the job's jar: local:///opt/flink/usrlib/job.jar (inside the image) for
+	// applications; for session jobs also https:// (and http:// where the operator
+	// allows it), fetched by the operator and uploaded to the session cluster.
+	// +optional
+	JarURI string `json:"jarURI,omitempty"`
+	// Parallelism is the job's default parallelism.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	Parallelism int32 `json:"parallelism,omitempty"`
+	// EntryClass is the job's main class; empty uses the jar's manifest.
+	// +optional
+	EntryClass string `json:"entryClass,omitempty"`
+	// Args are the arguments passed to the job's main method.
+	// +optional
+	Args []string `json:"args,omitempty"`
+	// State is running (default) or suspended: suspending takes the job's state as its
+	// upgradeMode says and removes the cluster; running again restores it.
+	// +optional
+	// +kubebuilder:default=running
+	State JobState `json:"state,omitempty"`
+	// SavepointTriggerNonce: a new value triggers a savepoint.
+	// +optional
+	SavepointTriggerNonce *int64 `json:"savepointTriggerNonce,omitempty"`
+	// CheckpointTriggerNonce: a new value triggers a checkpoint.
+	// +optional
+	CheckpointTriggerNonce *int64 `json:"checkpointTriggerNonce,omitempty"`
+	// InitialSavepointPath is the savepoint the job starts from on its first
+	// deployment (and on a savepoint redeploy).
+	// +optional
+	InitialSavepointPath string `json:"initialSavepointPath,omitempty"`
+	// UpgradeMode is how state is carried over on upgrades and suspension: stateless
+	// (default; the job starts empty), savepoint (stop with a savepoint, start from
+	// it), last-state (the latest checkpoint or HA metadata).
+	// +optional
+	// +kubebuilder:default=stateless
+	UpgradeMode UpgradeMode `json:"upgradeMode,omitempty"`
+	// AllowNonRestoredState lets the job start from a snapshot that holds state no
+	// operator of the new job maps to.
+	// +optional
+	AllowNonRestoredState *bool `json:"allowNonRestoredState,omitempty"`
+	// SavepointRedeployNonce: a new value redeploys the job from initialSavepointPath,
+	// dropping its current state.
+	// +optional
+	SavepointRedeployNonce *int64 `json:"savepointRedeployNonce,omitempty"`
+	// AutoscalerResetNonce: a new value resets the autoscaler's overrides and history.
+	// +optional
+	AutoscalerResetNonce *int64 `json:"autoscalerResetNonce,omitempty"`
+}
