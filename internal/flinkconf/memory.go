@@ -63,3 +63,10 @@ func MemoryQuantity(text string) (resource.Quantity, error) {
 	}
 	return resource.MustParse(strconv.FormatInt(bytes>>20, 10) + "Mi"), nil
 }
+
+// isKubernetesQuantity reports sizes such as 2Gi or 512Mi, which the Apache operator
+// also accepts for resource.memory.
+func isKubernetesQuantity(text string) bool {
+	_, err := resource.ParseQuantity(strings.TrimSpace(text))
+	return err == nil
+}
