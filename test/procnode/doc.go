@@ -11,6 +11,10 @@
 // volumeMount is bound to the Pod's volume directories, and in a memory cgroup that
 // enforces its limit and reports OOMKilled.
 //
+// Its kubelet API (container logs for `kubectl logs`) serves TLS on 127.0.0.1 without
+// authentication: the API server calls it without client certificates here, and
+// nothing but this machine can reach it.
+//
 // The node needs root, util-linux (unshare, nsenter), iproute2 (ip) and the cgroup v1
 // memory controller; Start says which one is missing. It listens only on 127.0.0.1 and
 // inside the namespaces it creates, and routes nothing to the outside: the Pod network

@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 
 	"github.com/flok-dev/flok/test/hostnet"
@@ -286,14 +287,20 @@ func (n *Node) conditions(now metav1.Time) []corev1.NodeCondition {
 func (n *Node) register(ctx context.Context) error {
 	nodes := n.client.CoreV1().Nodes()
 	_ = nodes.Delete(ctx, n.opts.Name, metav1.DeleteOptions{})
-	node, err := nodes.Create(ctx, n.nodeObject(), metav1.CreateOptions{})
-	if err != nil {
+	if _, err := nodes.Create(ctx, n.nodeObject(), metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("register node %s: %w", n.opts.Name, err)
 	}
-	// Node status is not taken from a create; write it through the status subresource.
-	node.Status = n.nodeObject().Status
-	_, err = nodes.UpdateStatus(ctx, node, metav1.UpdateOptions{})
-	return err
+	// Node status is not taken from a create; write it through the status subresource,
+	// on the latest version (the node controllers annotate and taint new nodes).
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		node, err := nodes.Get(ctx, n.opts.Name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		node.Status = n.nodeObject().Status
+		_, err = nodes.UpdateStatus(ctx, node, metav1.UpdateOptions{})
+		return err
+	})
 }
 
 // heartbeat renews the node's Lease every 10 s and its Ready condition every minute.
