@@ -2,15 +2,14 @@ package flinkdist
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"time"
 
+	"github.com/flok-dev/flok/internal/flinkrest"
 	"github.com/flok-dev/flok/test/hostnet"
 	"github.com/flok-dev/flok/test/supervisor"
 )
@@ -194,23 +193,15 @@ func (c *LocalCluster) restReady(ctx context.Context) bool {
 	return err == nil
 }
 
-// registeredTaskManagers reads the TaskManager count from GET /overview. It is the one
-// REST call this package makes, to know when a cluster is up.
+// registeredTaskManagers reads the TaskManager count from GET /overview.
 func (c *LocalCluster) registeredTaskManagers(ctx context.Context) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.RESTURL+"/overview", nil)
+	client, err := flinkrest.New(c.RESTURL, flinkrest.WithAttempts(1, 0), flinkrest.WithTimeout(5*time.Second))
 	if err != nil {
 		return 0, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	overview, err := client.Overview(ctx)
 	if err != nil {
 		return 0, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("GET /overview: %s", resp.Status)
-	}
-	var overview struct {
-		TaskManagers int `json:"taskmanagers"`
-	}
-	return overview.TaskManagers, json.NewDecoder(resp.Body).Decode(&overview)
+	return overview.TaskManagers, nil
 }

@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
 
+	"github.com/flok-dev/flok/internal/flinkrest"
 	"github.com/flok-dev/flok/test/flinkdist"
 )
 
@@ -53,22 +54,18 @@ func TestFlinkNativeApplication(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		require.NoError(t, err, "flink %v:\n%s", args, out)
 
+		flink := flinkClient(t, ns, clusterID+"-rest", "rest")
 		waitFor(t, 5*time.Minute, "a TaskManager Pod created by the JobManager and a RUNNING job with checkpoints", func(ctx context.Context) (bool, error) {
 			pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + clusterID + ",component=taskmanager"})
 			if err != nil || len(pods.Items) == 0 || pods.Items[0].Status.Phase != corev1.PodRunning {
 				return false, nil
 			}
-			var jobs struct {
-				Jobs []struct {
-					ID    string `json:"jid"`
-					State string `json:"state"`
-				} `json:"jobs"`
-			}
-			if flinkGet(ctx, ns, clusterID+"-rest", "rest", "/jobs/overview", &jobs) != nil || len(jobs.Jobs) != 1 || jobs.Jobs[0].State != "RUNNING" {
+			jobs, err := flink.Jobs(ctx)
+			if err != nil || len(jobs) != 1 || jobs[0].State != flinkrest.JobRunning {
 				return false, nil
 			}
-			var c jobCheckpoints
-			return flinkGet(ctx, ns, clusterID+"-rest", "rest", "/jobs/"+jobs.Jobs[0].ID+"/checkpoints", &c) == nil && c.Counts.Completed >= 1, nil
+			c, err := flink.Checkpoints(ctx, jobs[0].ID)
+			return err == nil && c.Counts.Completed >= 1, nil
 		})
 		saveReference(t, ns, clusterID, release)
 

@@ -2,7 +2,6 @@ package procnode_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,32 +13,17 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/flok-dev/flok/internal/flinkrest"
 	"github.com/flok-dev/flok/test/flinkdist"
 )
 
-// flinkGet reads a Flink REST path of a Service through the API server's service proxy,
-// as an operator outside the cluster would.
-func flinkGet(ctx context.Context, ns, service, port, path string, into any) error {
-	raw, err := cluster.Client.CoreV1().Services(ns).ProxyGet("http", service, port, path, nil).DoRaw(ctx)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(raw, into)
-}
-
-type overview struct {
-	TaskManagers int `json:"taskmanagers"`
-}
-
-type jobCheckpoints struct {
-	Counts struct {
-		Completed int `json:"completed"`
-	} `json:"counts"`
-	Latest struct {
-		Restored *struct {
-			ID int `json:"id"`
-		} `json:"restored"`
-	} `json:"latest"`
+// flinkClient reaches a Flink REST Service through the API server's service proxy, as
+// an operator outside the cluster would.
+func flinkClient(t *testing.T, ns, service, port string) *flinkrest.Client {
+	t.Helper()
+	c, err := flinkrest.NewServiceProxy(cluster.Config, ns, service, port, flinkrest.WithAttempts(1, 0))
+	require.NoError(t, err)
+	return c
 }
 
 func kubectlApply(t *testing.T, ns, manifest string) {
@@ -61,9 +45,10 @@ func TestStandaloneSessionClusterFromPlainYAML(t *testing.T) {
 		kubectlApply(t, ns, os.Expand(string(manifest), func(k string) string {
 			return map[string]string{"FLINK_VERSION": release.MinorVersion(), "STATE_DIR": stateDir}[k]
 		}))
+		flink := flinkClient(t, ns, "flink-jobmanager", "webui")
 		waitFor(t, 4*time.Minute, "2 registered TaskManagers", func(ctx context.Context) (bool, error) {
-			var o overview
-			return flinkGet(ctx, ns, "flink-jobmanager", "webui", "/overview", &o) == nil && o.TaskManagers == 2, nil
+			o, err := flink.Overview(ctx)
+			return err == nil && o.TaskManagers == 2, nil
 		})
 
 		_, err = cluster.Client.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
@@ -92,8 +77,8 @@ func TestStandaloneSessionClusterFromPlainYAML(t *testing.T) {
 			}
 		})
 		waitFor(t, 3*time.Minute, "completed checkpoints", func(ctx context.Context) (bool, error) {
-			var c jobCheckpoints
-			return flinkGet(ctx, ns, "flink-jobmanager", "webui", "/jobs/"+jobID+"/checkpoints", &c) == nil && c.Counts.Completed >= 2, nil
+			c, err := flink.Checkpoints(ctx, jobID)
+			return err == nil && c.Counts.Completed >= 2, nil
 		})
 		chk, _ := filepath.Glob(filepath.Join(stateDir, "checkpoints", jobID, "chk-*"))
 		require.NotEmpty(t, chk, "checkpoints are written to the hostPath state directory")
@@ -114,17 +99,19 @@ func TestStandaloneSessionClusterFromPlainYAML(t *testing.T) {
 					running++
 				}
 			}
-			var o overview
-			var c jobCheckpoints
-			var job struct {
-				State string `json:"state"`
-			}
-			if flinkGet(ctx, ns, "flink-jobmanager", "webui", "/overview", &o) != nil ||
-				flinkGet(ctx, ns, "flink-jobmanager", "webui", "/jobs/"+jobID+"/checkpoints", &c) != nil ||
-				flinkGet(ctx, ns, "flink-jobmanager", "webui", "/jobs/"+jobID, &job) != nil {
+			o, err := flink.Overview(ctx)
+			if err != nil {
 				return false, nil
 			}
-			return running == 2 && o.TaskManagers == 2 && c.Latest.Restored != nil && job.State == "RUNNING", nil
+			c, err := flink.Checkpoints(ctx, jobID)
+			if err != nil {
+				return false, nil
+			}
+			job, err := flink.Job(ctx, jobID)
+			if err != nil {
+				return false, nil
+			}
+			return running == 2 && o.TaskManagers == 2 && c.Latest.Restored != nil && job.State == flinkrest.JobRunning, nil
 		})
 	})
 }
@@ -133,18 +120,12 @@ func TestStandaloneSessionClusterFromPlainYAML(t *testing.T) {
 // Flink's TaskManager ids (<ip>:<port>-<suffix>) with the Pods' IPs.
 func busyTaskManagerPod(t *testing.T, ns string) string {
 	t.Helper()
-	var tms struct {
-		TaskManagers []struct {
-			ID        string `json:"id"`
-			Slots     int    `json:"slotsNumber"`
-			FreeSlots int    `json:"freeSlots"`
-		} `json:"taskmanagers"`
-	}
-	require.NoError(t, flinkGet(t.Context(), ns, "flink-jobmanager", "webui", "/taskmanagers", &tms))
+	tms, err := flinkClient(t, ns, "flink-jobmanager", "webui").TaskManagers(t.Context())
+	require.NoError(t, err)
 	pods, err := cluster.Client.CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "component=taskmanager"})
 	require.NoError(t, err)
-	for _, tm := range tms.TaskManagers {
-		if tm.FreeSlots == tm.Slots {
+	for _, tm := range tms {
+		if tm.FreeSlots == tm.SlotsNumber {
 			continue
 		}
 		for _, p := range pods.Items {

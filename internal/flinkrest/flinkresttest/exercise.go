@@ -42,7 +42,7 @@ func Exercise(t *testing.T, c *flinkrest.Client, cluster Cluster) {
 	ctx := t.Context()
 	var err error
 	var overview *flinkrest.Overview
-	eventually(t, time.Minute, "the TaskManager's slots", func(ctx context.Context) bool {
+	eventually(t, 4*time.Minute, "the TaskManagers' slots", func(ctx context.Context) bool {
 		overview, err = c.Overview(ctx)
 		return err == nil && overview.SlotsTotal == cluster.Slots
 	})
