@@ -1,0 +1,114 @@
+package render
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/utils/ptr"
+)
+
+// podIPEnv is the variable Flink's JobManager learns its Pod IP from.
+const podIPEnv = "_POD_IP_ADDRESS"
+
+// roleBasics are the parts of a JobManager's or standalone TaskManager's Pod that do
+// not depend on the mode: env, volumes, mounts, memory and CPU.
+func (c *cluster) roleBasics(role string, cpu float64, cm *corev1.ConfigMap) (flinkPod, field.ErrorList) {
+	fp := flinkPod{role: role, restartPolicy: corev1.RestartPolicyAlways}
+	var errs field.ErrorList
+	envPrefix := "containerized.master.env."
+	if role == ComponentTaskManager {
+		envPrefix = "containerized.taskmanager.env."
+	}
+	env := c.prefixedEnv(envPrefix)
+	if role == ComponentJobManager || !c.native() {
+		env = append(env, corev1.EnvVar{Name: podIPEnv, ValueFrom: &corev1.EnvVarSource{
+			FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "status.podIP"},
+		}})
+	}
+	if dir := c.conf[keyLogDir]; dir != "" {
+		env = append(env, corev1.EnvVar{Name: "FLINK_LOG_DIR", Value: dir})
+	}
+	secretEnv, ferrs := c.secretEnv()
+	errs = append(errs, ferrs...)
+	fp.container.Env = append(env, secretEnv...)
+
+	confDir := c.conf[keyConfDir]
+	if confDir == "" {
+		confDir = defaultConfDir
+	}
+	fp.volumes = []corev1.Volume{c.configVolumeSource(cm)}
+	fp.container.VolumeMounts = []corev1.VolumeMount{{Name: configVolume, MountPath: confDir}}
+	volumes, mounts, ferr := c.secretVolumes()
+	if ferr != nil {
+		errs = append(errs, ferr)
+	}
+	fp.volumes = append(fp.volumes, volumes...)
+	fp.container.VolumeMounts = append(fp.container.VolumeMounts, mounts...)
+
+	resources, ferrs := c.containerResources(role, cpu)
+	errs = append(errs, ferrs...)
+	fp.container.Resources = resources
+	entry := c.conf[keyEntryPath]
+	if entry == "" {
+		entry = defaultEntryPath
+	}
+	fp.container.Command = []string{entry}
+	return fp, errs
+}
+
+// jobManagerPod is the JobManager's Pod of either mode, args and extra volumes aside.
+func (c *cluster) jobManagerPod(cm *corev1.ConfigMap) (flinkPod, field.ErrorList) {
+	cpu, ferr := c.cpuOption(keyJMCPU, 1.0)
+	fp, errs := c.roleBasics(ComponentJobManager, cpu, cm)
+	if ferr != nil {
+		errs = append(errs, ferr)
+	}
+	labels, ferr := c.mapOption(keyJMLabels)
+	if ferr != nil {
+		errs = append(errs, ferr)
+	}
+	fp.labels = mergeStrings(labels, c.selector(ComponentJobManager))
+	annotations, ferr := c.mapOption(keyJMAnnotations)
+	if ferr != nil {
+		errs = append(errs, ferr)
+	}
+	fp.annotations = annotations
+	ports, perrs := c.jobManagerPorts()
+	errs = append(errs, perrs...)
+	fp.container.Ports = []corev1.ContainerPort{
+		{Name: "rest", ContainerPort: ports.restTarget, Protocol: corev1.ProtocolTCP},
+		{Name: "jobmanager-rpc", ContainerPort: ports.rpc, Protocol: corev1.ProtocolTCP},
+		{Name: "blobserver", ContainerPort: ports.blob, Protocol: corev1.ProtocolTCP},
+	}
+	return fp, errs
+}
+
+// jobManagerDeployment wraps the JobManager Pod in Deployment <name>. Its strategy is
+// Recreate: a JobManager is stopped before another starts, so that two never run the
+// same job (Flink's client leaves the default rolling update).
+func (c *cluster) jobManagerDeployment(fp flinkPod) (*appsv1.Deployment, field.ErrorList) {
+	tmpl, errs := decodePod(c.jmTemplate, field.NewPath("spec", "jobManager", "podTemplate"))
+	if errs != nil {
+		return nil, field.ErrorList{errs}
+	}
+	podTemplate, ferrs := c.decoratePod(tmpl, fp)
+	replicas := int32(1)
+	if v, err := c.replicas(keyJMReplicas); err != nil {
+		ferrs = append(ferrs, err)
+	} else if v > 0 {
+		replicas = v
+	}
+	meta := c.objectMeta(c.name(), fp.labels)
+	meta.Annotations = mergeStrings(nil, fp.annotations)
+	return &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: meta,
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(replicas),
+			Selector: &metav1.LabelSelector{MatchLabels: c.selector(ComponentJobManager)},
+			Template: podTemplate,
+			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType},
+		},
+	}, ferrs
+}

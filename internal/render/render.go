@@ -1,0 +1,227 @@
+package render
+
+import (
+	"fmt"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/flinkconf"
+)
+
+// Object is a Kubernetes object Render produces.
+type Object interface {
+	metav1.Object
+	runtime.Object
+}
+
+// Objects are the Kubernetes objects of one Flink cluster. Fields that do not apply
+// to the cluster's mode are nil.
+type Objects struct {
+	// Config is ConfigMap flink-config-<name>: the Flink configuration file and the
+	// logging files, mounted at /opt/flink/conf.
+	Config *corev1.ConfigMap
+	// TaskManagerPodTemplate is ConfigMap pod-template-<name> (native mode): the
+	// template Flink's ResourceManager builds TaskManager Pods from.
+	TaskManagerPodTemplate *corev1.ConfigMap
+	// JobManager is Deployment <name>.
+	JobManager *appsv1.Deployment
+	// TaskManager is Deployment <name>-taskmanager (standalone mode).
+	TaskManager *appsv1.Deployment
+	// InternalService is the Service <name> the TaskManagers reach the JobManager by;
+	// without high availability only.
+	InternalService *corev1.Service
+	// RESTService is Service <name>-rest, the web UI and REST API.
+	RESTService *corev1.Service
+	// Ingress exposes the web UI when spec.ingress is set.
+	Ingress *networkingv1.Ingress
+	// ServiceAccount, Role and RoleBinding give the Flink processes the API rights they
+	// need, unless the user named a service account of their own.
+	ServiceAccount *corev1.ServiceAccount
+	Role           *rbacv1.Role
+	RoleBinding    *rbacv1.RoleBinding
+	// Hash identifies everything above; it is also the JobManager Deployment's
+	// flok.dev/render-hash annotation, so that a changed spec is seen at a glance.
+	Hash string
+	// Configuration is the effective Flink configuration, as the cluster reads it.
+	Configuration flinkconf.Config
+}
+
+// All returns the objects that exist, in the order they are best created: identity
+// and configuration first, the JobManager last but one, its exposure last.
+func (o *Objects) All() []Object {
+	var out []Object
+	add := func(obj Object, present bool) {
+		if present {
+			out = append(out, obj)
+		}
+	}
+	add(o.ServiceAccount, o.ServiceAccount != nil)
+	add(o.Role, o.Role != nil)
+	add(o.RoleBinding, o.RoleBinding != nil)
+	add(o.Config, o.Config != nil)
+	add(o.TaskManagerPodTemplate, o.TaskManagerPodTemplate != nil)
+	add(o.InternalService, o.InternalService != nil)
+	add(o.RESTService, o.RESTService != nil)
+	add(o.JobManager, o.JobManager != nil)
+	add(o.TaskManager, o.TaskManager != nil)
+	add(o.Ingress, o.Ingress != nil)
+	return out
+}
+
+// Error is a FlinkDeployment Render cannot turn into a cluster; each entry names the
+// field, what is wrong and what would be right.
+type Error struct{ Errs field.ErrorList }
+
+func (e *Error) Error() string { return e.Errs.ToAggregate().Error() }
+
+// Render returns the Kubernetes objects of a FlinkDeployment's cluster, or an *Error
+// that says what in the spec is wrong.
+func Render(in Input) (*Objects, error) {
+	c, errs := newCluster(in)
+	if len(errs) > 0 {
+		return nil, &Error{errs}
+	}
+	objs, errs := c.objects()
+	if len(errs) > 0 {
+		return nil, &Error{errs}
+	}
+	return objs, nil
+}
+
+// cluster is a FlinkDeployment with everything derived from it that the objects share.
+type cluster struct {
+	in      Input
+	version flinkconf.Version
+	conf    flinkconf.Config
+	// templates are the layered pod templates of each role, as JSON objects.
+	jmTemplate, tmTemplate map[string]any
+	// ownServiceAccount is set when Flok creates the Flink processes' service account.
+	ownServiceAccount bool
+}
+
+func (c *cluster) spec() *v1beta1.FlinkDeploymentSpec { return &c.in.Deployment.Spec }
+func (c *cluster) name() string                        { return c.in.Deployment.Name }
+func (c *cluster) namespace() string                   { return c.in.Deployment.Namespace }
+func (c *cluster) application() bool                   { return c.spec().Job != nil }
+func (c *cluster) native() bool                        { return c.spec().Mode != v1beta1.ModeStandalone }
+func (c *cluster) highAvailability() bool              { return c.conf.HighAvailability() }
+
+// newCluster checks the input and derives the configuration and pod templates.
+func newCluster(in Input) (*cluster, field.ErrorList) {
+	if in.Deployment == nil {
+		return nil, field.ErrorList{field.Required(field.NewPath("deployment"), "a FlinkDeployment to render")}
+	}
+	c := &cluster{in: in}
+	errs := c.checkIdentity()
+	errs = append(errs, flinkconf.ValidateDeployment(c.spec())...)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	var raw []byte
+	if fc := c.spec().FlinkConfiguration; fc != nil {
+		raw = fc.Raw
+	}
+	user, ferr := flinkconf.FromSpec(raw, field.NewPath("spec", "flinkConfiguration"))
+	if ferr != nil {
+		return nil, field.ErrorList{ferr}
+	}
+	c.conf, errs = c.effectiveConfig(user)
+	errs = append(errs, c.layerTemplates()...)
+	errs = append(errs, c.checkModes()...)
+	return c, errs
+}
+
+// checkIdentity checks the name (Flink's cluster-id rules) and the Flink version.
+func (c *cluster) checkIdentity() field.ErrorList {
+	var errs field.ErrorList
+	meta := field.NewPath("metadata")
+	name := c.name()
+	switch {
+	case name == "":
+		errs = append(errs, field.Required(meta.Child("name"), "the name is the Flink cluster-id"))
+	case len(name) > 45:
+		errs = append(errs, field.TooLong(meta.Child("name"), name, 45))
+	default:
+		for _, msg := range validation.IsDNS1035Label(name) {
+			errs = append(errs, field.Invalid(meta.Child("name"), name, msg))
+		}
+	}
+	if c.namespace() == "" {
+		errs = append(errs, field.Required(meta.Child("namespace"), "the namespace the cluster runs in"))
+	}
+	versionPath := field.NewPath("spec", "flinkVersion")
+	if c.spec().FlinkVersion == "" {
+		errs = append(errs, field.Required(versionPath, "the Flink version of the image, such as v1_20 or v2_3; it decides the configuration file's format"))
+		return errs
+	}
+	v, err := flinkconf.ParseVersion(string(c.spec().FlinkVersion))
+	if err != nil {
+		return append(errs, field.Invalid(versionPath, c.spec().FlinkVersion, err.Error()))
+	}
+	c.version = v
+	return errs
+}
+
+// checkModes rejects combinations Flink does not run: reactive mode outside a
+// standalone application, and an application without a jar in native mode.
+func (c *cluster) checkModes() field.ErrorList {
+	var errs field.ErrorList
+	confPath := field.NewPath("spec", "flinkConfiguration")
+	if strings.EqualFold(strings.TrimSpace(c.conf[keySchedulerMode]), "reactive") && (c.native() || !c.application()) {
+		errs = append(errs, field.Invalid(confPath.Key(keySchedulerMode), c.conf[keySchedulerMode],
+			"reactive mode runs only in a standalone application cluster: set spec.mode: standalone and spec.job, or remove scheduler-mode"))
+	}
+	if c.application() && c.native() && c.spec().Job.JarURI == "" {
+		errs = append(errs, field.Required(field.NewPath("spec", "job", "jarURI"),
+			"the job's jar, such as local:///opt/flink/usrlib/job.jar (a path inside the image)"))
+	}
+	if t := c.conf[keyRESTExposedType]; t != "" && !validExposedType(t) {
+		errs = append(errs, field.NotSupported(confPath.Key(keyRESTExposedType), t, exposedTypes))
+	}
+	return errs
+}
+
+// hashAnnotation names the annotation that carries Objects.Hash.
+const hashAnnotation = "flok.dev/render-hash"
+
+func (c *cluster) objects() (*Objects, field.ErrorList) {
+	o := &Objects{Configuration: c.conf}
+	var errs field.ErrorList
+	o.ServiceAccount, o.Role, o.RoleBinding = c.rbac()
+	if o.Config, errs = c.configMap(); len(errs) > 0 {
+		return nil, errs
+	}
+	if c.native() {
+		errs = append(errs, c.nativeObjects(o)...)
+	} else {
+		errs = append(errs, c.standaloneObjects(o)...)
+	}
+	o.InternalService = c.internalService()
+	var ferrs field.ErrorList
+	o.RESTService, ferrs = c.restService()
+	errs = append(errs, ferrs...)
+	o.Ingress, ferrs = c.ingress()
+	errs = append(errs, ferrs...)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	hash, err := hashObjects(o.All())
+	if err != nil {
+		return nil, field.ErrorList{field.InternalError(field.NewPath("spec"), fmt.Errorf("hashing the objects: %w", err))}
+	}
+	o.Hash = hash
+	if o.JobManager.Annotations == nil {
+		o.JobManager.Annotations = map[string]string{}
+	}
+	o.JobManager.Annotations[hashAnnotation] = hash
+	return o, nil
+}
