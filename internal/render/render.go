@@ -109,11 +109,11 @@ type cluster struct {
 }
 
 func (c *cluster) spec() *v1beta1.FlinkDeploymentSpec { return &c.in.Deployment.Spec }
-func (c *cluster) name() string                        { return c.in.Deployment.Name }
-func (c *cluster) namespace() string                   { return c.in.Deployment.Namespace }
-func (c *cluster) application() bool                   { return c.spec().Job != nil }
-func (c *cluster) native() bool                        { return c.spec().Mode != v1beta1.ModeStandalone }
-func (c *cluster) highAvailability() bool              { return c.conf.HighAvailability() }
+func (c *cluster) name() string                       { return c.in.Deployment.Name }
+func (c *cluster) namespace() string                  { return c.in.Deployment.Namespace }
+func (c *cluster) application() bool                  { return c.spec().Job != nil }
+func (c *cluster) native() bool                       { return c.spec().Mode != v1beta1.ModeStandalone }
+func (c *cluster) highAvailability() bool             { return c.conf.HighAvailability() }
 
 // newCluster checks the input and derives the configuration and pod templates.
 func newCluster(in Input) (*cluster, field.ErrorList) {
