@@ -64,8 +64,11 @@ func mergeValues(key string, base, overlay any) any {
 
 // mergeLists merges lists of objects by their identity and replaces lists of scalars.
 func mergeLists(key string, base, overlay []any) []any {
-	if !allObjects(overlay) || !allObjects(base) {
+	if !allObjects(overlay) {
 		return append([]any(nil), overlay...)
+	}
+	if !allObjects(base) {
+		base = nil
 	}
 	idKey := listKeys[key]
 	if idKey == "" {
@@ -76,12 +79,12 @@ func mergeLists(key string, base, overlay []any) []any {
 		out = append(out, mergeObjects(nil, item.(map[string]any)))
 	}
 	for _, item := range overlay {
-		obj := item.(map[string]any)
+		obj := mergeObjects(nil, item.(map[string]any)) // normalized, as out's items are
 		if i := indexOf(out, idKey, obj); i >= 0 {
 			out[i] = mergeObjects(out[i].(map[string]any), obj)
 			continue
 		}
-		out = append(out, mergeObjects(nil, obj))
+		out = append(out, obj)
 	}
 	return out
 }
