@@ -188,10 +188,13 @@ func (c *cluster) flokOptions(conf flinkconf.Config) flinkconf.Config {
 		}
 	}
 	if c.application() {
-		// Flok observes the finished job and decides what happens to the cluster; a
-		// job whose main() fails shows up as a failed job rather than a vanished cluster.
+		// Flok observes the finished job and decides what happens to the cluster.
 		out[keyShutdownOnFinish] = "false"
-		out[keySubmitFailedJob] = "true"
+		if conf.HighAvailability() {
+			// A job whose main() fails then shows up as a failed job rather than a
+			// vanished cluster; Flink 1.20 refuses this without high availability.
+			out[keySubmitFailedJob] = "true"
+		}
 		if c.in.JobID != "" {
 			out[keyJobID] = c.in.JobID
 		}

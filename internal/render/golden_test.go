@@ -1,7 +1,6 @@
 package render
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"os"
@@ -174,27 +173,14 @@ func TestGolden(t *testing.T) {
 						}
 						objs, err := Render(in)
 						require.NoError(t, err)
-						compareGolden(t, filepath.Join("testdata", "golden", name+".yaml"), objectsYAML(t, objs))
+						data, err := objs.YAML()
+						require.NoError(t, err)
+						compareGolden(t, filepath.Join("testdata", "golden", name+".yaml"), data)
 					})
 				}
 			}
 		}
 	}
-}
-
-// objectsYAML writes objects as one multi-document YAML file, as kubectl would take it.
-func objectsYAML(t testing.TB, objs *Objects) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	for i, o := range objs.All() {
-		if i > 0 {
-			buf.WriteString("---\n")
-		}
-		data, err := yaml.Marshal(o)
-		require.NoError(t, err)
-		buf.Write(data)
-	}
-	return buf.Bytes()
 }
 
 func compareGolden(t *testing.T, path string, got []byte) {

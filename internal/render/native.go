@@ -47,24 +47,26 @@ func (c *cluster) nativeObjects(o *Objects) field.ErrorList {
 
 // taskManagerTemplateConfigMap is pod-template-<name>, the TaskManagers' layered
 // template, when there is one. Flink's ResourceManager applies its own rules to it for
-// every TaskManager Pod; Flok only fills in the image when neither the configuration
-// nor the template names one, so that TaskManagers run the JobManager's image.
+// every TaskManager Pod; Flok only makes sure it has a main container and fills in the
+// image when neither the configuration nor the template names one, so that
+// TaskManagers run the JobManager's image.
 func (c *cluster) taskManagerTemplateConfigMap() (*corev1.ConfigMap, *field.Error) {
 	path := field.NewPath("spec", "taskManager", "podTemplate")
 	pod, ferr := decodePod(c.tmTemplate, path)
 	if ferr != nil {
 		return nil, ferr
 	}
-	if c.conf[keyImage] == "" {
-		main, sidecars := splitMainContainer(pod.Spec.Containers)
-		if main.Image == "" {
-			main.Name, main.Image = mainContainerName, c.defaultImage()
-			pod.Spec.Containers = append([]corev1.Container{main}, sidecars...)
-		}
-	}
 	if len(c.tmTemplate) == 0 && c.conf[keyImage] != "" {
 		return nil, nil
 	}
+	// Flink reads the template's containers without checking that there are any, so
+	// the main container is always there.
+	main, sidecars := splitMainContainer(pod.Spec.Containers)
+	main.Name = mainContainerName
+	if main.Image == "" && c.conf[keyImage] == "" {
+		main.Image = c.defaultImage()
+	}
+	pod.Spec.Containers = append([]corev1.Container{main}, sidecars...)
 	pod.APIVersion, pod.Kind = "v1", "Pod"
 	data, err := yaml.Marshal(pod)
 	if err != nil {

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/yaml"
 
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/flinkconf"
@@ -224,4 +226,21 @@ func (c *cluster) objects() (*Objects, field.ErrorList) {
 	}
 	o.JobManager.Annotations[hashAnnotation] = hash
 	return o, nil
+}
+
+// YAML writes the objects as one multi-document YAML stream, in the order of All, as
+// kubectl apply -f takes it.
+func (o *Objects) YAML() ([]byte, error) {
+	var buf bytes.Buffer
+	for i, obj := range o.All() {
+		if i > 0 {
+			buf.WriteString("---\n")
+		}
+		data, err := yaml.Marshal(obj)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), err)
+		}
+		buf.Write(data)
+	}
+	return buf.Bytes(), nil
 }

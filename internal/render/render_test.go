@@ -140,6 +140,11 @@ func TestDefaults(t *testing.T) {
 	objs, err = Render(Input{Deployment: deploymentFrom(t, minimalApplication)})
 	require.NoError(t, err)
 	require.Nil(t, objs.TaskManagerPodTemplate, "no template to ship")
+
+	objs, err = Render(Input{Deployment: deploymentFrom(t, minimalApplication, `spec: {podTemplate: {metadata: {labels: {team: a}}}}`)})
+	require.NoError(t, err)
+	require.Contains(t, objs.TaskManagerPodTemplate.Data[tmTemplateFile], "name: flink-main-container",
+		"Flink fails on a template without containers")
 }
 
 // TestStandaloneReplicas: replicas from the spec, else from parallelism and slots.

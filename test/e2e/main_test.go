@@ -17,5 +17,5 @@ func TestMain(m *testing.M) {
 	addNode := procnode.AddOn(procnode.Options{
 		Log: func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) },
 	}, nil)
-	localk8s.Main(m, localk8s.Options{AddOns: []localk8s.AddOn{addNode}}, &cluster)
+	localk8s.Main(m, localk8s.Options{CRDs: []string{"../../config/crd"}, AddOns: []localk8s.AddOn{addNode}}, &cluster)
 }

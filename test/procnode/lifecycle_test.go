@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/flok-dev/flok/test/flinktest"
 )
 
 func containerStatus(ctx context.Context, ns, pod string) *corev1.ContainerStatus {
@@ -105,7 +107,7 @@ func TestProbes(t *testing.T) {
 func TestImageEntrypointPreparesConfiguration(t *testing.T) {
 	ctx := t.Context()
 	ns := cluster.Namespace(t)
-	dumpOnFailure(t, ns)
+	flinktest.DumpOnFailure(t, cluster, ns)
 	_, err := cluster.Client.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "entrypoint"},
 		Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{{

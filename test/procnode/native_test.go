@@ -22,6 +22,7 @@ import (
 
 	"github.com/flok-dev/flok/internal/flinkrest"
 	"github.com/flok-dev/flok/test/flinkdist"
+	"github.com/flok-dev/flok/test/flinktest"
 )
 
 var updateReference = flag.Bool("update", false, "rewrite testdata/native/ from the objects Flink's own client creates")
@@ -31,7 +32,7 @@ var updateReference = flag.Bool("update", false, "rewrite testdata/native/ from 
 // JobManager creates TaskManager Pods through the API server, and the job runs and
 // checkpoints. Deleting the Deployment removes everything it owns.
 func TestFlinkNativeApplication(t *testing.T) {
-	forEachRelease(t, func(t *testing.T, release flinkdist.Release, ns string) {
+	flinktest.ForEachRelease(t, cluster, func(t *testing.T, release flinkdist.Release, ns string) {
 		ctx := t.Context()
 		home, err := flinkdist.Provision(ctx, release)
 		require.NoError(t, err)
@@ -54,7 +55,7 @@ func TestFlinkNativeApplication(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		require.NoError(t, err, "flink %v:\n%s", args, out)
 
-		flink := flinkClient(t, ns, clusterID+"-rest", "rest")
+		flink := flinktest.RESTClient(t, cluster, ns, clusterID+"-rest", "rest")
 		waitFor(t, 5*time.Minute, "a TaskManager Pod created by the JobManager and a RUNNING job with checkpoints", func(ctx context.Context) (bool, error) {
 			pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + clusterID + ",component=taskmanager"})
 			if err != nil || len(pods.Items) == 0 || pods.Items[0].Status.Phase != corev1.PodRunning {

@@ -15,16 +15,8 @@ import (
 
 	"github.com/flok-dev/flok/internal/flinkrest"
 	"github.com/flok-dev/flok/test/flinkdist"
+	"github.com/flok-dev/flok/test/flinktest"
 )
-
-// flinkClient reaches a Flink REST Service through the API server's service proxy, as
-// an operator outside the cluster would.
-func flinkClient(t *testing.T, ns, service, port string) *flinkrest.Client {
-	t.Helper()
-	c, err := flinkrest.NewServiceProxy(cluster.Config, ns, service, port, flinkrest.WithAttempts(1, 0))
-	require.NoError(t, err)
-	return c
-}
 
 func kubectlApply(t *testing.T, ns, manifest string) {
 	t.Helper()
@@ -37,7 +29,7 @@ func kubectlApply(t *testing.T, ns, manifest string) {
 // checkpoints, then deletes a TaskManager Pod and waits for its replacement and for the
 // job to recover from a checkpoint.
 func TestStandaloneSessionClusterFromPlainYAML(t *testing.T) {
-	forEachRelease(t, func(t *testing.T, release flinkdist.Release, ns string) {
+	flinktest.ForEachRelease(t, cluster, func(t *testing.T, release flinkdist.Release, ns string) {
 		ctx := t.Context()
 		stateDir := t.TempDir()
 		manifest, err := os.ReadFile("../../examples/standalone-session.yaml")
@@ -45,7 +37,7 @@ func TestStandaloneSessionClusterFromPlainYAML(t *testing.T) {
 		kubectlApply(t, ns, os.Expand(string(manifest), func(k string) string {
 			return map[string]string{"FLINK_VERSION": release.MinorVersion(), "STATE_DIR": stateDir}[k]
 		}))
-		flink := flinkClient(t, ns, "flink-jobmanager", "webui")
+		flink := flinktest.RESTClient(t, cluster, ns, "flink-jobmanager", "webui")
 		waitFor(t, 4*time.Minute, "2 registered TaskManagers", func(ctx context.Context) (bool, error) {
 			o, err := flink.Overview(ctx)
 			return err == nil && o.TaskManagers == 2, nil
@@ -120,7 +112,7 @@ func TestStandaloneSessionClusterFromPlainYAML(t *testing.T) {
 // Flink's TaskManager ids (<ip>:<port>-<suffix>) with the Pods' IPs.
 func busyTaskManagerPod(t *testing.T, ns string) string {
 	t.Helper()
-	tms, err := flinkClient(t, ns, "flink-jobmanager", "webui").TaskManagers(t.Context())
+	tms, err := flinktest.RESTClient(t, cluster, ns, "flink-jobmanager", "webui").TaskManagers(t.Context())
 	require.NoError(t, err)
 	pods, err := cluster.Client.CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "component=taskmanager"})
 	require.NoError(t, err)
@@ -136,60 +128,4 @@ func busyTaskManagerPod(t *testing.T, ns string) string {
 	}
 	t.Fatalf("no TaskManager Pod runs tasks: %+v", tms)
 	return ""
-}
-
-// dumpOnFailure logs the end of every container log in ns when the test fails.
-func dumpOnFailure(t *testing.T, ns string) {
-	t.Cleanup(func() {
-		if !t.Failed() {
-			return
-		}
-		ctx := context.Background()
-		pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return
-		}
-		dir := filepath.Join(os.TempDir(), "flok-test-logs", ns)
-		_ = os.MkdirAll(dir, 0o755)
-		for _, p := range pods.Items {
-			for _, c := range p.Spec.Containers {
-				logs, err := cluster.Client.CoreV1().Pods(ns).GetLogs(p.Name, &corev1.PodLogOptions{Container: c.Name}).Do(ctx).Raw()
-				path := filepath.Join(dir, p.Name+"_"+c.Name+".log")
-				_ = os.WriteFile(path, logs, 0o644)
-				t.Logf("----- %s/%s (%s) %v, whole log in %s\n%s", p.Name, c.Name, p.Status.Phase, err, path, tail(logs, 40))
-			}
-		}
-	})
-}
-
-// forEachRelease runs test once per Flink release, in parallel, each in a namespace of
-// its own whose Pod logs are saved when it fails.
-func forEachRelease(t *testing.T, test func(t *testing.T, release flinkdist.Release, ns string)) {
-	for _, release := range testReleases() {
-		t.Run(release.MinorVersion(), func(t *testing.T) {
-			t.Parallel()
-			ns := cluster.Namespace(t)
-			dumpOnFailure(t, ns)
-			test(t, release, ns)
-		})
-	}
-}
-
-// testReleases are the Flink releases to test; FLOK_TEST_FLINK narrows them to one
-// version while debugging.
-func testReleases() []flinkdist.Release {
-	if v := os.Getenv("FLOK_TEST_FLINK"); v != "" {
-		if r, err := flinkdist.Lookup(v); err == nil {
-			return []flinkdist.Release{r}
-		}
-	}
-	return flinkdist.Releases
-}
-
-func tail(data []byte, n int) string {
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

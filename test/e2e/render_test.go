@@ -1,0 +1,186 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/yaml"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/flinkrest"
+	"github.com/flok-dev/flok/internal/render"
+	"github.com/flok-dev/flok/test/flinkdist"
+	"github.com/flok-dev/flok/test/flinktest"
+)
+
+// deployRendered creates the FlinkDeployment (so that the objects have a live owner),
+// renders its cluster and applies the objects server-side, as the operator will.
+func deployRendered(t *testing.T, ns, manifest string) *render.Objects {
+	t.Helper()
+	ctx := t.Context()
+	fd := &v1beta1.FlinkDeployment{}
+	require.NoError(t, yaml.UnmarshalStrict([]byte(manifest), fd))
+	fd.Namespace = ns
+	_, err := cluster.Kubectl(ctx, strings.NewReader(manifest), "-n", ns, "create", "-f", "-")
+	require.NoError(t, err)
+	uid, err := cluster.Kubectl(ctx, nil, "-n", ns, "get", "flinkdeployment", fd.Name, "-o", "jsonpath={.metadata.uid}")
+	require.NoError(t, err)
+	fd.UID = types.UID(strings.TrimSpace(string(uid)))
+	objs, err := render.Render(render.Input{Deployment: fd})
+	require.NoError(t, err)
+	data, err := objs.YAML()
+	require.NoError(t, err)
+	_, err = cluster.Kubectl(ctx, strings.NewReader(string(data)), "-n", ns, "apply", "--server-side", "--field-manager=flok", "-f", "-")
+	require.NoError(t, err)
+	return objs
+}
+
+// waitFor polls cond every second until it holds or the deadline passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func(ctx context.Context) (bool, error)) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(t.Context(), time.Second, timeout, true, cond)
+	require.NoError(t, err, "waiting for %s", what)
+}
+
+// runningJob waits until the cluster has exactly one job and it is RUNNING with at
+// least one completed checkpoint, and returns its id.
+func runningJob(t *testing.T, flink *flinkrest.Client) string {
+	t.Helper()
+	var jobID string
+	waitFor(t, 5*time.Minute, "a running job with a completed checkpoint", func(ctx context.Context) (bool, error) {
+		jobs, err := flink.Jobs(ctx)
+		if err != nil || len(jobs) != 1 || jobs[0].State != flinkrest.JobRunning {
+			return false, nil
+		}
+		jobID = jobs[0].ID
+		cps, err := flink.Checkpoints(ctx, jobID)
+		return err == nil && cps.Counts.Completed > 0, nil
+	})
+	return jobID
+}
+
+// TestRenderedNativeApplication deploys what Flok renders for a native application:
+// Flink's JobManager, through the ServiceAccount and Role Flok rendered, creates its
+// TaskManager Pods from the shipped template; the job runs and checkpoints; deleting the
+// FlinkDeployment removes the whole cluster, TaskManagers included.
+func TestRenderedNativeApplication(t *testing.T) {
+	flinktest.ForEachRelease(t, cluster, func(t *testing.T, release flinkdist.Release, ns string) {
+		ctx := t.Context()
+		_, err := flinkdist.Provision(ctx, release)
+		require.NoError(t, err)
+		objs := deployRendered(t, ns, fmt.Sprintf(`
+apiVersion: flok.dev/v1beta1
+kind: FlinkDeployment
+metadata:
+  name: tsw
+spec:
+  image: flink:%s
+  flinkVersion: %s
+  flinkConfiguration:
+    execution.checkpointing.interval: 2s
+  podTemplate:
+    metadata:
+      labels:
+        team: streaming
+  job:
+    jarURI: local:///opt/flink/examples/streaming/TopSpeedWindowing.jar
+    parallelism: 2
+`, release.MinorVersion(), versionField(release)))
+		require.NotNil(t, objs.ServiceAccount, "Flok creates the JobManager's service account")
+
+		flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName("tsw"), "rest")
+		runningJob(t, flink)
+		pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=tsw,component=taskmanager"})
+		require.NoError(t, err)
+		require.Len(t, pods.Items, 2, "one TaskManager per slot for parallelism 2")
+		for _, p := range pods.Items {
+			require.Equal(t, "tsw-flink", p.Spec.ServiceAccountName)
+			require.Equal(t, "streaming", p.Labels["team"], "the template reached Flink's TaskManagers")
+			require.Equal(t, "Deployment", p.OwnerReferences[0].Kind)
+		}
+
+		_, err = cluster.Kubectl(ctx, nil, "-n", ns, "delete", "flinkdeployment", "tsw", "--wait=false")
+		require.NoError(t, err)
+		waitFor(t, 2*time.Minute, "the cluster's Pods to go with the FlinkDeployment", func(ctx context.Context) (bool, error) {
+			pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=tsw"})
+			return err == nil && len(pods.Items) == 0, nil
+		})
+	})
+}
+
+// TestRenderedStandaloneSession deploys seed 000's standalone session cluster as a
+// FlinkDeployment — two TaskManagers, checkpoints in a hostPath directory — submits
+// TopSpeedWindowing over REST and finds its checkpoints on the host.
+func TestRenderedStandaloneSession(t *testing.T) {
+	flinktest.ForEachRelease(t, cluster, func(t *testing.T, release flinkdist.Release, ns string) {
+		ctx := t.Context()
+		home, err := flinkdist.Provision(ctx, release)
+		require.NoError(t, err)
+		stateDir := t.TempDir()
+		deployRendered(t, ns, fmt.Sprintf(`
+apiVersion: flok.dev/v1beta1
+kind: FlinkDeployment
+metadata:
+  name: session
+spec:
+  mode: standalone
+  image: flink:%s
+  flinkVersion: %s
+  flinkConfiguration:
+    taskmanager.numberOfTaskSlots: "2"
+    execution.checkpointing.interval: 2s
+    execution.checkpointing.dir: file:///dump/1/state/checkpoints
+  taskManager:
+    replicas: 2
+  podTemplate:
+    spec:
+      containers:
+      - name: flink-main-container
+        volumeMounts:
+        - name: state
+          mountPath: /dump/1/state
+      volumes:
+      - name: state
+        hostPath:
+          path: %s
+          type: DirectoryOrCreate
+`, release.MinorVersion(), versionField(release), stateDir))
+
+		flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName("session"), "rest")
+		waitFor(t, 4*time.Minute, "two TaskManagers with two slots each", func(ctx context.Context) (bool, error) {
+			tms, err := flink.TaskManagers(ctx)
+			return err == nil && len(tms) == 2 && tms[0].SlotsNumber == 2, nil
+		})
+		jar, err := os.Open(home.ExampleJar(flinkdist.TopSpeedWindowing))
+		require.NoError(t, err)
+		defer jar.Close()
+		jarID, err := flink.UploadJar(ctx, "TopSpeedWindowing.jar", jar)
+		require.NoError(t, err)
+		_, err = flink.RunJar(ctx, jarID, flinkrest.RunRequest{Parallelism: 3})
+		require.NoError(t, err)
+		jobID := runningJob(t, flink)
+		waitFor(t, time.Minute, "a checkpoint in the hostPath directory", func(context.Context) (bool, error) {
+			matches, _ := filepath.Glob(filepath.Join(stateDir, "checkpoints", jobID, "chk-*"))
+			return len(matches) > 0, nil
+		})
+		tmPods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=session,component=taskmanager"})
+		require.NoError(t, err)
+		require.Len(t, tmPods.Items, 2)
+		require.Equal(t, corev1.PodRunning, tmPods.Items[0].Status.Phase)
+	})
+}
+
+// versionField is the release as spec.flinkVersion spells it: v1_20, v2_3.
+func versionField(r flinkdist.Release) string {
+	return "v" + strings.ReplaceAll(r.MinorVersion(), ".", "_")
+}

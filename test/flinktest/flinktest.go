@@ -1,0 +1,88 @@
+// Package flinktest holds what tests of real Flink on the local cluster share: the
+// releases to run against, one namespace per release, Pod logs kept when a test fails,
+// and a Flink REST client through the API server.
+package flinktest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/flok-dev/flok/internal/flinkrest"
+	"github.com/flok-dev/flok/test/flinkdist"
+	"github.com/flok-dev/flok/test/localk8s"
+)
+
+// Releases are the Flink releases to test; FLOK_TEST_FLINK (2.3, 1.20) narrows them to
+// one while debugging.
+func Releases() []flinkdist.Release {
+	if v := os.Getenv("FLOK_TEST_FLINK"); v != "" {
+		if r, err := flinkdist.Lookup(v); err == nil {
+			return []flinkdist.Release{r}
+		}
+	}
+	return flinkdist.Releases
+}
+
+// ForEachRelease runs test once per Flink release, in parallel, each in a namespace of
+// its own whose Pod logs are saved when it fails.
+func ForEachRelease(t *testing.T, c *localk8s.Cluster, test func(t *testing.T, release flinkdist.Release, ns string)) {
+	for _, release := range Releases() {
+		t.Run(release.MinorVersion(), func(t *testing.T) {
+			t.Parallel()
+			ns := c.Namespace(t)
+			DumpOnFailure(t, c, ns)
+			test(t, release, ns)
+		})
+	}
+}
+
+// DumpOnFailure logs the end of every container log in ns when the test fails, and
+// keeps the whole logs under $TMPDIR/flok-test-logs/<ns>.
+func DumpOnFailure(t *testing.T, c *localk8s.Cluster, ns string) {
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		ctx := context.Background()
+		pods, err := c.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return
+		}
+		dir := filepath.Join(os.TempDir(), "flok-test-logs", ns)
+		_ = os.MkdirAll(dir, 0o755)
+		for _, p := range pods.Items {
+			for _, ctr := range p.Spec.Containers {
+				logs, err := c.Client.CoreV1().Pods(ns).GetLogs(p.Name, &corev1.PodLogOptions{Container: ctr.Name}).Do(ctx).Raw()
+				path := filepath.Join(dir, p.Name+"_"+ctr.Name+".log")
+				_ = os.WriteFile(path, logs, 0o644)
+				t.Logf("----- %s/%s (%s) %v, whole log in %s\n%s", p.Name, ctr.Name, p.Status.Phase, err, path, Tail(logs, 40))
+			}
+		}
+	})
+}
+
+// RESTClient reaches a Flink REST Service through the API server's service proxy, as
+// an operator outside the cluster would; it tries each request once, for tests that
+// poll.
+func RESTClient(t *testing.T, c *localk8s.Cluster, ns, service, port string) *flinkrest.Client {
+	t.Helper()
+	client, err := flinkrest.NewServiceProxy(c.Config, ns, service, port, flinkrest.WithAttempts(1, 0))
+	require.NoError(t, err)
+	return client
+}
+
+// Tail is the last n lines of data.
+func Tail(data []byte, n int) string {
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
