@@ -184,3 +184,53 @@ spec:
 func versionField(r flinkdist.Release) string {
 	return "v" + strings.ReplaceAll(r.MinorVersion(), ".", "_")
 }
+
+// TestRenderedStandaloneReactiveApplication runs a standalone application in reactive
+// mode, its job jar given by URI (standalone-job --jars): with one TaskManager the job
+// runs with parallelism 1; scaling the TaskManager Deployment to two — what the scale
+// subresource will do — rescales the running job to 2.
+func TestRenderedStandaloneReactiveApplication(t *testing.T) {
+	flinktest.ForEachRelease(t, cluster, func(t *testing.T, release flinkdist.Release, ns string) {
+		ctx := t.Context()
+		_, err := flinkdist.Provision(ctx, release)
+		require.NoError(t, err)
+		objs := deployRendered(t, ns, fmt.Sprintf(`
+apiVersion: flok.dev/v1beta1
+kind: FlinkDeployment
+metadata:
+  name: reactive
+spec:
+  mode: standalone
+  image: flink:%s
+  flinkVersion: %s
+  flinkConfiguration:
+    scheduler-mode: reactive
+    execution.checkpointing.interval: 2s
+  taskManager:
+    replicas: 1
+  job:
+    jarURI: local:///opt/flink/examples/streaming/TopSpeedWindowing.jar
+`, release.MinorVersion(), versionField(release)))
+
+		flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName("reactive"), "rest")
+		jobID := runningJob(t, flink)
+		parallelism := func(ctx context.Context) int {
+			job, err := flink.Job(ctx, jobID)
+			if err != nil || job.State != flinkrest.JobRunning {
+				return 0
+			}
+			p := 0
+			for _, v := range job.Vertices {
+				p = max(p, v.Parallelism)
+			}
+			return p
+		}
+		require.Equal(t, 1, parallelism(ctx))
+
+		_, err = cluster.Kubectl(ctx, nil, "-n", ns, "scale", "deployment", objs.TaskManager.Name, "--replicas=2")
+		require.NoError(t, err)
+		waitFor(t, 3*time.Minute, "the job to rescale to two TaskManagers", func(ctx context.Context) (bool, error) {
+			return parallelism(ctx) == 2, nil
+		})
+	})
+}
