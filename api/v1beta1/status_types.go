@@ -1,5 +1,7 @@
 package v1beta1
 
+import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 // LifecycleState is a resource's place in its lifecycle.
 type LifecycleState string
 
@@ -35,6 +37,77 @@ type CommonStatus struct {
 	// ReconciliationStatus records the last deployed spec and the upgrade under way.
 	// +optional
 	ReconciliationStatus ReconciliationStatus `json:"reconciliationStatus,omitempty"`
+	// Operation is the change under way (Flok's addition). Flok writes it before every
+	// step that cannot be undone — stopping a job, deleting its cluster, starting from a
+	// snapshot — so that an operator that restarts continues it from here.
+	// +optional
+	Operation *Operation `json:"operation,omitempty"`
+}
+
+// OperationKind is what an operation changes.
+// +kubebuilder:validation:Enum=Deploy;Upgrade;Suspend;Restart;Recover;Rollback;Delete
+type OperationKind string
+
+// Operation kinds.
+const (
+	// OperationDeploy deploys the spec for the first time, or resumes a suspended job.
+	OperationDeploy OperationKind = "Deploy"
+	// OperationUpgrade deploys a changed spec, carrying the state over per upgradeMode.
+	OperationUpgrade OperationKind = "Upgrade"
+	// OperationSuspend stops the job, keeping its state per upgradeMode, and removes the cluster.
+	OperationSuspend OperationKind = "Suspend"
+	// OperationRestart restarts the cluster with the same spec (restartNonce, a failed job).
+	OperationRestart OperationKind = "Restart"
+	// OperationRecover redeploys a cluster whose JobManager vanished, from its latest state.
+	OperationRecover OperationKind = "Recover"
+	// OperationRollback returns to the last stable spec after an upgrade that did not run.
+	OperationRollback OperationKind = "Rollback"
+	// OperationDelete takes the optional savepoint and removes the cluster and its HA data.
+	OperationDelete OperationKind = "Delete"
+)
+
+// OperationStep is where an operation is.
+// +kubebuilder:validation:Enum=Snapshotting;RemovingCluster;Deploying
+type OperationStep string
+
+// Operation steps, in order.
+const (
+	// StepSnapshotting: the job is being stopped with a savepoint (TriggerID).
+	StepSnapshotting OperationStep = "Snapshotting"
+	// StepRemovingCluster: the old cluster is being removed; RestorePath holds the state.
+	StepRemovingCluster OperationStep = "RemovingCluster"
+	// StepDeploying: the new cluster is being deployed with JobID from RestorePath.
+	StepDeploying OperationStep = "Deploying"
+)
+
+// Operation is a multi-step change and everything needed to finish it.
+type Operation struct {
+	// Kind is Deploy, Upgrade, Suspend, Restart, Recover, Rollback or Delete.
+	Kind OperationKind `json:"kind"`
+	// Step is Snapshotting, RemovingCluster or Deploying.
+	Step OperationStep `json:"step"`
+	// UpgradeMode is the mode the operation carries state with.
+	// +optional
+	UpgradeMode UpgradeMode `json:"upgradeMode,omitempty"`
+	// JobID is the job being stopped.
+	// +optional
+	JobID string `json:"jobId,omitempty"`
+	// TriggerID identifies the savepoint taken for the operation; triggering it again
+	// with the same id finds the same savepoint.
+	// +optional
+	TriggerID string `json:"triggerId,omitempty"`
+	// RestorePath is the savepoint or checkpoint the next deployment starts from.
+	// +optional
+	RestorePath string `json:"restorePath,omitempty"`
+	// KeepHAData is set when the next deployment recovers from high-availability
+	// metadata (last-state), which must therefore survive the cluster's removal.
+	// +optional
+	KeepHAData bool `json:"keepHAData,omitempty"`
+	// StartTime is when the operation began.
+	StartTime metav1.Time `json:"startTime"`
+	// Message says what the operation waits for.
+	// +optional
+	Message string `json:"message,omitempty"`
 }
 
 // JobStatus is a Flink job as observed over REST.

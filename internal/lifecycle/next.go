@@ -1,0 +1,201 @@
+package lifecycle
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+)
+
+// Next decides what happens to an application deployment now. The caller records
+// Decision.Status before it takes Decision.Action: the status is the write-ahead log
+// that lets a restarted operator continue any operation from where it was.
+func Next(in Input) Decision {
+	d := &decider{fd: in.Deployment, obs: in.Observed, set: in.Settings}
+	d.out.Status = *in.Deployment.Status.DeepCopy()
+	d.status = &d.out.Status
+	d.recordJob()
+	switch {
+	case d.fd.DeletionTimestamp != nil:
+		d.deleting()
+	case d.status.Operation != nil:
+		d.continueOperation()
+	default:
+		d.steady()
+	}
+	d.finish()
+	return d.out
+}
+
+// decider carries one decision's input and output.
+type decider struct {
+	fd     *v1beta1.FlinkDeployment
+	obs    Observation
+	set    Settings
+	out    Decision
+	status *v1beta1.FlinkDeploymentStatus
+}
+
+func (d *decider) spec() *v1beta1.FlinkDeploymentSpec { return &d.fd.Spec }
+func (d *decider) now() time.Time                      { return d.obs.Now }
+func (d *decider) nowMillis() string                   { return strconv.FormatInt(d.now().UnixMilli(), 10) }
+
+func (d *decider) event(reason, format string, args ...any) {
+	d.out.Events = append(d.out.Events, Event{Reason: reason, Message: fmt.Sprintf(format, args...)})
+}
+
+func (d *decider) warn(reason, format string, args ...any) {
+	d.out.Events = append(d.out.Events, Event{Warning: true, Reason: reason, Message: fmt.Sprintf(format, args...)})
+}
+
+// upgradeMode is the spec's upgrade mode, stateless when unset.
+func (d *decider) upgradeMode() v1beta1.UpgradeMode {
+	if d.spec().Job == nil || d.spec().Job.UpgradeMode == "" {
+		return v1beta1.UpgradeModeStateless
+	}
+	return d.spec().Job.UpgradeMode
+}
+
+// ourJob is the observed job when it is the one the status records.
+func (d *decider) ourJob() *Job {
+	if j := d.obs.Job; j != nil && j.ID == d.status.JobStatus.JobID {
+		return j
+	}
+	return nil
+}
+
+func (d *decider) jobRunning() bool {
+	j := d.ourJob()
+	return j != nil && j.State == JobRunning
+}
+
+// recordJob copies the observed job into the status, and remembers its latest
+// completed checkpoint: the state to recover from if the cluster is lost.
+func (d *decider) recordJob() {
+	j := d.ourJob()
+	if j == nil {
+		return
+	}
+	js := &d.status.JobStatus
+	js.JobName, js.State, js.UpdateTime = j.Name, j.State, d.nowMillis()
+	if j.StartTime > 0 {
+		js.StartTime = strconv.FormatInt(j.StartTime, 10)
+	}
+	if j.LatestCheckpoint != "" {
+		if js.CheckpointInfo == nil {
+			js.CheckpointInfo = &v1beta1.CheckpointInfo{}
+		}
+		last := js.CheckpointInfo.LastCheckpoint
+		if last == nil || last.Location != j.LatestCheckpoint {
+			js.CheckpointInfo.LastCheckpoint = &v1beta1.Snapshot{
+				Location: j.LatestCheckpoint, TimeStamp: j.LatestCheckpointTime, TriggerType: "PERIODIC", FormatType: "UNKNOWN",
+			}
+		}
+	}
+}
+
+// latestState is the newest savepoint or checkpoint the status records, "" if none.
+func (d *decider) latestState() string {
+	var best *v1beta1.Snapshot
+	js := d.status.JobStatus
+	if js.SavepointInfo != nil && js.SavepointInfo.LastSavepoint != nil {
+		best = js.SavepointInfo.LastSavepoint
+	}
+	if js.CheckpointInfo != nil && js.CheckpointInfo.LastCheckpoint != nil {
+		if cp := js.CheckpointInfo.LastCheckpoint; best == nil || cp.TimeStamp > best.TimeStamp {
+			best = cp
+		}
+	}
+	if best == nil {
+		return js.UpgradeSavepointPath
+	}
+	return best.Location
+}
+
+// steady handles a deployment with no operation under way: a first deployment, a
+// changed spec, a lost cluster or failed job, snapshots.
+func (d *decider) steady() {
+	last, err := decodeSpec(d.status.ReconciliationStatus.LastReconciledSpec)
+	if err != nil {
+		d.degrade(reasonInvalidStatus, err.Error())
+		return
+	}
+	if d.spec().Job == nil {
+		d.degrade(reasonInvalidSpec, "spec.job: session clusters are not managed yet; add spec.job for an application")
+		return
+	}
+	if d.obs.RenderError != "" {
+		d.rejectSpec()
+		if last == nil {
+			return
+		}
+	} else if last == nil {
+		d.firstDeployment()
+		return
+	} else if c := classify(d.spec(), last); c != noChange && !d.blockedGeneration() {
+		d.startChange(c)
+		return
+	}
+	d.status.ObservedGeneration = max(d.status.ObservedGeneration, d.acceptedGeneration())
+	if suspended(last) {
+		d.status.LifecycleState = v1beta1.LifecycleSuspended
+		return
+	}
+	if d.health() {
+		return
+	}
+	d.snapshots(last)
+}
+
+// acceptedGeneration is the generation the status stands for: the current one unless
+// its spec was rejected or its upgrade is blocked.
+func (d *decider) acceptedGeneration() int64 {
+	if d.obs.RenderError != "" || d.blockedGeneration() {
+		return d.status.ObservedGeneration
+	}
+	return d.fd.Generation
+}
+
+// firstDeployment deploys the spec for the first time, from initialSavepointPath if
+// given; a spec that starts suspended waits.
+func (d *decider) firstDeployment() {
+	if suspended(d.spec()) {
+		d.accept()
+		d.status.LifecycleState = v1beta1.LifecycleSuspended
+		return
+	}
+	job := d.spec().Job
+	d.status.LifecycleState = v1beta1.LifecycleCreated
+	d.beginDeploy(v1beta1.OperationDeploy, job.InitialSavepointPath, false)
+}
+
+// accept records the current spec as the deployed one.
+func (d *decider) accept() {
+	rs := &d.status.ReconciliationStatus
+	rs.LastReconciledSpec = encodeSpec(d.spec())
+	rs.ReconciliationTimestamp = d.now().UnixMilli()
+	rs.State = "DEPLOYED"
+	d.status.ObservedGeneration = d.fd.Generation
+}
+
+// beginDeploy records a deployment of the current spec with a new job id (the old
+// one when keepHA, so that the new JobManager recovers the job from HA metadata) and
+// deploys it.
+func (d *decider) beginDeploy(kind v1beta1.OperationKind, restorePath string, keepHA bool) {
+	d.accept()
+	if !keepHA || d.status.JobStatus.JobID == "" {
+		d.status.JobStatus = v1beta1.JobStatus{
+			JobID:          newID(d.fd.UID, "job", d.now()),
+			SavepointInfo:  d.status.JobStatus.SavepointInfo,
+			CheckpointInfo: d.status.JobStatus.CheckpointInfo,
+		}
+	}
+	d.status.JobStatus.UpgradeSavepointPath = restorePath
+	d.status.Operation = &v1beta1.Operation{
+		Kind: kind, Step: v1beta1.StepDeploying, UpgradeMode: d.upgradeMode(),
+		JobID: d.status.JobStatus.JobID, RestorePath: restorePath, KeepHAData: keepHA,
+		StartTime: metaTime(d.now()),
+	}
+	d.deployAction()
+}

@@ -1,0 +1,308 @@
+package lifecycle
+
+import (
+	"fmt"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+)
+
+func metaTime(t time.Time) metav1.Time { return metav1.NewTime(t.Truncate(time.Second)) }
+
+// startChange begins the operation a spec change needs, carrying the job's state as
+// the upgrade mode says.
+func (d *decider) startChange(c change) {
+	kind := map[change]v1beta1.OperationKind{
+		changeUpgrade: v1beta1.OperationUpgrade, changeRestart: v1beta1.OperationRestart,
+		changeRedeploy: v1beta1.OperationUpgrade, changeSuspend: v1beta1.OperationSuspend,
+		changeResume: v1beta1.OperationDeploy,
+	}[c]
+	switch c {
+	case changeResume:
+		d.resume()
+	case changeRedeploy:
+		// The user chose the snapshot: the current state is dropped on purpose.
+		d.event(reasonRedeploy, "redeploying from %s as savepointRedeployNonce asks", d.spec().Job.InitialSavepointPath)
+		d.beginRemoval(kind, d.spec().Job.InitialSavepointPath, false)
+	default:
+		d.carryState(kind)
+	}
+}
+
+// carryState starts an upgrade, restart or suspension in the spec's upgrade mode.
+func (d *decider) carryState(kind v1beta1.OperationKind) {
+	switch d.upgradeMode() {
+	case v1beta1.UpgradeModeSavepoint:
+		if d.jobRunning() {
+			d.beginSnapshot(kind)
+			return
+		}
+		d.fromRecordedState(kind, "the job is not running, so no savepoint can be taken")
+	case v1beta1.UpgradeModeLastState:
+		d.lastState(kind)
+	default:
+		d.beginRemoval(kind, "", false)
+	}
+}
+
+// lastState carries the job's latest state: HA metadata when there is some, else the
+// latest completed checkpoint.
+func (d *decider) lastState(kind v1beta1.OperationKind) {
+	if d.obs.HighAvailability && d.obs.HAData {
+		d.beginRemoval(kind, "", true)
+		return
+	}
+	if j := d.ourJob(); j != nil && j.LatestCheckpoint != "" {
+		d.beginRemoval(kind, j.LatestCheckpoint, false)
+		return
+	}
+	d.fromRecordedState(kind, "there is no high-availability metadata and Flink reports no completed checkpoint")
+}
+
+// fromRecordedState continues from the newest snapshot the status records, or blocks
+// the change: a stateful job never silently starts empty.
+func (d *decider) fromRecordedState(kind v1beta1.OperationKind, why string) {
+	if path := d.latestState(); path != "" {
+		d.warn(reasonRecordedState, "%s; %s continues from the latest recorded snapshot %s", why, kind, path)
+		d.beginRemoval(kind, path, false)
+		return
+	}
+	d.block(reasonNoState, fmt.Sprintf("%s cannot carry the job's state: %s, and no savepoint or checkpoint is recorded. "+
+		"Set job.upgradeMode: stateless to start without state, or job.initialSavepointPath with a new job.savepointRedeployNonce to start from a snapshot", kind, why))
+}
+
+// resume restarts a suspended job from the state its suspension kept.
+func (d *decider) resume() {
+	switch {
+	case d.upgradeMode() == v1beta1.UpgradeModeStateless:
+		d.beginDeploy(v1beta1.OperationDeploy, "", false)
+	case d.obs.HighAvailability && d.obs.HAData:
+		d.beginDeploy(v1beta1.OperationDeploy, "", true)
+	case d.status.JobStatus.UpgradeSavepointPath != "":
+		d.beginDeploy(v1beta1.OperationDeploy, d.status.JobStatus.UpgradeSavepointPath, false)
+	case d.status.JobStatus.JobID == "":
+		// Suspended before it ever ran.
+		d.beginDeploy(v1beta1.OperationDeploy, d.spec().Job.InitialSavepointPath, false)
+	default:
+		d.fromRecordedState(v1beta1.OperationDeploy, "the suspension kept no savepoint")
+	}
+}
+
+// beginSnapshot records a stop-with-savepoint and asks for it.
+func (d *decider) beginSnapshot(kind v1beta1.OperationKind) {
+	d.status.Operation = &v1beta1.Operation{
+		Kind: kind, Step: v1beta1.StepSnapshotting, UpgradeMode: d.upgradeMode(),
+		JobID: d.status.JobStatus.JobID, TriggerID: newID(d.fd.UID, "savepoint", d.now()),
+		StartTime: metaTime(d.now()), Message: "stopping the job with a savepoint",
+	}
+	d.status.LifecycleState = lifecycleFor(kind)
+	d.stopAction()
+}
+
+// beginRemoval records the state to restart from and removes the cluster.
+func (d *decider) beginRemoval(kind v1beta1.OperationKind, restorePath string, keepHA bool) {
+	d.status.Operation = &v1beta1.Operation{
+		Kind: kind, Step: v1beta1.StepRemovingCluster, UpgradeMode: d.upgradeMode(),
+		JobID: d.status.JobStatus.JobID, RestorePath: restorePath, KeepHAData: keepHA,
+		StartTime: metaTime(d.now()), Message: "removing the cluster",
+	}
+	d.status.LifecycleState = lifecycleFor(kind)
+	d.removeAction()
+}
+
+func lifecycleFor(kind v1beta1.OperationKind) v1beta1.LifecycleState {
+	switch kind {
+	case v1beta1.OperationDelete:
+		return v1beta1.LifecycleDeleting
+	case v1beta1.OperationRollback:
+		return v1beta1.LifecycleRollingBack
+	}
+	return v1beta1.LifecycleUpgrading
+}
+
+// continueOperation takes the next step of the operation the status records.
+func (d *decider) continueOperation() {
+	switch op := d.status.Operation; op.Step {
+	case v1beta1.StepSnapshotting:
+		d.snapshotting(op)
+	case v1beta1.StepRemovingCluster:
+		d.removingCluster(op)
+	case v1beta1.StepDeploying:
+		d.deploying(op)
+	default:
+		d.degrade(reasonInvalidStatus, fmt.Sprintf("status.operation.step %q is unknown; remove status.operation to start over", op.Step))
+	}
+}
+
+// snapshotting waits for the stop-with-savepoint; the savepoint's path is recorded the
+// moment it is known, before the cluster goes.
+func (d *decider) snapshotting(op *v1beta1.Operation) {
+	res := d.obs.Savepoint
+	if res == nil {
+		if j := d.obs.Job; j != nil && j.ID == op.JobID && j.State == JobFinished && j.LatestSavepoint != "" {
+			// Flink forgot the trigger (a restarted JobManager, an expired cache) but
+			// the stopped job's statistics keep its savepoint.
+			res = &SnapshotResult{Done: true, Path: j.LatestSavepoint}
+		}
+	}
+	switch {
+	case res != nil && res.Done && res.Path != "":
+		d.recordSavepoint(res.Path, "UPGRADE", nil)
+		d.event(reasonSavepointCompleted, "savepoint %s taken for %s", res.Path, op.Kind)
+		op.RestorePath, op.Step, op.Message = res.Path, v1beta1.StepRemovingCluster, "removing the cluster"
+		d.removeAction()
+	case res != nil && res.Done:
+		d.savepointFailed(op, res.Failure)
+	case d.now().Sub(op.StartTime.Time) > d.timeout(op):
+		d.savepointFailed(op, fmt.Sprintf("no savepoint after %s", d.timeout(op)))
+	case res == nil && d.jobRunning():
+		d.stopAction() // asking again with the same trigger id finds the same savepoint
+	default:
+		d.out.RequeueAfter = d.set.ProgressInterval
+	}
+}
+
+func (d *decider) timeout(op *v1beta1.Operation) time.Duration {
+	if op.Kind == v1beta1.OperationDelete {
+		return min(d.set.SavepointTimeout, d.set.CleanupTimeout)
+	}
+	return d.set.SavepointTimeout
+}
+
+// savepointFailed ends a failed stop-with-savepoint: a deletion goes on (the user
+// asked for it; the event names the latest state), an upgrade falls back to the last
+// state only where the user allowed it, and otherwise stops with the job running.
+func (d *decider) savepointFailed(op *v1beta1.Operation, cause string) {
+	switch {
+	case op.Kind == v1beta1.OperationDelete:
+		d.warn(reasonSavepointFailed, "savepoint on deletion failed (%s); deleting anyway; the latest recorded state is %q", cause, d.latestState())
+		op.Step, op.Message = v1beta1.StepRemovingCluster, "removing the cluster"
+		d.removeAction()
+	case d.set.LastStateFallback && (d.obs.HAData || d.latestState() != ""):
+		d.warn(reasonSavepointFailed, "savepoint failed (%s); falling back to the last state as %s allows", cause, keyLastStateFallback)
+		d.status.Operation = nil
+		d.lastState(op.Kind)
+	default:
+		d.status.Operation = nil
+		d.status.LifecycleState = v1beta1.LifecycleStable
+		d.block(reasonSavepointFailed, fmt.Sprintf("%s stopped: the savepoint failed (%s); the job keeps running unchanged. "+
+			"Fix the cause and change the spec again, or allow %s: true", op.Kind, cause, keyLastStateFallback))
+	}
+}
+
+// removingCluster waits until no JobManager is left, then goes on.
+func (d *decider) removingCluster(op *v1beta1.Operation) {
+	if d.obs.Cluster != ClusterMissing {
+		d.removeAction()
+		return
+	}
+	switch op.Kind {
+	case v1beta1.OperationDelete:
+		d.out.Action = Action{Type: ActionRemoveFinalizer}
+	case v1beta1.OperationSuspend:
+		d.status.Operation = nil
+		d.status.JobStatus.UpgradeSavepointPath = op.RestorePath
+		d.status.JobStatus.State = JobSuspended
+		d.status.LifecycleState = v1beta1.LifecycleSuspended
+		d.accept()
+		d.event(reasonSuspended, "job suspended%s", statePhrase(op))
+	default:
+		spec := d.spec()
+		if op.Kind == v1beta1.OperationRollback {
+			spec, _ = decodeSpec(d.status.ReconciliationStatus.LastStableSpec)
+		}
+		if !op.KeepHAData {
+			d.status.JobStatus.JobID = newID(d.fd.UID, "job", d.now())
+		}
+		d.status.JobStatus.State, d.status.JobStatus.StartTime = "", ""
+		d.status.JobStatus.UpgradeSavepointPath = op.RestorePath
+		if op.Kind != v1beta1.OperationRollback {
+			d.accept()
+		} else {
+			d.status.ReconciliationStatus.LastReconciledSpec = d.status.ReconciliationStatus.LastStableSpec
+		}
+		op.JobID, op.Step, op.Message = d.status.JobStatus.JobID, v1beta1.StepDeploying, "deploying"
+		op.StartTime = metaTime(d.now())
+		d.deployActionFor(spec)
+	}
+}
+
+func statePhrase(op *v1beta1.Operation) string {
+	switch {
+	case op.RestorePath != "":
+		return "; it resumes from " + op.RestorePath
+	case op.KeepHAData:
+		return "; it resumes from its high-availability metadata"
+	}
+	return "; it resumes without state (upgradeMode: stateless)"
+}
+
+// deploying waits until the JobManager runs the rendered spec and Flink reports the
+// job; it deploys again while the live objects differ.
+func (d *decider) deploying(op *v1beta1.Operation) {
+	if d.obs.DeployedHash != d.obs.DesiredHash || d.obs.Cluster == ClusterMissing {
+		d.deployAction()
+		return
+	}
+	if j := d.ourJob(); j != nil {
+		d.status.Operation = nil
+		d.status.LifecycleState = v1beta1.LifecycleDeployed
+		d.event(reasonJobDeployed, "job %s deployed (%s)%s", j.ID, op.Kind, restoredPhrase(op))
+		return
+	}
+	if d.obs.Cluster == ClusterFailing {
+		d.degrade(reasonClusterFailing, "the JobManager does not start: "+d.obs.ClusterMessage)
+	}
+	d.out.RequeueAfter = d.set.ProgressInterval
+}
+
+func restoredPhrase(op *v1beta1.Operation) string {
+	if op.RestorePath != "" {
+		return ", restoring " + op.RestorePath
+	}
+	return ""
+}
+
+// deleting takes the optional savepoint, removes the cluster and its HA data, then
+// lets the resource go. Every wait is bounded by the cleanup timeout.
+func (d *decider) deleting() {
+	d.status.LifecycleState = v1beta1.LifecycleDeleting
+	op := d.status.Operation
+	if op == nil || op.Kind != v1beta1.OperationDelete {
+		if d.set.SavepointOnDeletion && d.upgradeMode() != v1beta1.UpgradeModeStateless && d.jobRunning() {
+			d.beginSnapshot(v1beta1.OperationDelete)
+			return
+		}
+		d.beginRemoval(v1beta1.OperationDelete, "", false)
+		return
+	}
+	d.continueOperation()
+}
+
+func (d *decider) deployAction() {
+	spec := d.spec()
+	if op := d.status.Operation; op != nil && op.Kind == v1beta1.OperationRollback {
+		spec, _ = decodeSpec(d.status.ReconciliationStatus.LastStableSpec)
+	}
+	d.deployActionFor(spec)
+}
+
+func (d *decider) deployActionFor(spec *v1beta1.FlinkDeploymentSpec) {
+	op := d.status.Operation
+	allow := false
+	if spec.Job != nil && spec.Job.AllowNonRestoredState != nil {
+		allow = *spec.Job.AllowNonRestoredState
+	}
+	d.out.Action = Action{Type: ActionDeploy, Spec: spec, JobID: op.JobID, RestorePath: op.RestorePath, AllowNonRestoredState: allow}
+}
+
+func (d *decider) stopAction() {
+	op := d.status.Operation
+	d.out.Action = Action{Type: ActionStopWithSavepoint, JobID: op.JobID, TriggerID: op.TriggerID}
+}
+
+func (d *decider) removeAction() {
+	d.out.Action = Action{Type: ActionRemoveCluster, KeepHAData: d.status.Operation.KeepHAData}
+}

@@ -1,0 +1,166 @@
+package lifecycle
+
+import (
+	"time"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+)
+
+// Input is everything a decision depends on.
+type Input struct {
+	// Deployment is the resource as the API server has it: spec, status, generation,
+	// deletion timestamp. Next never modifies it.
+	Deployment *v1beta1.FlinkDeployment
+	// Observed is what the controller saw this round.
+	Observed Observation
+	// Settings are the knobs of this deployment (operator defaults and its
+	// kubernetes.operator.* options).
+	Settings Settings
+}
+
+// ClusterState is the JobManager Deployment as observed.
+type ClusterState string
+
+// Cluster states.
+const (
+	// ClusterMissing: no JobManager Deployment and no JobManager Pod.
+	ClusterMissing ClusterState = "Missing"
+	// ClusterTerminating: the Deployment is gone or going but Pods remain.
+	ClusterTerminating ClusterState = "Terminating"
+	// ClusterStarting: the Deployment exists; its JobManager is not ready yet.
+	ClusterStarting ClusterState = "Starting"
+	// ClusterReady: a JobManager is ready.
+	ClusterReady ClusterState = "Ready"
+	// ClusterFailing: the JobManager keeps crashing or cannot be scheduled.
+	ClusterFailing ClusterState = "Failing"
+)
+
+// Observation is what the controller saw: the JobManager's Deployment and Pods, and
+// Flink's REST API when the JobManager answers.
+type Observation struct {
+	// Now is the time of the observation.
+	Now time.Time
+	// Cluster is the JobManager Deployment's state.
+	Cluster ClusterState
+	// ClusterMessage explains a Failing cluster (the Pod's waiting reason, an event).
+	ClusterMessage string
+	// DeployedHash is the flok.dev/render-hash of the live JobManager Deployment.
+	DeployedHash string
+	// DesiredHash is the render hash of the spec being deployed, when it renders.
+	DesiredHash string
+	// RenderError is why the current spec does not render (a field path and what is
+	// wrong); the last valid spec keeps running.
+	RenderError string
+	// Job is the job as Flink's REST API reports it; nil when the JobManager does not
+	// answer or runs no job.
+	Job *Job
+	// HAData reports whether high-availability ConfigMaps of the cluster exist.
+	HAData bool
+	// HighAvailability reports whether the spec turns high availability on.
+	HighAvailability bool
+	// Checkpointing reports whether the spec has periodic checkpoints to a directory.
+	Checkpointing bool
+	// Savepoint is the result of the savepoint asked for by the status's operation or
+	// savepointInfo.triggerId; nil when none was asked or Flink has no answer.
+	Savepoint *SnapshotResult
+	// Checkpoint is the result of checkpointInfo.triggerId.
+	Checkpoint *SnapshotResult
+}
+
+// Job is a Flink job as observed.
+type Job struct {
+	ID    string
+	Name  string
+	State string
+	// StartTime is in epoch milliseconds.
+	StartTime int64
+	// LatestCheckpoint is the latest completed checkpoint's path, and its time.
+	LatestCheckpoint     string
+	LatestCheckpointTime int64
+	// LatestSavepoint is the latest completed savepoint's path (Flink's checkpoint
+	// statistics), which survives the job's end.
+	LatestSavepoint string
+	// RestoredFrom is the snapshot the job started from.
+	RestoredFrom string
+	// Exception is the latest root exception, if any.
+	Exception string
+}
+
+// Flink job states the decisions use.
+const (
+	JobRunning   = "RUNNING"
+	JobFailed    = "FAILED"
+	JobFinished  = "FINISHED"
+	JobCanceled  = "CANCELED"
+	JobSuspended = "SUSPENDED"
+)
+
+// globallyTerminal reports job states a job never leaves.
+func globallyTerminal(state string) bool {
+	return state == JobFailed || state == JobFinished || state == JobCanceled
+}
+
+// SnapshotResult is how an asynchronous savepoint or checkpoint ended.
+type SnapshotResult struct {
+	// Done is set when it finished, with Path on success and Failure otherwise.
+	Done    bool
+	Path    string
+	Failure string
+}
+
+// ActionType names what the controller does after recording the status.
+type ActionType string
+
+// Actions.
+const (
+	// ActionNone: nothing but the status.
+	ActionNone ActionType = ""
+	// ActionDeploy applies the rendered objects of Spec, with JobID, from RestorePath.
+	ActionDeploy ActionType = "Deploy"
+	// ActionStopWithSavepoint stops JobID with a savepoint identified by TriggerID.
+	ActionStopWithSavepoint ActionType = "StopWithSavepoint"
+	// ActionTriggerSavepoint takes a savepoint of the running JobID.
+	ActionTriggerSavepoint ActionType = "TriggerSavepoint"
+	// ActionTriggerCheckpoint takes a checkpoint of the running JobID.
+	ActionTriggerCheckpoint ActionType = "TriggerCheckpoint"
+	// ActionRemoveCluster deletes the cluster's objects; with KeepHAData its
+	// high-availability ConfigMaps stay (without the job graph, so that the next
+	// deployment's graph is used), otherwise they go too.
+	ActionRemoveCluster ActionType = "RemoveCluster"
+	// ActionRemoveFinalizer lets the API server delete the resource.
+	ActionRemoveFinalizer ActionType = "RemoveFinalizer"
+)
+
+// Action is one step for the controller to take, after recording Decision.Status.
+type Action struct {
+	Type ActionType
+	// Spec is the spec to deploy: the current one, or the last stable one on rollback.
+	Spec *v1beta1.FlinkDeploymentSpec
+	// JobID is the job to deploy, stop or snapshot.
+	JobID string
+	// TriggerID identifies a savepoint or checkpoint.
+	TriggerID string
+	// RestorePath is the snapshot a deployment starts from.
+	RestorePath string
+	// AllowNonRestoredState lets it start from a snapshot with state no operator uses.
+	AllowNonRestoredState bool
+	// KeepHAData keeps high-availability metadata when removing the cluster.
+	KeepHAData bool
+}
+
+// Decision is the outcome: record Status (always first), then take Action.
+type Decision struct {
+	Status v1beta1.FlinkDeploymentStatus
+	Action Action
+	// Events are Kubernetes events to emit about the deployment.
+	Events []Event
+	// RequeueAfter is when to look again without a watch event.
+	RequeueAfter time.Duration
+}
+
+// Event is a Kubernetes event: Normal or Warning, a CamelCase reason, a message.
+type Event struct {
+	Warning bool
+	Reason  string
+	Message string
+}
