@@ -38,8 +38,14 @@ type decider struct {
 }
 
 func (d *decider) spec() *v1beta1.FlinkDeploymentSpec { return &d.fd.Spec }
-func (d *decider) now() time.Time                      { return d.obs.Now }
-func (d *decider) nowMillis() string                   { return strconv.FormatInt(d.now().UnixMilli(), 10) }
+func (d *decider) now() time.Time                     { return d.obs.Now }
+func (d *decider) nowMillis() string                  { return strconv.FormatInt(d.now().UnixMilli(), 10) }
+
+// parseMillis reads epoch milliseconds kept as text; 0 when unset or unreadable.
+func parseMillis(text string) int64 {
+	n, _ := strconv.ParseInt(text, 10, 64)
+	return n
+}
 
 func (d *decider) event(reason, format string, args ...any) {
 	d.out.Events = append(d.out.Events, Event{Reason: reason, Message: fmt.Sprintf(format, args...)})

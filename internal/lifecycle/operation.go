@@ -69,7 +69,7 @@ func (d *decider) fromRecordedState(kind v1beta1.OperationKind, why string) {
 		d.beginRemoval(kind, path, false)
 		return
 	}
-	d.block(reasonNoState, fmt.Sprintf("%s cannot carry the job's state: %s, and no savepoint or checkpoint is recorded. "+
+	d.degrade(reasonNoState, fmt.Sprintf("%s cannot carry the job's state: %s, and no savepoint or checkpoint is recorded. "+
 		"Set job.upgradeMode: stateless to start without state, or job.initialSavepointPath with a new job.savepointRedeployNonce to start from a snapshot", kind, why))
 }
 
@@ -187,7 +187,7 @@ func (d *decider) savepointFailed(op *v1beta1.Operation, cause string) {
 	default:
 		d.status.Operation = nil
 		d.status.LifecycleState = v1beta1.LifecycleStable
-		d.block(reasonSavepointFailed, fmt.Sprintf("%s stopped: the savepoint failed (%s); the job keeps running unchanged. "+
+		d.degrade(reasonSavepointFailed, fmt.Sprintf("%s stopped: the savepoint failed (%s); the job keeps running unchanged. "+
 			"Fix the cause and change the spec again, or allow %s: true", op.Kind, cause, keyLastStateFallback))
 	}
 }

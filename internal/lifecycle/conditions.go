@@ -1,0 +1,117 @@
+package lifecycle
+
+import (
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+)
+
+// Condition types of a FlinkDeployment.
+const (
+	ConditionReady       = "Ready"
+	ConditionProgressing = "Progressing"
+	ConditionDegraded    = "Degraded"
+)
+
+// Reasons of conditions and events.
+const (
+	reasonJobRunning         = "JobRunning"
+	reasonJobDeployed        = "JobDeployed"
+	reasonJobFailed          = "JobFailed"
+	reasonJobNotRunning      = "JobNotRunning"
+	reasonSuspended          = "Suspended"
+	reasonInProgress         = "InProgress"
+	reasonIdle               = "Idle"
+	reasonHealthy            = "Healthy"
+	reasonInvalidSpec        = "InvalidSpec"
+	reasonInvalidStatus      = "InvalidStatus"
+	reasonSavepointFailed    = "SavepointFailed"
+	reasonSavepointCompleted = "SavepointCompleted"
+	reasonCheckpointFailed   = "CheckpointFailed"
+	reasonCheckpointDone     = "CheckpointCompleted"
+	reasonNoState            = "NoStateToCarry"
+	reasonRecordedState      = "FromRecordedState"
+	reasonRedeploy           = "SavepointRedeploy"
+	reasonClusterFailing     = "ClusterFailing"
+	reasonClusterLost        = "ClusterLost"
+	reasonStateLost          = "StateUnrecoverable"
+	reasonNotReady           = "NotReadyInTime"
+	reasonRollback           = "RollingBack"
+	reasonStable             = "Stable"
+)
+
+// blockingReasons keep a generation from being retried until the spec changes again.
+var blockingReasons = map[string]bool{reasonSavepointFailed: true, reasonNoState: true, reasonInvalidSpec: true}
+
+func (d *decider) setCondition(kind string, status metav1.ConditionStatus, reason, message string) {
+	meta.SetStatusCondition(&d.status.Conditions, metav1.Condition{
+		Type: kind, Status: status, Reason: reason, Message: message,
+		ObservedGeneration: d.fd.Generation, LastTransitionTime: metaTime(d.now()),
+	})
+}
+
+// degrade marks the deployment Degraded, with an event when the reason or message is
+// new.
+func (d *decider) degrade(reason, message string) {
+	if c := meta.FindStatusCondition(d.status.Conditions, ConditionDegraded); c == nil || c.Status != metav1.ConditionTrue || c.Reason != reason || c.Message != message {
+		d.warn(reason, "%s", message)
+	}
+	d.setCondition(ConditionDegraded, metav1.ConditionTrue, reason, message)
+	d.status.Error = message
+}
+
+// blockedGeneration reports whether the current generation's change already failed.
+func (d *decider) blockedGeneration() bool {
+	c := meta.FindStatusCondition(d.status.Conditions, ConditionDegraded)
+	return c != nil && c.Status == metav1.ConditionTrue && blockingReasons[c.Reason] && c.ObservedGeneration == d.fd.Generation
+}
+
+// rejectSpec reports a spec that does not render; the last valid spec keeps running.
+func (d *decider) rejectSpec() {
+	d.degrade(reasonInvalidSpec, "the spec cannot be deployed, the last valid spec keeps running: "+d.obs.RenderError)
+}
+
+// finish sets Ready, Progressing and (when nothing is wrong) clears Degraded, and
+// chooses when to look again.
+func (d *decider) finish() {
+	op := d.status.Operation
+	switch {
+	case op != nil:
+		d.setCondition(ConditionProgressing, metav1.ConditionTrue, string(op.Kind)+string(op.Step), op.Message)
+		d.setCondition(ConditionReady, metav1.ConditionFalse, reasonInProgress, string(op.Kind)+" in progress")
+	default:
+		d.setCondition(ConditionProgressing, metav1.ConditionFalse, reasonIdle, "")
+		d.setReady()
+	}
+	if d.out.RequeueAfter == 0 {
+		d.out.RequeueAfter = d.set.ObserveInterval
+		if op != nil || d.pendingSnapshot() {
+			d.out.RequeueAfter = d.set.ProgressInterval
+		}
+	}
+}
+
+func (d *decider) setReady() {
+	switch {
+	case d.status.LifecycleState == v1beta1.LifecycleSuspended:
+		d.setCondition(ConditionReady, metav1.ConditionFalse, reasonSuspended, "the job is suspended")
+	case d.jobRunning() && d.obs.Cluster == ClusterReady:
+		d.setCondition(ConditionReady, metav1.ConditionTrue, reasonJobRunning, "job "+d.status.JobStatus.JobID+" is running")
+		if c := meta.FindStatusCondition(d.status.Conditions, ConditionDegraded); c != nil && !(blockingReasons[c.Reason] && c.ObservedGeneration == d.fd.Generation) {
+			d.setCondition(ConditionDegraded, metav1.ConditionFalse, reasonHealthy, "")
+			d.status.Error = ""
+		}
+	default:
+		state := d.status.JobStatus.State
+		if state == "" {
+			state = "not reported"
+		}
+		d.setCondition(ConditionReady, metav1.ConditionFalse, reasonJobNotRunning, "the job is "+state)
+	}
+}
+
+func (d *decider) pendingSnapshot() bool {
+	js := d.status.JobStatus
+	return (js.SavepointInfo != nil && js.SavepointInfo.TriggerID != "") || (js.CheckpointInfo != nil && js.CheckpointInfo.TriggerID != "")
+}

@@ -1,0 +1,112 @@
+package lifecycle
+
+import (
+	"fmt"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+)
+
+// health looks after a deployed job with no operation under way: STABLE once it runs;
+// a lost JobManager is recovered from the latest state; a failed job is FAILED (and
+// restarted from its latest state if asked); a job that does not run in time is rolled
+// back if allowed. It reports whether it started an operation.
+func (d *decider) health() bool {
+	j := d.ourJob()
+	switch {
+	case d.obs.Cluster == ClusterMissing:
+		d.recover()
+		return true
+	case j != nil && j.State == JobRunning:
+		d.stable()
+	case j != nil && j.State == JobFailed:
+		return d.failed(j)
+	case j != nil && globallyTerminal(j.State):
+		// FINISHED or CANCELED outside Flok: reported, not acted on.
+	default:
+		return d.checkReadiness()
+	}
+	return false
+}
+
+func (d *decider) stable() {
+	switch d.status.LifecycleState {
+	case v1beta1.LifecycleStable:
+		return
+	case v1beta1.LifecycleRollingBack:
+		d.status.LifecycleState = v1beta1.LifecycleRolledBack
+		return
+	case v1beta1.LifecycleRolledBack:
+		return
+	}
+	d.status.LifecycleState = v1beta1.LifecycleStable
+	d.status.ReconciliationStatus.LastStableSpec = d.status.ReconciliationStatus.LastReconciledSpec
+	d.event(reasonStable, "job %s is running", d.status.JobStatus.JobID)
+}
+
+// recover redeploys a cluster whose JobManager Deployment vanished, from HA metadata
+// or the latest recorded snapshot. A stateful job with neither is FAILED, never
+// restarted empty.
+func (d *decider) recover() {
+	js := d.status.JobStatus
+	switch {
+	case d.obs.HighAvailability && d.obs.HAData:
+		d.warn(reasonClusterLost, "the JobManager Deployment is gone; redeploying, the job recovers from its high-availability metadata")
+		d.beginDeploy(v1beta1.OperationRecover, "", true)
+	case d.latestState() != "":
+		d.warn(reasonClusterLost, "the JobManager Deployment is gone; redeploying from the latest recorded snapshot %s", d.latestState())
+		d.beginDeploy(v1beta1.OperationRecover, d.latestState(), false)
+	case d.upgradeMode() == v1beta1.UpgradeModeStateless || js.StartTime == "":
+		d.warn(reasonClusterLost, "the JobManager Deployment is gone; redeploying (the job had no state to keep)")
+		d.beginDeploy(v1beta1.OperationRecover, js.UpgradeSavepointPath, false)
+	default:
+		d.status.LifecycleState = v1beta1.LifecycleFailed
+		d.degrade(reasonStateLost, fmt.Sprintf("the JobManager Deployment is gone and no savepoint or checkpoint of job %s is recorded, so Flok does not restart it without state. "+
+			"To restore it, set job.initialSavepointPath to a retained checkpoint or savepoint (checkpoints are under the checkpoint directory, in %s/chk-<n>) and change job.savepointRedeployNonce; "+
+			"to start without state, set job.upgradeMode: stateless", js.JobID, js.JobID))
+	}
+}
+
+// failed reports a failed job and restarts it from its latest state when asked to.
+func (d *decider) failed(j *Job) bool {
+	d.status.LifecycleState = v1beta1.LifecycleFailed
+	msg := "job " + j.ID + " failed"
+	if j.Exception != "" {
+		msg += ": " + j.Exception
+	}
+	d.degrade(reasonJobFailed, msg)
+	if !d.set.RestartFailed {
+		return false
+	}
+	if d.upgradeMode() == v1beta1.UpgradeModeStateless {
+		d.beginRemoval(v1beta1.OperationRestart, "", false)
+		return true
+	}
+	d.fromRecordedState(v1beta1.OperationRestart, "the job failed")
+	return d.status.Operation != nil
+}
+
+// checkReadiness waits for a deployed job to run; past the readiness timeout it rolls
+// back to the last stable spec when allowed, else reports it.
+func (d *decider) checkReadiness() bool {
+	if d.status.LifecycleState != v1beta1.LifecycleDeployed {
+		return false
+	}
+	deployed := d.status.ReconciliationStatus.ReconciliationTimestamp
+	if d.now().UnixMilli()-deployed < d.set.ReadinessTimeout.Milliseconds() {
+		d.out.RequeueAfter = d.set.ProgressInterval
+		return false
+	}
+	rs := d.status.ReconciliationStatus
+	if d.set.RollbackEnabled && rs.LastStableSpec != "" && rs.LastStableSpec != rs.LastReconciledSpec {
+		restore := d.status.JobStatus.UpgradeSavepointPath
+		if restore == "" {
+			restore = d.latestState()
+		}
+		keepHA := d.obs.HighAvailability && d.obs.HAData
+		d.warn(reasonRollback, "the job did not run within %s; rolling back to the last stable spec", d.set.ReadinessTimeout)
+		d.beginRemoval(v1beta1.OperationRollback, restore, keepHA)
+		return true
+	}
+	d.degrade(reasonNotReady, fmt.Sprintf("the job is not running %s after it was deployed (state %q)", d.set.ReadinessTimeout, d.status.JobStatus.State))
+	return false
+}
