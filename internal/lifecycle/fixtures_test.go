@@ -104,4 +104,3 @@ func then(fd *v1beta1.FlinkDeployment, d Decision) *v1beta1.FlinkDeployment {
 	next.Status = d.Status
 	return next
 }
-
