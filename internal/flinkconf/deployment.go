@@ -57,6 +57,10 @@ func ValidateDeployment(spec *v1beta1.FlinkDeploymentSpec) field.ErrorList {
 		if job.Parallelism < 0 {
 			errs = append(errs, field.Invalid(jobPath.Child("parallelism"), job.Parallelism, "must be 1 or more (or unset for the cluster default)"))
 		}
+		if job.UpgradeMode == v1beta1.UpgradeModeSavepoint && !conf.savepointDir() {
+			errs = append(errs, field.Invalid(jobPath.Child("upgradeMode"), job.UpgradeMode,
+				"savepoint upgrades need a savepoint directory: set execution.checkpointing.savepoint-dir (state.savepoints.dir before Flink 1.20) in spec.flinkConfiguration, such as s3://bucket/savepoints"))
+		}
 		if job.UpgradeMode == v1beta1.UpgradeModeLastState && !conf.HighAvailability() && !conf.checkpointing() {
 			errs = append(errs, field.Invalid(jobPath.Child("upgradeMode"), job.UpgradeMode,
 				"last-state needs high availability or checkpoints to take the state from: configure high-availability.type and high-availability.storageDir, or execution.checkpointing.interval and execution.checkpointing.dir, or use upgradeMode: savepoint"))
@@ -70,6 +74,11 @@ func (c Config) checkpointing() bool {
 	interval := strings.TrimSpace(c["execution.checkpointing.interval"])
 	dir := strings.TrimSpace(c["execution.checkpointing.dir"] + c["state.checkpoints.dir"])
 	return interval != "" && interval != "0" && dir != ""
+}
+
+// savepointDir reports whether savepoints have a default directory.
+func (c Config) savepointDir() bool {
+	return strings.TrimSpace(c["execution.checkpointing.savepoint-dir"]+c["state.savepoints.dir"]) != ""
 }
 
 // validateResource checks a JobManager's or TaskManager's resource shorthand: memory

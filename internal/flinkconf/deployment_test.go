@@ -36,6 +36,12 @@ func TestValidateDeployment(t *testing.T) {
 			FlinkConfiguration: conf(`{"execution.checkpointing.interval": "10s", "execution.checkpointing.dir": "file:///ckpt"}`),
 			Job:                &v1beta1.JobSpec{UpgradeMode: v1beta1.UpgradeModeLastState},
 		}, nil},
+		"savepoint mode without a savepoint directory": {v1beta1.FlinkDeploymentSpec{Job: &v1beta1.JobSpec{UpgradeMode: v1beta1.UpgradeModeSavepoint}},
+			[]string{`spec.job.upgradeMode: Invalid value: "savepoint": savepoint upgrades need a savepoint directory: set execution.checkpointing.savepoint-dir`}},
+		"savepoint mode with the legacy key": {v1beta1.FlinkDeploymentSpec{
+			FlinkConfiguration: conf(`{"state.savepoints.dir": "file:///sp"}`),
+			Job:                &v1beta1.JobSpec{UpgradeMode: v1beta1.UpgradeModeSavepoint},
+		}, nil},
 		"negative parallelism": {v1beta1.FlinkDeploymentSpec{Job: &v1beta1.JobSpec{Parallelism: -1}},
 			[]string{"spec.job.parallelism: Invalid value: -1: must be 1 or more"}},
 		"zero cpu": {v1beta1.FlinkDeploymentSpec{JobManager: &v1beta1.JobManagerSpec{Replicas: 1, Resource: &v1beta1.Resource{CPU: ptr.To(0.0)}}},

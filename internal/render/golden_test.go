@@ -119,6 +119,7 @@ spec:
   flinkVersion: v%s
   flinkConfiguration:
     taskmanager.numberOfTaskSlots: "2"
+    execution.checkpointing.savepoint-dir: file:///flink-data/savepoints
   jobManager:
     resource:
       memory: 1600m
