@@ -96,6 +96,10 @@ type Operation struct {
 	// with the same id finds the same savepoint.
 	// +optional
 	TriggerID string `json:"triggerId,omitempty"`
+	// Attempt counts the savepoints tried for this operation; a failed one is tried
+	// again (with a new TriggerID) a few times before the operation stops.
+	// +optional
+	Attempt int32 `json:"attempt,omitempty"`
 	// RestorePath is the savepoint or checkpoint the next deployment starts from.
 	// +optional
 	RestorePath string `json:"restorePath,omitempty"`

@@ -61,7 +61,7 @@ func ValidateDeployment(spec *v1beta1.FlinkDeploymentSpec) field.ErrorList {
 			errs = append(errs, field.Invalid(jobPath.Child("upgradeMode"), job.UpgradeMode,
 				"savepoint upgrades need a savepoint directory: set execution.checkpointing.savepoint-dir (state.savepoints.dir before Flink 1.20) in spec.flinkConfiguration, such as s3://bucket/savepoints"))
 		}
-		if job.UpgradeMode == v1beta1.UpgradeModeLastState && !conf.HighAvailability() && !conf.checkpointing() {
+		if job.UpgradeMode == v1beta1.UpgradeModeLastState && !conf.HighAvailability() && !conf.Checkpointing() {
 			errs = append(errs, field.Invalid(jobPath.Child("upgradeMode"), job.UpgradeMode,
 				"last-state needs high availability or checkpoints to take the state from: configure high-availability.type and high-availability.storageDir, or execution.checkpointing.interval and execution.checkpointing.dir, or use upgradeMode: savepoint"))
 		}
@@ -69,8 +69,8 @@ func ValidateDeployment(spec *v1beta1.FlinkDeploymentSpec) field.ErrorList {
 	return errs
 }
 
-// checkpointing reports whether periodic checkpoints go to a durable directory.
-func (c Config) checkpointing() bool {
+// Checkpointing reports whether periodic checkpoints go to a durable directory.
+func (c Config) Checkpointing() bool {
 	interval := strings.TrimSpace(c["execution.checkpointing.interval"])
 	dir := strings.TrimSpace(c["execution.checkpointing.dir"] + c["state.checkpoints.dir"])
 	return interval != "" && interval != "0" && dir != ""

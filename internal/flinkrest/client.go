@@ -65,6 +65,23 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 // (/api/v1/namespaces/<namespace>/services/<service>:<port>/proxy), authenticated as
 // cfg says. port is the Service port's name or number.
 func NewServiceProxy(cfg *rest.Config, namespace, service, port string, opts ...Option) (*Client, error) {
+	proxy, err := NewProxyDialer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return proxy.Client(namespace, service, port, opts...)
+}
+
+// ProxyDialer makes clients that reach Flink REST Services through the API server's
+// service proxy, all sharing one authenticated HTTP client (its connections and TLS
+// sessions) — what an operator watching many clusters from outside needs.
+type ProxyDialer struct {
+	host string
+	http *http.Client
+}
+
+// NewProxyDialer prepares clients authenticated as cfg says.
+func NewProxyDialer(cfg *rest.Config) (*ProxyDialer, error) {
 	httpClient, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("flinkrest: API server client: %w", err)
@@ -73,9 +90,14 @@ func NewServiceProxy(cfg *rest.Config, namespace, service, port string, opts ...
 	if !strings.Contains(host, "://") {
 		host = "https://" + host
 	}
+	return &ProxyDialer{host: host, http: httpClient}, nil
+}
+
+// Client returns a client for one Service port (a name or number).
+func (p *ProxyDialer) Client(namespace, service, port string, opts ...Option) (*Client, error) {
 	base := fmt.Sprintf("%s/api/v1/namespaces/%s/services/%s:%s/proxy",
-		host, url.PathEscape(namespace), url.PathEscape(service), url.PathEscape(port))
-	return New(base, append([]Option{WithHTTPClient(httpClient)}, opts...)...)
+		p.host, url.PathEscape(namespace), url.PathEscape(service), url.PathEscape(port))
+	return New(base, append([]Option{WithHTTPClient(p.http)}, opts...)...)
 }
 
 // request is one REST call.

@@ -68,7 +68,7 @@ func withOperation(fd *v1beta1.FlinkDeployment, op v1beta1.Operation) *v1beta1.F
 func running(id string) Observation {
 	return Observation{
 		Now: t0, Cluster: ClusterReady, DeployedHash: "h1", DesiredHash: "h1",
-		Job:           &Job{ID: id, Name: "orders", State: JobRunning, StartTime: 1700000000000},
+		Job:           &Job{ID: id, Name: "orders", State: JobRunning, TasksRunning: true, StartTime: 1700000000000},
 		Checkpointing: true,
 	}
 }

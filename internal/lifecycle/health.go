@@ -16,8 +16,10 @@ func (d *decider) health() bool {
 	case d.obs.Cluster == ClusterMissing:
 		d.recover()
 		return true
-	case j != nil && j.State == JobRunning:
+	case j != nil && j.State == JobRunning && j.TasksRunning:
 		d.stable()
+	case j != nil && j.State == JobRunning:
+		// Tasks are still being deployed.
 	case j != nil && j.State == JobFailed:
 		return d.failed(j)
 	case j != nil && globallyTerminal(j.State):

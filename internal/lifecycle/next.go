@@ -71,9 +71,10 @@ func (d *decider) ourJob() *Job {
 	return nil
 }
 
+// jobRunning reports whether the job runs with all its tasks.
 func (d *decider) jobRunning() bool {
 	j := d.ourJob()
-	return j != nil && j.State == JobRunning
+	return j != nil && j.State == JobRunning && j.TasksRunning
 }
 
 // recordJob copies the observed job into the status, and remembers its latest
@@ -84,7 +85,12 @@ func (d *decider) recordJob() {
 		return
 	}
 	js := &d.status.JobStatus
-	js.JobName, js.State, js.UpdateTime = j.Name, j.State, d.nowMillis()
+	if js.State != j.State {
+		// Only a change is news: an unchanged job leaves the status unchanged, and the
+		// operator writes nothing.
+		js.UpdateTime = d.nowMillis()
+	}
+	js.JobName, js.State = j.Name, j.State
 	if j.StartTime > 0 {
 		js.StartTime = strconv.FormatInt(j.StartTime, 10)
 	}
@@ -122,7 +128,7 @@ func (d *decider) latestState() string {
 // steady handles a deployment with no operation under way: a first deployment, a
 // changed spec, a lost cluster or failed job, snapshots.
 func (d *decider) steady() {
-	last, err := decodeSpec(d.status.ReconciliationStatus.LastReconciledSpec)
+	last, err := DecodeSpec(d.status.ReconciliationStatus.LastReconciledSpec)
 	if err != nil {
 		d.degrade(reasonInvalidStatus, err.Error())
 		return

@@ -127,8 +127,16 @@ func TestSavepointFailureIsStrict(t *testing.T) {
 	failed.Savepoint = &SnapshotResult{Done: true, Failure: "Checkpoint Coordinator is suspending."}
 	failed.HAData, failed.HighAvailability = true, true
 
+	// A failure is tried again with a new trigger id, a few times.
+	d := decide(t, withOperation(changed(runningDeployment()), op), failed)
+	require.Equal(t, int32(1), d.Status.Operation.Attempt)
+	require.NotEqual(t, "t1", d.Status.Operation.TriggerID)
+	require.Equal(t, ActionStopWithSavepoint, d.Action.Type)
+	require.Equal(t, d.Status.Operation.TriggerID, d.Action.TriggerID)
+
+	op.Attempt = maxSavepointAttempts - 1
 	fd := withOperation(changed(runningDeployment()), op)
-	d := decide(t, fd, failed)
+	d = decide(t, fd, failed)
 	require.Nil(t, d.Status.Operation)
 	require.Equal(t, ActionNone, d.Action.Type)
 	deg := condition(d, ConditionDegraded)

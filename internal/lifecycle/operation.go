@@ -171,11 +171,24 @@ func (d *decider) timeout(op *v1beta1.Operation) time.Duration {
 	return d.set.SavepointTimeout
 }
 
-// savepointFailed ends a failed stop-with-savepoint: a deletion goes on (the user
-// asked for it; the event names the latest state), an upgrade falls back to the last
-// state only where the user allowed it, and otherwise stops with the job running.
+// maxSavepointAttempts is how often a failed stop-with-savepoint is tried before the
+// operation gives up: a savepoint can fail for passing reasons (tasks restarting).
+const maxSavepointAttempts = 3
+
+// savepointFailed handles a failed stop-with-savepoint: it is tried again a few times;
+// then a deletion goes on (the user asked for it; the event names the latest state), an
+// upgrade falls back to the last state only where the user allowed it, and otherwise
+// stops with the job running.
 func (d *decider) savepointFailed(op *v1beta1.Operation, cause string) {
+	timedOut := d.now().Sub(op.StartTime.Time) > d.timeout(op)
 	switch {
+	case op.Attempt+1 < maxSavepointAttempts && !timedOut:
+		op.Attempt++
+		op.TriggerID = newID(d.fd.UID, fmt.Sprintf("savepoint-%d", op.Attempt), d.now())
+		d.warn(reasonSavepointFailed, "savepoint attempt %d of %d failed (%s); trying again", op.Attempt, maxSavepointAttempts, cause)
+		if d.jobRunning() {
+			d.stopAction()
+		}
 	case op.Kind == v1beta1.OperationDelete:
 		d.warn(reasonSavepointFailed, "savepoint on deletion failed (%s); deleting anyway; the latest recorded state is %q", cause, d.latestState())
 		op.Step, op.Message = v1beta1.StepRemovingCluster, "removing the cluster"
@@ -211,7 +224,7 @@ func (d *decider) removingCluster(op *v1beta1.Operation) {
 	default:
 		spec := d.spec()
 		if op.Kind == v1beta1.OperationRollback {
-			spec, _ = decodeSpec(d.status.ReconciliationStatus.LastStableSpec)
+			spec, _ = DecodeSpec(d.status.ReconciliationStatus.LastStableSpec)
 		}
 		if !op.KeepHAData {
 			d.status.JobStatus.JobID = newID(d.fd.UID, "job", d.now())
@@ -224,7 +237,6 @@ func (d *decider) removingCluster(op *v1beta1.Operation) {
 			d.status.ReconciliationStatus.LastReconciledSpec = d.status.ReconciliationStatus.LastStableSpec
 		}
 		op.JobID, op.Step, op.Message = d.status.JobStatus.JobID, v1beta1.StepDeploying, "deploying"
-		op.StartTime = metaTime(d.now())
 		d.deployActionFor(spec)
 	}
 }
@@ -284,7 +296,7 @@ func (d *decider) deleting() {
 func (d *decider) deployAction() {
 	spec := d.spec()
 	if op := d.status.Operation; op != nil && op.Kind == v1beta1.OperationRollback {
-		spec, _ = decodeSpec(d.status.ReconciliationStatus.LastStableSpec)
+		spec, _ = DecodeSpec(d.status.ReconciliationStatus.LastStableSpec)
 	}
 	d.deployActionFor(spec)
 }

@@ -109,8 +109,9 @@ func encodeSpec(spec *v1beta1.FlinkDeploymentSpec) string {
 	return string(data)
 }
 
-// decodeSpec reads a spec kept in reconciliationStatus; "" gives nil.
-func decodeSpec(text string) (*v1beta1.FlinkDeploymentSpec, error) {
+// DecodeSpec reads a spec kept in reconciliationStatus (lastReconciledSpec,
+// lastStableSpec); "" gives nil.
+func DecodeSpec(text string) (*v1beta1.FlinkDeploymentSpec, error) {
 	if text == "" {
 		return nil, nil
 	}

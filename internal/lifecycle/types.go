@@ -74,6 +74,9 @@ type Job struct {
 	State string
 	// StartTime is in epoch milliseconds.
 	StartTime int64
+	// TasksRunning reports whether all of the job's tasks run (or have finished): a
+	// RUNNING job may still be deploying tasks, and takes no savepoint until they run.
+	TasksRunning bool
 	// LatestCheckpoint is the latest completed checkpoint's path, and its time.
 	LatestCheckpoint     string
 	LatestCheckpointTime int64

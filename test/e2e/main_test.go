@@ -14,6 +14,10 @@ import (
 var cluster *localk8s.Cluster
 
 func TestMain(m *testing.M) {
+	if os.Getenv(operatorEnv) != "" {
+		// This process is an operator a test started (see startOperator).
+		os.Exit(runOperator())
+	}
 	addNode := procnode.AddOn(procnode.Options{
 		Log: func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) },
 	}, nil)

@@ -1,0 +1,133 @@
+package deployment
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/flinkrest"
+	"github.com/flok-dev/flok/internal/lifecycle"
+	"github.com/flok-dev/flok/internal/render"
+)
+
+// act takes the decided action. Every action is safe to repeat: a restarted operator
+// takes it again from the recorded status.
+func (r *Reconciler) act(ctx context.Context, fd *v1beta1.FlinkDeployment, a lifecycle.Action) error {
+	switch a.Type {
+	case lifecycle.ActionNone:
+		return nil
+	case lifecycle.ActionDeploy:
+		return r.deploy(ctx, fd, a)
+	case lifecycle.ActionRemoveCluster:
+		return r.removeCluster(ctx, fd, a.KeepHAData)
+	case lifecycle.ActionRemoveFinalizer:
+		patch := client.MergeFrom(fd.DeepCopy())
+		controllerutil.RemoveFinalizer(fd, Finalizer)
+		return r.Client.Patch(ctx, fd, patch)
+	}
+	flink, err := r.flinkClient(fd)
+	if err != nil {
+		return err
+	}
+	trigger := flinkrest.TriggerID(a.TriggerID)
+	switch a.Type {
+	case lifecycle.ActionStopWithSavepoint:
+		_, err = flink.StopWithSavepoint(ctx, a.JobID, flinkrest.StopRequest{TriggerID: trigger, FormatType: flinkrest.CanonicalFormat})
+	case lifecycle.ActionTriggerSavepoint:
+		_, err = flink.TriggerSavepoint(ctx, a.JobID, flinkrest.SavepointRequest{TriggerID: trigger, FormatType: flinkrest.CanonicalFormat})
+	case lifecycle.ActionTriggerCheckpoint:
+		_, err = flink.TriggerCheckpoint(ctx, a.JobID, flinkrest.CheckpointRequest{TriggerID: trigger, CheckpointType: "FULL"})
+	default:
+		err = fmt.Errorf("unknown action %q", a.Type)
+	}
+	return err
+}
+
+// deploy applies the rendered objects server-side; applying them again changes nothing.
+func (r *Reconciler) deploy(ctx context.Context, fd *v1beta1.FlinkDeployment, a lifecycle.Action) error {
+	objs, err := r.renderAction(fd, a.Spec, a.JobID, a.RestorePath)
+	if err != nil {
+		return err
+	}
+	for _, obj := range objs.All() {
+		if err := r.apply(ctx, obj); err != nil {
+			return fmt.Errorf("applying %s %s: %w", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), err)
+		}
+	}
+	return nil
+}
+
+// apply server-side applies one rendered object, as the only manager of its fields.
+func (r *Reconciler) apply(ctx context.Context, obj render.Object) error {
+	data, err := json.Marshal(obj)
+	if err != nil {
+		return err
+	}
+	u := &unstructured.Unstructured{}
+	if err := json.Unmarshal(data, &u.Object); err != nil {
+		return err
+	}
+	// Typed objects always carry these empty; they are not Flok's to set.
+	delete(u.Object, "status")
+	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
+	unstructured.RemoveNestedField(u.Object, "spec", "template", "metadata", "creationTimestamp")
+	return r.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership)
+}
+
+// removeCluster deletes the JobManager and TaskManager Deployments (their Pods follow)
+// and, unless keepHA, the HA ConfigMaps, which have no owner. With keepHA the job graph
+// is taken out of the HA metadata, so that the next JobManager runs the new job graph
+// from the kept checkpoints rather than the old graph.
+func (r *Reconciler) removeCluster(ctx context.Context, fd *v1beta1.FlinkDeployment, keepHA bool) error {
+	for _, name := range []string{fd.Name, fd.Name + "-taskmanager"} {
+		dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: fd.Namespace, Name: name}}
+		if err := r.Client.Delete(ctx, dep, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
+			return err
+		}
+	}
+	cms, err := r.haConfigMaps(ctx, fd)
+	if err != nil {
+		return err
+	}
+	for i := range cms {
+		cm := &cms[i]
+		if !keepHA {
+			if err := r.Client.Delete(ctx, cm); client.IgnoreNotFound(err) != nil {
+				return err
+			}
+			continue
+		}
+		if err := r.dropJobGraphs(ctx, cm); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// jobGraphPrefixes start the HA entries that hold submitted jobs (jobGraph- in Flink
+// 1.x, executionPlan- in 2.x).
+var jobGraphPrefixes = []string{"jobGraph-", "executionPlan-"}
+
+func (r *Reconciler) dropJobGraphs(ctx context.Context, cm *corev1.ConfigMap) error {
+	before := cm.DeepCopy()
+	for k := range cm.Data {
+		for _, p := range jobGraphPrefixes {
+			if strings.HasPrefix(k, p) {
+				delete(cm.Data, k)
+			}
+		}
+	}
+	if len(cm.Data) == len(before.Data) {
+		return nil
+	}
+	return r.Client.Patch(ctx, cm, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
+}

@@ -1,0 +1,119 @@
+package deployment
+
+import (
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+)
+
+// Metrics are the operator's Prometheus metrics, all named flok_*.
+type Metrics struct {
+	reconcileDuration *prometheus.HistogramVec
+	reconcileErrors   prometheus.Counter
+	deployments       *prometheus.GaugeVec
+	savepointDuration *prometheus.HistogramVec
+	savepointFailures *prometheus.CounterVec
+	upgradeDuration   *prometheus.HistogramVec
+
+	mu     sync.Mutex
+	states map[types.NamespacedName]v1beta1.LifecycleState
+}
+
+// NewMetrics creates the metrics and registers them with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	buckets := []float64{1, 5, 15, 30, 60, 120, 300, 600, 1800}
+	m := &Metrics{
+		reconcileDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "flok_reconcile_duration_seconds", Help: "Time to reconcile a FlinkDeployment once, by result.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9),
+		}, []string{"result"}),
+		reconcileErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "flok_reconcile_errors_total", Help: "Reconciliations that ended in an error.",
+		}),
+		deployments: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "flok_deployments", Help: "FlinkDeployments by lifecycle state.",
+		}, []string{"lifecycle_state"}),
+		savepointDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "flok_savepoint_duration_seconds", Help: "Time from trigger to completed savepoint, by trigger type.", Buckets: buckets,
+		}, []string{"trigger_type"}),
+		savepointFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "flok_savepoint_failures_total", Help: "Savepoints and checkpoints that failed or timed out, by kind.",
+		}, []string{"kind"}),
+		upgradeDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "flok_operation_duration_seconds", Help: "Time an upgrade, suspension, restart or recovery took, by kind.", Buckets: buckets,
+		}, []string{"kind"}),
+		states: map[types.NamespacedName]v1beta1.LifecycleState{},
+	}
+	reg.MustRegister(m.reconcileDuration, m.reconcileErrors, m.deployments, m.savepointDuration, m.savepointFailures, m.upgradeDuration)
+	return m
+}
+
+func (m *Metrics) observeReconcile(start, end time.Time, err error) {
+	if m == nil {
+		return
+	}
+	result := "success"
+	if err != nil {
+		result = "error"
+		m.reconcileErrors.Inc()
+	}
+	m.reconcileDuration.WithLabelValues(result).Observe(end.Sub(start).Seconds())
+}
+
+// recorded updates the metrics that follow from a status change.
+func (m *Metrics) recorded(now time.Time, before, after *v1beta1.FlinkDeployment) {
+	if m == nil {
+		return
+	}
+	m.setState(types.NamespacedName{Namespace: after.Namespace, Name: after.Name}, after.Status.LifecycleState)
+	oldOp, newOp := before.Status.Operation, after.Status.Operation
+	if oldOp != nil && newOp == nil {
+		m.upgradeDuration.WithLabelValues(string(oldOp.Kind)).Observe(now.Sub(oldOp.StartTime.Time).Seconds())
+	}
+	if oldOp != nil && oldOp.Step == v1beta1.StepSnapshotting && newOp != nil && newOp.RestorePath != "" && oldOp.RestorePath == "" {
+		m.savepointDuration.WithLabelValues("UPGRADE").Observe(now.Sub(oldOp.StartTime.Time).Seconds())
+	}
+	oldSP, newSP := before.Status.JobStatus.SavepointInfo, after.Status.JobStatus.SavepointInfo
+	if oldSP != nil && oldSP.TriggerID != "" && newSP != nil && newSP.TriggerID == "" {
+		if newSP.LastSavepoint != nil && newSP.LastSavepoint.TimeStamp >= oldSP.TriggerTimestamp {
+			m.savepointDuration.WithLabelValues(oldSP.TriggerType).Observe(now.Sub(time.UnixMilli(oldSP.TriggerTimestamp)).Seconds())
+		} else {
+			m.savepointFailures.WithLabelValues("savepoint").Inc()
+		}
+	}
+	oldCP, newCP := before.Status.JobStatus.CheckpointInfo, after.Status.JobStatus.CheckpointInfo
+	if oldCP != nil && oldCP.TriggerID != "" && newCP != nil && newCP.TriggerID == "" &&
+		(newCP.LastCheckpoint == nil || newCP.LastCheckpoint.TimeStamp < oldCP.TriggerTimestamp) {
+		m.savepointFailures.WithLabelValues("checkpoint").Inc()
+	}
+}
+
+// forget drops a deleted deployment from the state gauge.
+func (m *Metrics) forget(key types.NamespacedName) {
+	if m == nil {
+		return
+	}
+	m.setState(key, "")
+}
+
+func (m *Metrics) setState(key types.NamespacedName, state v1beta1.LifecycleState) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if state == "" {
+		delete(m.states, key)
+	} else {
+		m.states[key] = state
+	}
+	counts := map[v1beta1.LifecycleState]int{}
+	for _, s := range m.states {
+		counts[s]++
+	}
+	m.deployments.Reset()
+	for s, n := range counts {
+		m.deployments.WithLabelValues(string(s)).Set(float64(n))
+	}
+}

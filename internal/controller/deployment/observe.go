@@ -1,0 +1,251 @@
+package deployment
+
+import (
+	"context"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/flinkconf"
+	"github.com/flok-dev/flok/internal/flinkrest"
+	"github.com/flok-dev/flok/internal/lifecycle"
+	"github.com/flok-dev/flok/internal/render"
+)
+
+// haConfigMapSuffix ends the names of the ConfigMaps Flink's Kubernetes HA services
+// keep: <name>-cluster-config-map and <name>-<job id>-config-map.
+const haConfigMapSuffix = "-config-map"
+
+// observe gathers what the decision needs: the deployment's settings, whether its spec
+// renders, its JobManager Deployment and Pods, its HA ConfigMaps and its Flink job.
+func (r *Reconciler) observe(ctx context.Context, fd *v1beta1.FlinkDeployment) (lifecycle.Settings, lifecycle.Observation) {
+	obs := lifecycle.Observation{Now: r.now()}
+	settings := r.Settings
+	user, ferr := flinkconf.FromSpec(rawConfig(fd), field.NewPath("spec", "flinkConfiguration"))
+	var serrs field.ErrorList
+	if ferr == nil {
+		settings, serrs = lifecycle.SettingsFrom(user, r.Settings)
+	}
+	current, err := r.render(fd, &fd.Spec, "", "", false)
+	switch {
+	case ferr != nil:
+		obs.RenderError = ferr.Error()
+	case len(serrs) > 0:
+		obs.RenderError = serrs.ToAggregate().Error()
+	case err != nil:
+		obs.RenderError = err.Error()
+	}
+	if current != nil {
+		obs.HighAvailability = current.Configuration.HighAvailability()
+		obs.Checkpointing = current.Configuration.Checkpointing()
+	}
+	if op := fd.Status.Operation; op != nil && op.Step == v1beta1.StepDeploying {
+		if objs, err := r.renderAction(fd, deploySpec(fd), op.JobID, op.RestorePath); err == nil {
+			obs.DesiredHash = objs.Hash
+		}
+	}
+	r.observeCluster(ctx, fd, &obs)
+	r.observeHA(ctx, fd, &obs)
+	if obs.Cluster == lifecycle.ClusterReady {
+		r.observeFlink(ctx, fd, &obs)
+	}
+	return settings, obs
+}
+
+// deploySpec is the spec the operation under way deploys: the last stable one when
+// rolling back, the current one otherwise.
+func deploySpec(fd *v1beta1.FlinkDeployment) *v1beta1.FlinkDeploymentSpec {
+	if op := fd.Status.Operation; op != nil && op.Kind == v1beta1.OperationRollback {
+		if spec, err := lifecycle.DecodeSpec(fd.Status.ReconciliationStatus.LastStableSpec); err == nil && spec != nil {
+			return spec
+		}
+	}
+	return &fd.Spec
+}
+
+// renderAction renders spec as a deploy action with these parameters does, so that
+// the hash observed and the hash applied agree.
+func (r *Reconciler) renderAction(fd *v1beta1.FlinkDeployment, spec *v1beta1.FlinkDeploymentSpec, jobID, restorePath string) (*render.Objects, error) {
+	allow := spec.Job != nil && spec.Job.AllowNonRestoredState != nil && *spec.Job.AllowNonRestoredState
+	return r.render(fd, spec, jobID, restorePath, allow)
+}
+
+func (r *Reconciler) render(fd *v1beta1.FlinkDeployment, spec *v1beta1.FlinkDeploymentSpec, jobID, restorePath string, allow bool) (*render.Objects, error) {
+	target := fd.DeepCopy()
+	target.Spec = *spec.DeepCopy()
+	in := render.Input{Deployment: target, Defaults: r.Defaults, JobID: jobID}
+	if restorePath != "" {
+		in.Restore = &render.Restore{Path: restorePath, AllowNonRestoredState: allow}
+	}
+	return render.Render(in)
+}
+
+// observeCluster reads the JobManager Deployment and the cluster's Pods from the cache.
+func (r *Reconciler) observeCluster(ctx context.Context, fd *v1beta1.FlinkDeployment, obs *lifecycle.Observation) {
+	dep := &appsv1.Deployment{}
+	depErr := r.Client.Get(ctx, client.ObjectKey{Namespace: fd.Namespace, Name: fd.Name}, dep)
+	pods := &corev1.PodList{}
+	if err := r.Client.List(ctx, pods, client.InNamespace(fd.Namespace), client.MatchingLabels{render.LabelApp: fd.Name}, client.HasLabels{render.LabelType}); err != nil {
+		log.FromContext(ctx).Error(err, "listing the cluster's Pods")
+	}
+	switch {
+	case apierrors.IsNotFound(depErr) && len(pods.Items) == 0:
+		obs.Cluster = lifecycle.ClusterMissing
+		return
+	case depErr != nil || dep.DeletionTimestamp != nil:
+		obs.Cluster = lifecycle.ClusterTerminating
+		return
+	}
+	obs.DeployedHash = dep.Annotations["flok.dev/render-hash"]
+	obs.Cluster = lifecycle.ClusterStarting
+	for i := range pods.Items {
+		p := &pods.Items[i]
+		if p.Labels[render.LabelComponent] != render.ComponentJobManager || p.DeletionTimestamp != nil {
+			continue
+		}
+		if podReady(p) {
+			obs.Cluster = lifecycle.ClusterReady
+			return
+		}
+		if msg := podFailing(p); msg != "" {
+			obs.Cluster, obs.ClusterMessage = lifecycle.ClusterFailing, msg
+		}
+	}
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// podFailing explains a JobManager Pod that does not come up by itself.
+func podFailing(p *corev1.Pod) string {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+			return "Pod " + p.Name + " cannot be scheduled: " + c.Message
+		}
+	}
+	for _, cs := range p.Status.ContainerStatuses {
+		if w := cs.State.Waiting; w != nil {
+			switch w.Reason {
+			case "CrashLoopBackOff", "ErrImagePull", "ImagePullBackOff", "CreateContainerConfigError", "InvalidImageName":
+				return "Pod " + p.Name + " container " + cs.Name + ": " + w.Reason + ": " + w.Message
+			}
+		}
+	}
+	return ""
+}
+
+// observeHA reports whether the cluster's HA metadata exists.
+func (r *Reconciler) observeHA(ctx context.Context, fd *v1beta1.FlinkDeployment, obs *lifecycle.Observation) {
+	if !obs.HighAvailability {
+		return
+	}
+	cms, err := r.haConfigMaps(ctx, fd)
+	if err != nil {
+		log.FromContext(ctx).Error(err, "listing HA ConfigMaps")
+		return
+	}
+	for _, cm := range cms {
+		if cm.Name == fd.Name+"-cluster"+haConfigMapSuffix {
+			obs.HAData = true
+		}
+	}
+}
+
+// haConfigMaps are the ConfigMaps Flink's HA services created for the cluster: they
+// carry the cluster's labels but, unlike Flok's own, no owner.
+func (r *Reconciler) haConfigMaps(ctx context.Context, fd *v1beta1.FlinkDeployment) ([]corev1.ConfigMap, error) {
+	list := &corev1.ConfigMapList{}
+	if err := r.Client.List(ctx, list, client.InNamespace(fd.Namespace), client.MatchingLabels{render.LabelApp: fd.Name}, client.HasLabels{render.LabelType}); err != nil {
+		return nil, err
+	}
+	var out []corev1.ConfigMap
+	for _, cm := range list.Items {
+		if cm.Labels[render.LabelManagedBy] == "" && strings.HasPrefix(cm.Name, fd.Name+"-") && strings.HasSuffix(cm.Name, haConfigMapSuffix) {
+			out = append(out, cm)
+		}
+	}
+	return out, nil
+}
+
+// observeFlink reads the job and the snapshots under way from Flink's REST API. A
+// JobManager that does not answer leaves the job unobserved.
+func (r *Reconciler) observeFlink(ctx context.Context, fd *v1beta1.FlinkDeployment, obs *lifecycle.Observation) {
+	flink, err := r.flinkClient(fd)
+	if err != nil {
+		return
+	}
+	js := fd.Status.JobStatus
+	jobs, err := flink.Jobs(ctx)
+	if err != nil {
+		return
+	}
+	for _, j := range jobs {
+		if j.ID != js.JobID {
+			continue
+		}
+		job := &lifecycle.Job{ID: j.ID, Name: j.Name, State: string(j.State), StartTime: j.StartTime,
+			TasksRunning: j.Tasks["total"] > 0 && j.Tasks["running"]+j.Tasks["finished"] == j.Tasks["total"]}
+		if cps, err := flink.Checkpoints(ctx, j.ID); err == nil {
+			if c := cps.Latest.Completed; c != nil {
+				job.LatestCheckpoint, job.LatestCheckpointTime = c.ExternalPath, c.LatestAckTimestamp
+			}
+			if s := cps.Latest.Savepoint; s != nil {
+				job.LatestSavepoint = s.ExternalPath
+			}
+			if rs := cps.Latest.Restored; rs != nil {
+				job.RestoredFrom = rs.ExternalPath
+			}
+		}
+		if j.State == flinkrest.JobFailed {
+			if ex, err := flink.Exceptions(ctx, j.ID, 1); err == nil && len(ex.Entries) > 0 {
+				job.Exception = firstLine(ex.Entries[0].Stacktrace)
+				if job.Exception == "" {
+					job.Exception = ex.Entries[0].ExceptionName
+				}
+			}
+		}
+		obs.Job = job
+	}
+	if op := fd.Status.Operation; op != nil && op.Step == v1beta1.StepSnapshotting {
+		obs.Savepoint = snapshotResult(ctx, flink, flinkrest.StopOperation, op.JobID, op.TriggerID)
+	} else if info := js.SavepointInfo; info != nil && info.TriggerID != "" {
+		obs.Savepoint = snapshotResult(ctx, flink, flinkrest.SavepointOperation, js.JobID, info.TriggerID)
+	}
+	if info := js.CheckpointInfo; info != nil && info.TriggerID != "" {
+		obs.Checkpoint = snapshotResult(ctx, flink, flinkrest.CheckpointOperation, js.JobID, info.TriggerID)
+	}
+}
+
+// snapshotResult asks Flink how a triggered snapshot went; nil when Flink does not
+// know the trigger (not asked yet, or forgotten by a restarted JobManager).
+func snapshotResult(ctx context.Context, flink *flinkrest.Client, kind flinkrest.OperationKind, jobID, triggerID string) *lifecycle.SnapshotResult {
+	res, err := flink.Status(ctx, flinkrest.Operation{Kind: kind, JobID: jobID, TriggerID: flinkrest.TriggerID(triggerID)})
+	if err != nil {
+		return nil
+	}
+	out := &lifecycle.SnapshotResult{Done: res.Done, Path: res.Location}
+	if res.Failure != nil {
+		out.Failure = firstLine(res.Failure.StackTrace)
+		if out.Failure == "" {
+			out.Failure = res.Failure.Class
+		}
+	}
+	return out
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return line
+}

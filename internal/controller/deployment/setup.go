@@ -1,0 +1,66 @@
+package deployment
+
+import (
+	"context"
+	"strconv"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/flinkconf"
+	"github.com/flok-dev/flok/internal/flinkrest"
+	"github.com/flok-dev/flok/internal/render"
+)
+
+// SetupWithManager registers the reconciler: it watches FlinkDeployments (their spec,
+// labels, annotations and deletion — not the status it writes itself), the Deployments
+// they own and the Pods of their Flink clusters, with at most concurrency
+// reconciliations at once.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
+	deleting := predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool { return e.ObjectNew.GetDeletionTimestamp() != nil }}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("flinkdeployment").
+		For(&v1beta1.FlinkDeployment{}, builder.WithPredicates(predicate.Or[client.Object](
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}, deleting))).
+		Owns(&appsv1.Deployment{}).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(clusterOfPod)).
+		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
+		Complete(r)
+}
+
+// clusterOfPod maps a Flink Pod (JobManager or TaskManager; Flink's ResourceManager
+// owns the latter) to its FlinkDeployment by the app label.
+func clusterOfPod(_ context.Context, obj client.Object) []reconcile.Request {
+	app := obj.GetLabels()[render.LabelApp]
+	if app == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: obj.GetNamespace(), Name: app}}}
+}
+
+// flinkClient reaches the deployment's REST Service on the port its spec renders.
+func (r *Reconciler) flinkClient(fd *v1beta1.FlinkDeployment) (*flinkrest.Client, error) {
+	port := int32(8081)
+	if conf, err := flinkconf.FromSpec(rawConfig(fd), nil); err == nil {
+		if p, err := strconv.ParseInt(conf["rest.port"], 10, 32); err == nil && p > 0 {
+			port = int32(p)
+		}
+	}
+	return r.Flink(fd.Namespace, render.RESTServiceName(fd.Name), port)
+}
+
+func rawConfig(fd *v1beta1.FlinkDeployment) []byte {
+	if fd.Spec.FlinkConfiguration == nil {
+		return nil
+	}
+	return fd.Spec.FlinkConfiguration.Raw
+}

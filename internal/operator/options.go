@@ -1,0 +1,81 @@
+// Package operator wires flok-operator: its flags, the controller-runtime manager with
+// caches that hold only Flink's and Flok's objects, leader election, health and
+// metrics endpoints, and the reconcilers.
+package operator
+
+import (
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/flok-dev/flok/internal/lifecycle"
+)
+
+// Options are flok-operator's flags.
+type Options struct {
+	// Namespaces to watch; empty watches all.
+	Namespaces []string
+	// LeaderElection lets several replicas run with one active.
+	LeaderElection          bool
+	LeaderElectionNamespace string
+	// MetricsAddr and ProbeAddr serve /metrics and /healthz, /readyz; "0" turns off.
+	MetricsAddr string
+	ProbeAddr   string
+	// Concurrency bounds the reconciliations running at once.
+	Concurrency int
+	// DefaultsConfigMap (namespace/name) holds the operator's default Flink options in
+	// a config.yaml key, kubernetes.operator.* ones included.
+	DefaultsConfigMap string
+	// FlinkAccess is how Flink's REST API is reached: direct (the REST Service's DNS
+	// name, in cluster), proxy (through the API server, out of cluster) or auto.
+	FlinkAccess string
+	// ObserveInterval and ProgressInterval are the default observation periods.
+	ObserveInterval  time.Duration
+	ProgressInterval time.Duration
+}
+
+// DefaultOptions are the flags' defaults.
+func DefaultOptions() Options {
+	s := lifecycle.DefaultSettings()
+	return Options{
+		MetricsAddr: ":8080", ProbeAddr: ":8081", Concurrency: 4, FlinkAccess: "auto",
+		ObserveInterval: s.ObserveInterval, ProgressInterval: s.ProgressInterval,
+	}
+}
+
+// AddFlags registers the options on fs.
+func (o *Options) AddFlags(fs *flag.FlagSet) {
+	fs.Func("namespaces", "comma-separated namespaces to watch (default: all)", func(v string) error {
+		for _, ns := range strings.Split(v, ",") {
+			if ns = strings.TrimSpace(ns); ns != "" {
+				o.Namespaces = append(o.Namespaces, ns)
+			}
+		}
+		return nil
+	})
+	fs.BoolVar(&o.LeaderElection, "leader-elect", o.LeaderElection, "elect a leader among replicas, so that one acts at a time")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "namespace of the leader-election Lease (default: the operator's own)")
+	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "address of the Prometheus /metrics endpoint (0 turns it off)")
+	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "address of /healthz and /readyz (0 turns them off)")
+	fs.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "FlinkDeployments reconciled at once")
+	fs.StringVar(&o.DefaultsConfigMap, "defaults-configmap", o.DefaultsConfigMap, "namespace/name of a ConfigMap whose config.yaml holds default Flink and kubernetes.operator.* options")
+	fs.StringVar(&o.FlinkAccess, "flink-access", o.FlinkAccess, "how to reach Flink's REST API: direct (in cluster), proxy (through the API server) or auto")
+	fs.DurationVar(&o.ObserveInterval, "observe-interval", o.ObserveInterval, "how often a steady deployment is observed")
+	fs.DurationVar(&o.ProgressInterval, "progress-interval", o.ProgressInterval, "how often a deployment in transition is observed")
+}
+
+// Validate checks the options.
+func (o *Options) Validate() error {
+	switch {
+	case o.Concurrency < 1:
+		return fmt.Errorf("--concurrency %d: must be 1 or more", o.Concurrency)
+	case o.FlinkAccess != "auto" && o.FlinkAccess != "direct" && o.FlinkAccess != "proxy":
+		return fmt.Errorf("--flink-access %q: use direct, proxy or auto", o.FlinkAccess)
+	case o.ObserveInterval <= 0 || o.ProgressInterval <= 0:
+		return fmt.Errorf("--observe-interval and --progress-interval must be above zero")
+	case o.DefaultsConfigMap != "" && !strings.Contains(o.DefaultsConfigMap, "/"):
+		return fmt.Errorf("--defaults-configmap %q: want namespace/name", o.DefaultsConfigMap)
+	}
+	return nil
+}

@@ -1,0 +1,150 @@
+package operator
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/selection"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/controller/deployment"
+	"github.com/flok-dev/flok/internal/flinkconf"
+	"github.com/flok-dev/flok/internal/flinkrest"
+	"github.com/flok-dev/flok/internal/lifecycle"
+	"github.com/flok-dev/flok/internal/render"
+)
+
+// Hooks let tests reach into a running operator.
+type Hooks struct {
+	// BeforeAction runs after a status is recorded and before its action.
+	BeforeAction func(fd *v1beta1.FlinkDeployment, action lifecycle.Action)
+}
+
+// Run runs the operator until ctx ends.
+func Run(ctx context.Context, cfg *rest.Config, o Options, hooks Hooks) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return err
+	}
+	if err := v1beta1.AddToScheme(scheme); err != nil {
+		return err
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                  scheme,
+		Cache:                   cacheOptions(o.Namespaces),
+		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
+		HealthProbeBindAddress:  o.ProbeAddr,
+		LeaderElection:          o.LeaderElection,
+		LeaderElectionID:        "flok-operator.flok.dev",
+		LeaderElectionNamespace: o.LeaderElectionNamespace,
+		// A new leader must not act on what the old one still does.
+		LeaderElectionReleaseOnCancel: true,
+	})
+	if err != nil {
+		return fmt.Errorf("creating the manager: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return err
+	}
+	defaults, settings, err := loadDefaults(ctx, mgr.GetAPIReader(), o)
+	if err != nil {
+		return err
+	}
+	flink, err := flinkAccess(cfg, o.FlinkAccess)
+	if err != nil {
+		return err
+	}
+	r := &deployment.Reconciler{
+		Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("flok-operator"),
+		Flink: flink, Defaults: defaults, Settings: settings,
+		BeforeAction: hooks.BeforeAction, Metrics: deployment.NewMetrics(metrics.Registry),
+	}
+	if err := r.SetupWithManager(mgr, o.Concurrency); err != nil {
+		return fmt.Errorf("setting up the FlinkDeployment controller: %w", err)
+	}
+	return mgr.Start(ctx)
+}
+
+// cacheOptions keep in memory only what Flok needs: its resources, the Deployments it
+// created, and the Pods and ConfigMaps of Flink clusters (Flink's type label) — not
+// every Pod and ConfigMap of the cluster.
+func cacheOptions(namespaces []string) cache.Options {
+	flinkTypes, _ := labels.NewRequirement(render.LabelType, selection.In, []string{render.TypeNative, render.TypeStandalone})
+	flinkObjects := labels.NewSelector().Add(*flinkTypes)
+	managed, _ := labels.NewRequirement(render.LabelManagedBy, selection.Equals, []string{"flok"})
+	opts := cache.Options{ByObject: map[client.Object]cache.ByObject{
+		&corev1.Pod{}:        {Label: flinkObjects},
+		&corev1.ConfigMap{}:  {Label: flinkObjects},
+		&appsv1.Deployment{}: {Label: labels.NewSelector().Add(*managed)},
+	}}
+	if len(namespaces) > 0 {
+		opts.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range namespaces {
+			opts.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
+	return opts
+}
+
+// loadDefaults reads the operator's default Flink options and lifecycle settings.
+func loadDefaults(ctx context.Context, reader client.Reader, o Options) (flinkconf.Config, lifecycle.Settings, error) {
+	settings := lifecycle.DefaultSettings()
+	settings.ObserveInterval, settings.ProgressInterval = o.ObserveInterval, o.ProgressInterval
+	if o.DefaultsConfigMap == "" {
+		return nil, settings, nil
+	}
+	ns, name, _ := strings.Cut(o.DefaultsConfigMap, "/")
+	cm := &corev1.ConfigMap{}
+	if err := reader.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, cm); err != nil {
+		return nil, settings, fmt.Errorf("reading --defaults-configmap %s: %w", o.DefaultsConfigMap, err)
+	}
+	conf, err := flinkconf.Parse([]byte(cm.Data["config.yaml"]))
+	if err != nil {
+		return nil, settings, fmt.Errorf("--defaults-configmap %s, key config.yaml: %w", o.DefaultsConfigMap, err)
+	}
+	settings, errs := lifecycle.SettingsFrom(conf, settings)
+	if len(errs) > 0 {
+		return nil, settings, fmt.Errorf("--defaults-configmap %s: %w", o.DefaultsConfigMap, errs.ToAggregate())
+	}
+	return conf, settings, nil
+}
+
+// flinkAccess chooses how Flink's REST API is reached: by the Service's DNS name in
+// cluster, through the API server's service proxy from outside.
+func flinkAccess(cfg *rest.Config, mode string) (deployment.FlinkClientFor, error) {
+	opts := []flinkrest.Option{flinkrest.WithTimeout(10 * time.Second), flinkrest.WithAttempts(2, 200*time.Millisecond)}
+	if mode == "direct" || mode == "auto" && os.Getenv("KUBERNETES_SERVICE_HOST") != "" {
+		return func(ns, svc string, port int32) (*flinkrest.Client, error) {
+			return flinkrest.New(fmt.Sprintf("http://%s.%s.svc:%d", svc, ns, port), opts...)
+		}, nil
+	}
+	proxy, err := flinkrest.NewProxyDialer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return func(ns, svc string, port int32) (*flinkrest.Client, error) {
+		return proxy.Client(ns, svc, strconv.Itoa(int(port)), opts...)
+	}, nil
+}

@@ -1,0 +1,167 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/flinkrest"
+	"github.com/flok-dev/flok/internal/render"
+	"github.com/flok-dev/flok/test/flinkdist"
+	"github.com/flok-dev/flok/test/flinktest"
+)
+
+// topSpeedWindowing is a stateful application with checkpoints and savepoints in the
+// shared state directory.
+func topSpeedWindowing(t *testing.T, ns, name, mode string, release flinkdist.Release, stateDir string) *v1beta1.FlinkDeployment {
+	t.Helper()
+	fd := &v1beta1.FlinkDeployment{}
+	require.NoError(t, yaml.UnmarshalStrict([]byte(fmt.Sprintf(`
+apiVersion: flok.dev/v1beta1
+kind: FlinkDeployment
+metadata:
+  name: %s
+  namespace: %s
+spec:
+  mode: %s
+  image: flink:%s
+  flinkVersion: %s
+  flinkConfiguration:
+    taskmanager.numberOfTaskSlots: "2"
+    execution.checkpointing.interval: 2s
+    execution.checkpointing.dir: file:///flink-data/checkpoints
+    execution.checkpointing.savepoint-dir: file:///flink-data/savepoints
+  podTemplate:
+    spec:
+      containers:
+      - name: flink-main-container
+        volumeMounts:
+        - name: flink-data
+          mountPath: /flink-data
+      volumes:
+      - name: flink-data
+        hostPath:
+          path: %s
+  job:
+    jarURI: local:///opt/flink/examples/streaming/TopSpeedWindowing.jar
+    parallelism: 1
+    upgradeMode: savepoint
+`, name, ns, mode, release.MinorVersion(), versionField(release), stateDir)), fd))
+	return fd
+}
+
+func update(t *testing.T, c client.Client, fd *v1beta1.FlinkDeployment, change func(*v1beta1.FlinkDeployment)) {
+	t.Helper()
+	require.NoError(t, c.Get(t.Context(), client.ObjectKeyFromObject(fd), fd))
+	patch := client.MergeFrom(fd.DeepCopy())
+	change(fd)
+	require.NoError(t, c.Patch(t.Context(), fd, patch))
+}
+
+func stableWith(jobNot string) func(*v1beta1.FlinkDeployment) bool {
+	return func(fd *v1beta1.FlinkDeployment) bool {
+		return fd.Status.LifecycleState == v1beta1.LifecycleStable && fd.Status.JobStatus.State == "RUNNING" &&
+			fd.Status.JobStatus.JobID != jobNot && fd.Status.Operation == nil
+	}
+}
+
+// restoredFrom is the snapshot Flink says the running job started from.
+func restoredFrom(t *testing.T, flink *flinkrest.Client, jobID string) string {
+	t.Helper()
+	var path string
+	waitFor(t, time.Minute, "Flink's restore statistics", func(ctx context.Context) (bool, error) {
+		cps, err := flink.Checkpoints(ctx, jobID)
+		if err != nil || cps.Latest.Restored == nil {
+			return false, nil
+		}
+		path = cps.Latest.Restored.ExternalPath
+		return true, nil
+	})
+	return path
+}
+
+// TestApplicationLifecycle runs TopSpeedWindowing under the operator through deploy,
+// a savepoint upgrade (new parallelism), a manual savepoint, suspend, resume and
+// deletion, checking over Flink's REST API that each new job starts from the recorded
+// savepoint and that deletion leaves nothing behind.
+func TestApplicationLifecycle(t *testing.T) {
+	flinktest.ForEachRelease(t, cluster, func(t *testing.T, release flinkdist.Release, ns string) {
+		ctx := t.Context()
+		_, err := flinkdist.Provision(ctx, release)
+		require.NoError(t, err)
+		startOperator(t, ns, "")
+		c := flokClient(t)
+		dir := stateDir(t)
+		fd := topSpeedWindowing(t, ns, "tsw", "native", release, dir)
+		require.NoError(t, c.Create(ctx, fd))
+		flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName("tsw"), "rest")
+
+		fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the job to run and the deployment to be STABLE", stableWith(""))
+		first := fd.Status.JobStatus.JobID
+
+		// Savepoint upgrade: parallelism 1 → 2.
+		update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.Parallelism = 2 })
+		fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the upgraded job", stableWith(first))
+		upgradeSavepoint := fd.Status.JobStatus.UpgradeSavepointPath
+		require.NotEmpty(t, upgradeSavepoint)
+		require.Equal(t, upgradeSavepoint, fd.Status.JobStatus.SavepointInfo.LastSavepoint.Location)
+		require.DirExists(t, hostPath(dir, upgradeSavepoint))
+		require.Equal(t, upgradeSavepoint, restoredFrom(t, flink, fd.Status.JobStatus.JobID), "the new job restored the upgrade's savepoint")
+		job, err := flink.Job(ctx, fd.Status.JobStatus.JobID)
+		require.NoError(t, err)
+		require.Equal(t, 2, job.Vertices[len(job.Vertices)-1].Parallelism)
+		jobs, err := flink.Jobs(ctx)
+		require.NoError(t, err)
+		running := 0
+		for _, j := range jobs {
+			if j.State == flinkrest.JobRunning {
+				running++
+			}
+		}
+		require.Equal(t, 1, running, "one copy of the job")
+
+		// A manual savepoint by nonce.
+		update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.SavepointTriggerNonce = ptr.To[int64](1) })
+		fd = waitForDeployment(t, c, ns, "tsw", 2*time.Minute, "the manual savepoint", func(fd *v1beta1.FlinkDeployment) bool {
+			sp := fd.Status.JobStatus.SavepointInfo
+			return sp != nil && sp.LastSavepoint != nil && sp.LastSavepoint.TriggerType == "MANUAL"
+		})
+		require.Equal(t, int64(1), *fd.Status.JobStatus.SavepointInfo.LastSavepoint.TriggerNonce)
+		require.DirExists(t, hostPath(dir, fd.Status.JobStatus.SavepointInfo.LastSavepoint.Location))
+
+		// Suspend: the cluster goes, the savepoint stays recorded.
+		second := fd.Status.JobStatus.JobID
+		update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.State = v1beta1.JobStateSuspended })
+		fd = waitForDeployment(t, c, ns, "tsw", 3*time.Minute, "the suspension", func(fd *v1beta1.FlinkDeployment) bool {
+			return fd.Status.LifecycleState == v1beta1.LifecycleSuspended
+		})
+		suspendSavepoint := fd.Status.JobStatus.UpgradeSavepointPath
+		require.NotEmpty(t, suspendSavepoint)
+		require.DirExists(t, hostPath(dir, suspendSavepoint))
+		pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=tsw"})
+		require.NoError(t, err)
+		require.Empty(t, pods.Items, "a suspended deployment runs no Pods")
+
+		// Resume from it.
+		update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.State = v1beta1.JobStateRunning })
+		fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the resumed job", stableWith(second))
+		require.Equal(t, suspendSavepoint, restoredFrom(t, flink, fd.Status.JobStatus.JobID), "the resumed job restored the suspension's savepoint")
+
+		// Deletion leaves no Flink object behind.
+		require.NoError(t, c.Delete(ctx, fd))
+		waitFor(t, 3*time.Minute, "the FlinkDeployment and its cluster to go", func(ctx context.Context) (bool, error) {
+			err := c.Get(ctx, client.ObjectKeyFromObject(fd), &v1beta1.FlinkDeployment{})
+			pods, _ := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=tsw"})
+			cms, _ := cluster.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=tsw"})
+			return client.IgnoreNotFound(err) == nil && err != nil && len(pods.Items) == 0 && len(cms.Items) == 0, nil
+		})
+	})
+}

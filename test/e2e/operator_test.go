@@ -1,0 +1,140 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/clientcmd"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/lifecycle"
+	"github.com/flok-dev/flok/internal/operator"
+	"github.com/flok-dev/flok/test/supervisor"
+)
+
+// Environment of an operator process a test starts.
+const (
+	operatorEnv   = "FLOK_E2E_OPERATOR_NAMESPACE"
+	kubeconfigEnv = "FLOK_E2E_KUBECONFIG"
+	// crashEnv names an action ("StopWithSavepoint", "RemoveCluster#2"): the operator
+	// kills itself with SIGKILL when about to take it (the n-th time), after recording
+	// the status that announces it.
+	crashEnv = "FLOK_E2E_CRASH_BEFORE"
+)
+
+// runOperator is the main of an operator process: it watches one namespace and
+// reaches Flink through the API server, as `make run` does.
+func runOperator() int {
+	ctrl.SetLogger(zap.New(zap.UseDevMode(true)))
+	cfg, err := clientcmd.BuildConfigFromFlags("", os.Getenv(kubeconfigEnv))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	opts := operator.DefaultOptions()
+	opts.Namespaces = []string{os.Getenv(operatorEnv)}
+	opts.MetricsAddr, opts.ProbeAddr, opts.FlinkAccess = "0", "0", "proxy"
+	opts.ProgressInterval, opts.ObserveInterval = time.Second, 5*time.Second
+	hooks := operator.Hooks{BeforeAction: crashHook(os.Getenv(crashEnv))}
+	if err := operator.Run(ctrl.SetupSignalHandler(), cfg, opts, hooks); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// crashHook kills the process the n-th time it is about to take the named action.
+func crashHook(spec string) func(*v1beta1.FlinkDeployment, lifecycle.Action) {
+	if spec == "" {
+		return nil
+	}
+	action, nth := spec, 1
+	if a, n, ok := strings.Cut(spec, "#"); ok {
+		action = a
+		fmt.Sscan(n, &nth)
+	}
+	seen := 0
+	return func(_ *v1beta1.FlinkDeployment, a lifecycle.Action) {
+		if string(a.Type) != action {
+			return
+		}
+		if seen++; seen == nth {
+			fmt.Fprintf(os.Stderr, "crash test: killing the operator before %s #%d\n", action, nth)
+			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		}
+	}
+}
+
+// startOperator runs an operator for ns as a child process (this test binary, run
+// again), stopped when the test ends; crashBefore makes it kill itself (see crashEnv).
+func startOperator(t *testing.T, ns, crashBefore string) *supervisor.Process {
+	t.Helper()
+	sup, err := supervisor.New(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(sup.Close)
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), operatorEnv+"="+ns, kubeconfigEnv+"="+cluster.KubeconfigPath, crashEnv+"="+crashBefore)
+	p, err := sup.Start("flok-operator-"+ns, cmd)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		p.Stop(10 * time.Second)
+		if t.Failed() {
+			t.Logf("----- operator log (%s)\n%s", p.LogPath, supervisor.TailFile(p.LogPath, 60))
+		}
+	})
+	return p
+}
+
+// flokClient reads and writes Flok's resources.
+func flokClient(t *testing.T) client.Client {
+	t.Helper()
+	scheme := runtime.NewScheme()
+	require.NoError(t, clientgoscheme.AddToScheme(scheme))
+	require.NoError(t, v1beta1.AddToScheme(scheme))
+	c, err := client.New(cluster.Config, client.Options{Scheme: scheme})
+	require.NoError(t, err)
+	return c
+}
+
+// waitForDeployment polls the FlinkDeployment until cond holds, and returns it.
+func waitForDeployment(t *testing.T, c client.Client, ns, name string, timeout time.Duration, what string, cond func(*v1beta1.FlinkDeployment) bool) *v1beta1.FlinkDeployment {
+	t.Helper()
+	fd := &v1beta1.FlinkDeployment{}
+	var last string
+	waitFor(t, timeout, what, func(ctx context.Context) (bool, error) {
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, fd); err != nil {
+			return false, nil
+		}
+		last = fmt.Sprintf("lifecycle %s, job %s %s, operation %+v, error %q", fd.Status.LifecycleState, fd.Status.JobStatus.JobID, fd.Status.JobStatus.State, fd.Status.Operation, fd.Status.Error)
+		return cond(fd), nil
+	})
+	t.Logf("%s: %s", what, last)
+	return fd
+}
+
+// stateDirs are a host directory the cluster's Pods share as /flink-data, for
+// checkpoints and savepoints that outlive a JobManager (a stand-in for S3).
+func stateDir(t *testing.T) string {
+	dir := t.TempDir()
+	require.NoError(t, os.Chmod(dir, 0o777))
+	return dir
+}
+
+func hostPath(stateDir, uri string) string {
+	return filepath.Join(stateDir, strings.TrimPrefix(strings.TrimPrefix(uri, "file:"), "/flink-data"))
+}
