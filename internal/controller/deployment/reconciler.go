@@ -52,7 +52,7 @@ type Reconciler struct {
 	// BeforeAction, when set, runs after the status is recorded and before the action:
 	// the crash tests kill the operator there.
 	BeforeAction func(fd *v1beta1.FlinkDeployment, action lifecycle.Action)
-	Metrics *Metrics
+	Metrics      *Metrics
 }
 
 func (r *Reconciler) now() time.Time {
