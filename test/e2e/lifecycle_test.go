@@ -93,14 +93,30 @@ func restoredFrom(t *testing.T, flink *flinkrest.Client, jobID string) string {
 // deletion, checking over Flink's REST API that each new job starts from the recorded
 // savepoint and that deletion leaves nothing behind.
 func TestApplicationLifecycle(t *testing.T) {
-	flinktest.ForEachRelease(t, cluster, func(t *testing.T, release flinkdist.Release, ns string) {
+	for _, mode := range []string{"native", "standalone"} {
+		for _, release := range flinktest.Releases() {
+			if mode == "standalone" && release.MinorVersion() != flinkdist.Flink2.MinorVersion() {
+				continue // standalone runs on the newest Flink only
+			}
+			t.Run(mode+"-"+release.MinorVersion(), func(t *testing.T) {
+				t.Parallel()
+				ns := cluster.Namespace(t)
+				flinktest.DumpOnFailure(t, cluster, ns)
+				testApplicationLifecycle(t, ns, mode, release)
+			})
+		}
+	}
+}
+
+func testApplicationLifecycle(t *testing.T, ns, mode string, release flinkdist.Release) {
+	{
 		ctx := t.Context()
 		_, err := flinkdist.Provision(ctx, release)
 		require.NoError(t, err)
 		startOperator(t, ns, "")
 		c := flokClient(t)
 		dir := stateDir(t)
-		fd := topSpeedWindowing(t, ns, "tsw", "native", release, dir)
+		fd := topSpeedWindowing(t, ns, "tsw", mode, release, dir)
 		require.NoError(t, c.Create(ctx, fd))
 		flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName("tsw"), "rest")
 
@@ -163,5 +179,5 @@ func TestApplicationLifecycle(t *testing.T) {
 			cms, _ := cluster.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=tsw"})
 			return client.IgnoreNotFound(err) == nil && err != nil && len(pods.Items) == 0 && len(cms.Items) == 0, nil
 		})
-	})
+	}
 }
