@@ -32,8 +32,10 @@ import (
 
 // Hooks let tests reach into a running operator.
 type Hooks struct {
-	// BeforeAction runs after a status is recorded and before its action.
+	// BeforeAction runs after a status is recorded and before its action;
+	// AfterAction after the action succeeded.
 	BeforeAction func(fd *v1beta1.FlinkDeployment, action lifecycle.Action)
+	AfterAction  func(fd *v1beta1.FlinkDeployment, action lifecycle.Action)
 }
 
 // Run runs the operator until ctx ends.
@@ -79,7 +81,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks Hooks) error {
 	r := &deployment.Reconciler{
 		Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("flok-operator"),
 		Flink: flink, Defaults: defaults, Settings: settings,
-		BeforeAction: hooks.BeforeAction, Metrics: deployment.NewMetrics(metrics.Registry),
+		BeforeAction: hooks.BeforeAction, AfterAction: hooks.AfterAction, Metrics: deployment.NewMetrics(metrics.Registry),
 	}
 	if err := r.SetupWithManager(mgr, o.Concurrency); err != nil {
 		return fmt.Errorf("setting up the FlinkDeployment controller: %w", err)

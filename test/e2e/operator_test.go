@@ -29,10 +29,10 @@ import (
 const (
 	operatorEnv   = "FLOK_E2E_OPERATOR_NAMESPACE"
 	kubeconfigEnv = "FLOK_E2E_KUBECONFIG"
-	// crashEnv names an action ("StopWithSavepoint", "RemoveCluster#2"): the operator
-	// kills itself with SIGKILL when about to take it (the n-th time), after recording
-	// the status that announces it.
-	crashEnv = "FLOK_E2E_CRASH_BEFORE"
+	// crashEnv says where the operator kills itself with SIGKILL: "before:RemoveCluster"
+	// (after recording the status that announces the action), "after:Deploy" (after
+	// the action succeeded, before anything records that it did).
+	crashEnv = "FLOK_E2E_CRASH"
 )
 
 // runOperator is the main of an operator process: it watches one namespace and
@@ -48,7 +48,14 @@ func runOperator() int {
 	opts.Namespaces = []string{os.Getenv(operatorEnv)}
 	opts.MetricsAddr, opts.ProbeAddr, opts.FlinkAccess = "0", "0", "proxy"
 	opts.ProgressInterval, opts.ObserveInterval = time.Second, 5*time.Second
-	hooks := operator.Hooks{BeforeAction: crashHook(os.Getenv(crashEnv))}
+	var hooks operator.Hooks
+	when, action, _ := strings.Cut(os.Getenv(crashEnv), ":")
+	switch when {
+	case "before":
+		hooks.BeforeAction = crashAt(when, action)
+	case "after":
+		hooks.AfterAction = crashAt(when, action)
+	}
 	if err := operator.Run(ctrl.SetupSignalHandler(), cfg, opts, hooks); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -56,23 +63,11 @@ func runOperator() int {
 	return 0
 }
 
-// crashHook kills the process the n-th time it is about to take the named action.
-func crashHook(spec string) func(*v1beta1.FlinkDeployment, lifecycle.Action) {
-	if spec == "" {
-		return nil
-	}
-	action, nth := spec, 1
-	if a, n, ok := strings.Cut(spec, "#"); ok {
-		action = a
-		fmt.Sscan(n, &nth)
-	}
-	seen := 0
+// crashAt kills the process the first time it meets the named action.
+func crashAt(when, action string) func(*v1beta1.FlinkDeployment, lifecycle.Action) {
 	return func(_ *v1beta1.FlinkDeployment, a lifecycle.Action) {
-		if string(a.Type) != action {
-			return
-		}
-		if seen++; seen == nth {
-			fmt.Fprintf(os.Stderr, "crash test: killing the operator before %s #%d\n", action, nth)
+		if string(a.Type) == action {
+			fmt.Fprintf(os.Stderr, "crash test: killing the operator %s %s\n", when, action)
 			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		}
 	}

@@ -49,9 +49,11 @@ type Reconciler struct {
 	Settings lifecycle.Settings
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// BeforeAction, when set, runs after the status is recorded and before the action:
-	// the crash tests kill the operator there.
+	// BeforeAction and AfterAction, when set, run after the status is recorded and
+	// before the action, and after the action succeeded: the crash tests kill the
+	// operator there.
 	BeforeAction func(fd *v1beta1.FlinkDeployment, action lifecycle.Action)
+	AfterAction  func(fd *v1beta1.FlinkDeployment, action lifecycle.Action)
 	Metrics      *Metrics
 }
 
@@ -98,6 +100,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		log.FromContext(ctx).Error(err, "action failed", "action", d.Action.Type)
 		r.Recorder.Eventf(fd, nil, corev1.EventTypeWarning, "ActionFailed", string(d.Action.Type), "%s failed: %v", d.Action.Type, err)
 		return ctrl.Result{RequeueAfter: settings.ProgressInterval}, nil
+	}
+	if r.AfterAction != nil && d.Action.Type != lifecycle.ActionNone {
+		r.AfterAction(fd, d.Action)
 	}
 	return ctrl.Result{RequeueAfter: d.RequeueAfter}, nil
 }
