@@ -104,4 +104,3 @@ func requireOneRunningJob(t *testing.T, flink *flinkrest.Client) {
 	}
 	require.Equal(t, 1, running, "exactly one copy of the job runs: %+v", jobs)
 }
-
