@@ -1,0 +1,132 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/flinkrest"
+	"github.com/flok-dev/flok/internal/render"
+	"github.com/flok-dev/flok/test/flinkdist"
+	"github.com/flok-dev/flok/test/flinktest"
+)
+
+// withHA turns Kubernetes high availability on, its metadata in the state directory.
+func withHA(fd *v1beta1.FlinkDeployment) {
+	fd.Spec.FlinkConfiguration = &runtime.RawExtension{Raw: []byte(strings.TrimSuffix(string(fd.Spec.FlinkConfiguration.Raw), "}") +
+		`,"high-availability.type":"kubernetes","high-availability.storageDir":"file:///flink-data/ha"}`)}
+}
+
+// restoredCheckpoint waits until the job runs, restored after since from a checkpoint
+// (not a savepoint) at least as new as the one before, and returns its id.
+func restoredCheckpoint(t *testing.T, flink *flinkrest.Client, jobID string, before int64, since time.Time, what string) int64 {
+	t.Helper()
+	var id int64
+	waitFor(t, 4*time.Minute, what, func(ctx context.Context) (bool, error) {
+		job, err := flink.Job(ctx, jobID)
+		if err != nil || job.State != flinkrest.JobRunning {
+			return false, nil
+		}
+		cps, err := flink.Checkpoints(ctx, jobID)
+		if err != nil || cps.Latest.Restored == nil || cps.Latest.Restored.RestoreTimestamp < since.UnixMilli() {
+			return false, nil
+		}
+		require.False(t, cps.Latest.Restored.IsSavepoint, "restored from a checkpoint")
+		id = cps.Latest.Restored.ID
+		require.GreaterOrEqual(t, id, before, "never an older checkpoint")
+		return true, nil
+	})
+	return id
+}
+
+func killPods(t *testing.T, ns, selector string) {
+	t.Helper()
+	zero := int64(0)
+	require.NoError(t, cluster.Client.CoreV1().Pods(ns).DeleteCollection(t.Context(),
+		metav1.DeleteOptions{GracePeriodSeconds: &zero}, metav1.ListOptions{LabelSelector: selector}))
+}
+
+// TestHighAvailabilityRecovery runs TopSpeedWindowing with Kubernetes HA and checks
+// that it keeps its state through a killed JobManager Pod, a killed TaskManager Pod, a
+// deleted JobManager Deployment and a last-state upgrade; that deletion removes the HA
+// ConfigMaps; and that a new deployment of the same name starts clean.
+func TestHighAvailabilityRecovery(t *testing.T) {
+	release := flinkdist.Flink2
+	ns := cluster.Namespace(t)
+	flinktest.DumpOnFailure(t, cluster, ns)
+	ctx := t.Context()
+	_, err := flinkdist.Provision(ctx, release)
+	require.NoError(t, err)
+	c := flokClient(t)
+	dir := stateDir(t)
+	fd := topSpeedWindowing(t, ns, "tsw", "native", release, dir)
+	withHA(fd)
+	fd.Spec.Job.UpgradeMode = v1beta1.UpgradeModeLastState
+	require.NoError(t, c.Create(ctx, fd))
+	startOperator(t, ns, "")
+	flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName("tsw"), "rest")
+	fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the first deployment", stableWith(""))
+	jobID := fd.Status.JobStatus.JobID
+	waitFor(t, time.Minute, "HA metadata", func(ctx context.Context) (bool, error) {
+		_, err := cluster.Client.CoreV1().ConfigMaps(ns).Get(ctx, "tsw-cluster-config-map", metav1.GetOptions{})
+		return err == nil, nil
+	})
+	waitFor(t, time.Minute, "a completed checkpoint", func(ctx context.Context) (bool, error) {
+		cps, err := flink.Checkpoints(ctx, jobID)
+		return err == nil && cps.Counts.Completed > 1, nil
+	})
+
+	since := time.Now()
+	killPods(t, ns, "app=tsw,component=jobmanager")
+	restored := restoredCheckpoint(t, flink, jobID, 1, since, "the job back from its checkpoint after the JobManager Pod was killed")
+	requireOneRunningJob(t, flink)
+
+	since = time.Now()
+	killPods(t, ns, "app=tsw,component=taskmanager")
+	restored = restoredCheckpoint(t, flink, jobID, restored, since, "the job back from its checkpoints after its TaskManager Pod was killed")
+
+	since = time.Now()
+	require.NoError(t, cluster.Client.AppsV1().Deployments(ns).Delete(ctx, "tsw", metav1.DeleteOptions{}))
+	restored = restoredCheckpoint(t, flink, jobID, restored, since, "the job back after its JobManager Deployment was deleted")
+	fd = waitForDeployment(t, c, ns, "tsw", 3*time.Minute, "the recovered deployment", func(fd *v1beta1.FlinkDeployment) bool {
+		return stableWith("")(fd) && fd.Status.JobStatus.JobID == jobID
+	})
+
+	// A last-state upgrade keeps the job's id and continues from its checkpoints, with
+	// the new parallelism.
+	since = time.Now()
+	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.Parallelism = 2 })
+	fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the last-state upgrade", func(fd *v1beta1.FlinkDeployment) bool {
+		return stableWith("")(fd) && fd.Status.ObservedGeneration == fd.Generation
+	})
+	require.Equal(t, jobID, fd.Status.JobStatus.JobID)
+	restoredCheckpoint(t, flink, jobID, restored, since, "the upgraded job from the kept checkpoints")
+	job, err := flink.Job(ctx, jobID)
+	require.NoError(t, err)
+	require.Equal(t, 2, job.Vertices[len(job.Vertices)-1].Parallelism, "the new job graph, not the old one from HA")
+
+	// Deletion removes the HA ConfigMaps too; the same name then starts clean.
+	require.NoError(t, c.Delete(ctx, fd))
+	waitFor(t, 3*time.Minute, "the deployment, its Pods and its HA ConfigMaps to go", func(ctx context.Context) (bool, error) {
+		err := c.Get(ctx, client.ObjectKeyFromObject(fd), &v1beta1.FlinkDeployment{})
+		pods, _ := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=tsw"})
+		cms, _ := cluster.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=tsw"})
+		return err != nil && client.IgnoreNotFound(err) == nil && len(pods.Items) == 0 && len(cms.Items) == 0, nil
+	})
+	again := topSpeedWindowing(t, ns, "tsw", "native", release, dir)
+	withHA(again)
+	require.NoError(t, c.Create(ctx, again))
+	again = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the new deployment of the same name", stableWith(""))
+	require.NotEqual(t, jobID, again.Status.JobStatus.JobID)
+	cps, err := flink.Checkpoints(ctx, again.Status.JobStatus.JobID)
+	require.NoError(t, err)
+	require.Nil(t, cps.Latest.Restored, "a new deployment starts clean, not from the old job's state")
+	requireOneRunningJob(t, flink)
+}
