@@ -67,9 +67,14 @@ func (d *decider) blockedGeneration() bool {
 	return c != nil && c.Status == metav1.ConditionTrue && blockingReasons[c.Reason] && c.ObservedGeneration == d.fd.Generation
 }
 
-// rejectSpec reports a spec that does not render; the last valid spec keeps running.
-func (d *decider) rejectSpec() {
-	d.degrade(reasonInvalidSpec, "the spec cannot be deployed, the last valid spec keeps running: "+d.obs.RenderError)
+// rejectSpec reports a spec that does not render; the last valid spec, if any, keeps
+// running.
+func (d *decider) rejectSpec(running bool) {
+	msg := "the spec cannot be deployed: " + d.obs.RenderError
+	if running {
+		msg += "; the last valid spec keeps running"
+	}
+	d.degrade(reasonInvalidSpec, msg)
 }
 
 // finish sets Ready, Progressing and (when nothing is wrong) clears Degraded, and

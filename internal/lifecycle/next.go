@@ -138,8 +138,9 @@ func (d *decider) steady() {
 		return
 	}
 	if d.obs.RenderError != "" {
-		d.rejectSpec()
+		d.rejectSpec(last != nil)
 		if last == nil {
+			d.status.LifecycleState = v1beta1.LifecycleCreated
 			return
 		}
 	} else if last == nil {

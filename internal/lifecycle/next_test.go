@@ -387,6 +387,12 @@ func TestInvalidSpecKeepsTheLastValidRunning(t *testing.T) {
 	require.Contains(t, deg.Message, "spec.jobManager.resource.memory")
 	require.Equal(t, int64(1), d.Status.ObservedGeneration, "the rejected generation is not observed")
 	require.Equal(t, v1beta1.LifecycleStable, d.Status.LifecycleState)
+	require.Contains(t, deg.Message, "the last valid spec keeps running")
+
+	d = decide(t, newDeployment(), Observation{Now: t0, Cluster: ClusterMissing, RenderError: "spec.job.jarURI: Required value"})
+	require.Equal(t, ActionNone, d.Action.Type)
+	require.Equal(t, v1beta1.LifecycleCreated, d.Status.LifecycleState)
+	require.NotContains(t, condition(d, ConditionDegraded).Message, "keeps running")
 }
 
 func TestReadinessTimeout(t *testing.T) {

@@ -1,0 +1,83 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/test/flinkdist"
+	"github.com/flok-dev/flok/test/flinktest"
+)
+
+// degradedFor waits for a Degraded condition whose message names path and for a
+// Warning event that says the same.
+func degradedFor(t *testing.T, c client.Client, ns, name, path string) *v1beta1.FlinkDeployment {
+	t.Helper()
+	fd := waitForDeployment(t, c, ns, name, 2*time.Minute, "a Degraded condition naming "+path, func(fd *v1beta1.FlinkDeployment) bool {
+		cond := meta.FindStatusCondition(fd.Status.Conditions, "Degraded")
+		return cond != nil && cond.Status == metav1.ConditionTrue && cond.Reason == "InvalidSpec" && strings.Contains(cond.Message, path)
+	})
+	waitFor(t, time.Minute, "a Warning event naming "+path, func(ctx context.Context) (bool, error) {
+		events, err := cluster.Client.EventsV1().Events(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, nil
+		}
+		for _, e := range events.Items {
+			if e.Regarding.Name == name && e.Type == "Warning" && e.Reason == "InvalidSpec" && strings.Contains(e.Note, path) {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	return fd
+}
+
+// TestInvalidSpec: a spec the operator cannot deploy gets a condition and an event
+// naming the field and what would be right; a running job keeps its last valid spec.
+func TestInvalidSpec(t *testing.T) {
+	release := flinkdist.Flink2
+	ns := cluster.Namespace(t)
+	flinktest.DumpOnFailure(t, cluster, ns)
+	ctx := t.Context()
+	_, err := flinkdist.Provision(ctx, release)
+	require.NoError(t, err)
+	c := flokClient(t)
+	startOperator(t, ns, "")
+
+	// New deployments that cannot run: nothing is deployed.
+	noJar := topSpeedWindowing(t, ns, "no-jar", "native", release, stateDir(t))
+	noJar.Spec.Job.JarURI = ""
+	require.NoError(t, c.Create(ctx, noJar))
+	fd := degradedFor(t, c, ns, "no-jar", "spec.job.jarURI")
+	require.Contains(t, meta.FindStatusCondition(fd.Status.Conditions, "Degraded").Message, "local:///opt/flink/usrlib/job.jar")
+
+	noHA := topSpeedWindowing(t, ns, "no-ha", "native", release, stateDir(t))
+	noHA.Spec.JobManager = &v1beta1.JobManagerSpec{Replicas: 2}
+	require.NoError(t, c.Create(ctx, noHA))
+	fd = degradedFor(t, c, ns, "no-ha", "spec.jobManager.replicas")
+	require.Contains(t, meta.FindStatusCondition(fd.Status.Conditions, "Degraded").Message, "high-availability.type: kubernetes")
+	deployments, err := cluster.Client.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
+	require.NoError(t, err)
+	require.Empty(t, deployments.Items, "nothing deployed for invalid specs")
+
+	// A running job and a bad change: the last valid spec keeps running.
+	good := topSpeedWindowing(t, ns, "tsw", "native", release, stateDir(t))
+	require.NoError(t, c.Create(ctx, good))
+	good = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the valid deployment", stableWith(""))
+	jobID := good.Status.JobStatus.JobID
+	update(t, c, good, func(fd *v1beta1.FlinkDeployment) {
+		fd.Spec.JobManager = &v1beta1.JobManagerSpec{Resource: &v1beta1.Resource{Memory: "2 zb"}}
+	})
+	fd = degradedFor(t, c, ns, "tsw", "spec.jobManager.resource.memory")
+	require.Contains(t, meta.FindStatusCondition(fd.Status.Conditions, "Degraded").Message, "unknown unit")
+	fd = waitForDeployment(t, c, ns, "tsw", time.Minute, "the old job still running", stableWith(""))
+	require.Equal(t, jobID, fd.Status.JobStatus.JobID)
+	require.Less(t, fd.Status.ObservedGeneration, fd.Generation, "the invalid generation is not observed")
+}
