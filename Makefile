@@ -34,11 +34,12 @@ build: ## Compile every package.
 	$(GO) build ./...
 
 .PHONY: generate
-generate: ## Regenerate deepcopy code and CRDs (config/crd) from api/ with controller-gen.
+generate: ## Regenerate deepcopy code, CRDs (config/crd) and the operator's ClusterRole (config/rbac) with controller-gen.
 	@cg=$$(hack/controller-gen.sh); \
 	$$cg object paths=./api/... && \
 	rm -rf config/crd && \
-	$$cg crd:allowDangerousTypes=true paths=./api/... output:crd:artifacts:config=config/crd
+	$$cg crd:allowDangerousTypes=true paths=./api/... output:crd:artifacts:config=config/crd && \
+	$$cg rbac:roleName=flok-operator paths=./internal/controller/... output:rbac:artifacts:config=config/rbac
 
 .PHONY: fmt
 fmt: ## Format the Go code.

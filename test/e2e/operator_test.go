@@ -7,14 +7,19 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -83,7 +88,7 @@ func startOperator(t *testing.T, ns, crashBefore string) *supervisor.Process {
 	exe, err := os.Executable()
 	require.NoError(t, err)
 	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), operatorEnv+"="+ns, kubeconfigEnv+"="+cluster.KubeconfigPath, crashEnv+"="+crashBefore)
+	cmd.Env = append(os.Environ(), operatorEnv+"="+ns, kubeconfigEnv+"="+operatorKubeconfig(t), crashEnv+"="+crashBefore)
 	p, err := sup.Start("flok-operator-"+ns, cmd)
 	require.NoError(t, err)
 	t.Cleanup(func() {
@@ -93,6 +98,45 @@ func startOperator(t *testing.T, ns, crashBefore string) *supervisor.Process {
 		}
 	})
 	return p
+}
+
+var (
+	operatorIdentity     sync.Once
+	operatorIdentityPath string
+	operatorIdentityErr  error
+)
+
+// operatorKubeconfig is a kubeconfig for the flok-operator ServiceAccount bound to the
+// ClusterRole that make generate derives from the code (config/rbac): the operator in
+// the tests has exactly the rights an installed one has.
+func operatorKubeconfig(t *testing.T) string {
+	t.Helper()
+	operatorIdentity.Do(func() {
+		ctx := context.Background()
+		if _, err := cluster.Kubectl(ctx, nil, "create", "namespace", "flok-system"); err != nil {
+			operatorIdentityErr = err
+			return
+		}
+		if _, err := cluster.Kubectl(ctx, nil, "apply", "-f", "../../config/rbac"); err != nil {
+			operatorIdentityErr = err
+			return
+		}
+		token, err := cluster.Client.CoreV1().ServiceAccounts("flok-system").CreateToken(ctx, "flok-operator",
+			&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](24 * 3600)}}, metav1.CreateOptions{})
+		if err != nil {
+			operatorIdentityErr = err
+			return
+		}
+		config := clientcmdapi.NewConfig()
+		config.Clusters["local"] = &clientcmdapi.Cluster{Server: cluster.Config.Host, CertificateAuthorityData: cluster.Config.CAData}
+		config.AuthInfos["flok-operator"] = &clientcmdapi.AuthInfo{Token: token.Status.Token}
+		config.Contexts["local"] = &clientcmdapi.Context{Cluster: "local", AuthInfo: "flok-operator"}
+		config.CurrentContext = "local"
+		operatorIdentityPath = filepath.Join(cluster.Dir, "flok-operator.kubeconfig")
+		operatorIdentityErr = clientcmd.WriteToFile(*config, operatorIdentityPath)
+	})
+	require.NoError(t, operatorIdentityErr, "the operator's identity")
+	return operatorIdentityPath
 }
 
 // flokClient reads and writes Flok's resources.

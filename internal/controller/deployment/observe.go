@@ -189,6 +189,7 @@ func (r *Reconciler) observeFlink(ctx context.Context, fd *v1beta1.FlinkDeployme
 	js := fd.Status.JobStatus
 	jobs, err := flink.Jobs(ctx)
 	if err != nil {
+		log.FromContext(ctx).V(1).Info("Flink's REST API does not answer", "error", err.Error())
 		return
 	}
 	for _, j := range jobs {
