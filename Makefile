@@ -63,6 +63,12 @@ tools: ## Build the pinned control-plane binaries into ~/.cache/flok (once per v
 
 ##@ Local cluster
 
+.PHONY: run
+run: ## Run flok-operator out of cluster against the local cluster (make cluster-up first).
+	@test -f .local/kubeconfig || { echo "no local cluster: run make cluster-up first"; exit 1; }
+	$(GO) run ./cmd/flok-operator --kubeconfig .local/kubeconfig --flink-access=proxy \
+		--metrics-bind-address=127.0.0.1:8080 --health-probe-bind-address=127.0.0.1:8081
+
 .PHONY: cluster-up
 cluster-up: ## Start the local cluster in the background (kubeconfig: .local/kubeconfig).
 	@hack/cluster.sh up

@@ -33,7 +33,7 @@ up() {
 	(cd "$root" && go build -o "$local_dir/bin/localcluster" ./test/cmd/localcluster)
 	rm -f "$ready_file"
 	nohup "$local_dir/bin/localcluster" --dir "$local_dir/cluster" --kubeconfig "$local_dir/kubeconfig" \
-		--ready-file "$ready_file" >"$log_file" 2>&1 &
+		--ready-file "$ready_file" --crds "$root/config/crd" >"$log_file" 2>&1 &
 	echo $! >"$pid_file"
 	# The first start provisions Flink (downloads of a few hundred MB).
 	for _ in $(seq 1 3000); do

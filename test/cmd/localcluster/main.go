@@ -24,20 +24,21 @@ func main() {
 	kwok := flag.Bool("kwok", true, "add a simulated kwok node")
 	procNode := flag.Bool("procnode", true, "add the process node, which runs Pods (Flink JobManagers and TaskManagers) as local processes; needs root")
 	operatorBinary := flag.String("operator-binary", "", "flok-operator binary that runs Flok's operator image on the process node")
+	crdDir := flag.String("crds", "config/crd", "directory of the CustomResourceDefinitions to install")
 	flag.Parse()
-	if err := run(*dir, *kubeconfig, *readyFile, *kwok, *procNode, *operatorBinary); err != nil {
+	if err := run(*dir, *kubeconfig, *readyFile, *kwok, *procNode, *operatorBinary, []string{*crdDir}); err != nil {
 		fmt.Fprintln(os.Stderr, "localcluster:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir, kubeconfig, readyFile string, kwok, procNode bool, operatorBinary string) error {
+func run(dir, kubeconfig, readyFile string, kwok, procNode bool, operatorBinary string, crds []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	if err := os.RemoveAll(dir); err != nil {
 		return err
 	}
-	opts := localk8s.Options{Dir: dir, Kwok: kwok, Progress: os.Stdout}
+	opts := localk8s.Options{Dir: dir, Kwok: kwok, Progress: os.Stdout, CRDs: crds}
 	if procNode {
 		fmt.Println("localcluster: provisioning Flink (downloads only the first time)")
 		for _, r := range flinkdist.Releases {
