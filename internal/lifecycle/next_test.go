@@ -101,6 +101,8 @@ func TestSavepointUpgrade(t *testing.T) {
 	// as a new job.
 	fd = then(fd, d)
 	require.Equal(t, ActionRemoveCluster, decide(t, fd, Observation{Now: t0, Cluster: ClusterTerminating}).Action.Type)
+	require.Equal(t, ActionRemoveCluster, decide(t, fd, Observation{Now: t0, Cluster: ClusterMissing, HighAvailability: true, HAData: true}).Action.Type,
+		"HA data written again by the JobManager as it went is removed before the new job starts")
 	d = decide(t, fd, missing())
 	require.Equal(t, ActionDeploy, d.Action.Type)
 	require.Equal(t, savepointA, d.Action.RestorePath)

@@ -205,9 +205,11 @@ func (d *decider) savepointFailed(op *v1beta1.Operation, cause string) {
 	}
 }
 
-// removingCluster waits until no JobManager is left, then goes on.
+// removingCluster waits until no JobManager is left — and, unless kept, no HA data,
+// which a JobManager still shutting down may write again after it was deleted — then
+// goes on.
 func (d *decider) removingCluster(op *v1beta1.Operation) {
-	if d.obs.Cluster != ClusterMissing {
+	if d.obs.Cluster != ClusterMissing || (!op.KeepHAData && d.obs.HAData) {
 		d.removeAction()
 		return
 	}

@@ -54,7 +54,8 @@ type Observation struct {
 	// Job is the job as Flink's REST API reports it; nil when the JobManager does not
 	// answer or runs no job.
 	Job *Job
-	// HAData reports whether high-availability ConfigMaps of the cluster exist.
+	// HAData reports whether high-availability ConfigMaps of the cluster exist (only
+	// observed when the spec turns high availability on).
 	HAData bool
 	// HighAvailability reports whether the spec turns high availability on.
 	HighAvailability bool

@@ -74,8 +74,14 @@ func (m *Metrics) recorded(now time.Time, before, after *v1beta1.FlinkDeployment
 	if oldOp != nil && newOp == nil {
 		m.upgradeDuration.WithLabelValues(string(oldOp.Kind)).Observe(now.Sub(oldOp.StartTime.Time).Seconds())
 	}
-	if oldOp != nil && oldOp.Step == v1beta1.StepSnapshotting && newOp != nil && newOp.RestorePath != "" && oldOp.RestorePath == "" {
-		m.savepointDuration.WithLabelValues("UPGRADE").Observe(now.Sub(oldOp.StartTime.Time).Seconds())
+	if oldOp != nil && oldOp.Step == v1beta1.StepSnapshotting {
+		switch {
+		case newOp == nil:
+			// The operation gave up on its savepoint.
+			m.savepointFailures.WithLabelValues("savepoint").Inc()
+		case newOp.RestorePath != "" && oldOp.RestorePath == "":
+			m.savepointDuration.WithLabelValues("UPGRADE").Observe(now.Sub(oldOp.StartTime.Time).Seconds())
+		}
 	}
 	oldSP, newSP := before.Status.JobStatus.SavepointInfo, after.Status.JobStatus.SavepointInfo
 	if oldSP != nil && oldSP.TriggerID != "" && newSP != nil && newSP.TriggerID == "" {

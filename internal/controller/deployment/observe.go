@@ -156,11 +156,7 @@ func (r *Reconciler) observeHA(ctx context.Context, fd *v1beta1.FlinkDeployment,
 		log.FromContext(ctx).Error(err, "listing HA ConfigMaps")
 		return
 	}
-	for _, cm := range cms {
-		if cm.Name == fd.Name+"-cluster"+haConfigMapSuffix {
-			obs.HAData = true
-		}
-	}
+	obs.HAData = len(cms) > 0
 }
 
 // haConfigMaps are the ConfigMaps Flink's HA services created for the cluster: they
