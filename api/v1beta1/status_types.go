@@ -37,6 +37,10 @@ type CommonStatus struct {
 	// ReconciliationStatus records the last deployed spec and the upgrade under way.
 	// +optional
 	ReconciliationStatus ReconciliationStatus `json:"reconciliationStatus,omitempty"`
+	// LastExceptionTimestamp is when the newest Flink job exception Flok forwarded as
+	// an event happened, in epoch milliseconds (Flok's addition).
+	// +optional
+	LastExceptionTimestamp int64 `json:"lastExceptionTimestamp,omitempty"`
 	// Operation is the change under way (Flok's addition). Flok writes it before every
 	// step that cannot be undone — stopping a job, deleting its cluster, starting from a
 	// snapshot — so that an operator that restarts continues it from here.

@@ -39,6 +39,9 @@ const (
 	reasonNotReady           = "NotReadyInTime"
 	reasonRollback           = "RollingBack"
 	reasonStable             = "Stable"
+	reasonJobException       = "JobException"
+	reasonRestartLoop        = "RestartLoop"
+	reasonCheckpointsStalled = "CheckpointsStalled"
 )
 
 // blockingReasons keep a generation from being retried until the spec changes again.
@@ -53,9 +56,17 @@ func (d *decider) setCondition(kind string, status metav1.ConditionStatus, reaso
 
 // degrade marks the deployment Degraded, with an event when the reason or message is
 // new.
+//
+// A blocked change outranks other troubles: its condition stays (it keeps the same
+// spec from being tried again) and the newer trouble is only an event.
 func (d *decider) degrade(reason, message string) {
-	if c := meta.FindStatusCondition(d.status.Conditions, ConditionDegraded); c == nil || c.Status != metav1.ConditionTrue || c.Reason != reason || c.Message != message {
+	c := meta.FindStatusCondition(d.status.Conditions, ConditionDegraded)
+	if c == nil || c.Status != metav1.ConditionTrue || c.Reason != reason || c.Message != message {
 		d.warn(reason, "%s", message)
+	}
+	d.degraded = true
+	if d.blockedGeneration() && !blockingReasons[reason] {
+		return
 	}
 	d.setCondition(ConditionDegraded, metav1.ConditionTrue, reason, message)
 	d.status.Error = message
@@ -103,7 +114,7 @@ func (d *decider) setReady() {
 		d.setCondition(ConditionReady, metav1.ConditionFalse, reasonSuspended, "the job is suspended")
 	case d.jobRunning() && d.obs.Cluster == ClusterReady:
 		d.setCondition(ConditionReady, metav1.ConditionTrue, reasonJobRunning, "job "+d.status.JobStatus.JobID+" is running")
-		if c := meta.FindStatusCondition(d.status.Conditions, ConditionDegraded); c != nil && !(blockingReasons[c.Reason] && c.ObservedGeneration == d.fd.Generation) {
+		if c := meta.FindStatusCondition(d.status.Conditions, ConditionDegraded); c != nil && !d.degraded && !(blockingReasons[c.Reason] && c.ObservedGeneration == d.fd.Generation) {
 			d.setCondition(ConditionDegraded, metav1.ConditionFalse, reasonHealthy, "")
 			d.status.Error = ""
 		}

@@ -68,7 +68,8 @@ func withOperation(fd *v1beta1.FlinkDeployment, op v1beta1.Operation) *v1beta1.F
 func running(id string) Observation {
 	return Observation{
 		Now: t0, Cluster: ClusterReady, DeployedHash: "h1", DesiredHash: "h1",
-		Job:           &Job{ID: id, Name: "orders", State: JobRunning, TasksRunning: true, StartTime: 1700000000000},
+		Job: &Job{ID: id, Name: "orders", State: JobRunning, TasksRunning: true, StartTime: 1700000000000,
+			LatestCheckpointTime: t0.Add(-5 * time.Second).UnixMilli()},
 		Checkpointing: true,
 	}
 }

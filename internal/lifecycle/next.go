@@ -35,6 +35,8 @@ type decider struct {
 	set    Settings
 	out    Decision
 	status *v1beta1.FlinkDeploymentStatus
+	// degraded is set when this round found something wrong.
+	degraded bool
 }
 
 func (d *decider) spec() *v1beta1.FlinkDeploymentSpec { return &d.fd.Spec }
@@ -84,6 +86,7 @@ func (d *decider) recordJob() {
 	if j == nil {
 		return
 	}
+	d.forwardExceptions(j)
 	js := &d.status.JobStatus
 	if js.State != j.State {
 		// Only a change is news: an unchanged job leaves the status unchanged, and the
@@ -155,7 +158,7 @@ func (d *decider) steady() {
 		d.status.LifecycleState = v1beta1.LifecycleSuspended
 		return
 	}
-	if d.health() {
+	if d.health() || d.unhealthy() {
 		return
 	}
 	d.snapshots(last)

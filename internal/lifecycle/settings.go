@@ -35,6 +35,16 @@ type Settings struct {
 	SavepointOnDeletion bool
 	// PeriodicSavepointInterval takes a savepoint this often; 0 never.
 	PeriodicSavepointInterval time.Duration
+	// HealthCheck restarts a job that keeps failing or stopped checkpointing, from its
+	// latest state; unhealthy jobs are reported either way.
+	HealthCheck bool
+	// RestartsThreshold failures within RestartsWindow make a restart loop. Failures
+	// are counted in Flink's exception history, which keeps 16 by default
+	// (web.exception-history-size), hence a lower default than the Apache operator's 64.
+	RestartsThreshold int
+	RestartsWindow    time.Duration
+	// CheckpointProgressWindow without a completed checkpoint makes checkpointing stalled.
+	CheckpointProgressWindow time.Duration
 	// SavepointHistoryMaxCount and SavepointHistoryMaxAge bound the savepoint history.
 	SavepointHistoryMaxCount int
 	SavepointHistoryMaxAge   time.Duration
@@ -50,6 +60,9 @@ func DefaultSettings() Settings {
 		CleanupTimeout:           2 * time.Minute,
 		SavepointHistoryMaxCount: 10,
 		SavepointHistoryMaxAge:   24 * time.Hour,
+		RestartsThreshold:        8,
+		RestartsWindow:           2 * time.Minute,
+		CheckpointProgressWindow: 10 * time.Minute,
 	}
 }
 
@@ -67,6 +80,10 @@ const (
 	keyHistoryMaxCount   = "kubernetes.operator.savepoint.history.max.count"
 	keyHistoryMaxAge     = "kubernetes.operator.savepoint.history.max.age"
 	keyProgressInterval  = "kubernetes.operator.observer.progress-check.interval"
+	keyHealthCheck       = "kubernetes.operator.cluster.health-check.enabled"
+	keyRestartsThreshold = "kubernetes.operator.cluster.health-check.restarts.threshold"
+	keyRestartsWindow    = "kubernetes.operator.cluster.health-check.restarts.window"
+	keyCheckpointWindow  = "kubernetes.operator.cluster.health-check.checkpoint-progress.window"
 )
 
 // SettingsFrom reads a deployment's kubernetes.operator.* options over defaults; each
@@ -79,7 +96,8 @@ func SettingsFrom(conf flinkconf.Config, defaults Settings) (Settings, field.Err
 		keyObserveInterval: &s.ObserveInterval, keyProgressInterval: &s.ProgressInterval,
 		keyReadinessTimeout: &s.ReadinessTimeout, keySavepointTimeout: &s.SavepointTimeout,
 		keyCleanupTimeout: &s.CleanupTimeout, keyPeriodicSavepoint: &s.PeriodicSavepointInterval,
-		keyHistoryMaxAge: &s.SavepointHistoryMaxAge,
+		keyHistoryMaxAge: &s.SavepointHistoryMaxAge, keyRestartsWindow: &s.RestartsWindow,
+		keyCheckpointWindow: &s.CheckpointProgressWindow,
 	}
 	for key, dst := range durations {
 		if v, ok := conf[key]; ok && strings.TrimSpace(v) != "" {
@@ -94,6 +112,7 @@ func SettingsFrom(conf flinkconf.Config, defaults Settings) (Settings, field.Err
 	bools := map[string]*bool{
 		keyRollback: &s.RollbackEnabled, keyRestartFailed: &s.RestartFailed,
 		keyLastStateFallback: &s.LastStateFallback, keySavepointOnDelete: &s.SavepointOnDeletion,
+		keyHealthCheck: &s.HealthCheck,
 	}
 	for key, dst := range bools {
 		if v, ok := conf[key]; ok && strings.TrimSpace(v) != "" {
@@ -105,12 +124,14 @@ func SettingsFrom(conf flinkconf.Config, defaults Settings) (Settings, field.Err
 			*dst = b
 		}
 	}
-	if v, ok := conf[keyHistoryMaxCount]; ok && strings.TrimSpace(v) != "" {
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n < 1 {
-			errs = append(errs, field.Invalid(path.Key(keyHistoryMaxCount), v, "must be a whole number of 1 or more"))
-		} else {
-			s.SavepointHistoryMaxCount = n
+	for key, dst := range map[string]*int{keyHistoryMaxCount: &s.SavepointHistoryMaxCount, keyRestartsThreshold: &s.RestartsThreshold} {
+		if v, ok := conf[key]; ok && strings.TrimSpace(v) != "" {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || n < 1 {
+				errs = append(errs, field.Invalid(path.Key(key), v, "must be a whole number of 1 or more"))
+				continue
+			}
+			*dst = n
 		}
 	}
 	if s.ProgressInterval <= 0 || s.ObserveInterval <= 0 {

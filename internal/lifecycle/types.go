@@ -88,6 +88,16 @@ type Job struct {
 	RestoredFrom string
 	// Exception is the latest root exception, if any.
 	Exception string
+	// Exceptions are the job's recent failures, newest first.
+	Exceptions []Exception
+}
+
+// Exception is one failure of a job.
+type Exception struct {
+	// Timestamp is when it happened, in epoch milliseconds.
+	Timestamp int64
+	// Message is its first line: the exception's class and message.
+	Message string
 }
 
 // Flink job states the decisions use.

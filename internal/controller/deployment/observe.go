@@ -18,6 +18,10 @@ import (
 	"github.com/flok-dev/flok/internal/render"
 )
 
+// exceptionHistory is how many of a job's latest failures are read: Flink keeps 16
+// by default (web.exception-history-size).
+const exceptionHistory = 16
+
 // haConfigMapSuffix ends the names of the ConfigMaps Flink's Kubernetes HA services
 // keep: <name>-cluster-config-map and <name>-<job id>-config-map.
 const haConfigMapSuffix = "-config-map"
@@ -205,12 +209,16 @@ func (r *Reconciler) observeFlink(ctx context.Context, fd *v1beta1.FlinkDeployme
 				job.RestoredFrom = rs.ExternalPath
 			}
 		}
-		if j.State == flinkrest.JobFailed {
-			if ex, err := flink.Exceptions(ctx, j.ID, 1); err == nil && len(ex.Entries) > 0 {
-				job.Exception = firstLine(ex.Entries[0].Stacktrace)
-				if job.Exception == "" {
-					job.Exception = ex.Entries[0].ExceptionName
+		if ex, err := flink.Exceptions(ctx, j.ID, exceptionHistory); err == nil {
+			for _, e := range ex.Entries {
+				msg := firstLine(e.Stacktrace)
+				if msg == "" {
+					msg = e.ExceptionName
 				}
+				job.Exceptions = append(job.Exceptions, lifecycle.Exception{Timestamp: e.Timestamp, Message: msg})
+			}
+			if j.State == flinkrest.JobFailed && len(job.Exceptions) > 0 {
+				job.Exception = job.Exceptions[0].Message
 			}
 		}
 		obs.Job = job
