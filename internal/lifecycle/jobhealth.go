@@ -1,7 +1,9 @@
 package lifecycle
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/flok-dev/flok/api/v1beta1"
@@ -20,6 +22,7 @@ func (d *decider) forwardExceptions(j *Job) {
 			fresh = append(fresh, e)
 		}
 	}
+	slices.SortFunc(fresh, func(a, b Exception) int { return cmp.Compare(b.Timestamp, a.Timestamp) })
 	for i, e := range fresh {
 		if i == maxExceptionEvents {
 			d.warn(reasonJobException, "%d more failures of job %s", len(fresh)-i, j.ID)
