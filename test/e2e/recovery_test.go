@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -55,8 +56,9 @@ func killPods(t *testing.T, ns, selector string) {
 
 // TestHighAvailabilityRecovery runs TopSpeedWindowing with Kubernetes HA and checks
 // that it keeps its state through a killed JobManager Pod, a killed TaskManager Pod, a
-// deleted JobManager Deployment and a last-state upgrade; that deletion removes the HA
-// ConfigMaps; and that a new deployment of the same name starts clean.
+// deleted JobManager Deployment and a last-state upgrade; that a stateless upgrade
+// starts empty; that deletion removes the HA ConfigMaps; and that a new deployment of
+// the same name starts clean.
 func TestHighAvailabilityRecovery(t *testing.T) {
 	release := flinkdist.Flink2
 	ns := cluster.Namespace(t)
@@ -112,6 +114,18 @@ func TestHighAvailabilityRecovery(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 2, job.Vertices[len(job.Vertices)-1].Parallelism, "the new job graph, not the old one from HA")
 
+	// A stateless upgrade starts a new job without state; the old job's HA data goes.
+	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) {
+		fd.Spec.Job.UpgradeMode = v1beta1.UpgradeModeStateless
+		fd.Spec.Job.Parallelism = 1
+	})
+	fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the stateless upgrade", stableWith(jobID))
+	cps, err := flink.Checkpoints(ctx, fd.Status.JobStatus.JobID)
+	require.NoError(t, err)
+	require.Nil(t, cps.Latest.Restored, "a stateless upgrade starts empty")
+	_, err = cluster.Client.CoreV1().ConfigMaps(ns).Get(ctx, "tsw-"+jobID+"-config-map", metav1.GetOptions{})
+	require.True(t, apierrors.IsNotFound(err), "the old job's HA data is gone: %v", err)
+
 	// Deletion removes the HA ConfigMaps too; the same name then starts clean.
 	require.NoError(t, c.Delete(ctx, fd))
 	waitFor(t, 3*time.Minute, "the deployment, its Pods and its HA ConfigMaps to go", func(ctx context.Context) (bool, error) {
@@ -125,7 +139,7 @@ func TestHighAvailabilityRecovery(t *testing.T) {
 	require.NoError(t, c.Create(ctx, again))
 	again = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the new deployment of the same name", stableWith(""))
 	require.NotEqual(t, jobID, again.Status.JobStatus.JobID)
-	cps, err := flink.Checkpoints(ctx, again.Status.JobStatus.JobID)
+	cps, err = flink.Checkpoints(ctx, again.Status.JobStatus.JobID)
 	require.NoError(t, err)
 	require.Nil(t, cps.Latest.Restored, "a new deployment starts clean, not from the old job's state")
 	requireOneRunningJob(t, flink)
