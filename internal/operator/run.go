@@ -58,7 +58,8 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks Hooks) error {
 		LeaderElection:          o.LeaderElection,
 		LeaderElectionID:        "flok-operator.flok.dev",
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
-		// A new leader must not act on what the old one still does.
+		// Hand the lease over at once on a clean shutdown; the manager stops the
+		// reconcilers before it releases it, so two leaders never act together.
 		LeaderElectionReleaseOnCancel: true,
 	})
 	if err != nil {
