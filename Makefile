@@ -33,6 +33,10 @@ test: tools ## Run all tests, end-to-end ones included (builds the control plane
 build: ## Compile every package.
 	$(GO) build ./...
 
+.PHONY: bench
+bench: ## Run the Go benchmarks (time and allocations per operation).
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+
 .PHONY: generate
 generate: ## Regenerate deepcopy code, CRDs (config/crd) and the operator's ClusterRole (config/rbac) with controller-gen.
 	@cg=$$(hack/controller-gen.sh); \
