@@ -37,7 +37,7 @@ const (
 	reasonClusterLost        = "ClusterLost"
 	reasonStateLost          = "StateUnrecoverable"
 	reasonNotReady           = "NotReadyInTime"
-	reasonRollback           = "RollingBack"
+	reasonRolledBack         = "RolledBack"
 	reasonStable             = "Stable"
 	reasonJobException       = "JobException"
 	reasonRestartLoop        = "RestartLoop"
@@ -45,7 +45,7 @@ const (
 )
 
 // blockingReasons keep a generation from being retried until the spec changes again.
-var blockingReasons = map[string]bool{reasonSavepointFailed: true, reasonNoState: true, reasonInvalidSpec: true}
+var blockingReasons = map[string]bool{reasonSavepointFailed: true, reasonNoState: true, reasonInvalidSpec: true, reasonRolledBack: true}
 
 func (d *decider) setCondition(kind string, status metav1.ConditionStatus, reason, message string) {
 	meta.SetStatusCondition(&d.status.Conditions, metav1.Condition{

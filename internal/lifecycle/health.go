@@ -105,7 +105,7 @@ func (d *decider) checkReadiness() bool {
 			restore = d.latestState()
 		}
 		keepHA := d.obs.HighAvailability && d.obs.HAData
-		d.warn(reasonRollback, "the job did not run within %s; rolling back to the last stable spec", d.set.ReadinessTimeout)
+		d.degrade(reasonRolledBack, fmt.Sprintf("the job did not run within %s of the upgrade; rolled back to the last stable spec. Fix the spec and change it again", d.set.ReadinessTimeout))
 		d.beginRemoval(v1beta1.OperationRollback, restore, keepHA)
 		return true
 	}

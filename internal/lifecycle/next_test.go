@@ -416,8 +416,19 @@ func TestReadinessTimeout(t *testing.T) {
 	require.Equal(t, v1beta1.OperationRollback, d.Status.Operation.Kind)
 	require.Equal(t, savepointA, d.Status.Operation.RestorePath, "the savepoint taken before the upgrade")
 	require.Equal(t, v1beta1.LifecycleRollingBack, d.Status.LifecycleState)
-	d = decide(t, then(deployed(), d), missing(), func(s *Settings) { s.RollbackEnabled = true })
+	require.Equal(t, "RolledBack", condition(d, ConditionDegraded).Reason)
+	rollback := func(s *Settings) { s.RollbackEnabled = true }
+	fd := then(deployed(), d)
+	d = decide(t, fd, missing(), rollback)
 	require.Equal(t, int32(2), d.Action.Spec.Job.Parallelism, "the last stable spec")
+	fd = then(fd, d)
+	d = decide(t, fd, running(d.Action.JobID), rollback)
+	require.Nil(t, d.Status.Operation)
+	require.Equal(t, v1beta1.LifecycleRolledBack, d.Status.LifecycleState)
+	d = decide(t, then(fd, d), running(d.Status.JobStatus.JobID), rollback)
+	require.Nil(t, d.Status.Operation, "the generation that failed is not tried again")
+	require.Equal(t, v1beta1.LifecycleRolledBack, d.Status.LifecycleState)
+	require.Equal(t, metav1.ConditionTrue, condition(d, ConditionReady).Status)
 }
 
 func TestSavepointRedeploy(t *testing.T) {

@@ -263,6 +263,9 @@ func (d *decider) deploying(op *v1beta1.Operation) {
 	if j := d.ourJob(); j != nil {
 		d.status.Operation = nil
 		d.status.LifecycleState = v1beta1.LifecycleDeployed
+		if op.Kind == v1beta1.OperationRollback {
+			d.status.LifecycleState = v1beta1.LifecycleRolledBack
+		}
 		d.event(reasonJobDeployed, "job %s deployed (%s)%s", j.ID, op.Kind, restoredPhrase(op))
 		return
 	}
