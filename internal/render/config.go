@@ -95,8 +95,7 @@ func (c *cluster) effectiveConfig(user flinkconf.Config) (flinkconf.Config, fiel
 		slots, _ := strconv.Atoi(conf[keySlots])
 		conf[keyParallelism] = strconv.Itoa(int(*c.spec().TaskManager.Replicas) * max(slots, 1))
 	}
-	maps := c.flokOptions(conf)
-	return flinkconf.Merge(conf, maps), errs
+	return flinkconf.Merge(conf, c.flokOptions(conf)), errs
 }
 
 // specOptions turns the spec's own fields into the Flink options they stand for.

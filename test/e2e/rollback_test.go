@@ -1,0 +1,52 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/lifecycle"
+	"github.com/flok-dev/flok/internal/render"
+	"github.com/flok-dev/flok/test/flinkdist"
+	"github.com/flok-dev/flok/test/flinktest"
+)
+
+// TestRollback upgrades a running job to a spec whose job cannot start (a main class
+// that does not exist): with rollback enabled, the deployment returns to the last
+// stable spec, restoring the savepoint taken for the upgrade, and reports ROLLED_BACK
+// with a Degraded condition until the spec is changed again.
+func TestRollback(t *testing.T) {
+	release := flinkdist.Flink2
+	ns := cluster.Namespace(t)
+	flinktest.DumpOnFailure(t, cluster, ns)
+	ctx := t.Context()
+	_, err := flinkdist.Provision(ctx, release)
+	require.NoError(t, err)
+	c := flokClient(t)
+	fd := topSpeedWindowing(t, ns, "tsw", "native", release, stateDir(t))
+	fd.Spec.FlinkConfiguration = &runtime.RawExtension{Raw: []byte(strings.TrimSuffix(string(fd.Spec.FlinkConfiguration.Raw), "}") +
+		`,"kubernetes.operator.deployment.rollback.enabled":"true","kubernetes.operator.deployment.readiness.timeout":"40s"}`)}
+	require.NoError(t, c.Create(ctx, fd))
+	startOperator(t, ns, "")
+	fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the first deployment", stableWith(""))
+	first := fd.Status.JobStatus.JobID
+
+	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.EntryClass = "org.example.DoesNotExist" })
+	fd = waitForDeployment(t, c, ns, "tsw", 6*time.Minute, "the rollback", func(fd *v1beta1.FlinkDeployment) bool {
+		return fd.Status.LifecycleState == v1beta1.LifecycleRolledBack && fd.Status.JobStatus.State == "RUNNING" && fd.Status.JobStatus.JobID != first
+	})
+	cond := meta.FindStatusCondition(fd.Status.Conditions, "Degraded")
+	require.NotNil(t, cond)
+	require.Equal(t, "RolledBack", cond.Reason)
+	last, err := lifecycle.DecodeSpec(fd.Status.ReconciliationStatus.LastReconciledSpec)
+	require.NoError(t, err)
+	require.Empty(t, last.Job.EntryClass, "the last stable spec runs")
+	flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName("tsw"), "rest")
+	require.Equal(t, fd.Status.JobStatus.UpgradeSavepointPath, restoredFrom(t, flink, fd.Status.JobStatus.JobID), "rolled back with the state saved before the upgrade")
+	requireOneRunningJob(t, flink)
+}
