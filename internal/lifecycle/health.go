@@ -93,13 +93,20 @@ func (d *decider) checkReadiness() bool {
 	if d.status.LifecycleState != v1beta1.LifecycleDeployed {
 		return false
 	}
-	deployed := d.status.ReconciliationStatus.ReconciliationTimestamp
-	if d.now().UnixMilli()-deployed < d.set.ReadinessTimeout.Milliseconds() {
+	if !d.pastReadiness() {
 		d.out.RequeueAfter = d.set.ProgressInterval
 		return false
 	}
+	return d.notReadyInTime(nil)
+}
+
+// notReadyInTime handles a deployment whose job did not run within the readiness
+// timeout: it rolls back to the last stable spec when allowed (never a rollback
+// itself), else reports it. It reports whether it started the rollback.
+func (d *decider) notReadyInTime(op *v1beta1.Operation) bool {
 	rs := d.status.ReconciliationStatus
-	if d.set.RollbackEnabled && rs.LastStableSpec != "" && rs.LastStableSpec != rs.LastReconciledSpec {
+	canRollBack := d.set.RollbackEnabled && rs.LastStableSpec != "" && rs.LastStableSpec != rs.LastReconciledSpec
+	if canRollBack && (op == nil || op.Kind != v1beta1.OperationRollback) {
 		restore := d.status.JobStatus.UpgradeSavepointPath
 		if restore == "" {
 			restore = d.latestState()
@@ -109,6 +116,16 @@ func (d *decider) checkReadiness() bool {
 		d.beginRemoval(v1beta1.OperationRollback, restore, keepHA)
 		return true
 	}
-	d.degrade(reasonNotReady, fmt.Sprintf("the job is not running %s after it was deployed (state %q)", d.set.ReadinessTimeout, d.status.JobStatus.State))
+	msg := fmt.Sprintf("the job is not running %s after it was deployed (state %q)", d.set.ReadinessTimeout, d.status.JobStatus.State)
+	if d.obs.ClusterMessage != "" {
+		msg += ": " + d.obs.ClusterMessage
+	}
+	d.degrade(reasonNotReady, msg)
 	return false
+}
+
+// pastReadiness reports whether the deployment began longer ago than the readiness
+// timeout.
+func (d *decider) pastReadiness() bool {
+	return d.now().UnixMilli()-d.status.ReconciliationStatus.ReconciliationTimestamp >= d.set.ReadinessTimeout.Milliseconds()
 }

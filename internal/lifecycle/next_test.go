@@ -431,6 +431,24 @@ func TestReadinessTimeout(t *testing.T) {
 	require.Equal(t, metav1.ConditionTrue, condition(d, ConditionReady).Status)
 }
 
+// TestUpgradeThatNeverRuns: a deployment whose JobManager crashes never reports its
+// job; past the readiness timeout it is rolled back (when enabled) or reported.
+func TestUpgradeThatNeverRuns(t *testing.T) {
+	fd := withOperation(changed(runningDeployment()), v1beta1.Operation{Kind: v1beta1.OperationUpgrade, Step: v1beta1.StepDeploying, JobID: "new"})
+	fd.Status.ReconciliationStatus.LastReconciledSpec = encodeSpec(&fd.Spec)
+	fd.Status.ReconciliationStatus.ReconciliationTimestamp = t0.Add(-6 * time.Minute).UnixMilli()
+	fd.Status.JobStatus.UpgradeSavepointPath = savepointA
+	crashing := Observation{Now: t0, Cluster: ClusterFailing, ClusterMessage: "CrashLoopBackOff", DeployedHash: "h", DesiredHash: "h"}
+	d := decide(t, fd, crashing)
+	require.Equal(t, "NotReadyInTime", condition(d, ConditionDegraded).Reason)
+	require.Equal(t, v1beta1.StepDeploying, d.Status.Operation.Step, "keeps waiting")
+
+	d = decide(t, fd, crashing, func(s *Settings) { s.RollbackEnabled = true })
+	require.Equal(t, v1beta1.OperationRollback, d.Status.Operation.Kind)
+	require.Equal(t, savepointA, d.Status.Operation.RestorePath)
+	require.Equal(t, ActionRemoveCluster, d.Action.Type)
+}
+
 func TestSavepointRedeploy(t *testing.T) {
 	fd := runningDeployment()
 	fd.Spec.Job.InitialSavepointPath = savepointA

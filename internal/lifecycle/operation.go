@@ -269,6 +269,12 @@ func (d *decider) deploying(op *v1beta1.Operation) {
 		d.event(reasonJobDeployed, "job %s deployed (%s)%s", j.ID, op.Kind, restoredPhrase(op))
 		return
 	}
+	if d.pastReadiness() {
+		if !d.notReadyInTime(op) {
+			d.out.RequeueAfter = d.set.ProgressInterval
+		}
+		return
+	}
 	if d.obs.Cluster == ClusterFailing {
 		d.degrade(reasonClusterFailing, "the JobManager does not start: "+d.obs.ClusterMessage)
 	}

@@ -142,7 +142,10 @@ func podFailing(p *corev1.Pod) string {
 	for _, cs := range p.Status.ContainerStatuses {
 		if w := cs.State.Waiting; w != nil {
 			switch w.Reason {
-			case "CrashLoopBackOff", "ErrImagePull", "ImagePullBackOff", "CreateContainerConfigError", "InvalidImageName":
+			case "CrashLoopBackOff":
+				// Its message changes with every back-off; the reason is the news.
+				return "Pod " + p.Name + " container " + cs.Name + " keeps crashing (CrashLoopBackOff); see its logs"
+			case "ErrImagePull", "ImagePullBackOff", "CreateContainerConfigError", "InvalidImageName":
 				return "Pod " + p.Name + " container " + cs.Name + ": " + w.Reason + ": " + w.Message
 			}
 		}
