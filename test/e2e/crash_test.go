@@ -38,7 +38,7 @@ func TestCrashSafety(t *testing.T) {
 			_, err := flinkdist.Provision(ctx, release)
 			require.NoError(t, err)
 			c := flokClient(t)
-			dir := stateDir(t)
+			dir := flinktest.StateDir(t, cluster, ns)
 			fd := topSpeedWindowing(t, ns, "tsw", "native", release, dir)
 			require.NoError(t, c.Create(ctx, fd))
 			op := startOperator(t, ns, "")

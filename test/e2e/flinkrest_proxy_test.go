@@ -14,6 +14,7 @@ import (
 	"github.com/flok-dev/flok/internal/flinkrest"
 	"github.com/flok-dev/flok/internal/flinkrest/flinkresttest"
 	"github.com/flok-dev/flok/test/flinkdist"
+	"github.com/flok-dev/flok/test/flinktest"
 )
 
 // stateMount is where examples/standalone-session.yaml mounts its state directory.
@@ -31,7 +32,7 @@ func TestFlinkRESTThroughServiceProxy(t *testing.T) {
 			ns := cluster.Namespace(t)
 			home, err := flinkdist.Provision(ctx, release)
 			require.NoError(t, err)
-			stateDir := t.TempDir()
+			stateDir := flinktest.StateDir(t, cluster, ns)
 			manifest, err := os.ReadFile("../../examples/standalone-session.yaml")
 			require.NoError(t, err)
 			expanded := os.Expand(string(manifest), func(k string) string {

@@ -52,13 +52,13 @@ func TestInvalidSpec(t *testing.T) {
 	startOperator(t, ns, "")
 
 	// New deployments that cannot run: nothing is deployed.
-	noJar := topSpeedWindowing(t, ns, "no-jar", "native", release, stateDir(t))
+	noJar := topSpeedWindowing(t, ns, "no-jar", "native", release, flinktest.StateDir(t, cluster, ns))
 	noJar.Spec.Job.JarURI = ""
 	require.NoError(t, c.Create(ctx, noJar))
 	fd := degradedFor(t, c, ns, "no-jar", "spec.job.jarURI")
 	require.Contains(t, meta.FindStatusCondition(fd.Status.Conditions, "Degraded").Message, "local:///opt/flink/usrlib/job.jar")
 
-	noHA := topSpeedWindowing(t, ns, "no-ha", "native", release, stateDir(t))
+	noHA := topSpeedWindowing(t, ns, "no-ha", "native", release, flinktest.StateDir(t, cluster, ns))
 	noHA.Spec.JobManager = &v1beta1.JobManagerSpec{Replicas: 2}
 	require.NoError(t, c.Create(ctx, noHA))
 	fd = degradedFor(t, c, ns, "no-ha", "spec.jobManager.replicas")
@@ -68,7 +68,7 @@ func TestInvalidSpec(t *testing.T) {
 	require.Empty(t, deployments.Items, "nothing deployed for invalid specs")
 
 	// A running job and a bad change: the last valid spec keeps running.
-	good := topSpeedWindowing(t, ns, "tsw", "native", release, stateDir(t))
+	good := topSpeedWindowing(t, ns, "tsw", "native", release, flinktest.StateDir(t, cluster, ns))
 	require.NoError(t, c.Create(ctx, good))
 	good = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the valid deployment", stableWith(""))
 	jobID := good.Status.JobStatus.JobID

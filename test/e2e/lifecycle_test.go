@@ -115,7 +115,7 @@ func testApplicationLifecycle(t *testing.T, ns, mode string, release flinkdist.R
 		require.NoError(t, err)
 		startOperator(t, ns, "")
 		c := flokClient(t)
-		dir := stateDir(t)
+		dir := flinktest.StateDir(t, cluster, ns)
 		fd := topSpeedWindowing(t, ns, "tsw", mode, release, dir)
 		require.NoError(t, c.Create(ctx, fd))
 		flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName("tsw"), "rest")

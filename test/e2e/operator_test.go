@@ -166,14 +166,6 @@ func waitForDeployment(t *testing.T, c client.Client, ns, name string, timeout t
 	return fd
 }
 
-// stateDirs are a host directory the cluster's Pods share as /flink-data, for
-// checkpoints and savepoints that outlive a JobManager (a stand-in for S3).
-func stateDir(t *testing.T) string {
-	dir := t.TempDir()
-	require.NoError(t, os.Chmod(dir, 0o777))
-	return dir
-}
-
 func hostPath(stateDir, uri string) string {
 	return filepath.Join(stateDir, strings.TrimPrefix(strings.TrimPrefix(uri, "file:"), "/flink-data"))
 }

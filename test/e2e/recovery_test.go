@@ -67,7 +67,7 @@ func TestHighAvailabilityRecovery(t *testing.T) {
 	_, err := flinkdist.Provision(ctx, release)
 	require.NoError(t, err)
 	c := flokClient(t)
-	dir := stateDir(t)
+	dir := flinktest.StateDir(t, cluster, ns)
 	fd := topSpeedWindowing(t, ns, "tsw", "native", release, dir)
 	withHA(fd)
 	fd.Spec.Job.UpgradeMode = v1beta1.UpgradeModeLastState

@@ -126,7 +126,7 @@ func TestRenderedStandaloneSession(t *testing.T) {
 		ctx := t.Context()
 		home, err := flinkdist.Provision(ctx, release)
 		require.NoError(t, err)
-		stateDir := t.TempDir()
+		stateDir := flinktest.StateDir(t, cluster, ns)
 		deployRendered(t, ns, fmt.Sprintf(`
 apiVersion: flok.dev/v1beta1
 kind: FlinkDeployment

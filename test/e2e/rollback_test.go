@@ -28,7 +28,7 @@ func TestRollback(t *testing.T) {
 	_, err := flinkdist.Provision(ctx, release)
 	require.NoError(t, err)
 	c := flokClient(t)
-	fd := topSpeedWindowing(t, ns, "tsw", "native", release, stateDir(t))
+	fd := topSpeedWindowing(t, ns, "tsw", "native", release, flinktest.StateDir(t, cluster, ns))
 	fd.Spec.FlinkConfiguration = &runtime.RawExtension{Raw: []byte(strings.TrimSuffix(string(fd.Spec.FlinkConfiguration.Raw), "}") +
 		`,"kubernetes.operator.deployment.rollback.enabled":"true","kubernetes.operator.deployment.readiness.timeout":"40s"}`)}
 	require.NoError(t, c.Create(ctx, fd))

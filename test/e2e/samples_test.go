@@ -31,7 +31,7 @@ func TestSamples(t *testing.T) {
 			require.NoError(t, err)
 			data, err := os.ReadFile(path)
 			require.NoError(t, err)
-			text := strings.ReplaceAll(string(data), "/var/lib/flink-data", stateDir(t))
+			text := strings.ReplaceAll(string(data), "/var/lib/flink-data", flinktest.StateDir(t, cluster, ns))
 			text = strings.ReplaceAll(text, "periodic.savepoint.interval: 30 min", "periodic.savepoint.interval: 20 s")
 			fd := &v1beta1.FlinkDeployment{}
 			require.NoError(t, yaml.UnmarshalStrict([]byte(text), fd))

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -85,4 +86,31 @@ func Tail(data []byte, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// StateDir is a host directory for a test's Pods to keep state in (a hostPath volume).
+// It is removed only after the namespace's Pods are gone: JVMs still writing
+// checkpoints would otherwise race the removal.
+func StateDir(t *testing.T, c *localk8s.Cluster, ns string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "flok-state-")
+	require.NoError(t, err)
+	require.NoError(t, os.Chmod(dir, 0o777))
+	t.Cleanup(func() {
+		ctx := context.Background()
+		zero := int64(0)
+		_ = c.Client.CoreV1().Pods(ns).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &zero}, metav1.ListOptions{})
+		deadline := time.Now().Add(time.Minute)
+		for time.Now().Before(deadline) {
+			pods, err := c.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+			if err == nil && len(pods.Items) == 0 {
+				break
+			}
+			time.Sleep(time.Second)
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			t.Logf("removing %s: %v", dir, err)
+		}
+	})
+	return dir
 }

@@ -31,7 +31,7 @@ func kubectlApply(t *testing.T, ns, manifest string) {
 func TestStandaloneSessionClusterFromPlainYAML(t *testing.T) {
 	flinktest.ForEachRelease(t, cluster, func(t *testing.T, release flinkdist.Release, ns string) {
 		ctx := t.Context()
-		stateDir := t.TempDir()
+		stateDir := flinktest.StateDir(t, cluster, ns)
 		manifest, err := os.ReadFile("../../examples/standalone-session.yaml")
 		require.NoError(t, err)
 		kubectlApply(t, ns, os.Expand(string(manifest), func(k string) string {
