@@ -54,6 +54,15 @@ func (c *cluster) roleBasics(role string, cpu float64, cm *corev1.ConfigMap) (fl
 		entry = defaultEntryPath
 	}
 	fp.container.Command = []string{entry}
+	labels, ferr := c.mapOption("kubernetes." + role + ".labels")
+	if ferr != nil {
+		errs = append(errs, ferr)
+	}
+	fp.labels = mergeStrings(labels, c.selector(role))
+	fp.annotations, ferr = c.mapOption("kubernetes." + role + ".annotations")
+	if ferr != nil {
+		errs = append(errs, ferr)
+	}
 	return fp, errs
 }
 
@@ -64,16 +73,6 @@ func (c *cluster) jobManagerPod(cm *corev1.ConfigMap) (flinkPod, field.ErrorList
 	if ferr != nil {
 		errs = append(errs, ferr)
 	}
-	labels, ferr := c.mapOption(keyJMLabels)
-	if ferr != nil {
-		errs = append(errs, ferr)
-	}
-	fp.labels = mergeStrings(labels, c.selector(ComponentJobManager))
-	annotations, ferr := c.mapOption(keyJMAnnotations)
-	if ferr != nil {
-		errs = append(errs, ferr)
-	}
-	fp.annotations = annotations
 	ports, perrs := c.jobManagerPorts()
 	errs = append(errs, perrs...)
 	fp.container.Ports = []corev1.ContainerPort{
@@ -88,27 +87,37 @@ func (c *cluster) jobManagerPod(cm *corev1.ConfigMap) (flinkPod, field.ErrorList
 // Recreate: a JobManager is stopped before another starts, so that two never run the
 // same job (Flink's client leaves the default rolling update).
 func (c *cluster) jobManagerDeployment(fp flinkPod) (*appsv1.Deployment, field.ErrorList) {
-	tmpl, errs := decodePod(c.jmTemplate, field.NewPath("spec", "jobManager", "podTemplate"))
-	if errs != nil {
-		return nil, field.ErrorList{errs}
-	}
-	podTemplate, ferrs := c.decoratePod(tmpl, fp)
 	replicas := int32(1)
+	var errs field.ErrorList
 	if v, err := c.replicas(keyJMReplicas); err != nil {
-		ferrs = append(ferrs, err)
+		errs = append(errs, err)
 	} else if v > 0 {
 		replicas = v
 	}
-	meta := c.objectMeta(c.name(), fp.labels)
+	dep, ferrs := c.roleDeployment(c.name(), c.jmTemplate, field.NewPath("spec", "jobManager", "podTemplate"), fp, replicas)
+	if dep != nil {
+		dep.Spec.Strategy = appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
+	}
+	return dep, append(errs, ferrs...)
+}
+
+// roleDeployment is the Deployment of one role's Pods: its layered template with
+// Flink's rules applied, selected by the role's labels.
+func (c *cluster) roleDeployment(name string, template map[string]any, path *field.Path, fp flinkPod, replicas int32) (*appsv1.Deployment, field.ErrorList) {
+	tmpl, ferr := decodePod(template, path)
+	if ferr != nil {
+		return nil, field.ErrorList{ferr}
+	}
+	podTemplate, errs := c.decoratePod(tmpl, fp)
+	meta := c.objectMeta(name, fp.labels)
 	meta.Annotations = mergeStrings(nil, fp.annotations)
 	return &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
 		ObjectMeta: meta,
 		Spec: appsv1.DeploymentSpec{
 			Replicas: ptr.To(replicas),
-			Selector: &metav1.LabelSelector{MatchLabels: c.selector(ComponentJobManager)},
+			Selector: &metav1.LabelSelector{MatchLabels: c.selector(fp.role)},
 			Template: podTemplate,
-			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType},
 		},
-	}, ferrs
+	}, errs
 }

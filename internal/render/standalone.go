@@ -6,9 +6,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	"k8s.io/utils/ptr"
 )
 
 // standaloneObjects are the JobManager Deployment and the TaskManager Deployment
@@ -67,39 +65,14 @@ func (c *cluster) standaloneTaskManagers(cm *corev1.ConfigMap) (*appsv1.Deployme
 	cpu, errs := c.taskManagerCPU()
 	fp, ferrs := c.roleBasics(ComponentTaskManager, cpu, cm)
 	errs = append(errs, ferrs...)
-	labels, ferr := c.mapOption(keyTMLabels)
-	if ferr != nil {
-		errs = append(errs, ferr)
-	}
-	fp.labels = mergeStrings(labels, c.selector(ComponentTaskManager))
-	annotations, ferr := c.mapOption(keyTMAnnotations)
-	if ferr != nil {
-		errs = append(errs, ferr)
-	}
-	fp.annotations = annotations
 	port, ferr := c.port(keyTMRPCPort, defaultTMRPCPort)
 	if ferr != nil {
 		errs = append(errs, ferr)
 	}
 	fp.container.Ports = []corev1.ContainerPort{{Name: "taskmanager-rpc", ContainerPort: port, Protocol: corev1.ProtocolTCP}}
 	fp.container.Args = append([]string{"taskmanager"}, strings.Fields(c.conf[keyTMEntryArgs])...)
-	tmpl, ferr := decodePod(c.tmTemplate, field.NewPath("spec", "taskManager", "podTemplate"))
-	if ferr != nil {
-		return nil, append(errs, ferr)
-	}
-	podTemplate, ferrs := c.decoratePod(tmpl, fp)
-	errs = append(errs, ferrs...)
-	meta := c.objectMeta(c.name()+"-taskmanager", fp.labels)
-	meta.Annotations = mergeStrings(nil, fp.annotations)
-	return &appsv1.Deployment{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
-		ObjectMeta: meta,
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To(c.taskManagerReplicas()),
-			Selector: &metav1.LabelSelector{MatchLabels: c.selector(ComponentTaskManager)},
-			Template: podTemplate,
-		},
-	}, errs
+	dep, ferrs := c.roleDeployment(c.name()+"-taskmanager", c.tmTemplate, field.NewPath("spec", "taskManager", "podTemplate"), fp, c.taskManagerReplicas())
+	return dep, append(errs, ferrs...)
 }
 
 // taskManagerCPU follows Flink: taskmanager.cpu.cores, else

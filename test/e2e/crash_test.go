@@ -32,12 +32,8 @@ func TestCrashSafety(t *testing.T) {
 	for _, scenario := range []string{"upgrade", "suspend"} {
 		t.Run(scenario, func(t *testing.T) {
 			t.Parallel()
-			ns := cluster.Namespace(t)
-			flinktest.DumpOnFailure(t, cluster, ns)
+			ns, c := operatorTest(t, release)
 			ctx := t.Context()
-			_, err := flinkdist.Provision(ctx, release)
-			require.NoError(t, err)
-			c := flokClient(t)
 			dir := flinktest.StateDir(t, cluster, ns)
 			fd := topSpeedWindowing(t, ns, "tsw", "native", release, dir)
 			require.NoError(t, c.Create(ctx, fd))

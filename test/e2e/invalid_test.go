@@ -43,12 +43,8 @@ func degradedFor(t *testing.T, c client.Client, ns, name, path string) *v1beta1.
 // naming the field and what would be right; a running job keeps its last valid spec.
 func TestInvalidSpec(t *testing.T) {
 	release := flinkdist.Flink2
-	ns := cluster.Namespace(t)
-	flinktest.DumpOnFailure(t, cluster, ns)
+	ns, c := operatorTest(t, release)
 	ctx := t.Context()
-	_, err := flinkdist.Provision(ctx, release)
-	require.NoError(t, err)
-	c := flokClient(t)
 	startOperator(t, ns, "")
 
 	// New deployments that cannot run: nothing is deployed.

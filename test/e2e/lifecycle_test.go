@@ -100,84 +100,73 @@ func TestApplicationLifecycle(t *testing.T) {
 			}
 			t.Run(mode+"-"+release.MinorVersion(), func(t *testing.T) {
 				t.Parallel()
-				ns := cluster.Namespace(t)
-				flinktest.DumpOnFailure(t, cluster, ns)
-				testApplicationLifecycle(t, ns, mode, release)
+				ns, c := operatorTest(t, release)
+				testApplicationLifecycle(t, ns, c, mode, release)
 			})
 		}
 	}
 }
 
-func testApplicationLifecycle(t *testing.T, ns, mode string, release flinkdist.Release) {
-	{
-		ctx := t.Context()
-		_, err := flinkdist.Provision(ctx, release)
-		require.NoError(t, err)
-		startOperator(t, ns, "")
-		c := flokClient(t)
-		dir := flinktest.StateDir(t, cluster, ns)
-		fd := topSpeedWindowing(t, ns, "tsw", mode, release, dir)
-		require.NoError(t, c.Create(ctx, fd))
-		flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName("tsw"), "rest")
+func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode string, release flinkdist.Release) {
+	ctx := t.Context()
+	startOperator(t, ns, "")
+	dir := flinktest.StateDir(t, cluster, ns)
+	fd := topSpeedWindowing(t, ns, "tsw", mode, release, dir)
+	require.NoError(t, c.Create(ctx, fd))
+	flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName("tsw"), "rest")
 
-		fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the job to run and the deployment to be STABLE", stableWith(""))
-		first := fd.Status.JobStatus.JobID
+	fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the job to run and the deployment to be STABLE", stableWith(""))
+	first := fd.Status.JobStatus.JobID
 
-		// Savepoint upgrade: parallelism 1 → 2.
-		update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.Parallelism = 2 })
-		fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the upgraded job", stableWith(first))
-		upgradeSavepoint := fd.Status.JobStatus.UpgradeSavepointPath
-		require.NotEmpty(t, upgradeSavepoint)
-		require.Equal(t, upgradeSavepoint, fd.Status.JobStatus.SavepointInfo.LastSavepoint.Location)
-		require.DirExists(t, hostPath(dir, upgradeSavepoint))
-		require.Equal(t, upgradeSavepoint, restoredFrom(t, flink, fd.Status.JobStatus.JobID), "the new job restored the upgrade's savepoint")
-		job, err := flink.Job(ctx, fd.Status.JobStatus.JobID)
-		require.NoError(t, err)
-		require.Equal(t, 2, job.Vertices[len(job.Vertices)-1].Parallelism)
-		jobs, err := flink.Jobs(ctx)
-		require.NoError(t, err)
-		running := 0
-		for _, j := range jobs {
-			if j.State == flinkrest.JobRunning {
-				running++
-			}
+	// Savepoint upgrade: parallelism 1 → 2.
+	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.Parallelism = 2 })
+	fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the upgraded job", stableWith(first))
+	upgradeSavepoint := fd.Status.JobStatus.UpgradeSavepointPath
+	require.NotEmpty(t, upgradeSavepoint)
+	require.Equal(t, upgradeSavepoint, fd.Status.JobStatus.SavepointInfo.LastSavepoint.Location)
+	require.DirExists(t, hostPath(dir, upgradeSavepoint))
+	require.Equal(t, upgradeSavepoint, restoredFrom(t, flink, fd.Status.JobStatus.JobID), "the new job restored the upgrade's savepoint")
+	job, err := flink.Job(ctx, fd.Status.JobStatus.JobID)
+	require.NoError(t, err)
+	require.Equal(t, 2, job.Vertices[len(job.Vertices)-1].Parallelism)
+	jobs, err := flink.Jobs(ctx)
+	require.NoError(t, err)
+	running := 0
+	for _, j := range jobs {
+		if j.State == flinkrest.JobRunning {
+			running++
 		}
-		require.Equal(t, 1, running, "one copy of the job")
-
-		// A manual savepoint by nonce.
-		update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.SavepointTriggerNonce = ptr.To[int64](1) })
-		fd = waitForDeployment(t, c, ns, "tsw", 2*time.Minute, "the manual savepoint", func(fd *v1beta1.FlinkDeployment) bool {
-			sp := fd.Status.JobStatus.SavepointInfo
-			return sp != nil && sp.LastSavepoint != nil && sp.LastSavepoint.TriggerType == "MANUAL"
-		})
-		require.Equal(t, int64(1), *fd.Status.JobStatus.SavepointInfo.LastSavepoint.TriggerNonce)
-		require.DirExists(t, hostPath(dir, fd.Status.JobStatus.SavepointInfo.LastSavepoint.Location))
-
-		// Suspend: the cluster goes, the savepoint stays recorded.
-		second := fd.Status.JobStatus.JobID
-		update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.State = v1beta1.JobStateSuspended })
-		fd = waitForDeployment(t, c, ns, "tsw", 3*time.Minute, "the suspension", func(fd *v1beta1.FlinkDeployment) bool {
-			return fd.Status.LifecycleState == v1beta1.LifecycleSuspended
-		})
-		suspendSavepoint := fd.Status.JobStatus.UpgradeSavepointPath
-		require.NotEmpty(t, suspendSavepoint)
-		require.DirExists(t, hostPath(dir, suspendSavepoint))
-		pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=tsw"})
-		require.NoError(t, err)
-		require.Empty(t, pods.Items, "a suspended deployment runs no Pods")
-
-		// Resume from it.
-		update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.State = v1beta1.JobStateRunning })
-		fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the resumed job", stableWith(second))
-		require.Equal(t, suspendSavepoint, restoredFrom(t, flink, fd.Status.JobStatus.JobID), "the resumed job restored the suspension's savepoint")
-
-		// Deletion leaves no Flink object behind.
-		require.NoError(t, c.Delete(ctx, fd))
-		waitFor(t, 3*time.Minute, "the FlinkDeployment and its cluster to go", func(ctx context.Context) (bool, error) {
-			err := c.Get(ctx, client.ObjectKeyFromObject(fd), &v1beta1.FlinkDeployment{})
-			pods, _ := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=tsw"})
-			cms, _ := cluster.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=tsw"})
-			return client.IgnoreNotFound(err) == nil && err != nil && len(pods.Items) == 0 && len(cms.Items) == 0, nil
-		})
 	}
+	require.Equal(t, 1, running, "one copy of the job")
+
+	// A manual savepoint by nonce.
+	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.SavepointTriggerNonce = ptr.To[int64](1) })
+	fd = waitForDeployment(t, c, ns, "tsw", 2*time.Minute, "the manual savepoint", func(fd *v1beta1.FlinkDeployment) bool {
+		sp := fd.Status.JobStatus.SavepointInfo
+		return sp != nil && sp.LastSavepoint != nil && sp.LastSavepoint.TriggerType == "MANUAL"
+	})
+	require.Equal(t, int64(1), *fd.Status.JobStatus.SavepointInfo.LastSavepoint.TriggerNonce)
+	require.DirExists(t, hostPath(dir, fd.Status.JobStatus.SavepointInfo.LastSavepoint.Location))
+
+	// Suspend: the cluster goes, the savepoint stays recorded.
+	second := fd.Status.JobStatus.JobID
+	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.State = v1beta1.JobStateSuspended })
+	fd = waitForDeployment(t, c, ns, "tsw", 3*time.Minute, "the suspension", func(fd *v1beta1.FlinkDeployment) bool {
+		return fd.Status.LifecycleState == v1beta1.LifecycleSuspended
+	})
+	suspendSavepoint := fd.Status.JobStatus.UpgradeSavepointPath
+	require.NotEmpty(t, suspendSavepoint)
+	require.DirExists(t, hostPath(dir, suspendSavepoint))
+	pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=tsw"})
+	require.NoError(t, err)
+	require.Empty(t, pods.Items, "a suspended deployment runs no Pods")
+
+	// Resume from it.
+	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.State = v1beta1.JobStateRunning })
+	fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the resumed job", stableWith(second))
+	require.Equal(t, suspendSavepoint, restoredFrom(t, flink, fd.Status.JobStatus.JobID), "the resumed job restored the suspension's savepoint")
+
+	// Deletion leaves no Flink object behind.
+	require.NoError(t, c.Delete(ctx, fd))
+	deletedCleanly(t, c, fd)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	authenticationv1 "k8s.io/api/authentication/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -27,6 +28,8 @@ import (
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/lifecycle"
 	"github.com/flok-dev/flok/internal/operator"
+	"github.com/flok-dev/flok/test/flinkdist"
+	"github.com/flok-dev/flok/test/flinktest"
 	"github.com/flok-dev/flok/test/supervisor"
 )
 
@@ -139,6 +142,17 @@ func operatorKubeconfig(t *testing.T) string {
 	return operatorIdentityPath
 }
 
+// operatorTest prepares one test of the operator: a namespace whose Pod logs are kept
+// if it fails, the Flink release provisioned, and a client for Flok's resources.
+func operatorTest(t *testing.T, release flinkdist.Release) (string, client.Client) {
+	t.Helper()
+	ns := cluster.Namespace(t)
+	flinktest.DumpOnFailure(t, cluster, ns)
+	_, err := flinkdist.Provision(t.Context(), release)
+	require.NoError(t, err)
+	return ns, flokClient(t)
+}
+
 // flokClient reads and writes Flok's resources.
 func flokClient(t *testing.T) client.Client {
 	t.Helper()
@@ -168,4 +182,17 @@ func waitForDeployment(t *testing.T, c client.Client, ns, name string, timeout t
 
 func hostPath(stateDir, uri string) string {
 	return filepath.Join(stateDir, strings.TrimPrefix(strings.TrimPrefix(uri, "file:"), "/flink-data"))
+}
+
+// deletedCleanly waits until the FlinkDeployment is gone and with it every Pod and
+// ConfigMap of its cluster, HA ConfigMaps included.
+func deletedCleanly(t *testing.T, c client.Client, fd *v1beta1.FlinkDeployment) {
+	t.Helper()
+	selector := metav1.ListOptions{LabelSelector: "app=" + fd.Name}
+	waitFor(t, 3*time.Minute, "the FlinkDeployment, its Pods and its ConfigMaps to go", func(ctx context.Context) (bool, error) {
+		err := c.Get(ctx, client.ObjectKeyFromObject(fd), &v1beta1.FlinkDeployment{})
+		pods, _ := cluster.Client.CoreV1().Pods(fd.Namespace).List(ctx, selector)
+		cms, _ := cluster.Client.CoreV1().ConfigMaps(fd.Namespace).List(ctx, selector)
+		return apierrors.IsNotFound(err) && len(pods.Items) == 0 && len(cms.Items) == 0, nil
+	})
 }

@@ -10,7 +10,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/flinkrest"
@@ -61,12 +60,8 @@ func killPods(t *testing.T, ns, selector string) {
 // the same name starts clean.
 func TestHighAvailabilityRecovery(t *testing.T) {
 	release := flinkdist.Flink2
-	ns := cluster.Namespace(t)
-	flinktest.DumpOnFailure(t, cluster, ns)
+	ns, c := operatorTest(t, release)
 	ctx := t.Context()
-	_, err := flinkdist.Provision(ctx, release)
-	require.NoError(t, err)
-	c := flokClient(t)
 	dir := flinktest.StateDir(t, cluster, ns)
 	fd := topSpeedWindowing(t, ns, "tsw", "native", release, dir)
 	withHA(fd)
@@ -128,12 +123,7 @@ func TestHighAvailabilityRecovery(t *testing.T) {
 
 	// Deletion removes the HA ConfigMaps too; the same name then starts clean.
 	require.NoError(t, c.Delete(ctx, fd))
-	waitFor(t, 3*time.Minute, "the deployment, its Pods and its HA ConfigMaps to go", func(ctx context.Context) (bool, error) {
-		err := c.Get(ctx, client.ObjectKeyFromObject(fd), &v1beta1.FlinkDeployment{})
-		pods, _ := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=tsw"})
-		cms, _ := cluster.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=tsw"})
-		return err != nil && client.IgnoreNotFound(err) == nil && len(pods.Items) == 0 && len(cms.Items) == 0, nil
-	})
+	deletedCleanly(t, c, fd)
 	again := topSpeedWindowing(t, ns, "tsw", "native", release, dir)
 	withHA(again)
 	require.NoError(t, c.Create(ctx, again))

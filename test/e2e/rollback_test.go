@@ -22,12 +22,8 @@ import (
 // with a Degraded condition until the spec is changed again.
 func TestRollback(t *testing.T) {
 	release := flinkdist.Flink2
-	ns := cluster.Namespace(t)
-	flinktest.DumpOnFailure(t, cluster, ns)
+	ns, c := operatorTest(t, release)
 	ctx := t.Context()
-	_, err := flinkdist.Provision(ctx, release)
-	require.NoError(t, err)
-	c := flokClient(t)
 	fd := topSpeedWindowing(t, ns, "tsw", "native", release, flinktest.StateDir(t, cluster, ns))
 	fd.Spec.FlinkConfiguration = &runtime.RawExtension{Raw: []byte(strings.TrimSuffix(string(fd.Spec.FlinkConfiguration.Raw), "}") +
 		`,"kubernetes.operator.deployment.rollback.enabled":"true","kubernetes.operator.deployment.readiness.timeout":"40s"}`)}

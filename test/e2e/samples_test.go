@@ -25,10 +25,7 @@ func TestSamples(t *testing.T) {
 	for _, path := range samples {
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".yaml"), func(t *testing.T) {
 			t.Parallel()
-			ns := cluster.Namespace(t)
-			flinktest.DumpOnFailure(t, cluster, ns)
-			_, err := flinkdist.Provision(t.Context(), flinkdist.Flink2)
-			require.NoError(t, err)
+			ns, c := operatorTest(t, flinkdist.Flink2)
 			data, err := os.ReadFile(path)
 			require.NoError(t, err)
 			text := strings.ReplaceAll(string(data), "/var/lib/flink-data", flinktest.StateDir(t, cluster, ns))
@@ -38,7 +35,6 @@ func TestSamples(t *testing.T) {
 			_, err = cluster.Kubectl(t.Context(), strings.NewReader(text), "-n", ns, "apply", "-f", "-")
 			require.NoError(t, err)
 			startOperator(t, ns, "")
-			c := flokClient(t)
 			waitForDeployment(t, c, ns, fd.Name, 5*time.Minute, "the sample running", stableWith(""))
 			if strings.Contains(text, "periodic.savepoint.interval") {
 				waitForDeployment(t, c, ns, fd.Name, 2*time.Minute, "a periodic savepoint", func(fd *v1beta1.FlinkDeployment) bool {

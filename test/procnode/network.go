@@ -59,13 +59,34 @@ func newPodNetwork(slot *hostnet.Slot) (*podNetwork, error) {
 
 func (pn *podNetwork) nsPrefix() string { return fmt.Sprintf("flok%d-", pn.slot.Index) }
 
+// hostIfPrefix starts the names of the host ends of the slot's veth pairs.
+func (pn *podNetwork) hostIfPrefix() string { return fmt.Sprintf("fk%dh", pn.slot.Index) }
+
+// removeLeftovers clears the slot's names. A run killed hard can leave processes in its
+// Pod namespaces, which keep a namespace — and its veth pair — alive after `ip netns
+// del`; so those processes are killed and the host ends of the pairs deleted by name.
 func (pn *podNetwork) removeLeftovers() {
-	_ = exec.Command("ip", "link", "del", pn.bridge).Run()
 	entries, _ := os.ReadDir("/run/netns")
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), pn.nsPrefix()) {
+			killNamespaceProcesses(e.Name())
 			_ = exec.Command("ip", "netns", "del", e.Name()).Run()
 		}
+	}
+	links, _ := os.ReadDir("/sys/class/net")
+	for _, l := range links {
+		if strings.HasPrefix(l.Name(), pn.hostIfPrefix()) {
+			_ = exec.Command("ip", "link", "del", l.Name()).Run()
+		}
+	}
+	_ = exec.Command("ip", "link", "del", pn.bridge).Run()
+}
+
+// killNamespaceProcesses kills what still runs in a network namespace.
+func killNamespaceProcesses(name string) {
+	out, _ := exec.Command("ip", "netns", "pids", name).Output()
+	for _, pid := range strings.Fields(string(out)) {
+		_ = exec.Command("kill", "-9", pid).Run()
 	}
 }
 
@@ -101,7 +122,7 @@ func proxyIP(slot *hostnet.Slot) netip.Addr {
 // create makes a namespace with addr on a veth pair into the bridge, lo up, a default
 // route via the node, and one more `ip` step inside it.
 func (pn *podNetwork) create(name string, addr netip.Addr, extra []string) (*podNet, error) {
-	p := &podNet{name: name, ip: addr, hostIf: fmt.Sprintf("fk%dh%d", pn.slot.Index, addr.As4()[3])}
+	p := &podNet{name: name, ip: addr, hostIf: fmt.Sprintf("%s%d", pn.hostIfPrefix(), addr.As4()[3])}
 	bits := fmt.Sprint(pn.prefix.Bits())
 	steps := [][]string{
 		{"netns", "add", p.name},
