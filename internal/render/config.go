@@ -16,54 +16,55 @@ import (
 
 // Flink option keys Flok reads or writes.
 const (
-	keyClusterID          = "kubernetes.cluster-id"
-	keyNamespace          = "kubernetes.namespace"
-	keyImage              = "kubernetes.container.image.ref"
-	keyPullPolicy         = "kubernetes.container.image.pull-policy"
-	keyPullSecrets        = "kubernetes.container.image.pull-secrets"
-	keyServiceAccount     = "kubernetes.service-account"
-	keyJMServiceAccount   = "kubernetes.jobmanager.service-account"
-	keyTMServiceAccount   = "kubernetes.taskmanager.service-account"
-	keyJMReplicas         = "kubernetes.jobmanager.replicas"
-	keyJMCPU              = "kubernetes.jobmanager.cpu.amount"
-	keyTMCPU              = "kubernetes.taskmanager.cpu.amount"
-	keyJMMemory           = "jobmanager.memory.process.size"
-	keyTMMemory           = "taskmanager.memory.process.size"
-	keySlots              = "taskmanager.numberOfTaskSlots"
-	keyParallelism        = "parallelism.default"
-	keyTarget             = "execution.target"
-	keyRPCAddress         = "jobmanager.rpc.address"
-	keyRPCPort            = "jobmanager.rpc.port"
-	keyBlobPort           = "blob.server.port"
-	keyTMRPCPort          = "taskmanager.rpc.port"
-	keyRESTPort           = "rest.port"
-	keyHAClusterID        = "high-availability.cluster-id"
-	keyHostNetwork        = "kubernetes.hostnetwork.enabled"
-	keyRESTExposedType    = "kubernetes.rest-service.exposed.type"
-	keySchedulerMode      = "scheduler-mode"
-	keySecrets            = "kubernetes.secrets"
-	keySecretEnv          = "kubernetes.env.secretKeyRef"
-	keyEntryPath          = "kubernetes.entry.path"
-	keyConfDir            = "kubernetes.flink.conf.dir"
-	keyLogDir             = "kubernetes.flink.log.dir"
-	keyTMTemplateFile     = "kubernetes.pod-template-file.taskmanager"
-	keyApplicationJars    = "pipeline.jars"
-	keyApplicationMain    = "$internal.application.main"
-	keyApplicationArgs    = "$internal.application.program-args"
-	keyJobID              = "$internal.pipeline.job-id"
-	keyEntrypointClass    = "kubernetes.internal.jobmanager.entrypoint.class"
-	keyExecutionMode      = "internal.cluster.execution-mode"
-	keyShutdownOnFinish   = "execution.shutdown-on-application-finish"
-	keySubmitFailedJob    = "execution.submit-failed-job-on-application-error"
-	keyTMCPUCores         = "taskmanager.cpu.cores"
-	keyJMNodeSelector     = "kubernetes.jobmanager.node-selector"
-	keyTMNodeSelector     = "kubernetes.taskmanager.node-selector"
-	keyJMTolerations      = "kubernetes.jobmanager.tolerations"
-	keyTMTolerations      = "kubernetes.taskmanager.tolerations"
-	keyRESTAnnotations    = "kubernetes.rest-service.annotations"
-	keyInternalAnnotation = "kubernetes.internal-service.annotations"
-	keyJMEntryArgs        = "kubernetes.jobmanager.entrypoint.args"
-	keyTMEntryArgs        = "kubernetes.taskmanager.entrypoint.args"
+	keyClusterID           = "kubernetes.cluster-id"
+	keyNamespace           = "kubernetes.namespace"
+	keyImage               = "kubernetes.container.image.ref"
+	keyPullPolicy          = "kubernetes.container.image.pull-policy"
+	keyPullSecrets         = "kubernetes.container.image.pull-secrets"
+	keyServiceAccount      = "kubernetes.service-account"
+	keyJMServiceAccount    = "kubernetes.jobmanager.service-account"
+	keyTMServiceAccount    = "kubernetes.taskmanager.service-account"
+	keyJMReplicas          = "kubernetes.jobmanager.replicas"
+	keyJMCPU               = "kubernetes.jobmanager.cpu.amount"
+	keyTMCPU               = "kubernetes.taskmanager.cpu.amount"
+	keyJMMemory            = "jobmanager.memory.process.size"
+	keyTMMemory            = "taskmanager.memory.process.size"
+	keySlots               = "taskmanager.numberOfTaskSlots"
+	keyParallelism         = "parallelism.default"
+	keyTarget              = "execution.target"
+	keyRPCAddress          = "jobmanager.rpc.address"
+	keyRPCPort             = "jobmanager.rpc.port"
+	keyBlobPort            = "blob.server.port"
+	keyTMRPCPort           = "taskmanager.rpc.port"
+	keyRESTPort            = "rest.port"
+	keyHAClusterID         = "high-availability.cluster-id"
+	keyHostNetwork         = "kubernetes.hostnetwork.enabled"
+	keyRESTExposedType     = "kubernetes.rest-service.exposed.type"
+	keySchedulerMode       = "scheduler-mode"
+	keySecrets             = "kubernetes.secrets"
+	keySecretEnv           = "kubernetes.env.secretKeyRef"
+	keyEntryPath           = "kubernetes.entry.path"
+	keyConfDir             = "kubernetes.flink.conf.dir"
+	keyLogDir              = "kubernetes.flink.log.dir"
+	keyTMTemplateFile      = "kubernetes.pod-template-file.taskmanager"
+	keyApplicationJars     = "pipeline.jars"
+	keyApplicationMain     = "$internal.application.main"
+	keyApplicationArgs     = "$internal.application.program-args"
+	keyJobID               = "$internal.pipeline.job-id"
+	keyEntrypointClass     = "kubernetes.internal.jobmanager.entrypoint.class"
+	keyExecutionMode       = "internal.cluster.execution-mode"
+	keyShutdownOnFinish    = "execution.shutdown-on-application-finish"
+	keySubmitFailedJob     = "execution.submit-failed-job-on-application-error"
+	keyTMCPUCores          = "taskmanager.cpu.cores"
+	keyJMNodeSelector      = "kubernetes.jobmanager.node-selector"
+	keyTMNodeSelector      = "kubernetes.taskmanager.node-selector"
+	keyJMTolerations       = "kubernetes.jobmanager.tolerations"
+	keyTMTolerations       = "kubernetes.taskmanager.tolerations"
+	keyRESTAnnotations     = "kubernetes.rest-service.annotations"
+	keyInternalAnnotation  = "kubernetes.internal-service.annotations"
+	keyJMEntryArgs         = "kubernetes.jobmanager.entrypoint.args"
+	keyTMEntryArgs         = "kubernetes.taskmanager.entrypoint.args"
+	keyCheckpointRetention = "execution.checkpointing.externalized-checkpoint-retention"
 )
 
 // Defaults Flink applies when an option is not set.
@@ -85,13 +86,25 @@ const (
 // then what Flok must decide itself (names, targets, ports).
 func (c *cluster) effectiveConfig(user flinkconf.Config) (flinkconf.Config, field.ErrorList) {
 	fromSpec, errs := c.specOptions(user)
-	conf := flinkconf.Merge(VersionDefaults(c.version), c.in.Defaults, user, fromSpec)
+	conf := flinkconf.Merge(VersionDefaults(c.version), c.statefulDefaults(), c.in.Defaults, user, fromSpec)
 	if c.application() && c.spec().TaskManager != nil && c.spec().TaskManager.Replicas != nil && c.native() {
 		// In native mode taskManager.replicas sizes the job, as in the Apache operator.
 		slots, _ := strconv.Atoi(conf[keySlots])
 		conf[keyParallelism] = strconv.Itoa(int(*c.spec().TaskManager.Replicas) * max(slots, 1))
 	}
 	return flinkconf.Merge(conf, c.flokOptions(conf)), errs
+}
+
+// statefulDefaults keep a stateful job's checkpoints when Flink cancels or fails it:
+// Flok records the latest checkpoint and may restore from it (a last-state upgrade
+// without HA, a lost cluster, a failed job's restart), so Flink must not delete it then.
+// The user or the operator's defaults can still choose otherwise.
+func (c *cluster) statefulDefaults() flinkconf.Config {
+	job := c.spec().Job
+	if job == nil || job.UpgradeMode == v1beta1.UpgradeModeStateless {
+		return nil
+	}
+	return flinkconf.Config{keyCheckpointRetention: "RETAIN_ON_CANCELLATION"}
 }
 
 // specOptions turns the spec's own fields into the Flink options they stand for.

@@ -117,6 +117,10 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 
 	fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the job to run and the deployment to be STABLE", stableWith(""))
 	first := fd.Status.JobStatus.JobID
+	cc, err := flink.CheckpointConfig(ctx, first)
+	require.NoError(t, err)
+	require.True(t, cc.Externalization.Enabled && !cc.Externalization.DeleteOnCancellation,
+		"Flink keeps a stateful job's checkpoints on cancel and failure: %+v", cc.Externalization)
 
 	// Savepoint upgrade: parallelism 1 → 2.
 	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.Parallelism = 2 })
