@@ -5,6 +5,7 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/flok-dev/flok/test/localk8s"
@@ -18,8 +19,17 @@ func TestMain(m *testing.M) {
 		// This process is an operator a test started (see startOperator).
 		os.Exit(runOperator())
 	}
+	binDir, err := os.MkdirTemp("", "flok-e2e-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	operatorBinaryPath = filepath.Join(binDir, "flok-operator")
 	addNode := procnode.AddOn(procnode.Options{
-		Log: func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) },
+		Log:            func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) },
+		OperatorBinary: operatorBinaryPath,
 	}, nil)
-	localk8s.Main(m, localk8s.Options{CRDs: []string{"../../config/crd"}, AddOns: []localk8s.AddOn{addNode}}, &cluster)
+	code := localk8s.Run(m, localk8s.Options{CRDs: []string{"../../config/crd"}, AddOns: []localk8s.AddOn{addNode}}, &cluster)
+	_ = os.RemoveAll(binDir)
+	os.Exit(code)
 }

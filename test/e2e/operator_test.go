@@ -104,6 +104,26 @@ func startOperator(t *testing.T, ns, crashBefore string) *supervisor.Process {
 }
 
 var (
+	operatorRBAC    sync.Once
+	operatorRBACErr error
+)
+
+// installOperatorRBAC applies config/rbac: the flok-operator ServiceAccount in
+// flok-system and the ClusterRole make generate derives from the code.
+func installOperatorRBAC(t *testing.T) {
+	t.Helper()
+	operatorRBAC.Do(func() {
+		ctx := context.Background()
+		if _, err := cluster.Kubectl(ctx, nil, "create", "namespace", "flok-system"); err != nil {
+			operatorRBACErr = err
+			return
+		}
+		_, operatorRBACErr = cluster.Kubectl(ctx, nil, "apply", "-f", "../../config/rbac")
+	})
+	require.NoError(t, operatorRBACErr, "config/rbac applied")
+}
+
+var (
 	operatorIdentity     sync.Once
 	operatorIdentityPath string
 	operatorIdentityErr  error
@@ -114,16 +134,9 @@ var (
 // the tests has exactly the rights an installed one has.
 func operatorKubeconfig(t *testing.T) string {
 	t.Helper()
+	installOperatorRBAC(t)
 	operatorIdentity.Do(func() {
 		ctx := context.Background()
-		if _, err := cluster.Kubectl(ctx, nil, "create", "namespace", "flok-system"); err != nil {
-			operatorIdentityErr = err
-			return
-		}
-		if _, err := cluster.Kubectl(ctx, nil, "apply", "-f", "../../config/rbac"); err != nil {
-			operatorIdentityErr = err
-			return
-		}
 		token, err := cluster.Client.CoreV1().ServiceAccounts("flok-system").CreateToken(ctx, "flok-operator",
 			&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](24 * 3600)}}, metav1.CreateOptions{})
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,26 +48,35 @@ func ForEachRelease(t *testing.T, c *localk8s.Cluster, test func(t *testing.T, r
 // DumpOnFailure logs the end of every container log in ns when the test fails, and
 // keeps the whole logs under $TMPDIR/flok-test-logs/<ns>.
 func DumpOnFailure(t *testing.T, c *localk8s.Cluster, ns string) {
-	t.Cleanup(func() {
-		if !t.Failed() {
-			return
+	t.Cleanup(func() { dumpOnFailure(t, c, ns) })
+}
+
+// dumped holds the namespaces whose logs were saved: the first cleanup that tears Pods
+// down (StateDir's) saves them, so that later ones do not find only replacements.
+var dumped sync.Map
+
+func dumpOnFailure(t *testing.T, c *localk8s.Cluster, ns string) {
+	if !t.Failed() {
+		return
+	}
+	if _, done := dumped.LoadOrStore(ns, true); done {
+		return
+	}
+	ctx := context.Background()
+	pods, err := c.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return
+	}
+	dir := filepath.Join(os.TempDir(), "flok-test-logs", ns)
+	_ = os.MkdirAll(dir, 0o755)
+	for _, p := range pods.Items {
+		for _, ctr := range p.Spec.Containers {
+			logs, err := c.Client.CoreV1().Pods(ns).GetLogs(p.Name, &corev1.PodLogOptions{Container: ctr.Name}).Do(ctx).Raw()
+			path := filepath.Join(dir, p.Name+"_"+ctr.Name+".log")
+			_ = os.WriteFile(path, logs, 0o644)
+			t.Logf("----- %s/%s (%s) %v, whole log in %s\n%s", p.Name, ctr.Name, p.Status.Phase, err, path, Tail(logs, 40))
 		}
-		ctx := context.Background()
-		pods, err := c.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return
-		}
-		dir := filepath.Join(os.TempDir(), "flok-test-logs", ns)
-		_ = os.MkdirAll(dir, 0o755)
-		for _, p := range pods.Items {
-			for _, ctr := range p.Spec.Containers {
-				logs, err := c.Client.CoreV1().Pods(ns).GetLogs(p.Name, &corev1.PodLogOptions{Container: ctr.Name}).Do(ctx).Raw()
-				path := filepath.Join(dir, p.Name+"_"+ctr.Name+".log")
-				_ = os.WriteFile(path, logs, 0o644)
-				t.Logf("----- %s/%s (%s) %v, whole log in %s\n%s", p.Name, ctr.Name, p.Status.Phase, err, path, Tail(logs, 40))
-			}
-		}
-	})
+	}
 }
 
 // RESTClient reaches a Flink REST Service through the API server's service proxy, as
@@ -97,8 +107,11 @@ func StateDir(t *testing.T, c *localk8s.Cluster, ns string) string {
 	require.NoError(t, err)
 	require.NoError(t, os.Chmod(dir, 0o777))
 	t.Cleanup(func() {
+		dumpOnFailure(t, c, ns)
 		ctx := context.Background()
 		zero := int64(0)
+		// Deployments first, or their ReplicaSets replace the Pods deleted below.
+		_ = c.Client.AppsV1().Deployments(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{})
 		_ = c.Client.CoreV1().Pods(ns).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &zero}, metav1.ListOptions{})
 		deadline := time.Now().Add(time.Minute)
 		for time.Now().Before(deadline) {

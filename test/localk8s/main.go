@@ -14,10 +14,12 @@ import (
 // when a test fails, and stops the cluster when the tests end or the run is interrupted.
 // A process that survives the stop fails the run.
 func Main(m *testing.M, opts Options, cluster **Cluster) {
-	os.Exit(run(m, opts, cluster))
+	os.Exit(Run(m, opts, cluster))
 }
 
-func run(m *testing.M, opts Options, cluster **Cluster) int {
+// Run is Main without the exit: it returns the exit code, for a TestMain with its own
+// cleanup to do after the cluster stopped.
+func Run(m *testing.M, opts Options, cluster **Cluster) int {
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(signals)

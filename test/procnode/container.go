@@ -284,8 +284,13 @@ func (r *containerRunner) argv(env map[string]string) []string {
 	for _, a := range append(append([]string{}, entry...), args...) {
 		argv = append(argv, expand(a, env))
 	}
-	if len(argv) > 0 && r.img.flinkHome != nil && argv[0] == "/docker-entrypoint.sh" {
+	switch {
+	case len(argv) == 0:
+	case r.img.flinkHome != nil && argv[0] == "/docker-entrypoint.sh":
 		argv[0] = hostPathInContainer(r.w.node.entrypointPath)
+	case r.img.binary != "" && argv[0] == r.img.binary:
+		// The binary may live under the host's /tmp, which the container sees elsewhere.
+		argv[0] = hostPathInContainer(r.img.binary)
 	}
 	return argv
 }

@@ -4,6 +4,7 @@ package deployment
 // creates each cluster's Role for Flink's JobManager, so it holds those rights itself
 // (Kubernetes lets no one grant what they do not have). services/proxy is how an
 // operator outside the cluster (make run, --flink-access=proxy) reaches Flink's REST API.
+// Leader election records its events in the core group, the reconcilers in events.k8s.io.
 //
 // +kubebuilder:rbac:groups=flok.dev,resources=flinkdeployments;flinksessionjobs;flinkstatesnapshots,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=flok.dev,resources=flinkdeployments/status;flinksessionjobs/status;flinkstatesnapshots/status,verbs=get;update;patch
@@ -14,4 +15,5 @@ package deployment
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete

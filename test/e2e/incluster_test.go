@@ -1,0 +1,222 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/yaml"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/lifecycle"
+	"github.com/flok-dev/flok/internal/render"
+	"github.com/flok-dev/flok/test/flinkdist"
+	"github.com/flok-dev/flok/test/flinktest"
+)
+
+// operatorBinaryPath is where the flok-operator binary the process node runs for
+// Flok's operator image is built, on first use (see buildOperatorBinary); TestMain
+// chooses it.
+var operatorBinaryPath string
+
+var (
+	operatorBinaryOnce sync.Once
+	operatorBinaryErr  error
+)
+
+// buildOperatorBinary builds cmd/flok-operator for the operator image.
+func buildOperatorBinary(t *testing.T) {
+	t.Helper()
+	operatorBinaryOnce.Do(func() {
+		out, err := exec.Command("go", "build", "-o", operatorBinaryPath, "../../cmd/flok-operator").CombinedOutput()
+		if err != nil {
+			operatorBinaryErr = fmt.Errorf("building flok-operator: %v\n%s", err, out)
+		}
+	})
+	require.NoError(t, operatorBinaryErr)
+}
+
+// installedOperator reads config/manager/operator.yaml's Deployment and points it at
+// namespace ns: it runs there, watches only ns (other tests run operators of their
+// own) and keeps its leader-election Lease there.
+func installedOperator(t *testing.T, ns string, replicas int32, extraArgs ...string) *appsv1.Deployment {
+	t.Helper()
+	data, err := os.ReadFile("../../config/manager/operator.yaml")
+	require.NoError(t, err)
+	docs := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	for {
+		doc, err := docs.Read()
+		require.NoError(t, err, "config/manager/operator.yaml holds a Deployment")
+		d := &appsv1.Deployment{}
+		require.NoError(t, yaml.Unmarshal(doc, d))
+		if d.Kind != "Deployment" {
+			continue
+		}
+		d.Namespace, d.Spec.Replicas = ns, ptr.To(replicas)
+		c := &d.Spec.Template.Spec.Containers[0]
+		for i, arg := range c.Args {
+			c.Args[i] = strings.Replace(arg, "=flok-system", "="+ns, 1)
+		}
+		c.Args = append(c.Args, append([]string{"--namespaces=" + ns}, extraArgs...)...)
+		return d
+	}
+}
+
+// namespacedOperatorRBAC gives a flok-operator ServiceAccount of ns the generated
+// ClusterRole's rights in ns alone.
+func namespacedOperatorRBAC(t *testing.T, ns string) {
+	t.Helper()
+	installOperatorRBAC(t)
+	_, err := cluster.Kubectl(t.Context(), nil, "-n", ns, "create", "serviceaccount", "flok-operator")
+	require.NoError(t, err)
+	_, err = cluster.Kubectl(t.Context(), nil, "-n", ns, "create", "rolebinding", "flok-operator",
+		"--clusterrole=flok-operator", "--serviceaccount="+ns+":flok-operator")
+	require.NoError(t, err)
+}
+
+// leader is the name of the operator Pod holding the leader-election Lease.
+func leader(ctx context.Context, ns string) string {
+	lease, err := cluster.Client.CoordinationV1().Leases(ns).Get(ctx, "flok-operator.flok.dev", metav1.GetOptions{})
+	if err != nil || lease.Spec.HolderIdentity == nil {
+		return ""
+	}
+	// controller-runtime names the holder <hostname>_<uuid>; a Pod's hostname is its name.
+	name, _, _ := strings.Cut(*lease.Spec.HolderIdentity, "_")
+	return name
+}
+
+// readyOperatorPods lists the operator's Pods whose readiness probe passes.
+func readyOperatorPods(ctx context.Context, ns string) []string {
+	pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=flok-operator"})
+	if err != nil {
+		return nil
+	}
+	var ready []string
+	for _, p := range pods.Items {
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue && p.DeletionTimestamp == nil {
+				ready = append(ready, p.Name)
+			}
+		}
+	}
+	return ready
+}
+
+// TestOperatorInCluster installs the operator the way config/ describes it — its
+// image (the binary built from cmd/flok-operator), two replicas with leader election,
+// probes, its ServiceAccount and generated role — with operator defaults from a
+// ConfigMap that make Flink never restart a failed job itself and ask Flok to restart
+// failed jobs. It checks that one replica leads and serves flok_ metrics; that the
+// other takes over when the leader's Pod is deleted and keeps the job running as one
+// copy; that a job failed by a killed TaskManager is restarted by the operator from
+// its latest checkpoint; and that deletion cleans up.
+func TestOperatorInCluster(t *testing.T) {
+	release := flinkdist.Flink2
+	ns, c := operatorTest(t, release)
+	ctx := t.Context()
+	buildOperatorBinary(t)
+	namespacedOperatorRBAC(t, ns)
+	_, err := cluster.Client.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "flok-defaults"},
+		Data: map[string]string{"config.yaml": "restart-strategy.type: none\n" +
+			"kubernetes.operator.job.restart.failed: true\n"},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	operator := installedOperator(t, ns, 2, "--defaults-configmap="+ns+"/flok-defaults", "--observe-interval=5s", "--progress-interval=1s")
+	_, err = cluster.Client.AppsV1().Deployments(ns).Create(ctx, operator, metav1.CreateOptions{})
+	require.NoError(t, err)
+
+	var first string
+	waitFor(t, 2*time.Minute, "both operator replicas ready and one of them leading", func(ctx context.Context) (bool, error) {
+		first = leader(ctx, ns)
+		return len(readyOperatorPods(ctx, ns)) == 2 && first != "", nil
+	})
+	requireMetric(t, ns, first, "controller_runtime_max_concurrent_reconciles")
+
+	dir := flinktest.StateDir(t, cluster, ns)
+	fd := topSpeedWindowing(t, ns, "tsw", "native", release, dir)
+	require.NoError(t, c.Create(ctx, fd))
+	flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName("tsw"), "rest")
+	fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the job running under the in-cluster operator", stableWith(""))
+	requireMetric(t, ns, first, `flok_deployments{lifecycle_state="STABLE"} 1`)
+
+	// The leader goes; the other replica takes over and the job keeps running, once.
+	require.NoError(t, cluster.Client.CoreV1().Pods(ns).Delete(ctx, first, metav1.DeleteOptions{}))
+	waitFor(t, 2*time.Minute, "another replica leading", func(ctx context.Context) (bool, error) {
+		l := leader(ctx, ns)
+		return l != "" && l != first, nil
+	})
+	jobID := fd.Status.JobStatus.JobID
+	fd = waitForDeployment(t, c, ns, "tsw", 2*time.Minute, "a checkpoint recorded by the new leader", func(fd *v1beta1.FlinkDeployment) bool {
+		cp := fd.Status.JobStatus.CheckpointInfo
+		return stableWith("")(fd) && cp != nil && cp.LastCheckpoint != nil && cp.LastCheckpoint.TimeStamp > 0 &&
+			leaderUpdated(ctx, ns, first)
+	})
+	require.Equal(t, jobID, fd.Status.JobStatus.JobID, "a change of leader leaves the job alone")
+	requireOneRunningJob(t, flink)
+
+	// Without restarts of its own (the defaults' restart strategy), the job fails when
+	// its TaskManager is killed; the operator restarts it from its latest checkpoint.
+	killPods(t, ns, "app=tsw,component=taskmanager")
+	waitForDeployment(t, c, ns, "tsw", 2*time.Minute, "the failed job seen", func(fd *v1beta1.FlinkDeployment) bool {
+		return fd.Status.JobStatus.State == lifecycle.JobFailed || fd.Status.Operation != nil && fd.Status.Operation.Kind == v1beta1.OperationRestart
+	})
+	fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the failed job restarted by the operator", stableWith(""))
+	restored := restoredFrom(t, flink, fd.Status.JobStatus.JobID)
+	require.Contains(t, restored, "/chk-", "the restarted job continues from a checkpoint, not from empty state")
+	require.DirExists(t, hostPath(dir, restored))
+	requireOneRunningJob(t, flink)
+	requireEvent(t, ns, "tsw", "FromRecordedState")
+
+	require.NoError(t, c.Delete(ctx, fd))
+	deletedCleanly(t, c, fd)
+}
+
+// requireMetric checks that an operator Pod's /metrics has a line starting with line.
+func requireMetric(t *testing.T, ns, pod, line string) {
+	t.Helper()
+	metrics, err := cluster.Client.CoreV1().Pods(ns).ProxyGet("http", pod, "8080", "/metrics", nil).DoRaw(t.Context())
+	require.NoError(t, err)
+	for _, l := range strings.Split(string(metrics), "\n") {
+		if strings.HasPrefix(l, line) {
+			return
+		}
+	}
+	t.Fatalf("%s's /metrics has no line %q", pod, line)
+}
+
+// leaderUpdated reports whether a replica other than old holds the Lease now.
+func leaderUpdated(ctx context.Context, ns, old string) bool {
+	l := leader(ctx, ns)
+	return l != "" && l != old
+}
+
+// requireEvent checks that the FlinkDeployment got an event with the reason.
+func requireEvent(t *testing.T, ns, name, reason string) {
+	t.Helper()
+	waitFor(t, time.Minute, "a "+reason+" event", func(ctx context.Context) (bool, error) {
+		events, err := cluster.Client.EventsV1().Events(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, nil
+		}
+		for _, e := range events.Items {
+			if e.Regarding.Name == name && e.Reason == reason {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+}
