@@ -68,15 +68,23 @@ func (d *decider) recover() {
 	}
 }
 
-// failed reports a failed job and restarts it from its latest state when asked to.
+// failed reports a failed job and restarts it from its latest state when asked to —
+// only a job that ran (STABLE) before it failed: a job that fails as it starts (a
+// snapshot it cannot restore, a broken jar) would fail again, so it is reported, not
+// restarted in a loop.
 func (d *decider) failed(j *Job) bool {
+	ranBefore := d.status.LifecycleState == v1beta1.LifecycleStable
 	d.status.LifecycleState = v1beta1.LifecycleFailed
 	msg := "job " + j.ID + " failed"
 	if j.Exception != "" {
 		msg += ": " + j.Exception
 	}
+	if d.set.RestartFailed && !ranBefore {
+		msg += "; it never ran since it was deployed, so Flok does not restart it again. " +
+			"Fix the cause, then change the spec or job.restartNonce"
+	}
 	d.degrade(reasonJobFailed, msg)
-	if !d.set.RestartFailed {
+	if !d.set.RestartFailed || !ranBefore {
 		return false
 	}
 	if d.upgradeMode() == v1beta1.UpgradeModeStateless {

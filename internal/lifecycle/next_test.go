@@ -298,6 +298,17 @@ func TestFailedJob(t *testing.T) {
 	d = decide(t, fd, obs, func(s *Settings) { s.RestartFailed = true })
 	require.Equal(t, v1beta1.OperationRestart, d.Status.Operation.Kind)
 	require.Equal(t, checkpointA, d.Status.Operation.RestorePath)
+
+	// A job that fails before it ever ran after its deployment is not restarted again.
+	fd.Status.LifecycleState = v1beta1.LifecycleDeployed
+	d = decide(t, fd, obs, func(s *Settings) { s.RestartFailed = true })
+	require.Nil(t, d.Status.Operation)
+	require.Equal(t, ActionNone, d.Action.Type)
+	require.Equal(t, v1beta1.LifecycleFailed, d.Status.LifecycleState)
+	require.Contains(t, condition(d, ConditionDegraded).Message, "never ran since it was deployed")
+	fd.Status = d.Status
+	d = decide(t, fd, obs, func(s *Settings) { s.RestartFailed = true })
+	require.Nil(t, d.Status.Operation, "nor in a later round")
 }
 
 func TestSnapshotsByNonceAndPeriod(t *testing.T) {

@@ -65,6 +65,9 @@ const (
 	keyJMEntryArgs         = "kubernetes.jobmanager.entrypoint.args"
 	keyTMEntryArgs         = "kubernetes.taskmanager.entrypoint.args"
 	keyCheckpointRetention = "execution.checkpointing.externalized-checkpoint-retention"
+	keyRetainedCheckpoints = "execution.checkpointing.num-retained"
+	// keyRetainedCheckpointsBefore120 is the same option's name before Flink 1.20.
+	keyRetainedCheckpointsBefore120 = "state.checkpoints.num-retained"
 )
 
 // Defaults Flink applies when an option is not set.
@@ -86,7 +89,7 @@ const (
 // then what Flok must decide itself (names, targets, ports).
 func (c *cluster) effectiveConfig(user flinkconf.Config) (flinkconf.Config, field.ErrorList) {
 	fromSpec, errs := c.specOptions(user)
-	conf := flinkconf.Merge(VersionDefaults(c.version), c.statefulDefaults(), c.in.Defaults, user, fromSpec)
+	conf := flinkconf.Merge(VersionDefaults(c.version), c.statefulDefaults(c.in.Defaults, user), c.in.Defaults, user, fromSpec)
 	if c.application() && c.spec().TaskManager != nil && c.spec().TaskManager.Replicas != nil && c.native() {
 		// In native mode taskManager.replicas sizes the job, as in the Apache operator.
 		slots, _ := strconv.Atoi(conf[keySlots])
@@ -95,16 +98,29 @@ func (c *cluster) effectiveConfig(user flinkconf.Config) (flinkconf.Config, fiel
 	return flinkconf.Merge(conf, c.flokOptions(conf)), errs
 }
 
-// statefulDefaults keep a stateful job's checkpoints when Flink cancels or fails it:
-// Flok records the latest checkpoint and may restore from it (a last-state upgrade
-// without HA, a lost cluster, a failed job's restart), so Flink must not delete it then.
-// The user or the operator's defaults can still choose otherwise.
-func (c *cluster) statefulDefaults() flinkconf.Config {
+// statefulDefaults keep a stateful job's checkpoints where Flok can restore them. Flok
+// records the latest checkpoint and may restore from it (a last-state upgrade without
+// HA, a lost cluster, a failed job's restart), so Flink must not delete checkpoints on
+// cancel or failure; and since Flink's REST API caches checkpoint statistics and Flok
+// observes periodically, the one it recorded may be a checkpoint or two behind, so three
+// are retained rather than one. The user or the operator's defaults can choose otherwise.
+func (c *cluster) statefulDefaults(defaults, user flinkconf.Config) flinkconf.Config {
 	job := c.spec().Job
 	if job == nil || job.UpgradeMode == v1beta1.UpgradeModeStateless {
 		return nil
 	}
-	return flinkconf.Config{keyCheckpointRetention: "RETAIN_ON_CANCELLATION"}
+	out := flinkconf.Config{keyCheckpointRetention: "RETAIN_ON_CANCELLATION"}
+	for _, conf := range []flinkconf.Config{defaults, user} {
+		if conf[keyRetainedCheckpoints] != "" || conf[keyRetainedCheckpointsBefore120] != "" {
+			return out
+		}
+	}
+	if c.version.AtLeast(1, 20) {
+		out[keyRetainedCheckpoints] = "3"
+	} else {
+		out[keyRetainedCheckpointsBefore120] = "3"
+	}
+	return out
 }
 
 // specOptions turns the spec's own fields into the Flink options they stand for.

@@ -174,3 +174,25 @@ func TestHashFollowsInput(t *testing.T) {
 	require.NotEqual(t, hash(), hash(`spec: {flinkConfiguration: {state.backend.type: rocksdb}}`))
 	require.NotEqual(t, hash(), hash(`spec: {job: {parallelism: 3}}`))
 }
+
+// TestStatefulCheckpointDefaults: a stateful job keeps its checkpoints on cancel and
+// failure and retains three, unless told otherwise under either name of the option; a
+// stateless job keeps Flink's defaults.
+func TestStatefulCheckpointDefaults(t *testing.T) {
+	render := func(overlay string) map[string]string {
+		objs, err := Render(Input{Deployment: deploymentFrom(t, minimalApplication, overlay)})
+		require.NoError(t, err)
+		return objs.Configuration
+	}
+	conf := render(`spec: {job: {upgradeMode: savepoint}, flinkConfiguration: {execution.checkpointing.savepoint-dir: file:///sp}}`)
+	require.Equal(t, "RETAIN_ON_CANCELLATION", conf[keyCheckpointRetention])
+	require.Equal(t, "3", conf[keyRetainedCheckpoints])
+
+	conf = render(`spec: {job: {upgradeMode: savepoint}, flinkConfiguration: {execution.checkpointing.savepoint-dir: file:///sp, state.checkpoints.num-retained: "5"}}`)
+	require.Empty(t, conf[keyRetainedCheckpoints], "the user's older name of the option is not overridden")
+	require.Equal(t, "5", conf[keyRetainedCheckpointsBefore120])
+
+	conf = render(`spec: {job: {upgradeMode: stateless}}`)
+	require.Empty(t, conf[keyCheckpointRetention])
+	require.Empty(t, conf[keyRetainedCheckpoints])
+}

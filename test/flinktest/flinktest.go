@@ -5,6 +5,7 @@ package flinktest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,6 +70,16 @@ func dumpOnFailure(t *testing.T, c *localk8s.Cluster, ns string) {
 	}
 	dir := filepath.Join(os.TempDir(), "flok-test-logs", ns)
 	_ = os.MkdirAll(dir, 0o755)
+	if events, err := c.Client.CoreV1().Events(ns).List(ctx, metav1.ListOptions{}); err == nil {
+		var b strings.Builder
+		for _, e := range events.Items {
+			fmt.Fprintf(&b, "%s %s %s/%s %s: %s (x%d)\n", e.LastTimestamp.Format(time.TimeOnly), e.Type,
+				e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Reason, e.Message, e.Count)
+		}
+		path := filepath.Join(dir, "events.txt")
+		_ = os.WriteFile(path, []byte(b.String()), 0o644)
+		t.Logf("----- events of %s, all in %s\n%s", ns, path, Tail([]byte(b.String()), 40))
+	}
 	for _, p := range pods.Items {
 		for _, ctr := range p.Spec.Containers {
 			logs, err := c.Client.CoreV1().Pods(ns).GetLogs(p.Name, &corev1.PodLogOptions{Container: ctr.Name}).Do(ctx).Raw()
