@@ -108,17 +108,12 @@ var (
 	operatorRBACErr error
 )
 
-// installOperatorRBAC applies config/rbac: the flok-operator ServiceAccount in
-// flok-system and the ClusterRole make generate derives from the code.
+// installOperatorRBAC applies config/rbac: the flok-system namespace, the flok-operator
+// ServiceAccount in it and the ClusterRole make generate derives from the code.
 func installOperatorRBAC(t *testing.T) {
 	t.Helper()
 	operatorRBAC.Do(func() {
-		ctx := context.Background()
-		if _, err := cluster.Kubectl(ctx, nil, "create", "namespace", "flok-system"); err != nil {
-			operatorRBACErr = err
-			return
-		}
-		_, operatorRBACErr = cluster.Kubectl(ctx, nil, "apply", "-f", "../../config/rbac")
+		_, operatorRBACErr = cluster.Kubectl(context.Background(), nil, "apply", "-f", "../../config/rbac")
 	})
 	require.NoError(t, operatorRBACErr, "config/rbac applied")
 }
