@@ -124,6 +124,7 @@ func readyOperatorPods(ctx context.Context, ns string) []string {
 // copy; that a job failed by a killed TaskManager is restarted by the operator from
 // its latest checkpoint; and that deletion cleans up.
 func TestOperatorInCluster(t *testing.T) {
+	t.Parallel()
 	release := flinkdist.Flink2
 	ns, c := operatorTest(t, release)
 	ctx := t.Context()
@@ -156,14 +157,12 @@ func TestOperatorInCluster(t *testing.T) {
 	// The leader goes; the other replica takes over and the job keeps running, once.
 	require.NoError(t, cluster.Client.CoreV1().Pods(ns).Delete(ctx, first, metav1.DeleteOptions{}))
 	waitFor(t, 2*time.Minute, "another replica leading", func(ctx context.Context) (bool, error) {
-		l := leader(ctx, ns)
-		return l != "" && l != first, nil
+		return leaderUpdated(ctx, ns, first), nil
 	})
-	jobID := fd.Status.JobStatus.JobID
+	handover, jobID := time.Now(), fd.Status.JobStatus.JobID
 	fd = waitForDeployment(t, c, ns, "tsw", 2*time.Minute, "a checkpoint recorded by the new leader", func(fd *v1beta1.FlinkDeployment) bool {
 		cp := fd.Status.JobStatus.CheckpointInfo
-		return stableWith("")(fd) && cp != nil && cp.LastCheckpoint != nil && cp.LastCheckpoint.TimeStamp > 0 &&
-			leaderUpdated(ctx, ns, first)
+		return stableWith("")(fd) && cp != nil && cp.LastCheckpoint != nil && cp.LastCheckpoint.TimeStamp > handover.UnixMilli()
 	})
 	require.Equal(t, jobID, fd.Status.JobStatus.JobID, "a change of leader leaves the job alone")
 	requireOneRunningJob(t, flink)
@@ -174,7 +173,7 @@ func TestOperatorInCluster(t *testing.T) {
 	waitForDeployment(t, c, ns, "tsw", 2*time.Minute, "the failed job seen", func(fd *v1beta1.FlinkDeployment) bool {
 		return fd.Status.JobStatus.State == lifecycle.JobFailed || fd.Status.Operation != nil && fd.Status.Operation.Kind == v1beta1.OperationRestart
 	})
-	fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the failed job restarted by the operator", stableWith(""))
+	fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the failed job restarted by the operator", stableWith(jobID))
 	restored := restoredFrom(t, flink, fd.Status.JobStatus.JobID)
 	require.Contains(t, restored, "/chk-", "the restarted job continues from a checkpoint, not from empty state")
 	require.DirExists(t, hostPath(dir, restored))

@@ -141,7 +141,7 @@ func TestRestartAndGracefulDeletion(t *testing.T) {
 	ns := cluster.Namespace(t)
 	script := `echo "run $(cat /data/runs 2>/dev/null | wc -l)"; echo x >> /data/runs
 if [ "$(wc -l < /data/runs)" -lt 2 ]; then exit 1; fi
-trap 'echo got SIGTERM >> /host/events; exit 0' TERM; while true; do sleep 0.1; done`
+trap 'echo got SIGTERM >> /host/events; exit 0' TERM; : > /host/trapped; while true; do sleep 0.1; done`
 	hostDir := t.TempDir()
 	_, err := cluster.Client.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "restarts"},
@@ -163,6 +163,11 @@ trap 'echo got SIGTERM >> /host/events; exit 0' TERM; while true; do sleep 0.1; 
 		}
 		cs := pod.Status.ContainerStatuses[0]
 		return cs.RestartCount == 1 && cs.State.Running != nil && cs.LastTerminationState.Terminated != nil, nil
+	})
+	// Running means the process started, not that the script reached its trap.
+	waitFor(t, time.Minute, "the second attempt's SIGTERM trap", func(context.Context) (bool, error) {
+		_, err := os.Stat(hostDir + "/trapped")
+		return err == nil, nil
 	})
 	previous, err := cluster.Client.CoreV1().Pods(ns).GetLogs("restarts", &corev1.PodLogOptions{Previous: true}).Do(ctx).Raw()
 	require.NoError(t, err)
