@@ -192,8 +192,8 @@ func (c *cluster) checkModes() field.ErrorList {
 	return errs
 }
 
-// hashAnnotation names the annotation that carries Objects.Hash.
-const hashAnnotation = "flok.dev/render-hash"
+// HashAnnotation names the JobManager Deployment's annotation that carries Objects.Hash.
+const HashAnnotation = "flok.dev/render-hash"
 
 func (c *cluster) objects() (*Objects, field.ErrorList) {
 	o := &Objects{Configuration: c.conf}
@@ -224,8 +224,22 @@ func (c *cluster) objects() (*Objects, field.ErrorList) {
 	if o.JobManager.Annotations == nil {
 		o.JobManager.Annotations = map[string]string{}
 	}
-	o.JobManager.Annotations[hashAnnotation] = hash
+	o.JobManager.Annotations[HashAnnotation] = hash
 	return o, nil
+}
+
+// RESTPort is the port of the REST Service, where Flink's REST API answers; Flink's
+// default when there are no objects (a spec that does not render).
+func (o *Objects) RESTPort() int32 {
+	if o == nil || o.RESTService == nil {
+		return defaultRESTPort
+	}
+	for _, p := range o.RESTService.Spec.Ports {
+		if p.Name == "rest" {
+			return p.Port
+		}
+	}
+	return defaultRESTPort
 }
 
 // YAML writes the objects as one multi-document YAML stream, in the order of All, as

@@ -167,7 +167,7 @@ func TestHashFollowsInput(t *testing.T) {
 	hash := func(overlays ...string) string {
 		objs, err := Render(Input{Deployment: deploymentFrom(t, append([]string{minimalApplication}, overlays...)...)})
 		require.NoError(t, err)
-		require.Equal(t, objs.Hash, objs.JobManager.Annotations[hashAnnotation])
+		require.Equal(t, objs.Hash, objs.JobManager.Annotations[HashAnnotation])
 		return objs.Hash
 	}
 	require.Equal(t, hash(), hash())
@@ -195,4 +195,14 @@ func TestStatefulCheckpointDefaults(t *testing.T) {
 	conf = render(`spec: {job: {upgradeMode: stateless}}`)
 	require.Empty(t, conf[keyCheckpointRetention])
 	require.Empty(t, conf[keyRetainedCheckpoints])
+}
+
+// TestRESTPort: the REST API's port follows rest.port wherever it is set, the
+// operator's defaults included; Flink's default without objects.
+func TestRESTPort(t *testing.T) {
+	objs, err := Render(Input{Deployment: deploymentFrom(t, minimalApplication), Defaults: map[string]string{keyRESTPort: "9091"}})
+	require.NoError(t, err)
+	require.Equal(t, int32(9091), objs.RESTPort())
+	var none *Objects
+	require.Equal(t, int32(defaultRESTPort), none.RESTPort())
 }

@@ -32,22 +32,19 @@ import (
 // chooses it.
 var operatorBinaryPath string
 
-var (
-	operatorBinaryOnce sync.Once
-	operatorBinaryErr  error
-)
-
-// buildOperatorBinary builds cmd/flok-operator for the operator image.
+// buildOperatorBinary builds cmd/flok-operator for the operator image, once.
 func buildOperatorBinary(t *testing.T) {
 	t.Helper()
-	operatorBinaryOnce.Do(func() {
-		out, err := exec.Command("go", "build", "-o", operatorBinaryPath, "../../cmd/flok-operator").CombinedOutput()
-		if err != nil {
-			operatorBinaryErr = fmt.Errorf("building flok-operator: %v\n%s", err, out)
-		}
-	})
-	require.NoError(t, operatorBinaryErr)
+	require.NoError(t, operatorBinaryBuilt())
 }
+
+var operatorBinaryBuilt = sync.OnceValue(func() error {
+	out, err := exec.Command("go", "build", "-o", operatorBinaryPath, "../../cmd/flok-operator").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("building flok-operator: %v\n%s", err, out)
+	}
+	return nil
+})
 
 // installedOperator reads config/manager/operator.yaml's Deployment and points it at
 // namespace ns: it runs there, watches only ns (other tests run operators of their

@@ -103,26 +103,18 @@ func startOperator(t *testing.T, ns, crashBefore string) *supervisor.Process {
 	return p
 }
 
-var (
-	operatorRBAC    sync.Once
-	operatorRBACErr error
-)
-
-// installOperatorRBAC applies config/rbac: the flok-system namespace, the flok-operator
-// ServiceAccount in it and the ClusterRole make generate derives from the code.
+// installOperatorRBAC applies config/rbac once: the flok-system namespace, the
+// flok-operator ServiceAccount in it and the ClusterRole make generate derives from the
+// code.
 func installOperatorRBAC(t *testing.T) {
 	t.Helper()
-	operatorRBAC.Do(func() {
-		_, operatorRBACErr = cluster.Kubectl(context.Background(), nil, "apply", "-f", "../../config/rbac")
-	})
-	require.NoError(t, operatorRBACErr, "config/rbac applied")
+	require.NoError(t, operatorRBACApplied(), "config/rbac applied")
 }
 
-var (
-	operatorIdentity     sync.Once
-	operatorIdentityPath string
-	operatorIdentityErr  error
-)
+var operatorRBACApplied = sync.OnceValue(func() error {
+	_, err := cluster.Kubectl(context.Background(), nil, "apply", "-f", "../../config/rbac")
+	return err
+})
 
 // operatorKubeconfig is a kubeconfig for the flok-operator ServiceAccount bound to the
 // ClusterRole that make generate derives from the code (config/rbac): the operator in
@@ -130,25 +122,27 @@ var (
 func operatorKubeconfig(t *testing.T) string {
 	t.Helper()
 	installOperatorRBAC(t)
-	operatorIdentity.Do(func() {
-		ctx := context.Background()
-		token, err := cluster.Client.CoreV1().ServiceAccounts("flok-system").CreateToken(ctx, "flok-operator",
-			&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](24 * 3600)}}, metav1.CreateOptions{})
-		if err != nil {
-			operatorIdentityErr = err
-			return
-		}
-		config := clientcmdapi.NewConfig()
-		config.Clusters["local"] = &clientcmdapi.Cluster{Server: cluster.Config.Host, CertificateAuthorityData: cluster.Config.CAData}
-		config.AuthInfos["flok-operator"] = &clientcmdapi.AuthInfo{Token: token.Status.Token}
-		config.Contexts["local"] = &clientcmdapi.Context{Cluster: "local", AuthInfo: "flok-operator"}
-		config.CurrentContext = "local"
-		operatorIdentityPath = filepath.Join(cluster.Dir, "flok-operator.kubeconfig")
-		operatorIdentityErr = clientcmd.WriteToFile(*config, operatorIdentityPath)
-	})
-	require.NoError(t, operatorIdentityErr, "the operator's identity")
-	return operatorIdentityPath
+	path, err := operatorIdentity()
+	require.NoError(t, err, "the operator's identity")
+	return path
 }
+
+// operatorIdentity writes the flok-operator ServiceAccount's kubeconfig, once.
+var operatorIdentity = sync.OnceValues(func() (string, error) {
+	ctx := context.Background()
+	token, err := cluster.Client.CoreV1().ServiceAccounts("flok-system").CreateToken(ctx, "flok-operator",
+		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](24 * 3600)}}, metav1.CreateOptions{})
+	if err != nil {
+		return "", err
+	}
+	config := clientcmdapi.NewConfig()
+	config.Clusters["local"] = &clientcmdapi.Cluster{Server: cluster.Config.Host, CertificateAuthorityData: cluster.Config.CAData}
+	config.AuthInfos["flok-operator"] = &clientcmdapi.AuthInfo{Token: token.Status.Token}
+	config.Contexts["local"] = &clientcmdapi.Context{Cluster: "local", AuthInfo: "flok-operator"}
+	config.CurrentContext = "local"
+	path := filepath.Join(cluster.Dir, "flok-operator.kubeconfig")
+	return path, clientcmd.WriteToFile(*config, path)
+})
 
 // operatorTest prepares one test of the operator: a namespace whose Pod logs are kept
 // if it fails, the Flink release provisioned, and a client for Flok's resources.

@@ -3,6 +3,7 @@ package deployment
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -21,7 +22,7 @@ import (
 
 // act takes the decided action. Every action is safe to repeat: a restarted operator
 // takes it again from the recorded status.
-func (r *Reconciler) act(ctx context.Context, fd *v1beta1.FlinkDeployment, a lifecycle.Action) error {
+func (r *Reconciler) act(ctx context.Context, fd *v1beta1.FlinkDeployment, flink *flinkrest.Client, a lifecycle.Action) error {
 	switch a.Type {
 	case lifecycle.ActionNone:
 		return nil
@@ -34,10 +35,10 @@ func (r *Reconciler) act(ctx context.Context, fd *v1beta1.FlinkDeployment, a lif
 		controllerutil.RemoveFinalizer(fd, Finalizer)
 		return r.Client.Patch(ctx, fd, patch)
 	}
-	flink, err := r.flinkClient(fd)
-	if err != nil {
-		return err
+	if flink == nil {
+		return errors.New("no client of Flink's REST API (the operator's log says why)")
 	}
+	var err error
 	trigger := flinkrest.TriggerID(a.TriggerID)
 	switch a.Type {
 	case lifecycle.ActionStopWithSavepoint:

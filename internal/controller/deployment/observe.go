@@ -27,8 +27,10 @@ const exceptionHistory = 16
 const haConfigMapSuffix = "-config-map"
 
 // observe gathers what the decision needs: the deployment's settings, whether its spec
-// renders, its JobManager Deployment and Pods, its HA ConfigMaps and its Flink job.
-func (r *Reconciler) observe(ctx context.Context, fd *v1beta1.FlinkDeployment) (lifecycle.Settings, lifecycle.Observation) {
+// renders, its JobManager Deployment and Pods, its HA ConfigMaps and its Flink job. It
+// also returns the client of the cluster's REST API, for the action (nil if it cannot
+// be built; the reason is logged).
+func (r *Reconciler) observe(ctx context.Context, fd *v1beta1.FlinkDeployment) (lifecycle.Settings, lifecycle.Observation, *flinkrest.Client) {
 	obs := lifecycle.Observation{Now: r.now()}
 	settings := r.Settings
 	user, ferr := flinkconf.FromSpec(rawConfig(fd), field.NewPath("spec", "flinkConfiguration"))
@@ -56,10 +58,14 @@ func (r *Reconciler) observe(ctx context.Context, fd *v1beta1.FlinkDeployment) (
 	}
 	r.observeCluster(ctx, fd, &obs)
 	r.observeHA(ctx, fd, &obs)
-	if obs.Cluster == lifecycle.ClusterReady {
-		r.observeFlink(ctx, fd, &obs)
+	flink, err := r.flinkClient(fd, current)
+	if err != nil {
+		log.FromContext(ctx).Error(err, "building the client of Flink's REST API")
 	}
-	return settings, obs
+	if obs.Cluster == lifecycle.ClusterReady && flink != nil {
+		r.observeFlink(ctx, fd, flink, &obs)
+	}
+	return settings, obs, flink
 }
 
 // deploySpec is the spec the operation under way deploys: the last stable one when
@@ -106,7 +112,7 @@ func (r *Reconciler) observeCluster(ctx context.Context, fd *v1beta1.FlinkDeploy
 		obs.Cluster = lifecycle.ClusterTerminating
 		return
 	}
-	obs.DeployedHash = dep.Annotations["flok.dev/render-hash"]
+	obs.DeployedHash = dep.Annotations[render.HashAnnotation]
 	obs.Cluster = lifecycle.ClusterStarting
 	for i := range pods.Items {
 		p := &pods.Items[i]
@@ -184,11 +190,7 @@ func (r *Reconciler) haConfigMaps(ctx context.Context, fd *v1beta1.FlinkDeployme
 
 // observeFlink reads the job and the snapshots under way from Flink's REST API. A
 // JobManager that does not answer leaves the job unobserved.
-func (r *Reconciler) observeFlink(ctx context.Context, fd *v1beta1.FlinkDeployment, obs *lifecycle.Observation) {
-	flink, err := r.flinkClient(fd)
-	if err != nil {
-		return
-	}
+func (r *Reconciler) observeFlink(ctx context.Context, fd *v1beta1.FlinkDeployment, flink *flinkrest.Client, obs *lifecycle.Observation) {
 	js := fd.Status.JobStatus
 	jobs, err := flink.Jobs(ctx)
 	if err != nil {
@@ -256,4 +258,11 @@ func snapshotResult(ctx context.Context, flink *flinkrest.Client, kind flinkrest
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
 	return line
+}
+
+func rawConfig(fd *v1beta1.FlinkDeployment) []byte {
+	if fd.Spec.FlinkConfiguration == nil {
+		return nil
+	}
+	return fd.Spec.FlinkConfiguration.Raw
 }

@@ -83,7 +83,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	if fd.DeletionTimestamp != nil && !controllerutil.ContainsFinalizer(fd, Finalizer) {
 		return ctrl.Result{}, nil
 	}
-	settings, obs := r.observe(ctx, fd)
+	settings, obs, flink := r.observe(ctx, fd)
 	d := lifecycle.Next(lifecycle.Input{Deployment: fd, Observed: obs, Settings: settings})
 	if err := r.record(ctx, fd, d.Status); err != nil {
 		if apierrors.IsConflict(err) {
@@ -96,7 +96,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	if r.BeforeAction != nil && d.Action.Type != lifecycle.ActionNone {
 		r.BeforeAction(fd, d.Action)
 	}
-	if err := r.act(ctx, fd, d.Action); err != nil {
+	if err := r.act(ctx, fd, flink, d.Action); err != nil {
 		log.FromContext(ctx).Error(err, "action failed", "action", d.Action.Type)
 		r.Recorder.Eventf(fd, nil, corev1.EventTypeWarning, "ActionFailed", string(d.Action.Type), "%s failed: %v", d.Action.Type, err)
 		return ctrl.Result{RequeueAfter: settings.ProgressInterval}, nil

@@ -2,7 +2,6 @@ package deployment
 
 import (
 	"context"
-	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -16,7 +15,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/flok-dev/flok/api/v1beta1"
-	"github.com/flok-dev/flok/internal/flinkconf"
 	"github.com/flok-dev/flok/internal/flinkrest"
 	"github.com/flok-dev/flok/internal/render"
 )
@@ -47,20 +45,8 @@ func clusterOfPod(_ context.Context, obj client.Object) []reconcile.Request {
 	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: obj.GetNamespace(), Name: app}}}
 }
 
-// flinkClient reaches the deployment's REST Service on the port its spec renders.
-func (r *Reconciler) flinkClient(fd *v1beta1.FlinkDeployment) (*flinkrest.Client, error) {
-	port := int32(8081)
-	if conf, err := flinkconf.FromSpec(rawConfig(fd), nil); err == nil {
-		if p, err := strconv.ParseInt(conf["rest.port"], 10, 32); err == nil && p > 0 {
-			port = int32(p)
-		}
-	}
-	return r.Flink(fd.Namespace, render.RESTServiceName(fd.Name), port)
-}
-
-func rawConfig(fd *v1beta1.FlinkDeployment) []byte {
-	if fd.Spec.FlinkConfiguration == nil {
-		return nil
-	}
-	return fd.Spec.FlinkConfiguration.Raw
+// flinkClient reaches the deployment's REST Service on the port its rendered objects
+// use (operator defaults and the user's rest.port included).
+func (r *Reconciler) flinkClient(fd *v1beta1.FlinkDeployment, objs *render.Objects) (*flinkrest.Client, error) {
+	return r.Flink(fd.Namespace, render.RESTServiceName(fd.Name), objs.RESTPort())
 }
