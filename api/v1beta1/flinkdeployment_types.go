@@ -173,6 +173,9 @@ type FlinkDeploymentStatus struct {
 	// TaskManager feeds the scale subresource.
 	// +optional
 	TaskManager *TaskManagerInfo `json:"taskManager,omitempty"`
+	// Session is what runs in a session cluster (Flok's addition).
+	// +optional
+	Session *SessionStatus `json:"session,omitempty"`
 	// Conditions are Ready, Progressing and Degraded, with reasons.
 	// +optional
 	// +listType=map
@@ -189,6 +192,40 @@ type TaskManagerInfo struct {
 	// +optional
 	Replicas int32 `json:"replicas,omitempty"`
 }
+
+// SessionStatus is a session cluster as last observed over Flink's REST API.
+type SessionStatus struct {
+	// TaskManagers registered with the JobManager.
+	TaskManagers int32 `json:"taskManagers"`
+	// TotalSlots and AvailableSlots are the cluster's task slots, all and free.
+	TotalSlots     int32 `json:"totalSlots"`
+	AvailableSlots int32 `json:"availableSlots"`
+	// Jobs are the jobs that have not ended, whoever submitted them.
+	// +optional
+	Jobs []SessionJobSummary `json:"jobs,omitempty"`
+}
+
+// SessionJobSummary is one job of a session cluster.
+type SessionJobSummary struct {
+	// JobID is Flink's job id.
+	JobID string `json:"jobId"`
+	// Name is the job's name.
+	// +optional
+	Name string `json:"name,omitempty"`
+	// State is Flink's job state.
+	State string `json:"state"`
+	// StartTime is when the job started, in epoch milliseconds.
+	// +optional
+	StartTime int64 `json:"startTime,omitempty"`
+	// SessionJob is the FlinkSessionJob that runs the job; empty for a job submitted
+	// outside Flok.
+	// +optional
+	SessionJob string `json:"sessionJob,omitempty"`
+}
+
+// ForceDeletionAnnotation, set to "true" on a session FlinkDeployment, lets it be
+// deleted while FlinkSessionJobs still run on it; their jobs end with the cluster.
+const ForceDeletionAnnotation = "flok.dev/force-deletion"
 
 // FlinkDeployment is a Flink cluster — an application with its job, or a session
 // cluster — that Flok deploys, upgrades with its state, suspends, resumes and deletes.

@@ -42,6 +42,11 @@ const (
 	reasonJobException       = "JobException"
 	reasonRestartLoop        = "RestartLoop"
 	reasonCheckpointsStalled = "CheckpointsStalled"
+	reasonArtifact           = "ArtifactUnavailable"
+	reasonDeletionBlocked    = "DeletionBlocked"
+	reasonWaitingForSession  = "WaitingForSession"
+	reasonSessionUpgrade     = "SessionUpgrade"
+	reasonWaiting            = "Waiting"
 )
 
 // blockingReasons keep a generation from being retried until the spec changes again.
@@ -93,6 +98,12 @@ func (d *decider) rejectSpec(running bool) {
 func (d *decider) finish() {
 	op := d.status.Operation
 	switch {
+	case d.waiting != "" && d.obs.SessionUnavailable != "":
+		d.setCondition(ConditionProgressing, metav1.ConditionTrue, reasonWaitingForSession, d.waiting)
+		d.setCondition(ConditionReady, metav1.ConditionFalse, reasonWaitingForSession, d.waiting)
+	case d.waiting != "":
+		d.setCondition(ConditionProgressing, metav1.ConditionTrue, reasonWaiting, d.waiting)
+		d.setCondition(ConditionReady, metav1.ConditionFalse, reasonWaiting, d.waiting)
 	case op != nil:
 		d.setCondition(ConditionProgressing, metav1.ConditionTrue, string(op.Kind)+string(op.Step), op.Message)
 		d.setCondition(ConditionReady, metav1.ConditionFalse, reasonInProgress, string(op.Kind)+" in progress")
@@ -102,7 +113,7 @@ func (d *decider) finish() {
 	}
 	if d.out.RequeueAfter == 0 {
 		d.out.RequeueAfter = d.set.ObserveInterval
-		if op != nil || d.pendingSnapshot() {
+		if op != nil || d.waiting != "" || d.pendingSnapshot() {
 			d.out.RequeueAfter = d.set.ProgressInterval
 		}
 	}
@@ -112,8 +123,12 @@ func (d *decider) setReady() {
 	switch {
 	case d.status.LifecycleState == v1beta1.LifecycleSuspended:
 		d.setCondition(ConditionReady, metav1.ConditionFalse, reasonSuspended, "the job is suspended")
-	case d.jobRunning() && d.obs.Cluster == ClusterReady:
-		d.setCondition(ConditionReady, metav1.ConditionTrue, reasonJobRunning, "job "+d.status.JobStatus.JobID+" is running")
+	case d.isSession() && d.obs.Cluster == ClusterReady, d.jobRunning() && d.obs.Cluster == ClusterReady:
+		msg := "job " + d.status.JobStatus.JobID + " is running"
+		if d.isSession() {
+			msg = "the session cluster is ready"
+		}
+		d.setCondition(ConditionReady, metav1.ConditionTrue, reasonJobRunning, msg)
 		if c := meta.FindStatusCondition(d.status.Conditions, ConditionDegraded); c != nil && !d.degraded && !(blockingReasons[c.Reason] && c.ObservedGeneration == d.fd.Generation) {
 			d.setCondition(ConditionDegraded, metav1.ConditionFalse, reasonHealthy, "")
 			d.status.Error = ""

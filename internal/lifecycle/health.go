@@ -12,7 +12,12 @@ import (
 // back if allowed. It reports whether it started an operation.
 func (d *decider) health() bool {
 	j := d.ourJob()
+	// A session job's ended job is reported before its "cluster" counts as missing.
 	switch {
+	case j != nil && j.State == JobFailed:
+		return d.failed(j)
+	case j != nil && globallyTerminal(j.State):
+		// FINISHED or CANCELED outside Flok: reported, not acted on.
 	case d.obs.Cluster == ClusterMissing:
 		d.recover()
 		return true
@@ -20,10 +25,6 @@ func (d *decider) health() bool {
 		d.stable()
 	case j != nil && j.State == JobRunning:
 		// Tasks are still being deployed.
-	case j != nil && j.State == JobFailed:
-		return d.failed(j)
-	case j != nil && globallyTerminal(j.State):
-		// FINISHED or CANCELED outside Flok: reported, not acted on.
 	default:
 		return d.checkReadiness()
 	}
@@ -42,6 +43,10 @@ func (d *decider) stable() {
 	}
 	d.status.LifecycleState = v1beta1.LifecycleStable
 	d.status.ReconciliationStatus.LastStableSpec = d.status.ReconciliationStatus.LastReconciledSpec
+	if d.isSession() {
+		d.event(reasonStable, "the session cluster is ready")
+		return
+	}
 	d.event(reasonStable, "job %s is running", d.status.JobStatus.JobID)
 }
 
@@ -52,20 +57,29 @@ func (d *decider) recover() {
 	js := d.status.JobStatus
 	switch {
 	case d.obs.HighAvailability && d.obs.HAData:
-		d.warn(reasonClusterLost, "the JobManager Deployment is gone; redeploying, the job recovers from its high-availability metadata")
+		d.warn(reasonClusterLost, "%s; redeploying, the job recovers from its high-availability metadata", d.lostPhrase())
 		d.beginDeploy(v1beta1.OperationRecover, "", true)
 	case d.latestState() != "":
-		d.warn(reasonClusterLost, "the JobManager Deployment is gone; redeploying from the latest recorded snapshot %s", d.latestState())
+		d.warn(reasonClusterLost, "%s; redeploying from the latest recorded snapshot %s", d.lostPhrase(), d.latestState())
 		d.beginDeploy(v1beta1.OperationRecover, d.latestState(), false)
 	case d.upgradeMode() == v1beta1.UpgradeModeStateless || js.StartTime == "":
-		d.warn(reasonClusterLost, "the JobManager Deployment is gone; redeploying (the job had no state to keep)")
+		d.warn(reasonClusterLost, "%s; redeploying (the job had no state to keep)", d.lostPhrase())
 		d.beginDeploy(v1beta1.OperationRecover, js.UpgradeSavepointPath, false)
 	default:
 		d.status.LifecycleState = v1beta1.LifecycleFailed
-		d.degrade(reasonStateLost, fmt.Sprintf("the JobManager Deployment is gone and no savepoint or checkpoint of job %s is recorded, so Flok does not restart it without state. "+
+		d.degrade(reasonStateLost, fmt.Sprintf("%s and no savepoint or checkpoint of job %s is recorded, so Flok does not restart it without state. "+
 			"To restore it, set job.initialSavepointPath to a retained checkpoint or savepoint (checkpoints are under the checkpoint directory, in %s/chk-<n>) and change job.savepointRedeployNonce; "+
-			"to start without state, set job.upgradeMode: stateless", js.JobID, js.JobID))
+			"to start without state, set job.upgradeMode: stateless", d.lostPhrase(), js.JobID, js.JobID))
 	}
+}
+
+// lostPhrase says what was lost: the cluster of an application, the job of a
+// session job.
+func (d *decider) lostPhrase() string {
+	if d.sessionJob {
+		return "the session cluster no longer has job " + d.status.JobStatus.JobID
+	}
+	return "the JobManager Deployment is gone"
 }
 
 // failed reports a failed job and restarts it from its latest state when asked to —

@@ -12,11 +12,20 @@ import (
 // Decision.Status before it takes Decision.Action: the status is the write-ahead log
 // that lets a restarted operator continue any operation from where it was.
 func Next(in Input) Decision {
-	d := &decider{fd: in.Deployment, obs: in.Observed, set: in.Settings}
+	return next(in, false)
+}
+
+// next decides for an application or session cluster, or (sessionJob) for a session
+// job seen as a deployment whose cluster is the job itself.
+func next(in Input, sessionJob bool) Decision {
+	d := &decider{fd: in.Deployment, obs: in.Observed, set: in.Settings, sessionJob: sessionJob}
 	d.out.Status = *in.Deployment.Status.DeepCopy()
 	d.status = &d.out.Status
 	d.recordJob()
+	d.recordSession()
 	switch {
+	case sessionJob && d.obs.SessionUnavailable != "":
+		d.waitForSession()
 	case d.fd.DeletionTimestamp != nil:
 		d.deleting()
 	case d.status.Operation != nil:
@@ -37,7 +46,17 @@ type decider struct {
 	status *v1beta1.FlinkDeploymentStatus
 	// degraded is set when this round found something wrong.
 	degraded bool
+	// sessionJob: the resource is a FlinkSessionJob. Its "cluster" is its job in the
+	// session cluster: deploying submits the job, removing the cluster cancels it (or
+	// finds it stopped by its savepoint), and the cluster is missing when Flink has no
+	// such job or it ended.
+	sessionJob bool
+	// waiting says why the round could not act, for the Progressing condition.
+	waiting string
 }
+
+// isSession reports a session cluster: a FlinkDeployment without a job.
+func (d *decider) isSession() bool { return !d.sessionJob && d.spec().Job == nil }
 
 func (d *decider) spec() *v1beta1.FlinkDeploymentSpec { return &d.fd.Spec }
 func (d *decider) now() time.Time                     { return d.obs.Now }
@@ -136,10 +155,6 @@ func (d *decider) steady() {
 		d.degrade(reasonInvalidStatus, err.Error())
 		return
 	}
-	if d.spec().Job == nil {
-		d.degrade(reasonInvalidSpec, "spec.job: session clusters are not managed yet; add spec.job for an application")
-		return
-	}
 	if d.obs.RenderError != "" {
 		d.rejectSpec(last != nil)
 		if last == nil {
@@ -156,6 +171,13 @@ func (d *decider) steady() {
 	d.status.ObservedGeneration = max(d.status.ObservedGeneration, d.acceptedGeneration())
 	if suspended(last) {
 		d.status.LifecycleState = v1beta1.LifecycleSuspended
+		return
+	}
+	if d.isSession() {
+		d.sessionHealth()
+		return
+	}
+	if d.sessionJob && d.obs.SessionUpgrading && d.stopForSessionUpgrade() {
 		return
 	}
 	if d.health() || d.unhealthy() {
@@ -181,9 +203,12 @@ func (d *decider) firstDeployment() {
 		d.status.LifecycleState = v1beta1.LifecycleSuspended
 		return
 	}
-	job := d.spec().Job
+	restore := ""
+	if job := d.spec().Job; job != nil {
+		restore = job.InitialSavepointPath
+	}
 	d.status.LifecycleState = v1beta1.LifecycleCreated
-	d.beginDeploy(v1beta1.OperationDeploy, job.InitialSavepointPath, false)
+	d.beginDeploy(v1beta1.OperationDeploy, restore, false)
 }
 
 // accept records the current spec as the deployed one.
@@ -200,7 +225,9 @@ func (d *decider) accept() {
 // deploys it.
 func (d *decider) beginDeploy(kind v1beta1.OperationKind, restorePath string, keepHA bool) {
 	d.accept()
-	if !keepHA || d.status.JobStatus.JobID == "" {
+	if d.isSession() {
+		d.status.JobStatus = v1beta1.JobStatus{}
+	} else if !keepHA || d.status.JobStatus.JobID == "" {
 		d.status.JobStatus = v1beta1.JobStatus{
 			JobID:          newID(d.fd.UID, "job", d.now()),
 			SavepointInfo:  d.status.JobStatus.SavepointInfo,

@@ -33,6 +33,10 @@ func (d *decider) startChange(c change) {
 
 // carryState starts an upgrade, restart or suspension in the spec's upgrade mode.
 func (d *decider) carryState(kind v1beta1.OperationKind) {
+	if d.isSession() {
+		d.stopSessionJobs(kind)
+		return
+	}
 	switch d.upgradeMode() {
 	case v1beta1.UpgradeModeSavepoint:
 		if d.jobRunning() {
@@ -139,6 +143,10 @@ func (d *decider) continueOperation() {
 // snapshotting waits for the stop-with-savepoint; the savepoint's path is recorded the
 // moment it is known, before the cluster goes.
 func (d *decider) snapshotting(op *v1beta1.Operation) {
+	if d.isSession() {
+		d.awaitSessionJobs(op)
+		return
+	}
 	res := d.obs.Savepoint
 	if res == nil {
 		if j := d.obs.Job; j != nil && j.ID == op.JobID && j.State == JobFinished && j.LatestSavepoint != "" {
@@ -228,7 +236,7 @@ func (d *decider) removingCluster(op *v1beta1.Operation) {
 		if op.Kind == v1beta1.OperationRollback {
 			spec, _ = DecodeSpec(d.status.ReconciliationStatus.LastStableSpec)
 		}
-		if !op.KeepHAData {
+		if !op.KeepHAData && !d.isSession() {
 			d.status.JobStatus.JobID = newID(d.fd.UID, "job", d.now())
 		}
 		d.status.JobStatus.State, d.status.JobStatus.StartTime = "", ""
@@ -256,17 +264,17 @@ func statePhrase(op *v1beta1.Operation) string {
 // deploying waits until the JobManager runs the rendered spec and Flink reports the
 // job; it deploys again while the live objects differ.
 func (d *decider) deploying(op *v1beta1.Operation) {
-	if d.obs.DeployedHash != d.obs.DesiredHash || d.obs.Cluster == ClusterMissing {
+	// A session job's job may end as soon as it is submitted: seen once, it is deployed.
+	if (!d.sessionJob && d.obs.DeployedHash != d.obs.DesiredHash) || (d.obs.Cluster == ClusterMissing && d.ourJob() == nil) {
 		d.deployAction()
 		return
 	}
+	if d.isSession() && d.obs.Cluster == ClusterReady {
+		d.deployed(op, "session cluster deployed (%s)", op.Kind)
+		return
+	}
 	if j := d.ourJob(); j != nil {
-		d.status.Operation = nil
-		d.status.LifecycleState = v1beta1.LifecycleDeployed
-		if op.Kind == v1beta1.OperationRollback {
-			d.status.LifecycleState = v1beta1.LifecycleRolledBack
-		}
-		d.event(reasonJobDeployed, "job %s deployed (%s)%s", j.ID, op.Kind, restoredPhrase(op))
+		d.deployed(op, "job %s deployed (%s)%s", j.ID, op.Kind, restoredPhrase(op))
 		return
 	}
 	if d.pastReadiness() {
@@ -279,6 +287,16 @@ func (d *decider) deploying(op *v1beta1.Operation) {
 		d.degrade(reasonClusterFailing, "the JobManager does not start: "+d.obs.ClusterMessage)
 	}
 	d.out.RequeueAfter = d.set.ProgressInterval
+}
+
+// deployed ends a deployment whose job (or session cluster) is there.
+func (d *decider) deployed(op *v1beta1.Operation, format string, args ...any) {
+	d.status.Operation = nil
+	d.status.LifecycleState = v1beta1.LifecycleDeployed
+	if op.Kind == v1beta1.OperationRollback {
+		d.status.LifecycleState = v1beta1.LifecycleRolledBack
+	}
+	d.event(reasonJobDeployed, format, args...)
 }
 
 func restoredPhrase(op *v1beta1.Operation) string {
@@ -294,6 +312,9 @@ func (d *decider) deleting() {
 	d.status.LifecycleState = v1beta1.LifecycleDeleting
 	op := d.status.Operation
 	if op == nil || op.Kind != v1beta1.OperationDelete {
+		if d.isSession() && d.sessionDeletionBlocked() {
+			return
+		}
 		if d.set.SavepointOnDeletion && d.upgradeMode() != v1beta1.UpgradeModeStateless && d.jobRunning() {
 			d.beginSnapshot(v1beta1.OperationDelete)
 			return
@@ -313,6 +334,15 @@ func (d *decider) deployAction() {
 }
 
 func (d *decider) deployActionFor(spec *v1beta1.FlinkDeploymentSpec) {
+	switch {
+	case d.obs.SessionUpgrading:
+		d.waiting = "waiting for the session cluster's upgrade to finish before submitting the job"
+		return
+	case d.obs.ArtifactError != "":
+		d.degrade(reasonArtifact, d.obs.ArtifactError)
+		d.out.RequeueAfter = d.set.ObserveInterval
+		return
+	}
 	op := d.status.Operation
 	allow := false
 	if spec.Job != nil && spec.Job.AllowNonRestoredState != nil {

@@ -66,6 +66,33 @@ type Observation struct {
 	Savepoint *SnapshotResult
 	// Checkpoint is the result of checkpointInfo.triggerId.
 	Checkpoint *SnapshotResult
+
+	// Session is what runs in a session cluster, when its JobManager answers.
+	Session *v1beta1.SessionStatus
+	// SessionJobs are the FlinkSessionJobs that name this session cluster.
+	SessionJobs []SessionJobRef
+
+	// The fields below describe a session job's cluster and artifact.
+
+	// SessionUnavailable says why the session cluster cannot take the job now (missing,
+	// not a session, not ready, being changed); "" when it can.
+	SessionUnavailable string
+	// SessionGone: the session cluster does not exist or is being deleted, so none of
+	// its jobs runs any more.
+	SessionGone bool
+	// SessionUpgrading: the session cluster is being upgraded and waits for its jobs to
+	// stop, each keeping its state as its upgradeMode says.
+	SessionUpgrading bool
+	// ArtifactError says why the job's jar cannot be fetched; "" when it can.
+	ArtifactError string
+}
+
+// SessionJobRef is a FlinkSessionJob as its session cluster sees it.
+type SessionJobRef struct {
+	Name string
+	// Released: the job is stopped and its state recorded (or it has none to keep),
+	// so the session cluster may be removed under it.
+	Released bool
 }
 
 // Job is a Flink job as observed.

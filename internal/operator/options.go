@@ -6,9 +6,12 @@ package operator
 import (
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/flok-dev/flok/internal/artifact"
 	"github.com/flok-dev/flok/internal/lifecycle"
 )
 
@@ -33,6 +36,11 @@ type Options struct {
 	// ObserveInterval and ProgressInterval are the default observation periods.
 	ObserveInterval  time.Duration
 	ProgressInterval time.Duration
+	// ArtifactDir holds the session jobs' fetched jars; MaxArtifactSize bounds them;
+	// AllowHTTPArtifacts lets them come over plain http.
+	ArtifactDir        string
+	MaxArtifactSize    int64
+	AllowHTTPArtifacts bool
 }
 
 // DefaultOptions are the flags' defaults.
@@ -41,6 +49,7 @@ func DefaultOptions() Options {
 	return Options{
 		MetricsAddr: ":8080", ProbeAddr: ":8081", Concurrency: 4, FlinkAccess: "auto",
 		ObserveInterval: s.ObserveInterval, ProgressInterval: s.ProgressInterval,
+		ArtifactDir: filepath.Join(os.TempDir(), "flok-artifacts"), MaxArtifactSize: artifact.DefaultMaxSize,
 	}
 }
 
@@ -63,6 +72,9 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.FlinkAccess, "flink-access", o.FlinkAccess, "how to reach Flink's REST API: direct (in cluster), proxy (through the API server) or auto")
 	fs.DurationVar(&o.ObserveInterval, "observe-interval", o.ObserveInterval, "how often a steady deployment is observed")
 	fs.DurationVar(&o.ProgressInterval, "progress-interval", o.ProgressInterval, "how often a deployment in transition is observed")
+	fs.StringVar(&o.ArtifactDir, "artifact-dir", o.ArtifactDir, "directory for the session jobs' fetched jars")
+	fs.Int64Var(&o.MaxArtifactSize, "max-artifact-size", o.MaxArtifactSize, "largest session job jar fetched, in bytes")
+	fs.BoolVar(&o.AllowHTTPArtifacts, "allow-http-artifacts", o.AllowHTTPArtifacts, "let session job jars come over plain http (https always works)")
 }
 
 // Validate checks the options.
@@ -74,6 +86,8 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--flink-access %q: use direct, proxy or auto", o.FlinkAccess)
 	case o.ObserveInterval <= 0 || o.ProgressInterval <= 0:
 		return fmt.Errorf("--observe-interval and --progress-interval must be above zero")
+	case o.MaxArtifactSize <= 0:
+		return fmt.Errorf("--max-artifact-size %d: must be above zero", o.MaxArtifactSize)
 	case o.DefaultsConfigMap != "" && !strings.Contains(o.DefaultsConfigMap, "/"):
 		return fmt.Errorf("--defaults-configmap %q: want namespace/name", o.DefaultsConfigMap)
 	}

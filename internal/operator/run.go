@@ -23,7 +23,9 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/artifact"
 	"github.com/flok-dev/flok/internal/controller/deployment"
+	"github.com/flok-dev/flok/internal/controller/sessionjob"
 	"github.com/flok-dev/flok/internal/flinkconf"
 	"github.com/flok-dev/flok/internal/flinkrest"
 	"github.com/flok-dev/flok/internal/lifecycle"
@@ -84,8 +86,19 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks Hooks) error {
 		Flink: flink, Defaults: defaults, Settings: settings,
 		BeforeAction: hooks.BeforeAction, AfterAction: hooks.AfterAction, Metrics: deployment.NewMetrics(metrics.Registry),
 	}
+	if err := deployment.IndexSessionJobs(ctx, mgr); err != nil {
+		return err
+	}
 	if err := r.SetupWithManager(mgr, o.Concurrency); err != nil {
 		return fmt.Errorf("setting up the FlinkDeployment controller: %w", err)
+	}
+	jobs := &sessionjob.Reconciler{
+		Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("flok-operator"),
+		Flink: flink, Defaults: defaults, Settings: settings,
+		Artifacts: &artifact.Fetcher{Dir: o.ArtifactDir, MaxSize: o.MaxArtifactSize, AllowHTTP: o.AllowHTTPArtifacts},
+	}
+	if err := jobs.SetupWithManager(mgr, o.Concurrency); err != nil {
+		return fmt.Errorf("setting up the FlinkSessionJob controller: %w", err)
 	}
 	return mgr.Start(ctx)
 }

@@ -105,17 +105,23 @@ func (c *cluster) effectiveConfig(user flinkconf.Config) (flinkconf.Config, fiel
 // observes periodically, the one it recorded may be a checkpoint or two behind, so three
 // are retained rather than one. The user or the operator's defaults can choose otherwise.
 func (c *cluster) statefulDefaults(defaults, user flinkconf.Config) flinkconf.Config {
-	job := c.spec().Job
-	if job == nil || job.UpgradeMode == v1beta1.UpgradeModeStateless {
+	return StatefulJobDefaults(c.spec().Job, c.version, defaults, user)
+}
+
+// StatefulJobDefaults are the options a stateful job (upgradeMode other than
+// stateless) gets unless one of the layers (operator defaults, the user's options)
+// chooses otherwise: see statefulDefaults. Session jobs get them with their submission.
+func StatefulJobDefaults(job *v1beta1.JobSpec, version flinkconf.Version, layers ...flinkconf.Config) flinkconf.Config {
+	if job == nil || job.UpgradeMode == v1beta1.UpgradeModeStateless || job.UpgradeMode == "" {
 		return nil
 	}
 	out := flinkconf.Config{keyCheckpointRetention: "RETAIN_ON_CANCELLATION"}
-	for _, conf := range []flinkconf.Config{defaults, user} {
+	for _, conf := range layers {
 		if conf[keyRetainedCheckpoints] != "" || conf[keyRetainedCheckpointsBefore120] != "" {
 			return out
 		}
 	}
-	if c.version.AtLeast(1, 20) {
+	if version.AtLeast(1, 20) {
 		out[keyRetainedCheckpoints] = "3"
 	} else {
 		out[keyRetainedCheckpointsBefore120] = "3"

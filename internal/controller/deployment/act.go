@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/controller/flinkjob"
 	"github.com/flok-dev/flok/internal/flinkrest"
 	"github.com/flok-dev/flok/internal/lifecycle"
 	"github.com/flok-dev/flok/internal/render"
@@ -38,19 +39,10 @@ func (r *Reconciler) act(ctx context.Context, fd *v1beta1.FlinkDeployment, flink
 	if flink == nil {
 		return errors.New("no client of Flink's REST API (the operator's log says why)")
 	}
-	var err error
-	trigger := flinkrest.TriggerID(a.TriggerID)
-	switch a.Type {
-	case lifecycle.ActionStopWithSavepoint:
-		_, err = flink.StopWithSavepoint(ctx, a.JobID, flinkrest.StopRequest{TriggerID: trigger, FormatType: flinkrest.CanonicalFormat})
-	case lifecycle.ActionTriggerSavepoint:
-		_, err = flink.TriggerSavepoint(ctx, a.JobID, flinkrest.SavepointRequest{TriggerID: trigger, FormatType: flinkrest.CanonicalFormat})
-	case lifecycle.ActionTriggerCheckpoint:
-		_, err = flink.TriggerCheckpoint(ctx, a.JobID, flinkrest.CheckpointRequest{TriggerID: trigger, CheckpointType: "FULL"})
-	default:
-		err = fmt.Errorf("unknown action %q", a.Type)
+	if !flinkjob.IsSnapshot(a.Type) {
+		return fmt.Errorf("unknown action %q", a.Type)
 	}
-	return err
+	return flinkjob.Snapshot(ctx, flink, a)
 }
 
 // deploy applies the rendered objects server-side; applying them again changes nothing.

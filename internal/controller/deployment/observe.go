@@ -12,15 +12,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/controller/flinkjob"
 	"github.com/flok-dev/flok/internal/flinkconf"
 	"github.com/flok-dev/flok/internal/flinkrest"
 	"github.com/flok-dev/flok/internal/lifecycle"
 	"github.com/flok-dev/flok/internal/render"
 )
-
-// exceptionHistory is how many of a job's latest failures are read: Flink keeps 16
-// by default (web.exception-history-size).
-const exceptionHistory = 16
 
 // haConfigMapSuffix ends the names of the ConfigMaps Flink's Kubernetes HA services
 // keep: <name>-cluster-config-map and <name>-<job id>-config-map.
@@ -58,12 +55,16 @@ func (r *Reconciler) observe(ctx context.Context, fd *v1beta1.FlinkDeployment) (
 	}
 	r.observeCluster(ctx, fd, &obs)
 	r.observeHA(ctx, fd, &obs)
+	var owners map[string]string
+	if fd.Spec.Job == nil {
+		owners = r.observeSessionJobs(ctx, fd, &obs)
+	}
 	flink, err := r.flinkClient(fd, current)
 	if err != nil {
 		log.FromContext(ctx).Error(err, "building the client of Flink's REST API")
 	}
 	if obs.Cluster == lifecycle.ClusterReady && flink != nil {
-		r.observeFlink(ctx, fd, flink, &obs)
+		r.observeFlink(ctx, fd, flink, owners, &obs)
 	}
 	return settings, obs, flink
 }
@@ -188,76 +189,19 @@ func (r *Reconciler) haConfigMaps(ctx context.Context, fd *v1beta1.FlinkDeployme
 	return out, nil
 }
 
-// observeFlink reads the job and the snapshots under way from Flink's REST API. A
-// JobManager that does not answer leaves the job unobserved.
-func (r *Reconciler) observeFlink(ctx context.Context, fd *v1beta1.FlinkDeployment, flink *flinkrest.Client, obs *lifecycle.Observation) {
-	js := fd.Status.JobStatus
+// observeFlink reads the job and the snapshots under way from Flink's REST API, and
+// for a session cluster what runs in it. A JobManager that does not answer leaves the
+// job unobserved.
+func (r *Reconciler) observeFlink(ctx context.Context, fd *v1beta1.FlinkDeployment, flink *flinkrest.Client, owners map[string]string, obs *lifecycle.Observation) {
 	jobs, err := flink.Jobs(ctx)
 	if err != nil {
 		log.FromContext(ctx).V(1).Info("Flink's REST API does not answer", "error", err.Error())
 		return
 	}
-	for _, j := range jobs {
-		if j.ID != js.JobID {
-			continue
-		}
-		job := &lifecycle.Job{ID: j.ID, Name: j.Name, State: string(j.State), StartTime: j.StartTime,
-			TasksRunning: j.Tasks["total"] > 0 && j.Tasks["running"]+j.Tasks["finished"] == j.Tasks["total"]}
-		if cps, err := flink.Checkpoints(ctx, j.ID); err == nil {
-			if c := cps.Latest.Completed; c != nil {
-				job.LatestCheckpoint, job.LatestCheckpointTime = c.ExternalPath, c.LatestAckTimestamp
-			}
-			if s := cps.Latest.Savepoint; s != nil {
-				job.LatestSavepoint = s.ExternalPath
-			}
-			if rs := cps.Latest.Restored; rs != nil {
-				job.RestoredFrom = rs.ExternalPath
-			}
-		}
-		if ex, err := flink.Exceptions(ctx, j.ID, exceptionHistory); err == nil {
-			for _, e := range ex.Entries {
-				msg := firstLine(e.Stacktrace)
-				if msg == "" {
-					msg = e.ExceptionName
-				}
-				job.Exceptions = append(job.Exceptions, lifecycle.Exception{Timestamp: e.Timestamp, Message: msg})
-			}
-			if j.State == flinkrest.JobFailed && len(job.Exceptions) > 0 {
-				job.Exception = job.Exceptions[0].Message
-			}
-		}
-		obs.Job = job
+	flinkjob.Observe(ctx, flink, &fd.Status.CommonStatus, jobs, obs)
+	if fd.Spec.Job == nil {
+		observeSession(ctx, flink, jobs, owners, obs)
 	}
-	if op := fd.Status.Operation; op != nil && op.Step == v1beta1.StepSnapshotting {
-		obs.Savepoint = snapshotResult(ctx, flink, flinkrest.StopOperation, op.JobID, op.TriggerID)
-	} else if info := js.SavepointInfo; info != nil && info.TriggerID != "" {
-		obs.Savepoint = snapshotResult(ctx, flink, flinkrest.SavepointOperation, js.JobID, info.TriggerID)
-	}
-	if info := js.CheckpointInfo; info != nil && info.TriggerID != "" {
-		obs.Checkpoint = snapshotResult(ctx, flink, flinkrest.CheckpointOperation, js.JobID, info.TriggerID)
-	}
-}
-
-// snapshotResult asks Flink how a triggered snapshot went; nil when Flink does not
-// know the trigger (not asked yet, or forgotten by a restarted JobManager).
-func snapshotResult(ctx context.Context, flink *flinkrest.Client, kind flinkrest.OperationKind, jobID, triggerID string) *lifecycle.SnapshotResult {
-	res, err := flink.Status(ctx, flinkrest.Operation{Kind: kind, JobID: jobID, TriggerID: flinkrest.TriggerID(triggerID)})
-	if err != nil {
-		return nil
-	}
-	out := &lifecycle.SnapshotResult{Done: res.Done, Path: res.Location}
-	if res.Failure != nil {
-		out.Failure = firstLine(res.Failure.StackTrace)
-		if out.Failure == "" {
-			out.Failure = res.Failure.Class
-		}
-	}
-	return out
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
-	return line
 }
 
 func rawConfig(fd *v1beta1.FlinkDeployment) []byte {

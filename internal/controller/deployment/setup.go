@@ -19,10 +19,21 @@ import (
 	"github.com/flok-dev/flok/internal/render"
 )
 
+// SessionIndex indexes FlinkSessionJobs by the session cluster they name.
+const SessionIndex = "spec.deploymentName"
+
+// IndexSessionJobs registers SessionIndex with the manager's cache.
+func IndexSessionJobs(ctx context.Context, mgr ctrl.Manager) error {
+	return mgr.GetFieldIndexer().IndexField(ctx, &v1beta1.FlinkSessionJob{}, SessionIndex, func(obj client.Object) []string {
+		return []string{obj.(*v1beta1.FlinkSessionJob).Spec.DeploymentName}
+	})
+}
+
 // SetupWithManager registers the reconciler: it watches FlinkDeployments (their spec,
 // labels, annotations and deletion — not the status it writes itself), the Deployments
-// they own and the Pods of their Flink clusters, with at most concurrency
-// reconciliations at once.
+// they own, the Pods of their Flink clusters and the FlinkSessionJobs of session
+// clusters (whose status a session upgrade or deletion waits on), with at most
+// concurrency reconciliations at once. SessionIndex must be registered.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
 	deleting := predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool { return e.ObjectNew.GetDeletionTimestamp() != nil }}
 	return ctrl.NewControllerManagedBy(mgr).
@@ -31,6 +42,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}, deleting))).
 		Owns(&appsv1.Deployment{}).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(clusterOfPod)).
+		Watches(&v1beta1.FlinkSessionJob{}, handler.EnqueueRequestsFromMapFunc(sessionOfJob)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
 		Complete(r)
 }
@@ -43,6 +55,15 @@ func clusterOfPod(_ context.Context, obj client.Object) []reconcile.Request {
 		return nil
 	}
 	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: obj.GetNamespace(), Name: app}}}
+}
+
+// sessionOfJob maps a FlinkSessionJob to its session cluster.
+func sessionOfJob(_ context.Context, obj client.Object) []reconcile.Request {
+	name := obj.(*v1beta1.FlinkSessionJob).Spec.DeploymentName
+	if name == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}}}
 }
 
 // flinkClient reaches the deployment's REST Service on the port its rendered objects

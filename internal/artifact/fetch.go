@@ -1,0 +1,200 @@
+// Package artifact fetches the jars of session jobs for the operator to upload to a
+// session cluster: over https (http only when allowed) or from the operator's own
+// file system, within a size limit, and checked to be a jar before Flink sees them.
+package artifact
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultMaxSize is the largest jar fetched unless the operator says otherwise.
+const DefaultMaxSize = 256 << 20
+
+// reuseWithin is how long a fetched jar is used again without fetching it anew: one
+// reconciliation checks the jar before it decides and uploads it after.
+const reuseWithin = time.Minute
+
+// Fetcher fetches jars into a directory.
+type Fetcher struct {
+	// Dir holds the fetched jars.
+	Dir string
+	// MaxSize is the largest jar accepted, in bytes.
+	MaxSize int64
+	// AllowHTTP lets jars come over plain http.
+	AllowHTTP bool
+	// HTTP is the client for http(s); http.DefaultClient when nil.
+	HTTP *http.Client
+
+	mu      sync.Mutex
+	fetched map[string]time.Time
+}
+
+// Check says whether uri names a jar the fetcher can get, without getting it.
+func (f *Fetcher) Check(uri string) error {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return fmt.Errorf("%q is not a URI: %v", uri, err)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !f.AllowHTTP {
+			return fmt.Errorf("%s: plain http is refused; use https://, or start the operator with --allow-http-artifacts", uri)
+		}
+	case "file":
+		if u.Path == "" {
+			return fmt.Errorf("%s: a file:// URI needs an absolute path the operator can read", uri)
+		}
+	case "local":
+		return fmt.Errorf("%s: local:// names a file inside the Flink image, which Flink's REST API cannot run in a session cluster; "+
+			"use https:// (or file:// for a jar the operator's Pod can read)", uri)
+	case "":
+		return fmt.Errorf("%q has no scheme; use https://host/path/job.jar", uri)
+	default:
+		return fmt.Errorf("%s: scheme %q is not supported; use https:// or file://", uri, u.Scheme)
+	}
+	if !strings.HasSuffix(u.Path, ".jar") {
+		return fmt.Errorf("%s: the path must end in .jar, as Flink accepts only jar files", uri)
+	}
+	return nil
+}
+
+// Fetch returns the local path of the jar uri names, fetching it unless it was
+// fetched within the last minute.
+func (f *Fetcher) Fetch(ctx context.Context, uri string) (string, error) {
+	if err := f.Check(uri); err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(uri))
+	u, _ := url.Parse(uri)
+	local := filepath.Join(f.Dir, hex.EncodeToString(sum[:8])+"-"+path.Base(u.Path))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if at, ok := f.fetched[uri]; ok && time.Since(at) < reuseWithin {
+		if _, err := os.Stat(local); err == nil {
+			return local, nil
+		}
+	}
+	if err := f.fetch(ctx, u, local); err != nil {
+		return "", err
+	}
+	if f.fetched == nil {
+		f.fetched = map[string]time.Time{}
+	}
+	f.fetched[uri] = time.Now()
+	return local, nil
+}
+
+func (f *Fetcher) fetch(ctx context.Context, u *url.URL, local string) error {
+	body, err := f.open(ctx, u)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	if err := os.MkdirAll(f.Dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(f.Dir, ".fetch-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	limit := f.maxSize()
+	n, err := io.Copy(tmp, io.LimitReader(body, limit+1))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	switch {
+	case err != nil:
+		return fmt.Errorf("fetching %s: %w", u, err)
+	case n > limit:
+		return fmt.Errorf("%s is larger than the limit of %d bytes (the operator's --max-artifact-size)", u, limit)
+	}
+	if err := checkJar(tmp.Name(), u); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), local)
+}
+
+// open opens the jar's content: a file, or an http(s) answer that is not an error
+// and not larger than the limit by its own account.
+func (f *Fetcher) open(ctx context.Context, u *url.URL) (io.ReadCloser, error) {
+	if u.Scheme == "file" {
+		file, err := os.Open(u.Path)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", u, err)
+		}
+		return file, nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	client := f.HTTP
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetching %s: %w", u, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, fmt.Errorf("fetching %s: the server answered %s", u, resp.Status)
+	}
+	if mediaType, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mediaType == "text/html" {
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s is not a jar: the server answered an HTML page (a login or error page?)", u)
+	}
+	if resp.ContentLength > f.maxSize() {
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s is larger than the limit of %d bytes (the operator's --max-artifact-size): the server announces %d bytes", u, f.maxSize(), resp.ContentLength)
+	}
+	return resp.Body, nil
+}
+
+func (f *Fetcher) maxSize() int64 {
+	if f.MaxSize > 0 {
+		return f.MaxSize
+	}
+	return DefaultMaxSize
+}
+
+// zipMagic starts every jar (a zip file with entries).
+var zipMagic = []byte("PK\x03\x04")
+
+// checkJar refuses content that is not a zip file, naming what it looks like.
+func checkJar(file string, u *url.URL) error {
+	head := make([]byte, 512)
+	fh, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	n, _ := io.ReadFull(fh, head)
+	head = head[:n]
+	if bytes.HasPrefix(head, zipMagic) {
+		return nil
+	}
+	what := "its content is not a zip file"
+	if t := strings.ToLower(string(bytes.TrimSpace(head))); strings.HasPrefix(t, "<!doctype html") || strings.HasPrefix(t, "<html") {
+		what = "it is an HTML page"
+	} else if n == 0 {
+		what = "it is empty"
+	}
+	return fmt.Errorf("%s is not a jar: %s", u, what)
+}
