@@ -56,6 +56,9 @@ func runOperator() int {
 	opts.Namespaces = []string{os.Getenv(operatorEnv)}
 	opts.MetricsAddr, opts.ProbeAddr, opts.FlinkAccess = "0", "0", "proxy"
 	opts.ProgressInterval, opts.ObserveInterval = time.Second, 5*time.Second
+	// Session jobs' jars come from a test server on loopback; kept with the cluster.
+	opts.AllowHTTPArtifacts, opts.MaxArtifactSize = true, testMaxArtifactSize
+	opts.ArtifactDir = filepath.Join(filepath.Dir(os.Getenv(kubeconfigEnv)), "artifacts-"+opts.Namespaces[0])
 	var hooks operator.Hooks
 	when, action, _ := strings.Cut(os.Getenv(crashEnv), ":")
 	switch when {
