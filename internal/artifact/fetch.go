@@ -24,6 +24,9 @@ import (
 // DefaultMaxSize is the largest jar fetched unless the operator says otherwise.
 const DefaultMaxSize = 256 << 20
 
+// DefaultTimeout bounds one fetch unless the fetcher says otherwise.
+const DefaultTimeout = 2 * time.Minute
+
 // reuseWithin is how long a fetched jar is used again without fetching it anew: one
 // reconciliation checks the jar before it decides and uploads it after.
 const reuseWithin = time.Minute
@@ -38,9 +41,30 @@ type Fetcher struct {
 	AllowHTTP bool
 	// HTTP is the client for http(s); http.DefaultClient when nil.
 	HTTP *http.Client
+	// Timeout bounds one fetch; DefaultTimeout when zero.
+	Timeout time.Duration
 
-	mu      sync.Mutex
-	fetched map[string]time.Time
+	mu sync.Mutex
+	// byURI serializes the fetches of one URI; different URIs are fetched at once,
+	// so that a slow server holds up only the jobs that use it.
+	byURI map[string]*fetchState
+}
+
+type fetchState struct {
+	sync.Mutex
+	at time.Time
+}
+
+func (f *Fetcher) state(uri string) *fetchState {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.byURI == nil {
+		f.byURI = map[string]*fetchState{}
+	}
+	if f.byURI[uri] == nil {
+		f.byURI[uri] = &fetchState{}
+	}
+	return f.byURI[uri]
 }
 
 // Check says whether uri names a jar the fetcher can get, without getting it.
@@ -82,20 +106,24 @@ func (f *Fetcher) Fetch(ctx context.Context, uri string) (string, error) {
 	sum := sha256.Sum256([]byte(uri))
 	u, _ := url.Parse(uri)
 	local := filepath.Join(f.Dir, hex.EncodeToString(sum[:8])+"-"+path.Base(u.Path))
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if at, ok := f.fetched[uri]; ok && time.Since(at) < reuseWithin {
+	st := f.state(uri)
+	st.Lock()
+	defer st.Unlock()
+	if time.Since(st.at) < reuseWithin {
 		if _, err := os.Stat(local); err == nil {
 			return local, nil
 		}
 	}
+	timeout := f.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	if err := f.fetch(ctx, u, local); err != nil {
 		return "", err
 	}
-	if f.fetched == nil {
-		f.fetched = map[string]time.Time{}
-	}
-	f.fetched[uri] = time.Now()
+	st.at = time.Now()
 	return local, nil
 }
 

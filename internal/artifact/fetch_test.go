@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -91,6 +92,23 @@ func TestFetch(t *testing.T) {
 	entries, err := os.ReadDir(f.Dir)
 	require.NoError(t, err)
 	require.Len(t, entries, 2, "refused artifacts leave nothing behind")
+}
+
+// TestFetchTimeout: a server that never finishes its answer does not hold the fetch
+// (and the reconciliation) forever.
+func TestFetchTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("PK\x03\x04"))
+		w.(http.Flusher).Flush()
+		<-release
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	f := &Fetcher{Dir: t.TempDir(), AllowHTTP: true, Timeout: 200 * time.Millisecond}
+	_, err := f.Fetch(context.Background(), srv.URL+"/slow.jar")
+	require.ErrorContains(t, err, "deadline exceeded")
+	require.ErrorContains(t, err, "/slow.jar")
 }
 
 // TestHTTPSAndPlainHTTP: https is always fetched; plain http only when allowed.
