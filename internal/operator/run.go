@@ -36,8 +36,8 @@ import (
 type Hooks struct {
 	// BeforeAction runs after a status is recorded and before its action;
 	// AfterAction after the action succeeded.
-	BeforeAction func(fd *v1beta1.FlinkDeployment, action lifecycle.Action)
-	AfterAction  func(fd *v1beta1.FlinkDeployment, action lifecycle.Action)
+	BeforeAction deployment.ActionHook
+	AfterAction  deployment.ActionHook
 }
 
 // Run runs the operator until ctx ends.
@@ -95,7 +95,8 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks Hooks) error {
 	jobs := &sessionjob.Reconciler{
 		Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("flok-operator"),
 		Flink: flink, Defaults: defaults, Settings: settings,
-		Artifacts: &artifact.Fetcher{Dir: o.ArtifactDir, MaxSize: o.MaxArtifactSize, AllowHTTP: o.AllowHTTPArtifacts},
+		Artifacts:    &artifact.Fetcher{Dir: o.ArtifactDir, MaxSize: o.MaxArtifactSize, AllowHTTP: o.AllowHTTPArtifacts},
+		BeforeAction: hooks.BeforeAction, AfterAction: hooks.AfterAction,
 	}
 	if err := jobs.SetupWithManager(mgr, o.Concurrency); err != nil {
 		return fmt.Errorf("setting up the FlinkSessionJob controller: %w", err)

@@ -100,3 +100,45 @@ func requireOneRunningJob(t *testing.T, flink *flinkrest.Client) {
 	}
 	require.Equal(t, 1, running, "exactly one copy of the job runs: %+v", jobs)
 }
+
+// TestSessionJobCrashSafety kills the operator at every step of a session job's
+// savepoint upgrade, then starts it again: every run converges with the new job
+// restored from the savepoint the status recorded, and never two copies of the job
+// running in the session cluster.
+func TestSessionJobCrashSafety(t *testing.T) {
+	t.Parallel()
+	release := flinkdist.Flink2
+	ns, c := operatorTest(t, release)
+	home, err := flinkdist.Provision(t.Context(), release)
+	require.NoError(t, err)
+	jars := jarServer(t, home)
+	ctx := t.Context()
+	dir := flinktest.StateDir(t, cluster, ns)
+	require.NoError(t, c.Create(ctx, sessionCluster(t, ns, "shared", "native", release, dir)))
+	sj := sessionJob(t, ns, "job", "shared", jars.URL+"/TopSpeedWindowing.jar")
+	require.NoError(t, c.Create(ctx, sj))
+	op := startOperator(t, ns, "")
+	sj = waitForSessionJob(t, c, ns, "job", 5*time.Minute, "the first submission", jobStableWith(""))
+	op.Stop(10 * time.Second)
+	flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName("shared"), "rest")
+
+	for i, point := range crashPoints {
+		t.Logf("----- crash %s", point)
+		previous := sj.Status.JobStatus.JobID
+		crashing := startOperator(t, ns, point)
+		updateJob(t, c, sj, func(sj *v1beta1.FlinkSessionJob) { sj.Spec.Job.Parallelism = int32(1 + (i+1)%2) })
+		select {
+		case <-crashing.Done():
+		case <-time.After(4 * time.Minute):
+			t.Fatalf("the operator did not reach %s", point)
+		}
+		op := startOperator(t, ns, "")
+		sj = waitForSessionJob(t, c, ns, "job", 4*time.Minute, "convergence after the crash", jobStableWith(previous))
+		savepoint := sj.Status.JobStatus.UpgradeSavepointPath
+		require.NotEmpty(t, savepoint, "the savepoint path survived the crash")
+		require.DirExists(t, hostPath(dir, savepoint))
+		require.Equal(t, savepoint, restoredFrom(t, flink, sj.Status.JobStatus.JobID), "the job restored the recorded savepoint")
+		requireOneRunningJob(t, flink)
+		op.Stop(10 * time.Second)
+	}
+}

@@ -26,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/controller/deployment"
 	"github.com/flok-dev/flok/internal/lifecycle"
 	"github.com/flok-dev/flok/internal/operator"
 	"github.com/flok-dev/flok/test/flinkdist"
@@ -75,8 +76,8 @@ func runOperator() int {
 }
 
 // crashAt kills the process the first time it meets the named action.
-func crashAt(when, action string) func(*v1beta1.FlinkDeployment, lifecycle.Action) {
-	return func(_ *v1beta1.FlinkDeployment, a lifecycle.Action) {
+func crashAt(when, action string) deployment.ActionHook {
+	return func(_ client.Object, a lifecycle.Action) {
 		if string(a.Type) == action {
 			fmt.Fprintf(os.Stderr, "crash test: killing the operator %s %s\n", when, action)
 			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)

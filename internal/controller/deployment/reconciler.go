@@ -36,6 +36,9 @@ const FieldOwner = "flok-operator"
 // FlinkClientFor returns the REST client of the Flink cluster behind a Service port.
 type FlinkClientFor func(namespace, service string, port int32) (*flinkrest.Client, error)
 
+// ActionHook runs around an action of a FlinkDeployment or FlinkSessionJob.
+type ActionHook func(obj client.Object, action lifecycle.Action)
+
 // Reconciler runs FlinkDeployments.
 type Reconciler struct {
 	Client   client.Client
@@ -52,8 +55,8 @@ type Reconciler struct {
 	// BeforeAction and AfterAction, when set, run after the status is recorded and
 	// before the action, and after the action succeeded: the crash tests kill the
 	// operator there.
-	BeforeAction func(fd *v1beta1.FlinkDeployment, action lifecycle.Action)
-	AfterAction  func(fd *v1beta1.FlinkDeployment, action lifecycle.Action)
+	BeforeAction ActionHook
+	AfterAction  ActionHook
 	Metrics      *Metrics
 }
 

@@ -44,6 +44,10 @@ type Reconciler struct {
 	Artifacts *artifact.Fetcher
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// BeforeAction and AfterAction, when set, run after the status is recorded and
+	// before the action, and after the action succeeded (the crash tests' kill points).
+	BeforeAction deployment.ActionHook
+	AfterAction  deployment.ActionHook
 }
 
 func (r *Reconciler) now() time.Time {
@@ -78,10 +82,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 	r.emit(sj, d.Events)
+	if r.BeforeAction != nil && d.Action.Type != lifecycle.ActionNone {
+		r.BeforeAction(sj, d.Action)
+	}
 	if err := r.act(ctx, sj, o, d.Action); err != nil {
 		log.FromContext(ctx).Error(err, "action failed", "action", d.Action.Type)
 		r.Recorder.Eventf(sj, nil, corev1.EventTypeWarning, "ActionFailed", string(d.Action.Type), "%s failed: %v", d.Action.Type, err)
 		return ctrl.Result{RequeueAfter: o.settings.ProgressInterval}, nil
+	}
+	if r.AfterAction != nil && d.Action.Type != lifecycle.ActionNone {
+		r.AfterAction(sj, d.Action)
 	}
 	return ctrl.Result{RequeueAfter: d.RequeueAfter}, nil
 }
