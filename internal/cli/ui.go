@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/rest"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/render"
+)
+
+// UIProxy serves a Flink cluster's web UI and REST API on a local address, through the
+// API server's service proxy with the user's credentials (as `kubectl proxy` does for
+// one Service).
+type UIProxy struct {
+	// URL is where the UI is served.
+	URL      string
+	listener net.Listener
+	server   *http.Server
+}
+
+// ServeUI starts a proxy on addr (127.0.0.1:0 picks a free port) to the REST Service
+// of name's cluster (a session job's session cluster).
+func (c *Client) ServeUI(ctx context.Context, name, addr string) (*UIProxy, error) {
+	obj, err := c.Get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	cluster := name
+	if sj, ok := obj.(*v1beta1.FlinkSessionJob); ok {
+		cluster = sj.Spec.DeploymentName
+	}
+	transport, err := rest.TransportFor(c.Config)
+	if err != nil {
+		return nil, err
+	}
+	target, err := url.Parse(strings.TrimSuffix(c.Config.Host, "/"))
+	if err != nil {
+		return nil, err
+	}
+	prefix := fmt.Sprintf("/api/v1/namespaces/%s/services/%s:rest/proxy", c.Namespace, render.RESTServiceName(cluster))
+	proxy := &httputil.ReverseProxy{
+		Transport: transport,
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(target)
+			r.Out.URL.Path = prefix + r.In.URL.Path
+			r.Out.URL.RawPath = ""
+			r.Out.Host = target.Host
+		},
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	p := &UIProxy{URL: "http://" + l.Addr().String() + "/", listener: l, server: &http.Server{Handler: proxy, ReadHeaderTimeout: 10 * time.Second}}
+	go func() { _ = p.server.Serve(l) }()
+	return p, nil
+}
+
+// Close stops the proxy.
+func (p *UIProxy) Close() error {
+	if err := p.server.Close(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
