@@ -1,0 +1,131 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/cli"
+	"github.com/flok-dev/flok/internal/cli/commands"
+	"github.com/flok-dev/flok/internal/render"
+	"github.com/flok-dev/flok/test/flinkdist"
+	"github.com/flok-dev/flok/test/flinktest"
+)
+
+// flok runs the flok command line in process against the test cluster, in namespace
+// ns, and returns its exit code, standard output and standard error.
+func flok(t *testing.T, ns string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	args = append([]string{"--kubeconfig", cluster.KubeconfigPath, "-n", ns}, args...)
+	code := commands.Execute(t.Context(), genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, args)
+	t.Logf("$ flok %s\n%s%s(exit %d)", strings.Join(args[4:], " "), out.String(), errOut.String(), code)
+	return code, out.String(), errOut.String()
+}
+
+// TestCLI drives an application through the flok command line on real Flink: run
+// --wait, list, status, a savepoint, an upgrade by running again with a new
+// parallelism, suspend and resume, the web UI proxy, and delete — and its errors.
+func TestCLI(t *testing.T) {
+	t.Parallel()
+	release := flinkdist.Flink2
+	ns, c := operatorTest(t, release)
+	startOperator(t, ns, "")
+	dir := flinktest.StateDir(t, cluster, ns)
+	template := filepath.Join(t.TempDir(), "pod-template.yaml")
+	require.NoError(t, os.WriteFile(template, []byte(fmt.Sprintf(`spec:
+  containers:
+  - name: flink-main-container
+    volumeMounts:
+    - {name: flink-data, mountPath: /flink-data}
+  volumes:
+  - name: flink-data
+    hostPath: {path: %s}
+`, dir)), 0o644))
+	run := func(parallelism string) []string {
+		return []string{"run", "local:///opt/flink/examples/streaming/TopSpeedWindowing.jar", "--name", "tsw", "-p", parallelism,
+			"--upgrade-mode", "savepoint", "-D", "taskmanager.numberOfTaskSlots=2", "-D", "execution.checkpointing.interval=2s",
+			"-D", "execution.checkpointing.dir=file:///flink-data/checkpoints", "-D", "execution.checkpointing.savepoint-dir=file:///flink-data/savepoints",
+			"-D", "kubernetes.pod-template-file.default=" + template, "--wait"}
+	}
+
+	code, out, _ := flok(t, ns, run("1")...)
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "flinkdeployment "+ns+"/tsw applied")
+	require.Contains(t, out, "STABLE")
+
+	_, out, _ = flok(t, ns, "list")
+	require.Regexp(t, `tsw\s+`+ns+`\s+application\s+native\s+2.3\s+RUNNING\s+STABLE\s+1\s`, out)
+	_, out, _ = flok(t, ns, "list", "-o", "json")
+	var listed struct{ Items []cli.Summary }
+	require.NoError(t, json.Unmarshal([]byte(out), &listed))
+	require.Len(t, listed.Items, 1)
+	first := listed.Items[0].JobID
+	_, out, _ = flok(t, ns, "status", "tsw")
+	require.Contains(t, out, "Lifecycle:")
+	require.Contains(t, out, first+" RUNNING (parallelism 1)")
+	require.Contains(t, out, "Ready        True")
+	require.Contains(t, out, "JobDeployed")
+
+	code, out, _ = flok(t, ns, "savepoint", "tsw", "--wait")
+	require.Equal(t, 0, code)
+	_, out, _ = flok(t, ns, "status", "tsw", "-o", "json")
+	var st struct{ Object v1beta1.FlinkDeployment }
+	require.NoError(t, json.Unmarshal([]byte(out), &st))
+	manual := st.Object.Status.JobStatus.SavepointInfo.LastSavepoint
+	require.Equal(t, "MANUAL", manual.TriggerType)
+	require.DirExists(t, hostPath(dir, manual.Location))
+
+	// Running again with a new parallelism is a savepoint upgrade.
+	code, _, _ = flok(t, ns, run("2")...)
+	require.Equal(t, 0, code)
+	fd := waitForDeployment(t, c, ns, "tsw", time.Minute, "the upgrade recorded", stableWith(first))
+	flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName("tsw"), "rest")
+	require.Equal(t, fd.Status.JobStatus.UpgradeSavepointPath, restoredFrom(t, flink, fd.Status.JobStatus.JobID))
+
+	code, out, _ = flok(t, ns, "suspend", "tsw", "--wait")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "SUSPENDED")
+	code, _, _ = flok(t, ns, "resume", "tsw", "--wait")
+	require.Equal(t, 0, code)
+
+	// The web UI proxy serves Flink's REST API with the user's credentials.
+	client, err := cli.New(cluster.Config, ns)
+	require.NoError(t, err)
+	ui, err := client.ServeUI(t.Context(), "tsw", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ui.Close()
+	resp, err := http.Get(ui.URL + "overview")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, string(body), `"flink-version":"2.3`)
+
+	// Errors say what to do.
+	code, _, errOut := flok(t, ns, "status", "nope")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "`flok list`")
+	code, _, errOut = flok(t, ns, "run", "local:///x.jar", "-D", "no-value")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, `-D "no-value": want key=value`)
+	code, _, errOut = flok(t, ns, "list", "-o", "xml")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "use table, wide, json or yaml")
+
+	code, out, _ = flok(t, ns, "delete", "tsw", "--wait")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "DELETED")
+	deletedCleanly(t, c, fd)
+}
