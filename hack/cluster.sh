@@ -56,6 +56,8 @@ up() {
 }
 
 down() {
+	# The operator the demo started goes first: it would only retry against a gone cluster.
+	"$root/hack/operator.sh" down
 	if ! pid=$(running_pid); then
 		echo "The local cluster is not running."
 		rm -f "$pid_file"

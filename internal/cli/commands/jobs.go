@@ -124,7 +124,9 @@ after it as it does applications.`,
 }
 
 // nameCommand is a command on one named resource: savepoint, suspend, resume, restart.
-func (e *env) nameCommand(use, short, waitFor string, act func(*cli.Client, *cobra.Command, string) (client.Object, error), done func(client.Object) bool) *cobra.Command {
+// done says when the change is complete; result, if set, describes the outcome.
+func (e *env) nameCommand(use, short, waitFor string, act func(*cli.Client, *cobra.Command, string) (client.Object, error),
+	done func(client.Object) bool, result func(client.Object) string) *cobra.Command {
 	wait := false
 	cmd := &cobra.Command{
 		Use:   use + " NAME",
@@ -143,7 +145,15 @@ func (e *env) nameCommand(use, short, waitFor string, act func(*cli.Client, *cob
 			if !wait {
 				return nil
 			}
-			return e.follow(cmd, c, args[0], false, func(now client.Object) bool { return done(now) && now.GetGeneration() >= obj.GetGeneration() })
+			var final client.Object
+			err = e.follow(cmd, c, args[0], false, func(now client.Object) bool {
+				final = now
+				return done(now) && now.GetGeneration() >= obj.GetGeneration()
+			})
+			if err == nil && result != nil {
+				fmt.Fprintln(cmd.OutOrStdout(), result(final))
+			}
+			return err
 		},
 	}
 	waitFlag(cmd, &wait, waitFor)
@@ -163,7 +173,8 @@ func (e *env) savepointCommand() *cobra.Command {
 		func(obj client.Object) bool {
 			sp := statusJob(obj).SavepointInfo
 			return sp != nil && sp.LastSavepoint != nil && sp.LastSavepoint.TriggerNonce != nil && *sp.LastSavepoint.TriggerNonce == nonce
-		})
+		},
+		func(obj client.Object) string { return "savepoint " + statusJob(obj).SavepointInfo.LastSavepoint.Location })
 }
 
 func (e *env) suspendCommand() *cobra.Command {
@@ -171,21 +182,22 @@ func (e *env) suspendCommand() *cobra.Command {
 		func(c *cli.Client, cmd *cobra.Command, name string) (client.Object, error) {
 			return c.SetState(cmd.Context(), name, v1beta1.JobStateSuspended)
 		},
-		func(obj client.Object) bool { return lifecycleOf(obj) == v1beta1.LifecycleSuspended })
+		func(obj client.Object) bool { return lifecycleOf(obj) == v1beta1.LifecycleSuspended },
+		func(obj client.Object) string { return "suspended; it resumes from " + dashed(statusJob(obj).UpgradeSavepointPath) })
 }
 
 func (e *env) resumeCommand() *cobra.Command {
 	return e.nameCommand("resume", "Run a suspended job again from its kept state", "the job runs",
 		func(c *cli.Client, cmd *cobra.Command, name string) (client.Object, error) {
 			return c.SetState(cmd.Context(), name, v1beta1.JobStateRunning)
-		}, cli.Running)
+		}, cli.Running, nil)
 }
 
 func (e *env) restartCommand() *cobra.Command {
 	return e.nameCommand("restart", "Restart a job with the same spec (a new restartNonce)", "the job runs again",
 		func(c *cli.Client, cmd *cobra.Command, name string) (client.Object, error) {
 			return c.Restart(cmd.Context(), name)
-		}, cli.Running)
+		}, cli.Running, nil)
 }
 
 func (e *env) deleteCommand() *cobra.Command {
@@ -242,4 +254,11 @@ func lifecycleOf(obj client.Object) v1beta1.LifecycleState {
 		return o.Status.LifecycleState
 	}
 	return ""
+}
+
+func dashed(s string) string {
+	if s == "" {
+		return "its high-availability metadata or nothing (upgradeMode)"
+	}
+	return s
 }
