@@ -27,7 +27,7 @@ step "Starting the local cluster: control plane, kwok node, process node; Flink 
 hack/cluster.sh up
 
 step "Installing Flok's resources (CRDs) and the operator's RBAC, starting the operator"
-kubectl apply -f config/crd -f config/rbac >/dev/null
+kubectl apply --server-side --force-conflicts -f config/crd -f config/rbac >/dev/null
 hack/operator.sh up
 
 step "A namespace for the demo, with a state directory for checkpoints and savepoints"

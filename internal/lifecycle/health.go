@@ -24,7 +24,9 @@ func (d *decider) health() bool {
 	case j != nil && j.State == JobRunning && j.TasksRunning:
 		d.stable()
 	case j != nil && j.State == JobRunning:
-		// Tasks are still being deployed.
+		// Tasks are still being deployed: look again soon, not a whole observation
+		// interval later.
+		d.out.RequeueAfter = d.set.ProgressInterval
 	default:
 		return d.checkReadiness()
 	}

@@ -238,7 +238,7 @@ func (d *decider) beginDeploy(kind v1beta1.OperationKind, restorePath string, ke
 	d.status.Operation = &v1beta1.Operation{
 		Kind: kind, Step: v1beta1.StepDeploying, UpgradeMode: d.upgradeMode(),
 		JobID: d.status.JobStatus.JobID, RestorePath: restorePath, KeepHAData: keepHA,
-		StartTime: metaTime(d.now()),
+		StartTime: metaTime(d.now()), Message: "deploying",
 	}
 	d.deployAction()
 }

@@ -113,6 +113,14 @@ func TestCLI(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Contains(t, string(body), `"flink-version":"2.3`)
 
+	// Logs of the JobManager and of the first TaskManager.
+	code, out, _ = flok(t, ns, "logs", "tsw")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "ClusterEntrypoint", "the JobManager's log")
+	code, out, _ = flok(t, ns, "logs", "tsw", "--taskmanager", "1")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "TaskManagerRunner", "a TaskManager's log")
+
 	// Errors say what to do.
 	code, _, errOut := flok(t, ns, "status", "nope")
 	require.Equal(t, 1, code)

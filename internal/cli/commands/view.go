@@ -179,3 +179,23 @@ func (e *env) uiCommand() *cobra.Command {
 	cmd.Flags().StringVar(&addr, "address", addr, "local address to serve on (port 0: any free port)")
 	return cmd
 }
+
+func (e *env) logsCommand() *cobra.Command {
+	var o cli.LogOptions
+	cmd := &cobra.Command{
+		Use:   "logs NAME",
+		Short: "Print the log of a cluster's JobManager (or of TaskManager N)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
+			return c.Logs(cmd.Context(), args[0], o, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().IntVar(&o.TaskManager, "taskmanager", 0, "the TaskManager's number (1 is the first); default the JobManager")
+	cmd.Flags().BoolVarP(&o.Follow, "follow", "f", false, "keep printing new lines")
+	cmd.Flags().BoolVar(&o.Previous, "previous", false, "the log of the previous, crashed container")
+	return cmd
+}
