@@ -76,7 +76,7 @@ func session() *v1beta1.FlinkDeployment {
 func sessionJob() *v1beta1.FlinkSessionJob {
 	return &v1beta1.FlinkSessionJob{
 		ObjectMeta: metav1.ObjectMeta{Name: "payments", Namespace: "streaming", UID: "u3", CreationTimestamp: metav1.NewTime(now.Add(-90 * time.Second))},
-		Spec: v1beta1.FlinkSessionJobSpec{DeploymentName: "shared", Job: &v1beta1.JobSpec{JarURI: "https://repo.example.com/payments.jar", Parallelism: 2}},
+		Spec:       v1beta1.FlinkSessionJobSpec{DeploymentName: "shared", Job: &v1beta1.JobSpec{JarURI: "https://repo.example.com/payments.jar", Parallelism: 2}},
 		Status: v1beta1.FlinkSessionJobStatus{CommonStatus: v1beta1.CommonStatus{
 			LifecycleState: v1beta1.LifecycleUpgrading,
 			JobStatus:      v1beta1.JobStatus{JobID: "aaaabbbbccccddddaaaabbbbccccdddd", State: "RUNNING"},

@@ -174,7 +174,9 @@ func (e *env) savepointCommand() *cobra.Command {
 			sp := statusJob(obj).SavepointInfo
 			return sp != nil && sp.LastSavepoint != nil && sp.LastSavepoint.TriggerNonce != nil && *sp.LastSavepoint.TriggerNonce == nonce
 		},
-		func(obj client.Object) string { return "savepoint " + statusJob(obj).SavepointInfo.LastSavepoint.Location })
+		func(obj client.Object) string {
+			return "savepoint " + statusJob(obj).SavepointInfo.LastSavepoint.Location
+		})
 }
 
 func (e *env) suspendCommand() *cobra.Command {
@@ -183,7 +185,9 @@ func (e *env) suspendCommand() *cobra.Command {
 			return c.SetState(cmd.Context(), name, v1beta1.JobStateSuspended)
 		},
 		func(obj client.Object) bool { return lifecycleOf(obj) == v1beta1.LifecycleSuspended },
-		func(obj client.Object) string { return "suspended; it resumes from " + dashed(statusJob(obj).UpgradeSavepointPath) })
+		func(obj client.Object) string {
+			return "suspended; it resumes from " + dashed(statusJob(obj).UpgradeSavepointPath)
+		})
 }
 
 func (e *env) resumeCommand() *cobra.Command {
