@@ -140,7 +140,7 @@ var ErrDegraded = errors.New("the change did not go through")
 // the waiting, never the change.
 func (c *Client) Wait(ctx context.Context, name string, deleted bool, done func(client.Object) bool, report func(Progress)) error {
 	start := time.Now()
-	last := ""
+	last, hinted := "", false
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -159,6 +159,11 @@ func (c *Client) Wait(ctx context.Context, name string, deleted bool, done func(
 				last = key
 				report(p)
 			}
+			if !hinted && time.Since(start) > operatorSilence && unobserved(obj) {
+				hinted = true
+				report(Progress{Elapsed: time.Since(start), Lifecycle: "WAITING", Step: fmt.Sprintf(
+					"the operator has not looked at this change for %s: is flok-operator running? (kubectl -n flok-system get pods; flok install)", operatorSilence)})
+			}
 			if done(obj) {
 				return nil
 			}
@@ -172,6 +177,17 @@ func (c *Client) Wait(ctx context.Context, name string, deleted bool, done func(
 		case <-tick.C:
 		}
 	}
+}
+
+// operatorSilence is how long a change may go unobserved before Wait suggests that the
+// operator is not running.
+const operatorSilence = 30 * time.Second
+
+// unobserved reports a resource whose current generation the operator has not taken
+// up (it records the generation it reconciled, or an operation, at once).
+func unobserved(obj client.Object) bool {
+	common, _ := statusOf(obj)
+	return common.ObservedGeneration < obj.GetGeneration() && common.Operation == nil
 }
 
 func progressOf(obj client.Object) Progress {

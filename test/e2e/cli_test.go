@@ -121,6 +121,38 @@ func TestCLI(t *testing.T) {
 	require.Equal(t, 0, code)
 	require.Contains(t, out, "TaskManagerRunner", "a TaskManager's log")
 
+	// An Apache operator resource, converted, is accepted by the API server as Flok's.
+	apache := filepath.Join(t.TempDir(), "apache.yaml")
+	require.NoError(t, os.WriteFile(apache, []byte(`apiVersion: flink.apache.org/v1beta1
+kind: FlinkDeployment
+metadata:
+  name: basic-example
+spec:
+  image: flink:1.20
+  flinkVersion: v1_20
+  flinkConfiguration:
+    taskmanager.numberOfTaskSlots: "2"
+  jobManager:
+    resource: {memory: 2048m, cpu: 1}
+  taskManager:
+    resource: {memory: 2048m, cpu: 1}
+  job:
+    jarURI: local:///opt/flink/examples/streaming/StateMachineExample.jar
+    parallelism: 2
+    upgradeMode: stateless
+`), 0o644))
+	code, out, _ = flok(t, ns, "convert", "-f", apache)
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "apiVersion: flok.dev/v1beta1")
+	applied, err := cluster.Kubectl(t.Context(), strings.NewReader(out), "-n", ns, "apply", "--dry-run=server", "-f", "-")
+	require.NoError(t, err)
+	require.Contains(t, string(applied), "flinkdeployment.flok.dev/basic-example created (server dry run)")
+	code, out, _ = flok(t, ns, "install", "--dry-run")
+	require.Equal(t, 0, code)
+	for _, kind := range []string{"CustomResourceDefinition", "ClusterRole", "Deployment"} {
+		require.Contains(t, out, "kind: "+kind)
+	}
+
 	// Errors say what to do.
 	code, _, errOut := flok(t, ns, "status", "nope")
 	require.Equal(t, 1, code)

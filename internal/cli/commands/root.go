@@ -76,7 +76,8 @@ cannot go through, or waiting was stopped with Ctrl-C (the change goes on).`,
 	root.AddCommand(
 		e.runCommand(), e.submitCommand(), e.sessionCommand(), e.listCommand(), e.statusCommand(),
 		e.savepointCommand(), e.suspendCommand(), e.resumeCommand(), e.restartCommand(), e.deleteCommand(),
-		e.renderCommand(), e.uiCommand(), e.logsCommand(), versionCommand(),
+		e.renderCommand(), e.uiCommand(), e.logsCommand(), e.installCommand(), e.uninstallCommand(),
+		convertCommand(), versionCommand(),
 	)
 	return root
 }

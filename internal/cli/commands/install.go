@@ -1,0 +1,99 @@
+package commands
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"github.com/flok-dev/flok/internal/cli"
+)
+
+func reportObject(w io.Writer, verb string) func(*unstructured.Unstructured) {
+	return func(u *unstructured.Unstructured) {
+		fmt.Fprintf(w, "%s %s %s\n", u.GetKind(), u.GetName(), verb)
+	}
+}
+
+func (e *env) installCommand() *cobra.Command {
+	dryRun := false
+	cmd := &cobra.Command{
+		Use:   "install",
+		Short: "Install Flok's CRDs, the operator's RBAC and the operator (namespace flok-system)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if dryRun {
+				objs, err := cli.InstallObjects()
+				if err != nil {
+					return err
+				}
+				for _, u := range objs {
+					data, err := yaml.Marshal(u.Object)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "---\n%s", data)
+				}
+				return nil
+			}
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
+			return c.Install(cmd.Context(), reportObject(cmd.OutOrStdout(), "applied"))
+		},
+	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the objects instead of applying them")
+	return cmd
+}
+
+func (e *env) uninstallCommand() *cobra.Command {
+	crds := false
+	cmd := &cobra.Command{
+		Use:   "uninstall",
+		Short: "Remove the operator and its RBAC (with --crds also Flok's CRDs and every Flok resource)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
+			return c.Uninstall(cmd.Context(), crds, reportObject(cmd.OutOrStdout(), "deleted"))
+		},
+	}
+	cmd.Flags().BoolVar(&crds, "crds", false, "also delete the CRDs, and with them every FlinkDeployment and FlinkSessionJob (their clusters are not stopped cleanly)")
+	return cmd
+}
+
+func convertCommand() *cobra.Command {
+	var file string
+	cmd := &cobra.Command{
+		Use:   "convert -f FILE",
+		Short: "Turn Apache Flink Kubernetes Operator resources into Flok's",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var data []byte
+			var err error
+			if file == "-" {
+				data, err = io.ReadAll(cmd.InOrStdin())
+			} else {
+				data, err = os.ReadFile(file)
+			}
+			if err != nil {
+				return err
+			}
+			out, err := cli.Convert(data)
+			if err != nil {
+				return fmt.Errorf("%s: %w", file, err)
+			}
+			_, err = cmd.OutOrStdout().Write(out)
+			return err
+		},
+	}
+	cmd.Flags().StringVarP(&file, "filename", "f", "", "the file with flink.apache.org resources (- for standard input)")
+	_ = cmd.MarkFlagRequired("filename")
+	return cmd
+}

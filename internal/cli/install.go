@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/flok-dev/flok/config"
+)
+
+// InstallObjects are Flok's CRDs, the operator's RBAC and its Deployment, in the order
+// they are applied.
+func InstallObjects() ([]*unstructured.Unstructured, error) {
+	var out []*unstructured.Unstructured
+	for _, dir := range config.InstallOrder {
+		files, err := fs.Glob(config.Install, dir+"/*.yaml")
+		if err != nil {
+			return nil, err
+		}
+		slices.Sort(files)
+		// The namespace comes before what lives in it.
+		slices.SortStableFunc(files, func(a, b string) int {
+			return boolOrder(path.Base(b) == "namespace.yaml", path.Base(a) == "namespace.yaml")
+		})
+		for _, f := range files {
+			data, err := config.Install.ReadFile(f)
+			if err != nil {
+				return nil, err
+			}
+			objs, err := decodeAll(data)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", f, err)
+			}
+			out = append(out, objs...)
+		}
+	}
+	return out, nil
+}
+
+func boolOrder(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
+// decodeAll reads every object of a multi-document YAML file.
+func decodeAll(data []byte) ([]*unstructured.Unstructured, error) {
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	var out []*unstructured.Unstructured
+	for {
+		u := &unstructured.Unstructured{}
+		if err := dec.Decode(&u.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				return out, nil
+			}
+			return nil, err
+		}
+		if len(u.Object) > 0 {
+			out = append(out, u)
+		}
+	}
+}
+
+// Install applies Flok's objects server-side, reporting each.
+func (c *Client) Install(ctx context.Context, report func(*unstructured.Unstructured)) error {
+	objs, err := InstallObjects()
+	if err != nil {
+		return err
+	}
+	for _, u := range objs {
+		if err := c.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
+			return fmt.Errorf("applying %s %s: %w", u.GetKind(), u.GetName(), explain(err, c.Config.Host))
+		}
+		report(u)
+	}
+	return nil
+}
+
+// Uninstall deletes the operator and its RBAC, and with crds Flok's CRDs — and with
+// them every Flok resource, which the operator (gone first) no longer cleans up, so
+// the CRDs are kept unless asked.
+func (c *Client) Uninstall(ctx context.Context, crds bool, report func(*unstructured.Unstructured)) error {
+	objs, err := InstallObjects()
+	if err != nil {
+		return err
+	}
+	slices.Reverse(objs)
+	for _, u := range objs {
+		if u.GetKind() == "CustomResourceDefinition" && !crds {
+			continue
+		}
+		if err := c.Client.Delete(ctx, u); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("deleting %s %s: %w", u.GetKind(), u.GetName(), explain(err, c.Config.Host))
+		}
+		report(u)
+	}
+	return nil
+}
