@@ -1,0 +1,52 @@
+package commands
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// TestHelpGolden keeps every command's help as it reads: a change shows in review.
+func TestHelpGolden(t *testing.T) {
+	for _, args := range [][]string{
+		{}, {"run"}, {"submit"}, {"session"}, {"session", "start"}, {"list"}, {"status"}, {"savepoint"}, {"suspend"},
+		{"resume"}, {"restart"}, {"delete"}, {"logs"}, {"ui"}, {"render"}, {"install"}, {"uninstall"}, {"convert"},
+	} {
+		var out bytes.Buffer
+		code := Execute(context.Background(), genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &out}, append(args, "--help"))
+		require.Equal(t, ExitOK, code)
+		text := out.String()
+		// Only the command's own part: the kubectl cluster flags are cli-runtime's.
+		if i := strings.Index(text, "\nGlobal Flags:"); i >= 0 {
+			text = text[:i+1]
+		}
+		name := "help-" + strings.Join(append([]string{"flok"}, args...), "-") + ".golden"
+		path := filepath.Join("testdata", name)
+		if *update {
+			require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+		}
+		want, err := os.ReadFile(path)
+		require.NoError(t, err, "go test ./internal/cli/commands -update writes it")
+		require.Equal(t, string(want), text, name)
+	}
+}
+
+// TestExitCodes: usage errors and failed commands exit 1 with the reason on stderr.
+func TestExitCodes(t *testing.T) {
+	var out, errOut bytes.Buffer
+	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
+	require.Equal(t, ExitError, Execute(context.Background(), streams, []string{"status"}))
+	require.Contains(t, errOut.String(), "accepts 1 arg(s)")
+	errOut.Reset()
+	require.Equal(t, ExitError, Execute(context.Background(), streams, []string{"list", "--kubeconfig", "/nonexistent"}))
+	require.Contains(t, errOut.String(), "no cluster configured")
+}
