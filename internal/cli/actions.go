@@ -38,7 +38,7 @@ func (c *Client) change(ctx context.Context, name string, edit func(job *v1beta1
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Client.Patch(ctx, obj, client.MergeFrom(before)); err != nil {
+	if err := c.API.Patch(ctx, obj, client.MergeFrom(before)); err != nil {
 		return nil, explain(err, c.Config.Host)
 	}
 	return obj, nil
@@ -97,7 +97,7 @@ func (c *Client) Delete(ctx context.Context, name string, savepoint bool) (clien
 			return nil, err
 		}
 	}
-	if err := c.Client.Delete(ctx, obj); err != nil {
+	if err := c.API.Delete(ctx, obj); err != nil {
 		return nil, explain(err, c.Config.Host)
 	}
 	return obj, nil

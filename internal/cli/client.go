@@ -22,7 +22,8 @@ import (
 
 // Client reaches one cluster and namespace.
 type Client struct {
-	client.Client
+	// API reads and writes Kubernetes' and Flok's objects.
+	API       client.Client
 	Config    *rest.Config
 	Namespace string
 }
@@ -41,7 +42,7 @@ func New(cfg *rest.Config, namespace string) (*Client, error) {
 	if err != nil {
 		return nil, explain(err, cfg.Host)
 	}
-	return &Client{Client: c, Config: cfg, Namespace: namespace}, nil
+	return &Client{API: c, Config: cfg, Namespace: namespace}, nil
 }
 
 // ErrNotInstalled says Flok's CRDs are missing from the cluster.
@@ -79,7 +80,7 @@ func (e *NotFoundError) Error() string {
 func (c *Client) Get(ctx context.Context, name string) (client.Object, error) {
 	key := client.ObjectKey{Namespace: c.Namespace, Name: name}
 	fd := &v1beta1.FlinkDeployment{}
-	err := c.Client.Get(ctx, key, fd)
+	err := c.API.Get(ctx, key, fd)
 	if err == nil {
 		return fd, nil
 	}
@@ -87,7 +88,7 @@ func (c *Client) Get(ctx context.Context, name string) (client.Object, error) {
 		return nil, explain(err, c.Config.Host)
 	}
 	sj := &v1beta1.FlinkSessionJob{}
-	if err := c.Client.Get(ctx, key, sj); err != nil {
+	if err := c.API.Get(ctx, key, sj); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, &NotFoundError{Name: name, Namespace: c.Namespace}
 		}

@@ -81,7 +81,7 @@ func (c *Client) Install(ctx context.Context, report func(*unstructured.Unstruct
 		return err
 	}
 	for _, u := range objs {
-		if err := c.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
+		if err := c.API.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
 			return fmt.Errorf("applying %s %s: %w", u.GetKind(), u.GetName(), explain(err, c.Config.Host))
 		}
 		report(u)
@@ -102,7 +102,7 @@ func (c *Client) Uninstall(ctx context.Context, crds bool, report func(*unstruct
 		if u.GetKind() == "CustomResourceDefinition" && !crds {
 			continue
 		}
-		if err := c.Client.Delete(ctx, u); client.IgnoreNotFound(err) != nil {
+		if err := c.API.Delete(ctx, u); client.IgnoreNotFound(err) != nil {
 			return fmt.Errorf("deleting %s %s: %w", u.GetKind(), u.GetName(), explain(err, c.Config.Host))
 		}
 		report(u)

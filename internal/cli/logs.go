@@ -39,7 +39,7 @@ func (c *Client) Logs(ctx context.Context, name string, o LogOptions, w io.Write
 		component = render.ComponentTaskManager
 	}
 	pods := &corev1.PodList{}
-	if err := c.Client.List(ctx, pods, client.InNamespace(c.Namespace), client.MatchingLabels{render.LabelApp: cluster, render.LabelComponent: component}); err != nil {
+	if err := c.API.List(ctx, pods, client.InNamespace(c.Namespace), client.MatchingLabels{render.LabelApp: cluster, render.LabelComponent: component}); err != nil {
 		return explain(err, c.Config.Host)
 	}
 	slices.SortFunc(pods.Items, func(a, b corev1.Pod) int { return strings.Compare(a.Name, b.Name) })

@@ -38,7 +38,7 @@ func (c *Client) Status(ctx context.Context, name string) (*Status, error) {
 	}
 	st := &Status{Object: obj}
 	evs := &eventsv1.EventList{}
-	if err := c.Client.List(ctx, evs, client.InNamespace(c.Namespace)); err == nil {
+	if err := c.API.List(ctx, evs, client.InNamespace(c.Namespace)); err == nil {
 		for _, e := range evs.Items {
 			if e.Regarding.UID == obj.GetUID() {
 				st.Events = append(st.Events, e)

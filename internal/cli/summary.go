@@ -94,11 +94,11 @@ func (c *Client) List(ctx context.Context, allNamespaces bool) ([]Summary, error
 		opts = append(opts, client.InNamespace(c.Namespace))
 	}
 	fds := &v1beta1.FlinkDeploymentList{}
-	if err := c.Client.List(ctx, fds, opts...); err != nil {
+	if err := c.API.List(ctx, fds, opts...); err != nil {
 		return nil, explain(err, c.Config.Host)
 	}
 	sjs := &v1beta1.FlinkSessionJobList{}
-	if err := c.Client.List(ctx, sjs, opts...); err != nil {
+	if err := c.API.List(ctx, sjs, opts...); err != nil {
 		return nil, explain(err, c.Config.Host)
 	}
 	var out []Summary
