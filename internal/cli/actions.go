@@ -213,7 +213,7 @@ func blocked(obj client.Object) string {
 		return ""
 	}
 	switch d.Reason {
-	case "InvalidSpec", "SavepointFailed", "NoStateToCarry", "RolledBack", "JobFailed", "StateUnrecoverable", "ArtifactUnavailable":
+	case "InvalidSpec", "SavepointFailed", "NoStateToCarry", "RolledBack", "JobFailed", "StateUnrecoverable", "ArtifactUnavailable", "DeletionBlocked":
 		return d.Reason + ": " + d.Message
 	}
 	return ""

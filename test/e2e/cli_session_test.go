@@ -1,10 +1,17 @@
 package e2e
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/lifecycle"
 	"github.com/flok-dev/flok/test/flinkdist"
 )
 
@@ -14,7 +21,7 @@ import (
 func TestCLISession(t *testing.T) {
 	t.Parallel()
 	release := flinkdist.Flink2
-	ns, _ := operatorTest(t, release)
+	ns, c := operatorTest(t, release)
 	home, err := flinkdist.Provision(t.Context(), release)
 	require.NoError(t, err)
 	jars := jarServer(t, home)
@@ -40,15 +47,23 @@ func TestCLISession(t *testing.T) {
 
 	code, _, _ = flok(t, ns, "session", "stop", "shared")
 	require.Equal(t, 0, code)
+	waitForDeployment(t, c, ns, "shared", time.Minute, "the stop refused", func(fd *v1beta1.FlinkDeployment) bool {
+		d := meta.FindStatusCondition(fd.Status.Conditions, lifecycle.ConditionDegraded)
+		return d != nil && d.Reason == "DeletionBlocked"
+	})
 	_, out, _ = flok(t, ns, "status", "shared")
 	require.Contains(t, out, "DeletionBlocked")
 	require.Contains(t, out, "topspeedwindowing")
 
 	code, _, _ = flok(t, ns, "delete", "topspeedwindowing", "--wait")
 	require.Equal(t, 0, code)
-	code, out, _ = flok(t, ns, "delete", "shared", "--wait")
-	require.Equal(t, 0, code, "the session goes once its job is gone")
-	require.Contains(t, out, "DELETED")
+	// The stopped session goes once its job is gone.
+	waitFor(t, 2*time.Minute, "the session cluster gone", func(ctx context.Context) (bool, error) {
+		return apierrors.IsNotFound(c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shared"}, &v1beta1.FlinkDeployment{})), nil
+	})
+	code, _, errOut := flok(t, ns, "status", "shared")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "no FlinkDeployment or FlinkSessionJob named")
 
 	code, out, _ = flok(t, ns, "render", "-f", "../../config/samples/flinkdeployment-standalone.yaml")
 	require.Equal(t, 0, code)
