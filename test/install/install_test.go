@@ -1,0 +1,115 @@
+// Package install tests `flok install` and `flok uninstall` on a cluster of their own:
+// the installed operator watches every namespace, so it must not share a cluster with
+// the end-to-end tests' operators.
+package install
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/flok-dev/flok/internal/cli/commands"
+	"github.com/flok-dev/flok/test/flinkdist"
+	"github.com/flok-dev/flok/test/flinktest"
+	"github.com/flok-dev/flok/test/localk8s"
+	"github.com/flok-dev/flok/test/procnode"
+)
+
+var (
+	cluster        *localk8s.Cluster
+	operatorBinary string
+)
+
+func TestMain(m *testing.M) {
+	binDir, err := os.MkdirTemp("", "flok-install-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	operatorBinary = filepath.Join(binDir, "flok-operator")
+	addNode := procnode.AddOn(procnode.Options{
+		Log:            func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) },
+		OperatorBinary: operatorBinary,
+	}, nil)
+	// No CRDs: `flok install` brings them.
+	code := localk8s.Run(m, localk8s.Options{AddOns: []localk8s.AddOn{addNode}}, &cluster)
+	_ = os.RemoveAll(binDir)
+	os.Exit(code)
+}
+
+func flok(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	args = append([]string{"--kubeconfig", cluster.KubeconfigPath}, args...)
+	code := commands.Execute(t.Context(), genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, args)
+	t.Logf("$ flok %s\n%s%s(exit %d)", strings.Join(args[2:], " "), out.String(), errOut.String(), code)
+	return code, out.String(), errOut.String()
+}
+
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func(ctx context.Context) (bool, error)) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(t.Context(), time.Second, timeout, true, cond)
+	require.NoError(t, err, "waiting for %s", what)
+}
+
+// TestInstallRunUninstall: before install flok says what to do; `flok install` brings
+// the CRDs, RBAC and the operator (two replicas, leader election) into flok-system; the
+// installed operator runs a job `flok run` deploys; `flok uninstall --crds` removes it
+// all.
+func TestInstallRunUninstall(t *testing.T) {
+	ctx := t.Context()
+	out, err := exec.Command("go", "build", "-o", operatorBinary, "../../cmd/flok-operator").CombinedOutput()
+	require.NoError(t, err, "building flok-operator: %s", out)
+	_, err = flinkdist.Provision(ctx, flinkdist.Flink2)
+	require.NoError(t, err)
+	ns := cluster.Namespace(t)
+	flinktest.DumpOnFailure(t, cluster, ns)
+	flinktest.DumpOnFailure(t, cluster, "flok-system")
+
+	code, _, errOut := flok(t, "-n", ns, "list")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "run `flok install` first")
+
+	code, stdout, _ := flok(t, "install")
+	require.Equal(t, 0, code)
+	require.Contains(t, stdout, "CustomResourceDefinition flinkdeployments.flok.dev applied")
+	require.Contains(t, stdout, "Deployment flok-operator applied")
+	waitFor(t, 3*time.Minute, "the operator's two replicas ready", func(ctx context.Context) (bool, error) {
+		d, err := cluster.Client.AppsV1().Deployments("flok-system").Get(ctx, "flok-operator", metav1.GetOptions{})
+		return err == nil && d.Status.ReadyReplicas == 2, nil
+	})
+
+	code, stdout, _ = flok(t, "-n", ns, "run", "local:///opt/flink/examples/streaming/TopSpeedWindowing.jar", "-p", "1", "--wait")
+	require.Equal(t, 0, code)
+	require.Contains(t, stdout, "STABLE")
+	code, stdout, _ = flok(t, "-n", ns, "list")
+	require.Equal(t, 0, code)
+	require.Regexp(t, `topspeedwindowing\s+`+ns+`\s+application\s+native\s+2.3\s+RUNNING\s+STABLE`, stdout)
+	code, _, _ = flok(t, "-n", ns, "delete", "topspeedwindowing", "--wait")
+	require.Equal(t, 0, code)
+
+	code, stdout, _ = flok(t, "uninstall", "--crds")
+	require.Equal(t, 0, code)
+	require.Contains(t, stdout, "Deployment flok-operator deleted")
+	waitFor(t, 2*time.Minute, "the operator and the CRDs gone", func(ctx context.Context) (bool, error) {
+		_, depErr := cluster.Client.AppsV1().Deployments("flok-system").Get(ctx, "flok-operator", metav1.GetOptions{})
+		pods, err := cluster.Client.CoreV1().Pods("flok-system").List(ctx, metav1.ListOptions{})
+		crds, _ := cluster.Kubectl(ctx, nil, "get", "crd", "-o", "name")
+		return apierrors.IsNotFound(depErr) && err == nil && len(pods.Items) == 0 && !strings.Contains(string(crds), "flok.dev"), nil
+	})
+	code, _, errOut = flok(t, "-n", ns, "list")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "flok install")
+}
