@@ -126,6 +126,9 @@ type Progress struct {
 	Elapsed   time.Duration
 	Lifecycle string
 	Step      string
+	// Repeat: the same step as the last report, a second later (a terminal redraws
+	// its line; a log skips it).
+	Repeat bool
 }
 
 // ErrStoppedWaiting ends a wait that the user stopped (Ctrl-C).
@@ -157,6 +160,9 @@ func (c *Client) Wait(ctx context.Context, name string, deleted bool, done func(
 			p.Elapsed = time.Since(start)
 			if key := p.Lifecycle + p.Step; key != last {
 				last = key
+				report(p)
+			} else {
+				p.Repeat = true
 				report(p)
 			}
 			if !hinted && time.Since(start) > operatorSilence && unobserved(obj) {

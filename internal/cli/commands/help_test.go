@@ -8,9 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/flok-dev/flok/internal/cli"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -49,4 +52,24 @@ func TestExitCodes(t *testing.T) {
 	errOut.Reset()
 	require.Equal(t, ExitError, Execute(context.Background(), streams, []string{"list", "--kubeconfig", "/nonexistent"}))
 	require.Contains(t, errOut.String(), "no cluster configured")
+}
+
+// TestProgress: a terminal redraws the current step's line each second; a log gets one
+// plain line per step.
+func TestProgress(t *testing.T) {
+	steps := []cli.Progress{
+		{Elapsed: 0, Lifecycle: "STABLE", Step: "job a is running"},
+		{Elapsed: time.Second, Lifecycle: "UPGRADING", Step: "Upgrade: deploying"},
+		{Elapsed: 2 * time.Second, Lifecycle: "UPGRADING", Step: "Upgrade: deploying", Repeat: true},
+	}
+	var log, tty bytes.Buffer
+	plain, live := &progress{w: &log}, &progress{w: &tty, tty: true}
+	for _, s := range steps {
+		plain.report(s)
+		live.report(s)
+	}
+	plain.end()
+	live.end()
+	require.Equal(t, "[    0s] STABLE     job a is running\n[    1s] UPGRADING  Upgrade: deploying\n", log.String())
+	require.Equal(t, "\n[    0s] STABLE     job a is running\n[    1s] UPGRADING  Upgrade: deploying\r\x1b[K[    2s] UPGRADING  Upgrade: deploying\n", tty.String())
 }

@@ -22,7 +22,9 @@ func waitFlag(cmd *cobra.Command, wait *bool, what string) {
 
 // follow waits for a change, printing its steps.
 func (e *env) follow(cmd *cobra.Command, c *cli.Client, name string, deleted bool, done func(client.Object) bool) error {
-	return c.Wait(cmd.Context(), name, deleted, done, progressPrinter(cmd.OutOrStdout()))
+	p := newProgress(cmd.OutOrStdout())
+	defer p.end()
+	return c.Wait(cmd.Context(), name, deleted, done, p.report)
 }
 
 func (e *env) runCommand() *cobra.Command {

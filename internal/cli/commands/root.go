@@ -6,9 +6,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
@@ -109,9 +111,35 @@ func versionCommand() *cobra.Command {
 	}
 }
 
-// progressPrinter prints each step of a change with the time since the wait began.
-func progressPrinter(w io.Writer) func(cli.Progress) {
-	return func(p cli.Progress) {
-		fmt.Fprintf(w, "[%5.0fs] %-10s %s\n", p.Elapsed.Seconds(), p.Lifecycle, p.Step)
+// progress prints each step of a change with the time since the wait began: on a
+// terminal the current step's line counts the seconds; elsewhere (logs, pipes) each
+// step is one plain line.
+type progress struct {
+	w   io.Writer
+	tty bool
+}
+
+func newProgress(w io.Writer) *progress {
+	f, ok := w.(*os.File)
+	return &progress{w: w, tty: ok && term.IsTerminal(int(f.Fd()))}
+}
+
+func (p *progress) report(step cli.Progress) {
+	line := fmt.Sprintf("[%5.0fs] %-10s %s", step.Elapsed.Seconds(), step.Lifecycle, step.Step)
+	switch {
+	case !p.tty && step.Repeat:
+	case !p.tty:
+		fmt.Fprintln(p.w, line)
+	case step.Repeat:
+		fmt.Fprint(p.w, "\r\033[K"+line)
+	default:
+		fmt.Fprint(p.w, "\n"+line)
+	}
+}
+
+// end finishes a terminal's last line.
+func (p *progress) end() {
+	if p.tty {
+		fmt.Fprintln(p.w)
 	}
 }
