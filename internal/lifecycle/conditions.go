@@ -123,7 +123,7 @@ func (d *decider) setReady() {
 	switch {
 	case d.status.LifecycleState == v1beta1.LifecycleSuspended:
 		d.setCondition(ConditionReady, metav1.ConditionFalse, reasonSuspended, "the job is suspended")
-	case d.isSession() && d.obs.Cluster == ClusterReady, d.jobRunning() && d.obs.Cluster == ClusterReady:
+	case d.isSession() && d.sessionAnswers(), d.jobRunning() && d.obs.Cluster == ClusterReady:
 		msg := "job " + d.status.JobStatus.JobID + " is running"
 		if d.isSession() {
 			msg = "the session cluster is ready"

@@ -269,7 +269,7 @@ func (d *decider) deploying(op *v1beta1.Operation) {
 		d.deployAction()
 		return
 	}
-	if d.isSession() && d.obs.Cluster == ClusterReady {
+	if d.isSession() && d.sessionAnswers() {
 		d.deployed(op, "session cluster deployed (%s)", op.Kind)
 		return
 	}

@@ -32,10 +32,18 @@ func (d *decider) sessionHealth() {
 		d.warn(reasonClusterLost, "the JobManager Deployment of the session cluster is gone; redeploying it (its FlinkSessionJobs resubmit their jobs from their latest state)")
 		d.beginDeploy(v1beta1.OperationRecover, "", false)
 	case ClusterReady:
-		d.stable()
+		if d.sessionAnswers() {
+			d.stable()
+		}
 	default:
 		d.checkReadiness()
 	}
+}
+
+// sessionAnswers reports a session cluster whose REST API answered this round: a
+// ready JobManager Pod may not serve it yet, and session jobs need it.
+func (d *decider) sessionAnswers() bool {
+	return d.obs.Cluster == ClusterReady && d.obs.Session != nil
 }
 
 // stopSessionJobs begins an upgrade or restart of a session cluster: the cluster goes

@@ -41,7 +41,13 @@ func TestSessionCluster(t *testing.T) {
 	require.Equal(t, ActionDeploy, d.Action.Type)
 	require.Empty(t, d.Status.JobStatus.JobID, "a session cluster has no job of its own")
 
-	d = decide(t, then(fd, d), readySession())
+	// Its JobManager Pod is ready but its REST API does not answer yet: not deployed.
+	fd = then(fd, d)
+	notAnswering := readySession()
+	notAnswering.Session = nil
+	require.NotNil(t, decide(t, fd, notAnswering).Status.Operation)
+
+	d = decide(t, fd, readySession())
 	require.Nil(t, d.Status.Operation)
 	require.Equal(t, v1beta1.LifecycleDeployed, d.Status.LifecycleState)
 	require.Equal(t, int32(4), d.Status.Session.TotalSlots, "what runs in the session is in its status")

@@ -41,9 +41,14 @@ func TestCLISession(t *testing.T) {
 	require.Contains(t, out, "Jobs in the session:")
 	require.Regexp(t, `RUNNING\s+topspeedwindowing`, out)
 
-	code, out, _ = flok(t, ns, "restart", "topspeedwindowing", "--wait")
+	before := &v1beta1.FlinkSessionJob{}
+	require.NoError(t, c.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "topspeedwindowing"}, before))
+	code, _, _ = flok(t, ns, "restart", "topspeedwindowing", "--wait")
 	require.Equal(t, 0, code)
-	require.Contains(t, out, "Restart")
+	after := &v1beta1.FlinkSessionJob{}
+	require.NoError(t, c.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "topspeedwindowing"}, after))
+	require.NotEqual(t, before.Status.JobStatus.JobID, after.Status.JobStatus.JobID, "restarted as a new job")
+	require.Equal(t, "RUNNING", after.Status.JobStatus.State)
 
 	code, _, _ = flok(t, ns, "session", "stop", "shared")
 	require.Equal(t, 0, code)
