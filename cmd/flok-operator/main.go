@@ -10,6 +10,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/flok-dev/flok/internal/controller/round"
 	"github.com/flok-dev/flok/internal/operator"
 )
 
@@ -25,7 +26,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "flok-operator: no Kubernetes cluster to talk to:", err)
 		os.Exit(2)
 	}
-	if err := operator.Run(ctrl.SetupSignalHandler(), cfg, opts, operator.Hooks{}); err != nil {
+	if err := operator.Run(ctrl.SetupSignalHandler(), cfg, opts, round.Hooks{}); err != nil {
 		fmt.Fprintln(os.Stderr, "flok-operator:", err)
 		os.Exit(1)
 	}

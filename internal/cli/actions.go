@@ -14,6 +14,7 @@ import (
 
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/flinkconf"
+	"github.com/flok-dev/flok/internal/lifecycle"
 )
 
 // change applies edit to the named resource's job and spec, as one patch.
@@ -192,40 +193,37 @@ const operatorSilence = 30 * time.Second
 // unobserved reports a resource whose current generation the operator has not taken
 // up (it records the generation it reconciled, or an operation, at once).
 func unobserved(obj client.Object) bool {
-	common, _ := statusOf(obj)
+	common, _ := StatusOf(obj)
 	return common.ObservedGeneration < obj.GetGeneration() && common.Operation == nil
 }
 
 func progressOf(obj client.Object) Progress {
-	common, conditions := statusOf(obj)
+	common, conditions := StatusOf(obj)
 	p := Progress{Lifecycle: string(common.LifecycleState)}
 	switch {
 	case common.Operation != nil:
 		p.Step = fmt.Sprintf("%s: %s", common.Operation.Kind, dash(common.Operation.Message))
 	default:
-		if r := meta.FindStatusCondition(conditions, "Ready"); r != nil {
+		if r := meta.FindStatusCondition(conditions, lifecycle.ConditionReady); r != nil {
 			p.Step = r.Message
 		}
 	}
 	return p
 }
 
-// blocked is the message of a Degraded condition that stops the current generation's
-// change (the operator will not try it again until the spec changes).
+// blocked is the message of a Degraded condition on the current generation after which
+// the operator waits for the user (lifecycle.WaitsForUser).
 func blocked(obj client.Object) string {
-	_, conditions := statusOf(obj)
-	d := meta.FindStatusCondition(conditions, "Degraded")
-	if d == nil || d.Status != "True" || d.ObservedGeneration != obj.GetGeneration() {
+	_, conditions := StatusOf(obj)
+	d := meta.FindStatusCondition(conditions, lifecycle.ConditionDegraded)
+	if d == nil || d.Status != metav1.ConditionTrue || d.ObservedGeneration != obj.GetGeneration() || !lifecycle.WaitsForUser(d.Reason) {
 		return ""
 	}
-	switch d.Reason {
-	case "InvalidSpec", "SavepointFailed", "NoStateToCarry", "RolledBack", "JobFailed", "StateUnrecoverable", "ArtifactUnavailable", "DeletionBlocked":
-		return d.Reason + ": " + d.Message
-	}
-	return ""
+	return d.Reason + ": " + d.Message
 }
 
-func statusOf(obj client.Object) (v1beta1.CommonStatus, []metav1.Condition) {
+// StatusOf is the status and conditions of a FlinkDeployment or FlinkSessionJob.
+func StatusOf(obj client.Object) (v1beta1.CommonStatus, []metav1.Condition) {
 	switch o := obj.(type) {
 	case *v1beta1.FlinkDeployment:
 		return o.Status.CommonStatus, o.Status.Conditions
@@ -238,7 +236,7 @@ func statusOf(obj client.Object) (v1beta1.CommonStatus, []metav1.Condition) {
 // Running reports a resource whose current spec runs: STABLE, its job RUNNING, nothing
 // in progress.
 func Running(obj client.Object) bool {
-	common, _ := statusOf(obj)
+	common, _ := StatusOf(obj)
 	return common.Operation == nil && common.LifecycleState == v1beta1.LifecycleStable &&
 		common.JobStatus.State == "RUNNING" && common.ObservedGeneration >= obj.GetGeneration()
 }

@@ -1,56 +1,16 @@
 package cli
 
 import (
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 )
 
-// apacheBasic is the Apache operator's basic example.
-const apacheBasic = `apiVersion: flink.apache.org/v1beta1
-kind: FlinkDeployment
-metadata:
-  name: basic-example
-spec:
-  image: flink:1.20
-  flinkVersion: v1_20
-  flinkConfiguration:
-    taskmanager.numberOfTaskSlots: "2"
-  serviceAccount: flink
-  jobManager:
-    resource:
-      memory: "2048m"
-      cpu: 1
-  taskManager:
-    resource:
-      memory: "2048m"
-      cpu: 1
-  job:
-    jarURI: local:///opt/flink/examples/streaming/StateMachineExample.jar
-    parallelism: 2
-    upgradeMode: stateless
-status:
-  lifecycleState: STABLE
----
-apiVersion: flink.apache.org/v1beta1
-kind: FlinkSessionJob
-metadata:
-  name: basic-session-job-example
-spec:
-  deploymentName: basic-session-deployment-example
-  job:
-    jarURI: https://repo1.maven.org/maven2/org/apache/flink/flink-examples-streaming_2.12/1.16.1/flink-examples-streaming_2.12-1.16.1-TopSpeedWindowing.jar
-    parallelism: 4
-    upgradeMode: stateless
----
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: untouched
-`
-
 func TestConvert(t *testing.T) {
-	out, err := Convert([]byte(apacheBasic))
+	apache, err := os.ReadFile("testdata/apache-basic.yaml")
+	require.NoError(t, err)
+	out, err := Convert(apache)
 	require.NoError(t, err)
 	golden(t, "convert-basic", out)
 

@@ -11,7 +11,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/flinkconf"
+	"github.com/flok-dev/flok/internal/kube"
 )
 
 // FieldManager is the server-side apply field manager of what `flok` writes.
@@ -138,18 +138,5 @@ func readPodTemplate(file string) (*runtime.RawExtension, error) {
 // Apply creates or updates the object with server-side apply: the fields `flok`
 // sets are its own, others' stay.
 func (c *Client) Apply(ctx context.Context, obj client.Object) error {
-	data, err := json.Marshal(obj)
-	if err != nil {
-		return err
-	}
-	u := &unstructured.Unstructured{}
-	if err := json.Unmarshal(data, &u.Object); err != nil {
-		return err
-	}
-	delete(u.Object, "status")
-	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
-	if err := c.API.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
-		return explain(err, c.Config.Host)
-	}
-	return nil
+	return explain(kube.Apply(ctx, c.API, obj, FieldManager), c.Config.Host)
 }

@@ -52,6 +52,16 @@ const (
 // blockingReasons keep a generation from being retried until the spec changes again.
 var blockingReasons = map[string]bool{reasonSavepointFailed: true, reasonNoState: true, reasonInvalidSpec: true, reasonRolledBack: true}
 
+// userReasons are the other Degraded reasons after which Flok does not go on by itself:
+// a job it does not restart, state it cannot find, a jar it cannot fetch, a deletion
+// it refuses.
+var userReasons = map[string]bool{reasonJobFailed: true, reasonStateLost: true, reasonArtifact: true, reasonDeletionBlocked: true}
+
+// WaitsForUser reports a Degraded reason after which the current spec goes no further
+// until the user acts (changes the spec, a nonce, an annotation, or the cause): what a
+// client waiting for a change should stop waiting on.
+func WaitsForUser(reason string) bool { return blockingReasons[reason] || userReasons[reason] }
+
 func (d *decider) setCondition(kind string, status metav1.ConditionStatus, reason, message string) {
 	meta.SetStatusCondition(&d.status.Conditions, metav1.Condition{
 		Type: kind, Status: status, Reason: reason, Message: message,

@@ -123,3 +123,14 @@ func TestSessionDeletion(t *testing.T) {
 	fd.Annotations = nil
 	require.Equal(t, ActionRemoveCluster, decide(t, fd, readySession()).Action.Type, "without jobs it goes")
 }
+
+// TestWaitsForUser: the reasons after which Flok waits for the user, which clients
+// (flok --wait) stop waiting on; passing troubles are not among them.
+func TestWaitsForUser(t *testing.T) {
+	for _, r := range []string{reasonInvalidSpec, reasonSavepointFailed, reasonNoState, reasonRolledBack, reasonJobFailed, reasonStateLost, reasonArtifact, reasonDeletionBlocked} {
+		require.True(t, WaitsForUser(r), r)
+	}
+	for _, r := range []string{reasonNotReady, reasonClusterFailing, reasonRestartLoop, reasonCheckpointsStalled, reasonHealthy} {
+		require.False(t, WaitsForUser(r), r)
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/artifact"
 	"github.com/flok-dev/flok/internal/controller/deployment"
+	"github.com/flok-dev/flok/internal/controller/round"
 	"github.com/flok-dev/flok/internal/controller/sessionjob"
 	"github.com/flok-dev/flok/internal/flinkconf"
 	"github.com/flok-dev/flok/internal/flinkrest"
@@ -32,16 +33,8 @@ import (
 	"github.com/flok-dev/flok/internal/render"
 )
 
-// Hooks let tests reach into a running operator.
-type Hooks struct {
-	// BeforeAction runs after a status is recorded and before its action;
-	// AfterAction after the action succeeded.
-	BeforeAction deployment.ActionHook
-	AfterAction  deployment.ActionHook
-}
-
-// Run runs the operator until ctx ends.
-func Run(ctx context.Context, cfg *rest.Config, o Options, hooks Hooks) error {
+// Run runs the operator until ctx ends; hooks let tests reach into it.
+func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
@@ -84,7 +77,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks Hooks) error {
 	r := &deployment.Reconciler{
 		Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("flok-operator"),
 		Flink: flink, Defaults: defaults, Settings: settings,
-		BeforeAction: hooks.BeforeAction, AfterAction: hooks.AfterAction, Metrics: deployment.NewMetrics(metrics.Registry),
+		Hooks: hooks, Metrics: deployment.NewMetrics(metrics.Registry),
 	}
 	if err := deployment.IndexSessionJobs(ctx, mgr); err != nil {
 		return err
@@ -95,8 +88,8 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks Hooks) error {
 	jobs := &sessionjob.Reconciler{
 		Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("flok-operator"),
 		Flink: flink, Defaults: defaults, Settings: settings,
-		Artifacts:    &artifact.Fetcher{Dir: o.ArtifactDir, MaxSize: o.MaxArtifactSize, AllowHTTP: o.AllowHTTPArtifacts},
-		BeforeAction: hooks.BeforeAction, AfterAction: hooks.AfterAction,
+		Artifacts: &artifact.Fetcher{Dir: o.ArtifactDir, MaxSize: o.MaxArtifactSize, AllowHTTP: o.AllowHTTPArtifacts},
+		Hooks:     hooks,
 	}
 	if err := jobs.SetupWithManager(mgr, o.Concurrency); err != nil {
 		return fmt.Errorf("setting up the FlinkSessionJob controller: %w", err)

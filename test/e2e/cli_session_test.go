@@ -13,6 +13,7 @@ import (
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/lifecycle"
 	"github.com/flok-dev/flok/test/flinkdist"
+	"github.com/flok-dev/flok/test/flinktest"
 )
 
 // TestCLISession drives a session cluster through the flok command line: session
@@ -63,7 +64,7 @@ func TestCLISession(t *testing.T) {
 	code, _, _ = flok(t, ns, "delete", "topspeedwindowing", "--wait")
 	require.Equal(t, 0, code)
 	// The stopped session goes once its job is gone.
-	waitFor(t, 2*time.Minute, "the session cluster gone", func(ctx context.Context) (bool, error) {
+	flinktest.WaitFor(t, 2*time.Minute, "the session cluster gone", func(ctx context.Context) (bool, error) {
 		return apierrors.IsNotFound(c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shared"}, &v1beta1.FlinkDeployment{})), nil
 	})
 	code, _, errOut := flok(t, ns, "status", "shared")

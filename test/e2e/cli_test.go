@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,25 +12,19 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/cli"
-	"github.com/flok-dev/flok/internal/cli/commands"
 	"github.com/flok-dev/flok/internal/render"
 	"github.com/flok-dev/flok/test/flinkdist"
 	"github.com/flok-dev/flok/test/flinktest"
 )
 
 // flok runs the flok command line in process against the test cluster, in namespace
-// ns, and returns its exit code, standard output and standard error.
+// ns.
 func flok(t *testing.T, ns string, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	args = append([]string{"--kubeconfig", cluster.KubeconfigPath, "-n", ns}, args...)
-	code := commands.Execute(t.Context(), genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, args)
-	t.Logf("$ flok %s\n%s%s(exit %d)", strings.Join(args[4:], " "), out.String(), errOut.String(), code)
-	return code, out.String(), errOut.String()
+	return flinktest.Flok(t, cluster.KubeconfigPath, append([]string{"-n", ns}, args...)...)
 }
 
 // TestCLI drives an application through the flok command line on real Flink: run
@@ -122,31 +115,14 @@ func TestCLI(t *testing.T) {
 	require.Contains(t, out, "TaskManagerRunner", "a TaskManager's log")
 
 	// An Apache operator resource, converted, is accepted by the API server as Flok's.
-	apache := filepath.Join(t.TempDir(), "apache.yaml")
-	require.NoError(t, os.WriteFile(apache, []byte(`apiVersion: flink.apache.org/v1beta1
-kind: FlinkDeployment
-metadata:
-  name: basic-example
-spec:
-  image: flink:1.20
-  flinkVersion: v1_20
-  flinkConfiguration:
-    taskmanager.numberOfTaskSlots: "2"
-  jobManager:
-    resource: {memory: 2048m, cpu: 1}
-  taskManager:
-    resource: {memory: 2048m, cpu: 1}
-  job:
-    jarURI: local:///opt/flink/examples/streaming/StateMachineExample.jar
-    parallelism: 2
-    upgradeMode: stateless
-`), 0o644))
+	apache := "../../internal/cli/testdata/apache-basic.yaml"
 	code, out, _ = flok(t, ns, "convert", "-f", apache)
 	require.Equal(t, 0, code)
 	require.Contains(t, out, "apiVersion: flok.dev/v1beta1")
 	applied, err := cluster.Kubectl(t.Context(), strings.NewReader(out), "-n", ns, "apply", "--dry-run=server", "-f", "-")
 	require.NoError(t, err)
 	require.Contains(t, string(applied), "flinkdeployment.flok.dev/basic-example created (server dry run)")
+	require.Contains(t, string(applied), "flinksessionjob.flok.dev/basic-session-job-example created (server dry run)")
 	code, out, _ = flok(t, ns, "install", "--dry-run")
 	require.Equal(t, 0, code)
 	for _, kind := range []string{"CustomResourceDefinition", "ClusterRole", "Deployment"} {
@@ -164,8 +140,16 @@ spec:
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "use table, wide, json or yaml")
 
-	code, out, _ = flok(t, ns, "delete", "tsw", "--wait")
+	// Deleted with a savepoint: the job is stopped with one before its cluster goes.
+	savepoints := func() int {
+		entries, _ := os.ReadDir(filepath.Join(dir, "savepoints"))
+		return len(entries)
+	}
+	before := savepoints()
+	code, out, _ = flok(t, ns, "delete", "tsw", "--savepoint", "--wait")
 	require.Equal(t, 0, code)
 	require.Contains(t, out, "DELETED")
+	require.Equal(t, before+1, savepoints(), "one more savepoint on disk, taken on deletion")
+	requireEvent(t, ns, "tsw", "SavepointCompleted")
 	deletedCleanly(t, c, fd)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/flok-dev/flok/internal/render"
 	"github.com/flok-dev/flok/test/flinkdist"
 	"github.com/flok-dev/flok/test/flinktest"
+	"github.com/flok-dev/flok/test/supervisor"
 )
 
 // crashPoints are the steps of a savepoint upgrade or suspension at which the operator
@@ -48,19 +49,14 @@ func TestCrashSafety(t *testing.T) {
 				}
 				t.Logf("----- crash %s", point)
 				previous := fd.Status.JobStatus.JobID
-				crashing := startOperator(t, ns, point)
-				switch scenario {
-				case "upgrade":
-					update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.Parallelism = int32(1 + (i+1)%2) })
-				case "suspend":
-					update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.State = v1beta1.JobStateSuspended })
-				}
-				select {
-				case <-crashing.Done():
-				case <-time.After(4 * time.Minute):
-					t.Fatalf("the operator did not reach %s", point)
-				}
-				op := startOperator(t, ns, "")
+				op := crashThenRestart(t, ns, point, func() {
+					switch scenario {
+					case "upgrade":
+						update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.Parallelism = int32(1 + (i+1)%2) })
+					case "suspend":
+						update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.State = v1beta1.JobStateSuspended })
+					}
+				})
 				if scenario == "suspend" {
 					fd = waitForDeployment(t, c, ns, "tsw", 4*time.Minute, "the suspension after the crash", func(fd *v1beta1.FlinkDeployment) bool {
 						return fd.Status.LifecycleState == v1beta1.LifecycleSuspended
@@ -83,11 +79,25 @@ func TestCrashSafety(t *testing.T) {
 	}
 }
 
+// crashThenRestart starts an operator that kills itself at point, makes change, waits
+// for the kill, and starts an operator again (returned) to carry on from the status.
+func crashThenRestart(t *testing.T, ns, point string, change func()) *supervisor.Process {
+	t.Helper()
+	crashing := startOperator(t, ns, point)
+	change()
+	select {
+	case <-crashing.Done():
+	case <-time.After(4 * time.Minute):
+		t.Fatalf("the operator did not reach %s", point)
+	}
+	return startOperator(t, ns, "")
+}
+
 // requireOneRunningJob checks that Flink runs exactly one job.
 func requireOneRunningJob(t *testing.T, flink *flinkrest.Client) {
 	t.Helper()
 	var jobs []flinkrest.JobOverview
-	waitFor(t, 30*time.Second, "Flink's job list", func(ctx context.Context) (bool, error) {
+	flinktest.WaitFor(t, 30*time.Second, "Flink's job list", func(ctx context.Context) (bool, error) {
 		var err error
 		jobs, err = flink.Jobs(ctx)
 		return err == nil, nil
@@ -125,14 +135,9 @@ func TestSessionJobCrashSafety(t *testing.T) {
 	for i, point := range crashPoints {
 		t.Logf("----- crash %s", point)
 		previous := sj.Status.JobStatus.JobID
-		crashing := startOperator(t, ns, point)
-		updateJob(t, c, sj, func(sj *v1beta1.FlinkSessionJob) { sj.Spec.Job.Parallelism = int32(1 + (i+1)%2) })
-		select {
-		case <-crashing.Done():
-		case <-time.After(4 * time.Minute):
-			t.Fatalf("the operator did not reach %s", point)
-		}
-		op := startOperator(t, ns, "")
+		op := crashThenRestart(t, ns, point, func() {
+			updateJob(t, c, sj, func(sj *v1beta1.FlinkSessionJob) { sj.Spec.Job.Parallelism = int32(1 + (i+1)%2) })
+		})
 		sj = waitForSessionJob(t, c, ns, "job", 4*time.Minute, "convergence after the crash", jobStableWith(previous))
 		savepoint := sj.Status.JobStatus.UpgradeSavepointPath
 		require.NotEmpty(t, savepoint, "the savepoint path survived the crash")

@@ -138,7 +138,7 @@ func TestOperatorInCluster(t *testing.T) {
 	require.NoError(t, err)
 
 	var first string
-	waitFor(t, 2*time.Minute, "both operator replicas ready and one of them leading", func(ctx context.Context) (bool, error) {
+	flinktest.WaitFor(t, 2*time.Minute, "both operator replicas ready and one of them leading", func(ctx context.Context) (bool, error) {
 		first = leader(ctx, ns)
 		return len(readyOperatorPods(ctx, ns)) == 2 && first != "", nil
 	})
@@ -153,7 +153,7 @@ func TestOperatorInCluster(t *testing.T) {
 
 	// The leader goes; the other replica takes over and the job keeps running, once.
 	require.NoError(t, cluster.Client.CoreV1().Pods(ns).Delete(ctx, first, metav1.DeleteOptions{}))
-	waitFor(t, 2*time.Minute, "another replica leading", func(ctx context.Context) (bool, error) {
+	flinktest.WaitFor(t, 2*time.Minute, "another replica leading", func(ctx context.Context) (bool, error) {
 		return leaderUpdated(ctx, ns, first), nil
 	})
 	handover, jobID := time.Now(), fd.Status.JobStatus.JobID
@@ -203,7 +203,7 @@ func leaderUpdated(ctx context.Context, ns, old string) bool {
 // requireEvent checks that the FlinkDeployment got an event with the reason.
 func requireEvent(t *testing.T, ns, name, reason string) {
 	t.Helper()
-	waitFor(t, time.Minute, "a "+reason+" event", func(ctx context.Context) (bool, error) {
+	flinktest.WaitFor(t, time.Minute, "a "+reason+" event", func(ctx context.Context) (bool, error) {
 		events, err := cluster.Client.EventsV1().Events(ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return false, nil

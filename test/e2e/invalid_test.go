@@ -24,7 +24,7 @@ func degradedFor(t *testing.T, c client.Client, ns, name, path string) *v1beta1.
 		cond := meta.FindStatusCondition(fd.Status.Conditions, "Degraded")
 		return cond != nil && cond.Status == metav1.ConditionTrue && cond.Reason == "InvalidSpec" && strings.Contains(cond.Message, path)
 	})
-	waitFor(t, time.Minute, "a Warning event naming "+path, func(ctx context.Context) (bool, error) {
+	flinktest.WaitFor(t, time.Minute, "a Warning event naming "+path, func(ctx context.Context) (bool, error) {
 		events, err := cluster.Client.EventsV1().Events(ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return false, nil

@@ -77,7 +77,7 @@ func stableWith(jobNot string) func(*v1beta1.FlinkDeployment) bool {
 func restoredFrom(t *testing.T, flink *flinkrest.Client, jobID string) string {
 	t.Helper()
 	var path string
-	waitFor(t, time.Minute, "Flink's restore statistics", func(ctx context.Context) (bool, error) {
+	flinktest.WaitFor(t, time.Minute, "Flink's restore statistics", func(ctx context.Context) (bool, error) {
 		cps, err := flink.Checkpoints(ctx, jobID)
 		if err != nil || cps.Latest.Restored == nil {
 			return false, nil

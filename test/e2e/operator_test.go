@@ -16,8 +16,6 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
@@ -26,7 +24,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/flok-dev/flok/api/v1beta1"
-	"github.com/flok-dev/flok/internal/controller/deployment"
+	"github.com/flok-dev/flok/internal/cli"
+	"github.com/flok-dev/flok/internal/controller/round"
 	"github.com/flok-dev/flok/internal/lifecycle"
 	"github.com/flok-dev/flok/internal/operator"
 	"github.com/flok-dev/flok/test/flinkdist"
@@ -60,7 +59,7 @@ func runOperator() int {
 	// Session jobs' jars come from a test server on loopback; kept with the cluster.
 	opts.AllowHTTPArtifacts, opts.MaxArtifactSize = true, testMaxArtifactSize
 	opts.ArtifactDir = filepath.Join(filepath.Dir(os.Getenv(kubeconfigEnv)), "artifacts-"+opts.Namespaces[0])
-	var hooks operator.Hooks
+	var hooks round.Hooks
 	when, action, _ := strings.Cut(os.Getenv(crashEnv), ":")
 	switch when {
 	case "before":
@@ -76,7 +75,7 @@ func runOperator() int {
 }
 
 // crashAt kills the process the first time it meets the named action.
-func crashAt(when, action string) deployment.ActionHook {
+func crashAt(when, action string) round.ActionHook {
 	return func(_ client.Object, a lifecycle.Action) {
 		if string(a.Type) == action {
 			fmt.Fprintf(os.Stderr, "crash test: killing the operator %s %s\n", when, action)
@@ -162,10 +161,7 @@ func operatorTest(t *testing.T, release flinkdist.Release) (string, client.Clien
 // flokClient reads and writes Flok's resources.
 func flokClient(t *testing.T) client.Client {
 	t.Helper()
-	scheme := runtime.NewScheme()
-	require.NoError(t, clientgoscheme.AddToScheme(scheme))
-	require.NoError(t, v1beta1.AddToScheme(scheme))
-	c, err := client.New(cluster.Config, client.Options{Scheme: scheme})
+	c, err := client.New(cluster.Config, client.Options{Scheme: cli.Scheme()})
 	require.NoError(t, err)
 	return c
 }
@@ -175,7 +171,7 @@ func waitForDeployment(t *testing.T, c client.Client, ns, name string, timeout t
 	t.Helper()
 	fd := &v1beta1.FlinkDeployment{}
 	var last string
-	waitFor(t, timeout, what, func(ctx context.Context) (bool, error) {
+	flinktest.WaitFor(t, timeout, what, func(ctx context.Context) (bool, error) {
 		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, fd); err != nil {
 			return false, nil
 		}
@@ -195,7 +191,7 @@ func hostPath(stateDir, uri string) string {
 func deletedCleanly(t *testing.T, c client.Client, fd *v1beta1.FlinkDeployment) {
 	t.Helper()
 	selector := metav1.ListOptions{LabelSelector: "app=" + fd.Name}
-	waitFor(t, 3*time.Minute, "the FlinkDeployment, its Pods and its ConfigMaps to go", func(ctx context.Context) (bool, error) {
+	flinktest.WaitFor(t, 3*time.Minute, "the FlinkDeployment, its Pods and its ConfigMaps to go", func(ctx context.Context) (bool, error) {
 		err := c.Get(ctx, client.ObjectKeyFromObject(fd), &v1beta1.FlinkDeployment{})
 		pods, _ := cluster.Client.CoreV1().Pods(fd.Namespace).List(ctx, selector)
 		cms, _ := cluster.Client.CoreV1().ConfigMaps(fd.Namespace).List(ctx, selector)

@@ -29,7 +29,7 @@ func withHA(fd *v1beta1.FlinkDeployment) {
 func restoredCheckpoint(t *testing.T, flink *flinkrest.Client, jobID string, before int64, since time.Time, what string) int64 {
 	t.Helper()
 	var id int64
-	waitFor(t, 4*time.Minute, what, func(ctx context.Context) (bool, error) {
+	flinktest.WaitFor(t, 4*time.Minute, what, func(ctx context.Context) (bool, error) {
 		job, err := flink.Job(ctx, jobID)
 		if err != nil || job.State != flinkrest.JobRunning {
 			return false, nil
@@ -71,11 +71,11 @@ func TestHighAvailabilityRecovery(t *testing.T) {
 	flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName("tsw"), "rest")
 	fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the first deployment", stableWith(""))
 	jobID := fd.Status.JobStatus.JobID
-	waitFor(t, time.Minute, "HA metadata", func(ctx context.Context) (bool, error) {
+	flinktest.WaitFor(t, time.Minute, "HA metadata", func(ctx context.Context) (bool, error) {
 		_, err := cluster.Client.CoreV1().ConfigMaps(ns).Get(ctx, "tsw-cluster-config-map", metav1.GetOptions{})
 		return err == nil, nil
 	})
-	waitFor(t, time.Minute, "a completed checkpoint", func(ctx context.Context) (bool, error) {
+	flinktest.WaitFor(t, time.Minute, "a completed checkpoint", func(ctx context.Context) (bool, error) {
 		cps, err := flink.Checkpoints(ctx, jobID)
 		return err == nil && cps.Counts.Completed > 1, nil
 	})

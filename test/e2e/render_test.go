@@ -13,7 +13,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/yaml"
 
 	"github.com/flok-dev/flok/api/v1beta1"
@@ -45,19 +44,12 @@ func deployRendered(t *testing.T, ns, manifest string) *render.Objects {
 	return objs
 }
 
-// waitFor polls cond every second until it holds or the deadline passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func(ctx context.Context) (bool, error)) {
-	t.Helper()
-	err := wait.PollUntilContextTimeout(t.Context(), time.Second, timeout, true, cond)
-	require.NoError(t, err, "waiting for %s", what)
-}
-
 // runningJob waits until the cluster has exactly one job and it is RUNNING with at
 // least one completed checkpoint, and returns its id.
 func runningJob(t *testing.T, flink *flinkrest.Client) string {
 	t.Helper()
 	var jobID string
-	waitFor(t, 5*time.Minute, "a running job with a completed checkpoint", func(ctx context.Context) (bool, error) {
+	flinktest.WaitFor(t, 5*time.Minute, "a running job with a completed checkpoint", func(ctx context.Context) (bool, error) {
 		jobs, err := flink.Jobs(ctx)
 		if err != nil || len(jobs) != 1 || jobs[0].State != flinkrest.JobRunning {
 			return false, nil
@@ -111,7 +103,7 @@ spec:
 
 		_, err = cluster.Kubectl(ctx, nil, "-n", ns, "delete", "flinkdeployment", "tsw", "--wait=false")
 		require.NoError(t, err)
-		waitFor(t, 2*time.Minute, "the cluster's Pods to go with the FlinkDeployment", func(ctx context.Context) (bool, error) {
+		flinktest.WaitFor(t, 2*time.Minute, "the cluster's Pods to go with the FlinkDeployment", func(ctx context.Context) (bool, error) {
 			pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=tsw"})
 			return err == nil && len(pods.Items) == 0, nil
 		})
@@ -157,7 +149,7 @@ spec:
 `, release.MinorVersion(), versionField(release), stateDir))
 
 		flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName("session"), "rest")
-		waitFor(t, 4*time.Minute, "two TaskManagers with two slots each", func(ctx context.Context) (bool, error) {
+		flinktest.WaitFor(t, 4*time.Minute, "two TaskManagers with two slots each", func(ctx context.Context) (bool, error) {
 			tms, err := flink.TaskManagers(ctx)
 			return err == nil && len(tms) == 2 && tms[0].SlotsNumber == 2, nil
 		})
@@ -169,7 +161,7 @@ spec:
 		_, err = flink.RunJar(ctx, jarID, flinkrest.RunRequest{Parallelism: 3})
 		require.NoError(t, err)
 		jobID := runningJob(t, flink)
-		waitFor(t, time.Minute, "a checkpoint in the hostPath directory", func(context.Context) (bool, error) {
+		flinktest.WaitFor(t, time.Minute, "a checkpoint in the hostPath directory", func(context.Context) (bool, error) {
 			matches, _ := filepath.Glob(filepath.Join(stateDir, "checkpoints", jobID, "chk-*"))
 			return len(matches) > 0, nil
 		})
@@ -229,7 +221,7 @@ spec:
 
 		_, err = cluster.Kubectl(ctx, nil, "-n", ns, "scale", "deployment", objs.TaskManager.Name, "--replicas=2")
 		require.NoError(t, err)
-		waitFor(t, 3*time.Minute, "the job to rescale to two TaskManagers", func(ctx context.Context) (bool, error) {
+		flinktest.WaitFor(t, 3*time.Minute, "the job to rescale to two TaskManagers", func(ctx context.Context) (bool, error) {
 			return parallelism(ctx) == 2, nil
 		})
 	})

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -78,7 +80,7 @@ func waitForSessionJob(t *testing.T, c client.Client, ns, name string, timeout t
 	t.Helper()
 	sj := &v1beta1.FlinkSessionJob{}
 	var last string
-	waitFor(t, timeout, what, func(ctx context.Context) (bool, error) {
+	flinktest.WaitFor(t, timeout, what, func(ctx context.Context) (bool, error) {
 		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, sj); err != nil {
 			return false, nil
 		}
@@ -125,10 +127,11 @@ func flinkJobState(t *testing.T, flink *flinkrest.Client, id string) string {
 }
 
 // TestSessionJobs runs two FlinkSessionJobs in one native session cluster through a
-// savepoint upgrade of one (the other untouched), suspend and resume, an upgrade of the
-// session cluster itself (both stop with savepoints and are resubmitted from them), a
-// refused deletion of the session while jobs exist, and deletion. Bad artifacts are
-// refused alongside, with conditions and events, while the rest goes on.
+// savepoint upgrade of one (the other untouched), suspend and resume, a savepoint by
+// nonce, an upgrade of the session cluster itself (both stop with savepoints and are
+// resubmitted from them), a refused deletion of the session while jobs exist, job
+// deletion, and the session's forced deletion with jobs left. Bad artifacts are refused
+// alongside, with conditions and events, while the rest goes on.
 func TestSessionJobs(t *testing.T) {
 	for _, release := range flinktest.Releases() {
 		t.Run(release.MinorVersion(), func(t *testing.T) {
@@ -210,6 +213,15 @@ func testSessionJobs(t *testing.T, ns string, c client.Client, release flinkdist
 	b = waitForSessionJob(t, c, ns, "job-b", 3*time.Minute, "resumed", jobStableWith(oldB))
 	require.Equal(t, suspendSP, restoredFrom(t, flink, b.Status.JobStatus.JobID), "the resumed job restored its suspension's savepoint")
 
+	// A savepoint by nonce, of a session job.
+	updateJob(t, c, b, func(sj *v1beta1.FlinkSessionJob) { sj.Spec.Job.SavepointTriggerNonce = ptr.To[int64](1) })
+	b = waitForSessionJob(t, c, ns, "job-b", 2*time.Minute, "the manual savepoint", func(sj *v1beta1.FlinkSessionJob) bool {
+		sp := sj.Status.JobStatus.SavepointInfo
+		return sp != nil && sp.LastSavepoint != nil && sp.LastSavepoint.TriggerType == "MANUAL"
+	})
+	require.DirExists(t, hostPath(dir, b.Status.JobStatus.SavepointInfo.LastSavepoint.Location))
+	require.Equal(t, "RUNNING", flinkJobState(t, flink, b.Status.JobStatus.JobID), "a savepoint leaves the job running")
+
 	// An upgrade of the session cluster's configuration: both jobs stop with
 	// savepoints and are resubmitted from them to the new cluster.
 	beforeA, beforeB := a.Status.JobStatus.JobID, b.Status.JobStatus.JobID
@@ -241,18 +253,38 @@ func testSessionJobs(t *testing.T, ns string, c client.Client, release flinkdist
 	require.Contains(t, msg, v1beta1.ForceDeletionAnnotation)
 	a = waitForSessionJob(t, c, ns, "job-a", time.Minute, "still running", jobStableWith(""))
 
-	// Deleting a job removes it from the cluster; once no job is left, the session goes.
-	for _, name := range []string{"job-a", "job-b", "bad-404", "bad-html", "bad-size"} {
-		sj := &v1beta1.FlinkSessionJob{}
-		require.NoError(t, c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, sj))
-		require.NoError(t, c.Delete(ctx, sj))
-		waitFor(t, 2*time.Minute, name+" deleted", func(ctx context.Context) (bool, error) {
-			return apierrors.IsNotFound(c.Get(ctx, client.ObjectKeyFromObject(sj), sj)), nil
-		})
-		if id := sj.Status.JobStatus.JobID; name == "job-a" || name == "job-b" {
-			state := flinkJobState(t, flink, id)
-			require.True(t, state == "" || flinkrest.JobState(state).IsGloballyTerminal(), "%s's job %s is %s", name, id, state)
-		}
+	// Deleting a job removes it from the cluster.
+	for _, name := range []string{"job-a", "job-b"} {
+		sj := deleteSessionJob(t, c, ns, name)
+		id := sj.Status.JobStatus.JobID
+		state := flinkJobState(t, flink, id)
+		require.True(t, state == "" || flinkrest.JobState(state).IsGloballyTerminal(), "%s's job %s is %s", name, id, state)
 	}
+
+	// The bad jobs still hold the session; the force-deletion annotation lets it go, and
+	// they wait for a cluster of that name, deleted at once since none of them runs.
+	update(t, c, session, func(fd *v1beta1.FlinkDeployment) {
+		fd.Annotations = map[string]string{v1beta1.ForceDeletionAnnotation: "true"}
+	})
 	deletedCleanly(t, c, session)
+	waitForSessionJob(t, c, ns, "bad-404", time.Minute, "waiting for a session cluster again", func(sj *v1beta1.FlinkSessionJob) bool {
+		p := meta.FindStatusCondition(sj.Status.Conditions, lifecycle.ConditionProgressing)
+		return p != nil && p.Reason == "WaitingForSession" && strings.Contains(p.Message, "there is no FlinkDeployment shared")
+	})
+	for _, name := range []string{"bad-404", "bad-html", "bad-size"} {
+		deleteSessionJob(t, c, ns, name)
+	}
+}
+
+// deleteSessionJob deletes the FlinkSessionJob and waits until it is gone; it returns
+// the job as it was last seen.
+func deleteSessionJob(t *testing.T, c client.Client, ns, name string) *v1beta1.FlinkSessionJob {
+	t.Helper()
+	sj := &v1beta1.FlinkSessionJob{}
+	require.NoError(t, c.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: name}, sj))
+	require.NoError(t, c.Delete(t.Context(), sj))
+	flinktest.WaitFor(t, 2*time.Minute, name+" deleted", func(ctx context.Context) (bool, error) {
+		return apierrors.IsNotFound(c.Get(ctx, client.ObjectKeyFromObject(sj), &v1beta1.FlinkSessionJob{})), nil
+	})
+	return sj
 }

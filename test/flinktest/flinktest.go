@@ -4,6 +4,7 @@
 package flinktest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -16,7 +17,10 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/flok-dev/flok/internal/cli/commands"
 	"github.com/flok-dev/flok/internal/flinkrest"
 	"github.com/flok-dev/flok/test/flinkdist"
 	"github.com/flok-dev/flok/test/localk8s"
@@ -137,4 +141,22 @@ func StateDir(t *testing.T, c *localk8s.Cluster, ns string) string {
 		}
 	})
 	return dir
+}
+
+// WaitFor polls cond every second until it holds or the deadline passes.
+func WaitFor(t *testing.T, timeout time.Duration, what string, cond func(ctx context.Context) (bool, error)) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(t.Context(), time.Second, timeout, true, cond)
+	require.NoError(t, err, "waiting for %s", what)
+}
+
+// Flok runs the flok command line in process against the cluster of kubeconfig and
+// returns its exit code, standard output and standard error, all logged.
+func Flok(t *testing.T, kubeconfig string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
+	code := commands.Execute(t.Context(), streams, append([]string{"--kubeconfig", kubeconfig}, args...))
+	t.Logf("$ flok %s\n%s%s(exit %d)", strings.Join(args, " "), out.String(), errOut.String(), code)
+	return code, out.String(), errOut.String()
 }

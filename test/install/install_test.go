@@ -4,7 +4,6 @@
 package install
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -17,10 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/flok-dev/flok/internal/cli/commands"
 	"github.com/flok-dev/flok/test/flinkdist"
 	"github.com/flok-dev/flok/test/flinktest"
 	"github.com/flok-dev/flok/test/localk8s"
@@ -49,21 +45,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func flok(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	args = append([]string{"--kubeconfig", cluster.KubeconfigPath}, args...)
-	code := commands.Execute(t.Context(), genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, args)
-	t.Logf("$ flok %s\n%s%s(exit %d)", strings.Join(args[2:], " "), out.String(), errOut.String(), code)
-	return code, out.String(), errOut.String()
-}
-
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func(ctx context.Context) (bool, error)) {
-	t.Helper()
-	err := wait.PollUntilContextTimeout(t.Context(), time.Second, timeout, true, cond)
-	require.NoError(t, err, "waiting for %s", what)
-}
-
 // TestInstallRunUninstall: before install flok says what to do; `flok install` brings
 // the CRDs, RBAC and the operator (with leader election) into flok-system; the
 // installed operator runs a job `flok run` deploys; `flok uninstall --crds` removes it
@@ -78,38 +59,38 @@ func TestInstallRunUninstall(t *testing.T) {
 	flinktest.DumpOnFailure(t, cluster, ns)
 	flinktest.DumpOnFailure(t, cluster, "flok-system")
 
-	code, _, errOut := flok(t, "-n", ns, "list")
+	code, _, errOut := flinktest.Flok(t, cluster.KubeconfigPath, "-n", ns, "list")
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "run `flok install` first")
 
-	code, stdout, _ := flok(t, "install")
+	code, stdout, _ := flinktest.Flok(t, cluster.KubeconfigPath, "install")
 	require.Equal(t, 0, code)
 	require.Contains(t, stdout, "CustomResourceDefinition flinkdeployments.flok.dev applied")
 	require.Contains(t, stdout, "Deployment flok-operator applied")
-	waitFor(t, 3*time.Minute, "the operator ready", func(ctx context.Context) (bool, error) {
+	flinktest.WaitFor(t, 3*time.Minute, "the operator ready", func(ctx context.Context) (bool, error) {
 		d, err := cluster.Client.AppsV1().Deployments("flok-system").Get(ctx, "flok-operator", metav1.GetOptions{})
 		return err == nil && d.Status.ReadyReplicas > 0 && d.Status.ReadyReplicas == *d.Spec.Replicas, nil
 	})
 
-	code, stdout, _ = flok(t, "-n", ns, "run", "local:///opt/flink/examples/streaming/TopSpeedWindowing.jar", "-p", "1", "--wait")
+	code, stdout, _ = flinktest.Flok(t, cluster.KubeconfigPath, "-n", ns, "run", "local:///opt/flink/examples/streaming/TopSpeedWindowing.jar", "-p", "1", "--wait")
 	require.Equal(t, 0, code)
 	require.Contains(t, stdout, "STABLE")
-	code, stdout, _ = flok(t, "-n", ns, "list")
+	code, stdout, _ = flinktest.Flok(t, cluster.KubeconfigPath, "-n", ns, "list")
 	require.Equal(t, 0, code)
 	require.Regexp(t, `topspeedwindowing\s+`+ns+`\s+application\s+native\s+2.3\s+RUNNING\s+STABLE`, stdout)
-	code, _, _ = flok(t, "-n", ns, "delete", "topspeedwindowing", "--wait")
+	code, _, _ = flinktest.Flok(t, cluster.KubeconfigPath, "-n", ns, "delete", "topspeedwindowing", "--wait")
 	require.Equal(t, 0, code)
 
-	code, stdout, _ = flok(t, "uninstall", "--crds")
+	code, stdout, _ = flinktest.Flok(t, cluster.KubeconfigPath, "uninstall", "--crds")
 	require.Equal(t, 0, code)
 	require.Contains(t, stdout, "Deployment flok-operator deleted")
-	waitFor(t, 2*time.Minute, "the operator and the CRDs gone", func(ctx context.Context) (bool, error) {
+	flinktest.WaitFor(t, 2*time.Minute, "the operator and the CRDs gone", func(ctx context.Context) (bool, error) {
 		_, depErr := cluster.Client.AppsV1().Deployments("flok-system").Get(ctx, "flok-operator", metav1.GetOptions{})
 		pods, err := cluster.Client.CoreV1().Pods("flok-system").List(ctx, metav1.ListOptions{})
 		crds, _ := cluster.Kubectl(ctx, nil, "get", "crd", "-o", "name")
 		return apierrors.IsNotFound(depErr) && err == nil && len(pods.Items) == 0 && !strings.Contains(string(crds), "flok.dev"), nil
 	})
-	code, _, errOut = flok(t, "-n", ns, "list")
+	code, _, errOut = flinktest.Flok(t, cluster.KubeconfigPath, "-n", ns, "list")
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "flok install")
 }

@@ -173,11 +173,11 @@ func (e *env) savepointCommand() *cobra.Command {
 			return obj, err
 		},
 		func(obj client.Object) bool {
-			sp := statusJob(obj).SavepointInfo
+			sp := jobStatus(obj).SavepointInfo
 			return sp != nil && sp.LastSavepoint != nil && sp.LastSavepoint.TriggerNonce != nil && *sp.LastSavepoint.TriggerNonce == nonce
 		},
 		func(obj client.Object) string {
-			return "savepoint " + statusJob(obj).SavepointInfo.LastSavepoint.Location
+			return "savepoint " + jobStatus(obj).SavepointInfo.LastSavepoint.Location
 		})
 }
 
@@ -188,7 +188,7 @@ func (e *env) suspendCommand() *cobra.Command {
 		},
 		func(obj client.Object) bool { return lifecycleOf(obj) == v1beta1.LifecycleSuspended },
 		func(obj client.Object) string {
-			return "suspended; it resumes from " + dashed(statusJob(obj).UpgradeSavepointPath)
+			return "suspended; it resumes from " + dashed(jobStatus(obj).UpgradeSavepointPath)
 		})
 }
 
@@ -242,29 +242,19 @@ func jobOf(obj client.Object) *v1beta1.JobSpec {
 	return nil
 }
 
-func statusJob(obj client.Object) v1beta1.JobStatus {
-	switch o := obj.(type) {
-	case *v1beta1.FlinkDeployment:
-		return o.Status.JobStatus
-	case *v1beta1.FlinkSessionJob:
-		return o.Status.JobStatus
-	}
-	return v1beta1.JobStatus{}
-}
-
-func lifecycleOf(obj client.Object) v1beta1.LifecycleState {
-	switch o := obj.(type) {
-	case *v1beta1.FlinkDeployment:
-		return o.Status.LifecycleState
-	case *v1beta1.FlinkSessionJob:
-		return o.Status.LifecycleState
-	}
-	return ""
-}
-
 func dashed(s string) string {
 	if s == "" {
 		return "its high-availability metadata or nothing (upgradeMode)"
 	}
 	return s
+}
+
+func jobStatus(obj client.Object) v1beta1.JobStatus {
+	st, _ := cli.StatusOf(obj)
+	return st.JobStatus
+}
+
+func lifecycleOf(obj client.Object) v1beta1.LifecycleState {
+	st, _ := cli.StatusOf(obj)
+	return st.LifecycleState
 }

@@ -2,7 +2,6 @@ package deployment
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,15 +9,13 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/controller/flinkjob"
 	"github.com/flok-dev/flok/internal/flinkrest"
+	"github.com/flok-dev/flok/internal/kube"
 	"github.com/flok-dev/flok/internal/lifecycle"
-	"github.com/flok-dev/flok/internal/render"
 )
 
 // act takes the decided action. Every action is safe to repeat: a restarted operator
@@ -32,9 +29,7 @@ func (r *Reconciler) act(ctx context.Context, fd *v1beta1.FlinkDeployment, flink
 	case lifecycle.ActionRemoveCluster:
 		return r.removeCluster(ctx, fd, a.KeepHAData)
 	case lifecycle.ActionRemoveFinalizer:
-		patch := client.MergeFrom(fd.DeepCopy())
-		controllerutil.RemoveFinalizer(fd, Finalizer)
-		return r.Client.Patch(ctx, fd, patch)
+		return kube.ReleaseFinalizer(ctx, r.Client, fd)
 	}
 	if flink == nil {
 		return errors.New("no client of Flink's REST API (the operator's log says why)")
@@ -52,28 +47,11 @@ func (r *Reconciler) deploy(ctx context.Context, fd *v1beta1.FlinkDeployment, a 
 		return err
 	}
 	for _, obj := range objs.All() {
-		if err := r.apply(ctx, obj); err != nil {
+		if err := kube.Apply(ctx, r.Client, obj, FieldOwner); err != nil {
 			return fmt.Errorf("applying %s %s: %w", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), err)
 		}
 	}
 	return nil
-}
-
-// apply server-side applies one rendered object, as the only manager of its fields.
-func (r *Reconciler) apply(ctx context.Context, obj render.Object) error {
-	data, err := json.Marshal(obj)
-	if err != nil {
-		return err
-	}
-	u := &unstructured.Unstructured{}
-	if err := json.Unmarshal(data, &u.Object); err != nil {
-		return err
-	}
-	// Typed objects always carry these empty; they are not Flok's to set.
-	delete(u.Object, "status")
-	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
-	unstructured.RemoveNestedField(u.Object, "spec", "template", "metadata", "creationTimestamp")
-	return r.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership)
 }
 
 // removeCluster deletes the JobManager and TaskManager Deployments (their Pods follow)

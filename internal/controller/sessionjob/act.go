@@ -6,15 +6,13 @@ import (
 	"fmt"
 	"os"
 
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/flok-dev/flok/api/v1beta1"
-	"github.com/flok-dev/flok/internal/controller/deployment"
 	"github.com/flok-dev/flok/internal/controller/flinkjob"
 	"github.com/flok-dev/flok/internal/flinkconf"
 	"github.com/flok-dev/flok/internal/flinkrest"
+	"github.com/flok-dev/flok/internal/kube"
 	"github.com/flok-dev/flok/internal/lifecycle"
 	"github.com/flok-dev/flok/internal/render"
 )
@@ -26,9 +24,7 @@ func (r *Reconciler) act(ctx context.Context, sj *v1beta1.FlinkSessionJob, o obs
 	case lifecycle.ActionNone:
 		return nil
 	case lifecycle.ActionRemoveFinalizer:
-		patch := client.MergeFrom(sj.DeepCopy())
-		controllerutil.RemoveFinalizer(sj, deployment.Finalizer)
-		return r.Client.Patch(ctx, sj, patch)
+		return kube.ReleaseFinalizer(ctx, r.Client, sj)
 	}
 	if o.session == nil {
 		return errors.New("the session cluster's REST API cannot be reached")
