@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
@@ -40,15 +41,7 @@ func Convert(data []byte) ([]byte, error) {
 			default:
 				return nil, fmt.Errorf("document %d (%s %s): kind %q has no Flok counterpart", i+1, u.GetKind(), u.GetName(), u.GetKind())
 			}
-			raw, err := json.Marshal(u.Object)
-			if err != nil {
-				return nil, err
-			}
-			strict, err := kjson.UnmarshalStrict(raw, typed, kjson.DisallowDuplicateFields, kjson.DisallowUnknownFields)
-			if err == nil && len(strict) > 0 {
-				err = errors.Join(strict...)
-			}
-			if err != nil {
+			if err := decodeStrict(u, typed); err != nil {
 				return nil, fmt.Errorf("document %d (%s %s): %w", i+1, u.GetKind(), u.GetName(), err)
 			}
 		}
@@ -62,4 +55,17 @@ func Convert(data []byte) ([]byte, error) {
 		out.Write(text)
 	}
 	return out.Bytes(), nil
+}
+
+// decodeStrict decodes u into typed, refusing unknown and duplicate fields with their paths.
+func decodeStrict(u *unstructured.Unstructured, typed any) error {
+	raw, err := json.Marshal(u.Object)
+	if err != nil {
+		return err
+	}
+	strict, err := kjson.UnmarshalStrict(raw, typed, kjson.DisallowDuplicateFields, kjson.DisallowUnknownFields)
+	if err == nil && len(strict) > 0 {
+		err = errors.Join(strict...)
+	}
+	return err
 }

@@ -12,7 +12,7 @@ func TestConvert(t *testing.T) {
 	require.NoError(t, err)
 	out, err := Convert(apache)
 	require.NoError(t, err)
-	golden(t, "convert-basic", out)
+	matchGolden(t, "convert-basic", out)
 
 	_, err = Convert([]byte("apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nmetadata: {name: x}\nspec: {jobManagr: {}}\n"))
 	require.ErrorContains(t, err, `unknown field "spec.jobManagr"`)

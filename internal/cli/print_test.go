@@ -2,8 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -14,22 +12,15 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/test/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 var now = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 
-func golden(t *testing.T, name string, got []byte) {
+// matchGolden compares got with testdata/NAME.golden.
+func matchGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		require.NoError(t, os.MkdirAll("testdata", 0o755))
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test ./internal/cli -update to write it")
-	require.Equal(t, string(want), string(got))
+	golden.Compare(t, filepath.Join("testdata", name+".golden"), got)
 }
 
 func application() *v1beta1.FlinkDeployment {
@@ -92,11 +83,11 @@ func TestListGolden(t *testing.T) {
 	for _, format := range []string{OutputTable, OutputWide, OutputJSON, OutputYAML} {
 		var out bytes.Buffer
 		require.NoError(t, PrintSummaries(&out, items, format, now))
-		golden(t, "list-"+format, out.Bytes())
+		matchGolden(t, "list-"+format, out.Bytes())
 	}
 	var out bytes.Buffer
 	require.NoError(t, PrintSummaries(&out, nil, OutputTable, now))
-	golden(t, "list-empty", out.Bytes())
+	matchGolden(t, "list-empty", out.Bytes())
 }
 
 // TestStatusGolden: `flok status` of an application, a session and a session job.
@@ -117,7 +108,7 @@ func TestStatusGolden(t *testing.T) {
 			}
 			var out bytes.Buffer
 			require.NoError(t, PrintStatus(&out, st, format, now))
-			golden(t, "status-"+name+"-"+format, out.Bytes())
+			matchGolden(t, "status-"+name+"-"+format, out.Bytes())
 		}
 	}
 }

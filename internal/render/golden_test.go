@@ -1,9 +1,7 @@
 package render
 
 import (
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,9 +10,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/test/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/golden/ from what Render produces")
 
 // variants of the golden matrix: what a FlinkDeployment adds on top of the basic one.
 var variants = map[string]string{
@@ -176,22 +173,10 @@ func TestGolden(t *testing.T) {
 						require.NoError(t, err)
 						data, err := objs.YAML()
 						require.NoError(t, err)
-						compareGolden(t, filepath.Join("testdata", "golden", name+".yaml"), data)
+						golden.Compare(t, filepath.Join("testdata", "golden", name+".yaml"), data)
 					})
 				}
 			}
 		}
 	}
-}
-
-func compareGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "no golden file; run go test ./internal/render -run TestGolden -args -update")
-	require.Equal(t, string(want), string(got), "rendered objects differ from %s (if intended: -args -update)", path)
 }

@@ -3,8 +3,6 @@ package commands
 import (
 	"bytes"
 	"context"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,10 +11,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/flok-dev/flok/internal/cli"
-)
+	"k8s.io/client-go/util/homedir"
 
-var update = flag.Bool("update", false, "rewrite the golden files")
+	"github.com/flok-dev/flok/internal/cli"
+	"github.com/flok-dev/flok/test/golden"
+)
 
 // TestHelpGolden keeps every command's help as it reads: a change shows in review.
 func TestHelpGolden(t *testing.T) {
@@ -32,14 +31,10 @@ func TestHelpGolden(t *testing.T) {
 		if i := strings.Index(text, "\nGlobal Flags:"); i >= 0 {
 			text = text[:i+1]
 		}
+		// The kubeconfig cache's default lies under the user's home directory.
+		text = strings.ReplaceAll(text, homedir.HomeDir(), "$HOME")
 		name := "help-" + strings.Join(append([]string{"flok"}, args...), "-") + ".golden"
-		path := filepath.Join("testdata", name)
-		if *update {
-			require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
-		}
-		want, err := os.ReadFile(path)
-		require.NoError(t, err, "go test ./internal/cli/commands -update writes it")
-		require.Equal(t, string(want), text, name)
+		golden.Compare(t, filepath.Join("testdata", name), []byte(text))
 	}
 }
 

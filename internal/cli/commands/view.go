@@ -6,11 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/cli"
-	"github.com/flok-dev/flok/internal/render"
 )
 
 func outputFlag(cmd *cobra.Command, output *string) {
@@ -129,28 +127,15 @@ func (e *env) renderCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fd := &v1beta1.FlinkDeployment{}
-			if err := yaml.UnmarshalStrict(data, fd); err != nil {
+			out, err := cli.Render(data)
+			if err != nil {
 				return fmt.Errorf("%s: %w", file, err)
 			}
-			if fd.Namespace == "" {
-				fd.Namespace = "default"
-			}
-			objs, err := render.Render(render.Input{Deployment: fd})
-			if err != nil {
-				return err
-			}
-			for _, obj := range objs.All() {
-				out, err := yaml.Marshal(obj)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "---\n%s", out)
-			}
-			return nil
+			_, err = cmd.OutOrStdout().Write(out)
+			return err
 		},
 	}
-	cmd.Flags().StringVarP(&file, "filename", "f", "", "the FlinkDeployment's YAML file")
+	cmd.Flags().StringVarP(&file, "filename", "f", "", "a YAML file of one or more FlinkDeployments")
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
 }
