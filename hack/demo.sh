@@ -69,7 +69,8 @@ show flok run "${run_args[@]}" -p 2 --wait
 
 step "The job after the upgrade: a new job id, parallelism 2, the savepoints it came through"
 show flok status top-speed
-job=$(flok list -o json | sed -n 's/.*"jobId": "\([0-9a-f]*\)".*/\1/p' | head -1)
+job=$(kubectl -n "$ns" get flinkdeployment top-speed -o jsonpath='{.status.jobStatus.jobId}')
+[[ -n $job ]] || { echo "demo: top-speed has no job id in its status" >&2; exit 1; }
 echo "Flink says job $job restored from:"
 kubectl get --raw "/api/v1/namespaces/$ns/services/top-speed-rest:rest/proxy/jobs/$job/checkpoints" |
 	sed -n 's/.*"restored":{[^}]*"external_path":"\([^"]*\)".*/  \1/p'

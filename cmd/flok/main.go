@@ -15,7 +15,8 @@ import (
 
 func main() {
 	// Ctrl-C stops waiting for a change, never the change: the operator carries it out.
+	// A second Ctrl-C, with the first one's signal handling stopped, ends flok at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	context.AfterFunc(ctx, stop)
 	os.Exit(commands.Execute(ctx, genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}, os.Args[1:]))
 }

@@ -5,8 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"strings"
+	"syscall"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -84,17 +88,17 @@ func (c *Client) SetState(ctx context.Context, name string, state v1beta1.JobSta
 const savepointOnDeletion = "kubernetes.operator.job.savepoint-on-deletion"
 
 // Delete deletes the resource; with savepoint, its job is first stopped with a
-// savepoint (kubernetes.operator.job.savepoint-on-deletion).
-func (c *Client) Delete(ctx context.Context, name string, savepoint bool) (client.Object, error) {
-	obj, err := c.Get(ctx, name)
+// savepoint (kubernetes.operator.job.savepoint-on-deletion). It returns the resource as
+// it was last written, to follow its deletion.
+func (c *Client) Delete(ctx context.Context, ref string, savepoint bool) (client.Object, error) {
+	obj, err := c.Get(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
 	if savepoint {
-		obj, err = c.change(ctx, name, func(_ *v1beta1.JobSpec, _ **int64, conf **runtime.RawExtension) error {
+		if obj, err = c.change(ctx, ref, func(_ *v1beta1.JobSpec, _ **int64, conf **runtime.RawExtension) error {
 			return setOption(conf, savepointOnDeletion, "true")
-		})
-		if err != nil {
+		}); err != nil {
 			return nil, err
 		}
 	}
@@ -102,6 +106,54 @@ func (c *Client) Delete(ctx context.Context, name string, savepoint bool) (clien
 		return nil, explain(err, c.Config.Host)
 	}
 	return obj, nil
+}
+
+// StopSession deletes a session cluster. While FlinkSessionJobs still name it, it is
+// refused unless force, which marks it for the operator (v1beta1.ForceDeletionAnnotation)
+// to remove anyway; those jobs then wait for a session of that name.
+func (c *Client) StopSession(ctx context.Context, name string, force bool) (client.Object, error) {
+	obj, err := c.Get(ctx, "flinkdeployment/"+name)
+	if err != nil {
+		return nil, err
+	}
+	fd := obj.(*v1beta1.FlinkDeployment)
+	if fd.Spec.Job != nil {
+		return nil, fmt.Errorf("%s is an application, not a session cluster (`flok delete %s` deletes it)", name, name)
+	}
+	jobs, err := c.sessionJobsOf(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if len(jobs) > 0 && !force {
+		return nil, fmt.Errorf("session cluster %s still runs session jobs %s: delete them first (`flok delete %s`), or stop it anyway with --force (the jobs then wait for a session of that name)",
+			name, strings.Join(jobs, ", "), jobs[0])
+	}
+	if force {
+		before := fd.DeepCopy()
+		metav1.SetMetaDataAnnotation(&fd.ObjectMeta, v1beta1.ForceDeletionAnnotation, "true")
+		if err := c.API.Patch(ctx, fd, client.MergeFrom(before)); err != nil {
+			return nil, explain(err, c.Config.Host)
+		}
+	}
+	if err := c.API.Delete(ctx, fd); err != nil {
+		return nil, explain(err, c.Config.Host)
+	}
+	return fd, nil
+}
+
+// sessionJobsOf names the FlinkSessionJobs that run on the session cluster.
+func (c *Client) sessionJobsOf(ctx context.Context, session string) ([]string, error) {
+	list := &v1beta1.FlinkSessionJobList{}
+	if err := c.API.List(ctx, list, client.InNamespace(c.Namespace)); err != nil {
+		return nil, explain(err, c.Config.Host)
+	}
+	var names []string
+	for _, sj := range list.Items {
+		if sj.Spec.DeploymentName == session {
+			names = append(names, sj.Name)
+		}
+	}
+	return names, nil
 }
 
 // setOption sets one Flink option in a flinkConfiguration, kept flat.
@@ -132,58 +184,85 @@ type Progress struct {
 	Repeat bool
 }
 
-// ErrStoppedWaiting ends a wait that the user stopped (Ctrl-C).
+// ErrStoppedWaiting ends a wait that the user stopped (Ctrl-C or --timeout).
 var ErrStoppedWaiting = errors.New("stopped waiting")
 
 // ErrDegraded ends a wait when the operator reports that the change cannot go on.
 var ErrDegraded = errors.New("the change did not go through")
 
-// Wait follows the resource until done says it is finished, reporting each new step;
-// it stops early when the resource is gone (deleted reports whether that is the
-// goal) or the operator reports the current generation blocked. Ctrl-C (ctx) stops
-// the waiting, never the change.
-func (c *Client) Wait(ctx context.Context, name string, deleted bool, done func(client.Object) bool, report func(Progress)) error {
+// maxReadFailures is how many reads in a row (one a second) may fail before Wait gives
+// up: an API server restarting or throttling for a while does not end a long wait.
+const maxReadFailures = 30
+
+// Wait follows obj (a FlinkDeployment or FlinkSessionJob, as returned by the change)
+// until done says it is finished, reporting each new step. It stops early when the
+// resource is gone (deleted says whether that is the goal), when the operator reports
+// the current generation blocked, or when the job is suspended and done needs it to
+// run. Ctrl-C or a deadline (ctx) stops the waiting, never the change.
+func (c *Client) Wait(ctx context.Context, obj client.Object, deleted bool, done func(client.Object) bool, report func(Progress)) error {
 	start := time.Now()
-	last, hinted := "", false
+	last, hinted, failures := "", false, 0
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
-		obj, err := c.Get(ctx, name)
-		var nf *NotFoundError
+		now := obj.DeepCopyObject().(client.Object)
+		err := c.API.Get(ctx, client.ObjectKeyFromObject(obj), now)
 		switch {
-		case errors.As(err, &nf) && deleted:
+		case apierrors.IsNotFound(err) && deleted:
 			report(Progress{Elapsed: time.Since(start), Lifecycle: "DELETED", Step: "gone"})
 			return nil
+		case apierrors.IsNotFound(err):
+			return fmt.Errorf("%s was deleted while waiting", obj.GetName())
 		case err != nil && ctx.Err() == nil:
-			return err
-		case err == nil:
-			p := progressOf(obj)
-			p.Elapsed = time.Since(start)
-			if key := p.Lifecycle + p.Step; key != last {
-				last = key
-				report(p)
-			} else {
-				p.Repeat = true
-				report(p)
+			if failures++; failures >= maxReadFailures || !transient(err) {
+				return explain(err, c.Config.Host)
 			}
-			if !hinted && time.Since(start) > operatorSilence && unobserved(obj) {
-				hinted = true
+			report(Progress{Elapsed: time.Since(start), Lifecycle: "WAITING", Step: "reading it failed, trying again: " + err.Error()})
+			last = ""
+		case err == nil:
+			failures = 0
+			p := progressOf(now)
+			p.Elapsed = time.Since(start)
+			p.Repeat = p.Lifecycle+p.Step == last
+			last = p.Lifecycle + p.Step
+			report(p)
+			if !hinted && time.Since(start) > operatorSilence && unobserved(now) {
+				hinted, last = true, ""
 				report(Progress{Elapsed: time.Since(start), Lifecycle: "WAITING", Step: fmt.Sprintf(
 					"the operator has not looked at this change for %s: is flok-operator running? (kubectl -n flok-system get pods; flok install)", operatorSilence)})
 			}
-			if done(obj) {
+			if done(now) {
 				return nil
 			}
-			if msg := blocked(obj); msg != "" {
+			if msg := blocked(now, deleted); msg != "" {
 				return fmt.Errorf("%w: %s", ErrDegraded, msg)
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%w; the operator goes on with the change (see `flok status %s`)", ErrStoppedWaiting, name)
+			why := "interrupted"
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				why = "timed out"
+			}
+			return fmt.Errorf("%w (%s); the operator goes on with the change (see `flok status %s`)", ErrStoppedWaiting, why, obj.GetName())
 		case <-tick.C:
 		}
 	}
+}
+
+// transient reports an API error that goes away by itself: throttling, a timeout, an
+// API server (re)starting.
+func transient(err error) bool {
+	var netErr net.Error
+	return apierrors.IsTooManyRequests(err) || apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) ||
+		apierrors.IsServiceUnavailable(err) || apierrors.IsInternalError(err) || errors.Is(err, syscall.ECONNREFUSED) ||
+		(errors.As(err, &netErr) && netErr.Timeout())
+}
+
+// Observed reports that the operator has taken up generation of obj (or a later one).
+func Observed(obj client.Object, generation int64) bool {
+	common, _ := StatusOf(obj)
+	return common.ObservedGeneration >= generation
 }
 
 // operatorSilence is how long a change may go unobserved before Wait suggests that the
@@ -194,7 +273,7 @@ const operatorSilence = 30 * time.Second
 // up (it records the generation it reconciled, or an operation, at once).
 func unobserved(obj client.Object) bool {
 	common, _ := StatusOf(obj)
-	return common.ObservedGeneration < obj.GetGeneration() && common.Operation == nil
+	return !Observed(obj, obj.GetGeneration()) && common.Operation == nil
 }
 
 func progressOf(obj client.Object) Progress {
@@ -211,15 +290,30 @@ func progressOf(obj client.Object) Progress {
 	return p
 }
 
-// blocked is the message of a Degraded condition on the current generation after which
-// the operator waits for the user (lifecycle.WaitsForUser).
-func blocked(obj client.Object) string {
-	_, conditions := StatusOf(obj)
-	d := meta.FindStatusCondition(conditions, lifecycle.ConditionDegraded)
-	if d == nil || d.Status != metav1.ConditionTrue || d.ObservedGeneration != obj.GetGeneration() || !lifecycle.WaitsForUser(d.Reason) {
-		return ""
+// blocked says why waiting cannot end well: a Degraded condition on the current
+// generation after which the operator waits for the user (lifecycle.WaitsForUser), or,
+// unless the resource is being deleted, a job suspended by its spec.
+func blocked(obj client.Object, deleting bool) string {
+	common, conditions := StatusOf(obj)
+	if d := meta.FindStatusCondition(conditions, lifecycle.ConditionDegraded); d != nil && d.Status == metav1.ConditionTrue &&
+		d.ObservedGeneration == obj.GetGeneration() && lifecycle.WaitsForUser(d.Reason) {
+		return d.Reason + ": " + d.Message
 	}
-	return d.Reason + ": " + d.Message
+	if !deleting && Suspended(obj) && common.LifecycleState == v1beta1.LifecycleSuspended && Observed(obj, obj.GetGeneration()) {
+		return fmt.Sprintf("%s is suspended: the change applies when it runs again (`flok resume %s`)", obj.GetName(), obj.GetName())
+	}
+	return ""
+}
+
+// JobOf is the job spec of a FlinkDeployment (nil for a session cluster) or FlinkSessionJob.
+func JobOf(obj client.Object) *v1beta1.JobSpec {
+	switch o := obj.(type) {
+	case *v1beta1.FlinkDeployment:
+		return o.Spec.Job
+	case *v1beta1.FlinkSessionJob:
+		return o.Spec.Job
+	}
+	return nil
 }
 
 // StatusOf is the status and conditions of a FlinkDeployment or FlinkSessionJob.
@@ -238,5 +332,5 @@ func StatusOf(obj client.Object) (v1beta1.CommonStatus, []metav1.Condition) {
 func Running(obj client.Object) bool {
 	common, _ := StatusOf(obj)
 	return common.Operation == nil && common.LifecycleState == v1beta1.LifecycleStable &&
-		common.JobStatus.State == "RUNNING" && common.ObservedGeneration >= obj.GetGeneration()
+		common.JobStatus.State == "RUNNING" && Observed(obj, obj.GetGeneration())
 }

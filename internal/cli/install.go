@@ -89,13 +89,23 @@ func (c *Client) Install(ctx context.Context, report func(*unstructured.Unstruct
 	return nil
 }
 
-// Uninstall deletes the operator and its RBAC, and with crds Flok's CRDs — and with
-// them every Flok resource, which the operator (gone first) no longer cleans up, so
-// the CRDs are kept unless asked.
-func (c *Client) Uninstall(ctx context.Context, crds bool, report func(*unstructured.Unstructured)) error {
+// Uninstall deletes the operator and its RBAC, and with crds Flok's CRDs. While Flok
+// resources remain it is refused unless force: without the operator nobody releases
+// their finalizers, so they (and CRDs being deleted) would stay until it returns.
+func (c *Client) Uninstall(ctx context.Context, crds, force bool, report func(*unstructured.Unstructured)) error {
 	objs, err := InstallObjects()
 	if err != nil {
 		return err
+	}
+	if !force {
+		left, err := c.List(ctx, true)
+		if err != nil && !errors.Is(err, ErrNotInstalled) {
+			return err
+		}
+		if len(left) > 0 {
+			return fmt.Errorf("%d Flok resources remain, such as %s/%s (`flok list -A`): delete them first, so that the operator stops their Flink clusters cleanly, or uninstall anyway with --force (they then stay until the operator is back)",
+				len(left), left[0].Namespace, left[0].Name)
+		}
 	}
 	slices.Reverse(objs)
 	for _, u := range objs {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
@@ -24,23 +25,52 @@ import (
 // FieldManager is the server-side apply field manager of what `flok` writes.
 const FieldManager = "flok"
 
+// DefaultFlinkVersion is the Flink version `flok run` and `flok session start` deploy
+// unless told otherwise.
+const DefaultFlinkVersion = "2.3"
+
 // RunOptions are `flok run`'s flags: an application from a jar, as `flink run
 // --target kubernetes-application` takes it.
 type RunOptions struct {
-	Name         string
-	Namespace    string
-	JarURI       string
-	Args         []string
-	EntryClass   string
+	// Name is the FlinkDeployment's; empty derives it from the jar's file name.
+	Name      string
+	Namespace string
+	// JarURI, Args and EntryClass are the job's jar, program arguments and main class.
+	JarURI     string
+	Args       []string
+	EntryClass string
+	// Image defaults to flink:<FlinkVersion>.
 	Image        string
 	FlinkVersion string
 	Parallelism  int32
 	// Options are -D key=value Flink options. kubernetes.pod-template-file.default,
 	// .jobmanager and .taskmanager name local pod template files, as for flink run.
+	Options []string
+	// FromSavepoint is the savepoint or retained checkpoint the first run starts from.
+	FromSavepoint string
+	// UpgradeMode is stateless, savepoint or last-state.
+	UpgradeMode string
+	// Mode is native or standalone.
+	Mode string
+}
+
+// SubmitOptions are `flok submit`'s flags: a job for a session cluster, as `flink run`
+// against a running cluster takes it.
+type SubmitOptions struct {
+	// Name is the FlinkSessionJob's; empty derives it from the jar's file name.
+	Name      string
+	Namespace string
+	// Session is the session cluster's FlinkDeployment.
+	Session    string
+	JarURI     string
+	Args       []string
+	EntryClass string
+	// Parallelism, Options (-D key=value), FromSavepoint and UpgradeMode are as for
+	// RunOptions; pod templates belong to the session cluster, not to its jobs.
+	Parallelism   int32
 	Options       []string
 	FromSavepoint string
 	UpgradeMode   string
-	Mode          string
 }
 
 // podTemplateOptions map Flink's pod template file options to the spec's templates.
@@ -92,31 +122,81 @@ func (o RunOptions) Deployment() (*v1beta1.FlinkDeployment, error) {
 			},
 		},
 	}
+	conf, err := parseOptions(o.Options, func(key, file string) (bool, error) {
+		setTemplate, ok := podTemplateOptions[key]
+		if !ok {
+			return false, nil
+		}
+		t, err := readPodTemplate(file)
+		if err != nil {
+			return true, err
+		}
+		setTemplate(&fd.Spec, t)
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	fd.Spec.FlinkConfiguration = conf
+	return fd, nil
+}
+
+// SessionJob builds the FlinkSessionJob `flok submit` applies, refusing malformed -D
+// options by name.
+func (o SubmitOptions) SessionJob() (*v1beta1.FlinkSessionJob, error) {
+	name := o.Name
+	if name == "" {
+		name = DefaultName(o.JarURI)
+	}
+	conf, err := parseOptions(o.Options, func(key, _ string) (bool, error) {
+		if _, ok := podTemplateOptions[key]; ok {
+			return true, fmt.Errorf("a session job has no Pods of its own: pod templates go with `flok session start` (its -D %s)", key)
+		}
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &v1beta1.FlinkSessionJob{
+		TypeMeta:   metav1.TypeMeta{APIVersion: v1beta1.GroupVersion.String(), Kind: "FlinkSessionJob"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: o.Namespace},
+		Spec: v1beta1.FlinkSessionJobSpec{
+			DeploymentName: o.Session, FlinkConfiguration: conf,
+			Job: &v1beta1.JobSpec{
+				JarURI: o.JarURI, Args: o.Args, EntryClass: o.EntryClass, Parallelism: o.Parallelism,
+				UpgradeMode: v1beta1.UpgradeMode(o.UpgradeMode), InitialSavepointPath: o.FromSavepoint,
+			},
+		},
+	}, nil
+}
+
+// parseOptions turns -D key=value options into a flinkConfiguration (nil when there are
+// none). special sees each option first and reports whether it took it (or why it is
+// refused).
+func parseOptions(options []string, special func(key, value string) (bool, error)) (*runtime.RawExtension, error) {
 	conf := flinkconf.Config{}
-	for _, opt := range o.Options {
+	for _, opt := range options {
 		key, value, ok := strings.Cut(opt, "=")
-		if !ok || strings.TrimSpace(key) == "" {
+		key = strings.TrimSpace(key)
+		if !ok || key == "" {
 			return nil, fmt.Errorf("-D %q: want key=value, such as -D taskmanager.numberOfTaskSlots=2", opt)
 		}
-		key = strings.TrimSpace(key)
-		if setTemplate, ok := podTemplateOptions[key]; ok {
-			t, err := readPodTemplate(value)
-			if err != nil {
-				return nil, fmt.Errorf("-D %s: %w", key, err)
-			}
-			setTemplate(&fd.Spec, t)
-			continue
-		}
-		conf[key] = value
-	}
-	if len(conf) > 0 {
-		raw, err := json.Marshal(conf)
+		taken, err := special(key, value)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("-D %s: %w", key, err)
 		}
-		fd.Spec.FlinkConfiguration = &runtime.RawExtension{Raw: raw}
+		if !taken {
+			conf[key] = value
+		}
 	}
-	return fd, nil
+	if len(conf) == 0 {
+		return nil, nil
+	}
+	raw, err := json.Marshal(conf)
+	if err != nil {
+		return nil, err
+	}
+	return &runtime.RawExtension{Raw: raw}, nil
 }
 
 // readPodTemplate reads a pod template file, checked strictly as a Pod template.
@@ -133,6 +213,33 @@ func readPodTemplate(file string) (*runtime.RawExtension, error) {
 		return nil, err
 	}
 	return &runtime.RawExtension{Raw: raw}, nil
+}
+
+// ApplyDeployment applies fd (from RunOptions.Deployment) over the FlinkDeployment of
+// its name, if there is one: an application is not turned into a session cluster or
+// back, and an update that names no upgrade mode keeps the application's, so that
+// leaving out --upgrade-mode on an update never drops the job's state.
+func (c *Client) ApplyDeployment(ctx context.Context, fd *v1beta1.FlinkDeployment) error {
+	live := &v1beta1.FlinkDeployment{}
+	err := c.API.Get(ctx, client.ObjectKeyFromObject(fd), live)
+	switch {
+	case apierrors.IsNotFound(err):
+	case err != nil:
+		return explain(err, c.Config.Host)
+	case live.Spec.Job == nil && fd.Spec.Job != nil:
+		return fmt.Errorf("%s is a session cluster: `flok submit --session %s JAR` runs a job on it; choose another --name for an application", fd.Name, fd.Name)
+	case live.Spec.Job != nil && fd.Spec.Job == nil:
+		return fmt.Errorf("%s is an application, not a session cluster: choose another name", fd.Name)
+	case fd.Spec.Job != nil && fd.Spec.Job.UpgradeMode == "":
+		fd.Spec.Job.UpgradeMode = live.Spec.Job.UpgradeMode
+	}
+	return c.Apply(ctx, fd)
+}
+
+// Suspended reports a job its spec keeps suspended.
+func Suspended(obj client.Object) bool {
+	job := JobOf(obj)
+	return job != nil && job.State == v1beta1.JobStateSuspended
 }
 
 // Apply creates or updates the object with server-side apply: the fields `flok`

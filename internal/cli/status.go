@@ -26,6 +26,8 @@ type Status struct {
 	Object client.Object `json:"object"`
 	// Events are its recent events, oldest first.
 	Events []eventsv1.Event `json:"events"`
+	// EventsError says why the events could not be read, if they could not.
+	EventsError string `json:"eventsError,omitempty"`
 	// UI is the Flink web UI's address through the API server's service proxy.
 	UI string `json:"ui,omitempty"`
 }
@@ -38,22 +40,16 @@ func (c *Client) Status(ctx context.Context, name string) (*Status, error) {
 	}
 	st := &Status{Object: obj}
 	evs := &eventsv1.EventList{}
-	if err := c.API.List(ctx, evs, client.InNamespace(c.Namespace)); err == nil {
-		for _, e := range evs.Items {
-			if e.Regarding.UID == obj.GetUID() {
-				st.Events = append(st.Events, e)
-			}
-		}
-		slices.SortFunc(st.Events, func(a, b eventsv1.Event) int { return eventTime(a).Compare(eventTime(b)) })
-		if len(st.Events) > maxEvents {
-			st.Events = st.Events[len(st.Events)-maxEvents:]
-		}
+	if err := c.API.List(ctx, evs, client.InNamespace(c.Namespace), client.MatchingFields{"regarding.uid": string(obj.GetUID())}); err != nil {
+		// The status is still worth showing; the events' absence is explained.
+		st.EventsError = explain(err, c.Config.Host).Error()
 	}
-	session := name
-	if sj, ok := obj.(*v1beta1.FlinkSessionJob); ok {
-		session = sj.Spec.DeploymentName
+	st.Events = evs.Items
+	slices.SortFunc(st.Events, func(a, b eventsv1.Event) int { return eventTime(a).Compare(eventTime(b)) })
+	if len(st.Events) > maxEvents {
+		st.Events = st.Events[len(st.Events)-maxEvents:]
 	}
-	st.UI = fmt.Sprintf("%s/api/v1/namespaces/%s/services/%s:rest/proxy/", strings.TrimSuffix(c.Config.Host, "/"), c.Namespace, render.RESTServiceName(session))
+	st.UI = fmt.Sprintf("%s/api/v1/namespaces/%s/services/%s:rest/proxy/", strings.TrimSuffix(c.Config.Host, "/"), c.Namespace, render.RESTServiceName(ClusterName(obj)))
 	return st, nil
 }
 
@@ -107,6 +103,10 @@ func PrintStatus(w io.Writer, st *Status, format string, now time.Time) error {
 	printSavepoints(w, js, now)
 	printSessionJobs(w, session)
 	fmt.Fprintln(w, "Events:")
+	if st.EventsError != "" {
+		fmt.Fprintln(w, "  (not readable: "+st.EventsError+")")
+		return nil
+	}
 	return PrintEvents(w, st.Events, now)
 }
 

@@ -13,7 +13,6 @@ import (
 
 	"k8s.io/client-go/rest"
 
-	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/render"
 )
 
@@ -34,10 +33,7 @@ func (c *Client) ServeUI(ctx context.Context, name, addr string) (*UIProxy, erro
 	if err != nil {
 		return nil, err
 	}
-	cluster := name
-	if sj, ok := obj.(*v1beta1.FlinkSessionJob); ok {
-		cluster = sj.Spec.DeploymentName
-	}
+	cluster := ClusterName(obj)
 	transport, err := rest.TransportFor(c.Config)
 	if err != nil {
 		return nil, err
@@ -60,9 +56,28 @@ func (c *Client) ServeUI(ctx context.Context, name, addr string) (*UIProxy, erro
 	if err != nil {
 		return nil, err
 	}
-	p := &UIProxy{URL: "http://" + l.Addr().String() + "/", listener: l, server: &http.Server{Handler: proxy, ReadHeaderTimeout: 10 * time.Second}}
+	p := &UIProxy{URL: "http://" + l.Addr().String() + "/", listener: l, server: &http.Server{Handler: onlyAddressedByIP(proxy), ReadHeaderTimeout: 10 * time.Second}}
 	go func() { _ = p.server.Serve(l) }()
 	return p, nil
+}
+
+// onlyAddressedByIP refuses requests whose Host is a name other than localhost. The
+// proxy acts with the user's credentials, and Flink's REST API runs uploaded jars: a web
+// page whose own domain name was made to resolve to this address (DNS rebinding) must
+// not reach it. (kubectl proxy guards itself the same way with --accept-hosts.)
+func onlyAddressedByIP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.Host)
+		if err != nil {
+			host = r.Host
+		}
+		host = strings.Trim(host, "[]")
+		if net.ParseIP(host) == nil && !strings.EqualFold(host, "localhost") {
+			http.Error(w, "flok ui answers requests addressed to an IP address or localhost only", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Close stops the proxy.

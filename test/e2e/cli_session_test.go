@@ -1,24 +1,19 @@
 package e2e
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flok-dev/flok/api/v1beta1"
-	"github.com/flok-dev/flok/internal/lifecycle"
 	"github.com/flok-dev/flok/test/flinkdist"
-	"github.com/flok-dev/flok/test/flinktest"
 )
 
 // TestCLISession drives a session cluster through the flok command line: session
-// start, submit, list, status, restart, a refused session stop while the job runs,
-// and deletion — plus render and version.
+// start, submit, list, status, a session job named as its session (KIND/NAME), an
+// application refused a session's name, a job waiting for a missing session, restart,
+// a refused session stop while the job runs, deletion — plus render and version.
 func TestCLISession(t *testing.T) {
 	t.Parallel()
 	release := flinkdist.Flink2
@@ -37,10 +32,36 @@ func TestCLISession(t *testing.T) {
 
 	_, out, _ = flok(t, ns, "session", "list", "-o", "wide")
 	require.Regexp(t, `shared\s+`+ns+`\s+session\s+native\s+2.3\s+1 jobs\s+STABLE`, out)
+	require.NotContains(t, out, "session-job", "session list lists session clusters only")
+	_, out, _ = flok(t, ns, "list", "-o", "wide")
 	require.Regexp(t, `topspeedwindowing\s+`+ns+`\s+session-job\s+-\s+-\s+RUNNING\s+STABLE\s+1\s.*\sshared\s`, out)
 	_, out, _ = flok(t, ns, "status", "shared")
 	require.Contains(t, out, "Jobs in the session:")
 	require.Regexp(t, `RUNNING\s+topspeedwindowing`, out)
+
+	// A session job named as its session: each is reached by KIND/NAME, the bare name
+	// is refused as ambiguous, and --wait follows the job, not the cluster.
+	code, out, _ = flok(t, ns, "submit", "--session", "shared", "--name", "shared", jars.URL+"/TopSpeedWindowing.jar", "-p", "1", "--wait")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "STABLE")
+	code, _, errOut := flok(t, ns, "status", "shared")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "say flinkdeployment/shared or flinksessionjob/shared")
+	_, out, _ = flok(t, ns, "status", "flinksessionjob/shared")
+	require.Regexp(t, `Kind:\s+session-job`, out)
+	code, _, _ = flok(t, ns, "delete", "fsj/shared", "--wait")
+	require.Equal(t, 0, code)
+
+	// An application cannot take a session cluster's name.
+	code, _, errOut = flok(t, ns, "run", "local:///opt/flink/examples/streaming/TopSpeedWindowing.jar", "--name", "shared")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "shared is a session cluster: `flok submit --session shared JAR` runs a job on it")
+	// A job for a session that does not exist (yet) says so, and waits for it.
+	code, out, _ = flok(t, ns, "submit", "--session", "nosuch", "--name", "lonely", jars.URL+"/TopSpeedWindowing.jar")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "there is no session cluster nosuch yet: the job waits for it")
+	code, _, _ = flok(t, ns, "delete", "lonely", "--wait")
+	require.Equal(t, 0, code)
 
 	before := &v1beta1.FlinkSessionJob{}
 	require.NoError(t, c.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "topspeedwindowing"}, before))
@@ -51,23 +72,18 @@ func TestCLISession(t *testing.T) {
 	require.NotEqual(t, before.Status.JobStatus.JobID, after.Status.JobStatus.JobID, "restarted as a new job")
 	require.Equal(t, "RUNNING", after.Status.JobStatus.State)
 
-	code, _, _ = flok(t, ns, "session", "stop", "shared")
-	require.Equal(t, 0, code)
-	waitForDeployment(t, c, ns, "shared", time.Minute, "the stop refused", func(fd *v1beta1.FlinkDeployment) bool {
-		d := meta.FindStatusCondition(fd.Status.Conditions, lifecycle.ConditionDegraded)
-		return d != nil && d.Reason == "DeletionBlocked"
-	})
-	_, out, _ = flok(t, ns, "status", "shared")
-	require.Contains(t, out, "DeletionBlocked")
-	require.Contains(t, out, "topspeedwindowing")
+	// Stopping the session while its job runs is refused, naming the job.
+	code, _, errOut = flok(t, ns, "session", "stop", "shared")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "session cluster shared still runs session jobs topspeedwindowing")
+	require.NoError(t, c.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "shared"}, &v1beta1.FlinkDeployment{}))
 
 	code, _, _ = flok(t, ns, "delete", "topspeedwindowing", "--wait")
 	require.Equal(t, 0, code)
-	// The stopped session goes once its job is gone.
-	flinktest.WaitFor(t, 2*time.Minute, "the session cluster gone", func(ctx context.Context) (bool, error) {
-		return apierrors.IsNotFound(c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shared"}, &v1beta1.FlinkDeployment{})), nil
-	})
-	code, _, errOut := flok(t, ns, "status", "shared")
+	code, out, _ = flok(t, ns, "session", "stop", "shared", "--wait")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "DELETED")
+	code, _, errOut = flok(t, ns, "status", "shared")
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "no FlinkDeployment or FlinkSessionJob named")
 

@@ -7,11 +7,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/cli"
@@ -90,6 +92,14 @@ func TestCLI(t *testing.T) {
 	code, out, _ = flok(t, ns, "suspend", "tsw", "--wait")
 	require.Equal(t, 0, code)
 	require.Contains(t, out, "SUSPENDED")
+	// Running it again, suspended and without --upgrade-mode: it stays suspended, keeps
+	// its upgrade mode, and the wait ends at once saying so.
+	code, out, errOut := flok(t, ns, slices.DeleteFunc(run("2"), func(a string) bool { return a == "--upgrade-mode" || a == "savepoint" })...)
+	require.Equal(t, 3, code, out)
+	require.Contains(t, out, "tsw is suspended: the update applies when it runs again")
+	require.Contains(t, errOut, "flok resume tsw")
+	require.NoError(t, c.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "tsw"}, fd))
+	require.Equal(t, v1beta1.UpgradeModeSavepoint, fd.Spec.Job.UpgradeMode)
 	code, _, _ = flok(t, ns, "resume", "tsw", "--wait")
 	require.Equal(t, 0, code)
 
@@ -130,7 +140,7 @@ func TestCLI(t *testing.T) {
 	}
 
 	// Errors say what to do.
-	code, _, errOut := flok(t, ns, "status", "nope")
+	code, _, errOut = flok(t, ns, "status", "nope")
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "`flok list`")
 	code, _, errOut = flok(t, ns, "run", "local:///x.jar", "-D", "no-value")

@@ -47,8 +47,8 @@ func TestMain(m *testing.M) {
 
 // TestInstallRunUninstall: before install flok says what to do; `flok install` brings
 // the CRDs, RBAC and the operator (with leader election) into flok-system; the
-// installed operator runs a job `flok run` deploys; `flok uninstall --crds` removes it
-// all.
+// installed operator runs a job `flok run` deploys; `flok uninstall --crds` is refused
+// while the job exists, and once it is deleted removes it all.
 func TestInstallRunUninstall(t *testing.T) {
 	ctx := t.Context()
 	out, err := exec.Command("go", "build", "-o", operatorBinary, "../../cmd/flok-operator").CombinedOutput()
@@ -78,6 +78,9 @@ func TestInstallRunUninstall(t *testing.T) {
 	code, stdout, _ = flinktest.Flok(t, cluster.KubeconfigPath, "-n", ns, "list")
 	require.Equal(t, 0, code)
 	require.Regexp(t, `topspeedwindowing\s+`+ns+`\s+application\s+native\s+2.3\s+RUNNING\s+STABLE`, stdout)
+	code, _, errOut = flinktest.Flok(t, cluster.KubeconfigPath, "uninstall", "--crds")
+	require.Equal(t, 1, code, "uninstalling while a job runs is refused")
+	require.Contains(t, errOut, "1 Flok resources remain, such as "+ns+"/topspeedwindowing")
 	code, _, _ = flinktest.Flok(t, cluster.KubeconfigPath, "-n", ns, "delete", "topspeedwindowing", "--wait")
 	require.Equal(t, 0, code)
 

@@ -51,7 +51,7 @@ func (e *env) installCommand() *cobra.Command {
 }
 
 func (e *env) uninstallCommand() *cobra.Command {
-	crds := false
+	crds, force := false, false
 	cmd := &cobra.Command{
 		Use:   "uninstall",
 		Short: "Remove the operator and its RBAC (with --crds also Flok's CRDs and every Flok resource)",
@@ -61,18 +61,31 @@ func (e *env) uninstallCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.Uninstall(cmd.Context(), crds, reportObject(cmd.OutOrStdout(), "deleted"))
+			return c.Uninstall(cmd.Context(), crds, force, reportObject(cmd.OutOrStdout(), "deleted"))
 		},
 	}
-	cmd.Flags().BoolVar(&crds, "crds", false, "also delete the CRDs, and with them every FlinkDeployment and FlinkSessionJob (their clusters are not stopped cleanly)")
+	cmd.Flags().BoolVar(&crds, "crds", false, "also delete Flok's CRDs")
+	cmd.Flags().BoolVar(&force, "force", false, "uninstall even while Flok resources remain (they stay, held by their finalizers, until the operator is back)")
 	return cmd
 }
 
 func convertCommand() *cobra.Command {
+	return fileCommand("convert", "Turn Apache Flink Kubernetes Operator resources into Flok's",
+		"the file with flink.apache.org resources (- for standard input)", cli.Convert)
+}
+
+func renderCommand() *cobra.Command {
+	return fileCommand("render", "Print the Kubernetes objects a FlinkDeployment becomes, without applying them",
+		"a YAML file of one or more FlinkDeployments (- for standard input)", cli.Render)
+}
+
+// fileCommand is a command that reads a YAML file (-f, - for standard input) and prints
+// what transform makes of it, without a cluster.
+func fileCommand(use, short, fileHelp string, transform func([]byte) ([]byte, error)) *cobra.Command {
 	var file string
 	cmd := &cobra.Command{
-		Use:   "convert -f FILE",
-		Short: "Turn Apache Flink Kubernetes Operator resources into Flok's",
+		Use:   use + " -f FILE",
+		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var data []byte
@@ -85,7 +98,7 @@ func convertCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out, err := cli.Convert(data)
+			out, err := transform(data)
 			if err != nil {
 				return fmt.Errorf("%s: %w", file, err)
 			}
@@ -93,7 +106,7 @@ func convertCommand() *cobra.Command {
 			return err
 		},
 	}
-	cmd.Flags().StringVarP(&file, "filename", "f", "", "the file with flink.apache.org resources (- for standard input)")
+	cmd.Flags().StringVarP(&file, "filename", "f", "", fileHelp)
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
 }

@@ -1,8 +1,10 @@
 package commands
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -15,35 +17,80 @@ func isNotDone(err error) bool {
 	return errors.Is(err, cli.ErrDegraded) || errors.Is(err, cli.ErrStoppedWaiting)
 }
 
-// waitFlag adds --wait.
-func waitFlag(cmd *cobra.Command, wait *bool, what string) {
-	cmd.Flags().BoolVar(wait, "wait", *wait, "wait until "+what+", printing each step")
+// waiting is the --wait and --timeout of a command that changes something.
+type waiting struct {
+	wait    bool
+	timeout time.Duration
 }
 
-// follow waits for a change, printing its steps.
-func (e *env) follow(cmd *cobra.Command, c *cli.Client, name string, deleted bool, done func(client.Object) bool) error {
+// defaultWaitTimeout bounds --wait unless --timeout says otherwise: long enough for a
+// savepoint of large state, short enough that a script never hangs.
+const defaultWaitTimeout = 15 * time.Minute
+
+// flags adds --wait and --timeout to cmd.
+func (w *waiting) flags(cmd *cobra.Command, what string) {
+	cmd.Flags().BoolVar(&w.wait, "wait", false, "wait until "+what+", printing each step")
+	cmd.Flags().DurationVar(&w.timeout, "timeout", defaultWaitTimeout, "with --wait, how long to wait before giving up (the change goes on)")
+}
+
+// follow waits, if asked, for the change of obj, printing its steps.
+func (w *waiting) follow(cmd *cobra.Command, c *cli.Client, obj client.Object, deleted bool, done func(client.Object) bool) error {
+	if !w.wait {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), w.timeout)
+	defer cancel()
 	p := newProgress(cmd.OutOrStdout())
 	defer p.end()
-	return c.Wait(cmd.Context(), name, deleted, done, p.report)
+	return c.Wait(ctx, obj, deleted, done, p.report)
+}
+
+// noteSuspended tells that an update of a suspended job waits for its resumption.
+func noteSuspended(cmd *cobra.Command, obj client.Object) {
+	if cli.Suspended(obj) {
+		fmt.Fprintf(cmd.OutOrStdout(), "%s is suspended: the update applies when it runs again (`flok resume %s`)\n", obj.GetName(), obj.GetName())
+	}
+}
+
+// addClusterFlags adds the flags of a Flink cluster: image, version, mode, -D options.
+func addClusterFlags(cmd *cobra.Command, o *cli.RunOptions) {
+	f := cmd.Flags()
+	f.StringVar(&o.Image, "image", "", "the Flink image (default: flink:<flink-version>)")
+	f.StringVar(&o.FlinkVersion, "flink-version", cli.DefaultFlinkVersion, "the image's Flink version, such as 1.20 or 2.3")
+	f.StringVar(&o.Mode, "mode", "native", "native (Flink starts TaskManagers) or standalone")
+	f.StringArrayVarP(&o.Options, "option", "D", nil, "a Flink option, key=value (repeatable)")
+}
+
+// addJobFlags adds the flags of a job: its main class, parallelism, savepoint to start
+// from and upgrade mode.
+func addJobFlags(cmd *cobra.Command, class *string, parallelism *int32, fromSavepoint, upgradeMode *string) {
+	f := cmd.Flags()
+	f.StringVarP(class, "class", "c", "", "the job's main class (default: the jar's manifest)")
+	f.Int32VarP(parallelism, "parallelism", "p", 0, "the job's parallelism")
+	f.StringVar(fromSavepoint, "from-savepoint", "", "the savepoint or retained checkpoint the first run starts from (flink run's -s)")
+	f.StringVar(upgradeMode, "upgrade-mode", "", "how state is carried over on updates: stateless, savepoint or last-state (default: as before, else stateless)")
 }
 
 func (e *env) runCommand() *cobra.Command {
-	o := cli.RunOptions{FlinkVersion: "2.3", Mode: "native"}
-	wait := false
+	var o cli.RunOptions
+	var w waiting
 	cmd := &cobra.Command{
-		Use:   "run <jar-uri> [args...]",
+		Use:   "run <jar-uri> [flags] [-- program-args...]",
 		Short: "Deploy or update a Flink application from a jar",
 		Long: `Deploy a Flink application (a FlinkDeployment) running the jar, or update the one of
 that name: like 'flink run --target kubernetes-application', with the state carried
-over on updates as --upgrade-mode says.
+over on updates as --upgrade-mode says (an update without it keeps the application's).
+Each run states the whole application: options left out of an update are dropped.
 
 The jar is inside the image: local:///opt/flink/usrlib/job.jar (or one of Flink's
 examples under local:///opt/flink/examples/). Flink options go with -D as for flink run;
 -D kubernetes.pod-template-file.default=FILE (also .jobmanager, .taskmanager) reads a
-local pod template.`,
+local pod template. Program arguments follow the jar; those that begin with a dash go
+after --.`,
 		Example: `  flok run local:///opt/flink/examples/streaming/TopSpeedWindowing.jar --wait
   flok run local:///opt/flink/usrlib/orders.jar --name orders -p 4 --upgrade-mode savepoint \
-    -D execution.checkpointing.interval=10s -D execution.checkpointing.dir=s3://bucket/checkpoints`,
+    -D execution.checkpointing.interval=10s -D execution.checkpointing.dir=s3://bucket/checkpoints \
+    -- --input kafka://orders --window 10s`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := e.client()
@@ -55,40 +102,31 @@ local pod template.`,
 			if err != nil {
 				return err
 			}
-			if err := c.Apply(cmd.Context(), fd); err != nil {
+			if err := c.ApplyDeployment(cmd.Context(), fd); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "flinkdeployment %s/%s applied\n", fd.Namespace, fd.Name)
-			if !wait {
-				return nil
-			}
-			return e.follow(cmd, c, fd.Name, false, cli.Running)
+			noteSuspended(cmd, fd)
+			return w.follow(cmd, c, fd, false, cli.Running)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Name, "name", "", "the FlinkDeployment's name (default: from the jar's file name)")
-	f.StringVar(&o.Image, "image", "", "the Flink image (default: flink:<flink-version>)")
-	f.StringVar(&o.FlinkVersion, "flink-version", o.FlinkVersion, "the image's Flink version, such as 1.20 or 2.3")
-	f.Int32VarP(&o.Parallelism, "parallelism", "p", 0, "the job's parallelism")
-	f.StringVarP(&o.EntryClass, "class", "c", "", "the job's main class (default: the jar's manifest)")
-	f.StringArrayVarP(&o.Options, "option", "D", nil, "a Flink option, key=value (repeatable)")
-	f.StringVar(&o.FromSavepoint, "from-savepoint", "", "the savepoint or retained checkpoint to start from")
-	f.StringVar(&o.UpgradeMode, "upgrade-mode", "", "how state is carried over on updates: stateless, savepoint or last-state (default stateless)")
-	f.StringVar(&o.Mode, "mode", o.Mode, "native (Flink starts TaskManagers) or standalone")
-	waitFlag(cmd, &wait, "the job runs")
+	addClusterFlags(cmd, &o)
+	addJobFlags(cmd, &o.EntryClass, &o.Parallelism, &o.FromSavepoint, &o.UpgradeMode)
+	w.flags(cmd, "the job runs")
 	return cmd
 }
 
 func (e *env) submitCommand() *cobra.Command {
-	var session, name, entry, upgrade string
-	var parallelism int32
-	wait := false
+	var o cli.SubmitOptions
+	var w waiting
 	cmd := &cobra.Command{
-		Use:   "submit --session NAME <jar-uri> [args...]",
+		Use:   "submit --session NAME <jar-uri> [flags] [-- program-args...]",
 		Short: "Run a job on a session cluster (a FlinkSessionJob)",
 		Long: `Run a jar on a session cluster, like 'flink run' against a running cluster: the
 operator fetches the jar (https://), uploads it to the session and runs it, then looks
-after it as it does applications.`,
+after it as it does applications. -D sets the job's own Flink options.`,
 		Example: `  flok submit --session shared https://repo.example.com/jobs/orders-1.4.jar -p 2 --upgrade-mode savepoint`,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -96,32 +134,30 @@ after it as it does applications.`,
 			if err != nil {
 				return err
 			}
-			if name == "" {
-				name = cli.DefaultName(args[0])
+			o.JarURI, o.Args, o.Namespace = args[0], args[1:], c.Namespace
+			sj, err := o.SessionJob()
+			if err != nil {
+				return err
 			}
-			sj := &v1beta1.FlinkSessionJob{Spec: v1beta1.FlinkSessionJobSpec{DeploymentName: session, Job: &v1beta1.JobSpec{
-				JarURI: args[0], Args: args[1:], EntryClass: entry, Parallelism: parallelism, UpgradeMode: v1beta1.UpgradeMode(upgrade),
-			}}}
-			sj.APIVersion, sj.Kind = v1beta1.GroupVersion.String(), "FlinkSessionJob"
-			sj.Name, sj.Namespace = name, c.Namespace
 			if err := c.Apply(cmd.Context(), sj); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "flinksessionjob %s/%s applied\n", sj.Namespace, sj.Name)
-			if !wait {
-				return nil
+			var nf *cli.NotFoundError
+			if _, err := c.Get(cmd.Context(), "flinkdeployment/"+o.Session); errors.As(err, &nf) {
+				fmt.Fprintf(cmd.OutOrStdout(), "there is no session cluster %s yet: the job waits for it (`flok session start %s`)\n", o.Session, o.Session)
 			}
-			return e.follow(cmd, c, name, false, cli.Running)
+			noteSuspended(cmd, sj)
+			return w.follow(cmd, c, sj, false, cli.Running)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&session, "session", "", "the session cluster (required)")
+	f.StringVar(&o.Session, "session", "", "the session cluster (required)")
 	_ = cmd.MarkFlagRequired("session")
-	f.StringVar(&name, "name", "", "the FlinkSessionJob's name (default: from the jar's file name)")
-	f.StringVarP(&entry, "class", "c", "", "the job's main class")
-	f.Int32VarP(&parallelism, "parallelism", "p", 0, "the job's parallelism")
-	f.StringVar(&upgrade, "upgrade-mode", "", "stateless, savepoint or last-state")
-	waitFlag(cmd, &wait, "the job runs")
+	f.StringVar(&o.Name, "name", "", "the FlinkSessionJob's name (default: from the jar's file name)")
+	f.StringArrayVarP(&o.Options, "option", "D", nil, "a Flink option of the job, key=value (repeatable)")
+	addJobFlags(cmd, &o.EntryClass, &o.Parallelism, &o.FromSavepoint, &o.UpgradeMode)
+	w.flags(cmd, "the job runs")
 	return cmd
 }
 
@@ -129,7 +165,7 @@ after it as it does applications.`,
 // done says when the change is complete; result, if set, describes the outcome.
 func (e *env) nameCommand(use, short, waitFor string, act func(*cli.Client, *cobra.Command, string) (client.Object, error),
 	done func(client.Object) bool, result func(client.Object) string) *cobra.Command {
-	wait := false
+	var w waiting
 	cmd := &cobra.Command{
 		Use:   use + " NAME",
 		Short: short,
@@ -143,22 +179,19 @@ func (e *env) nameCommand(use, short, waitFor string, act func(*cli.Client, *cob
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s asked\n", args[0], use)
-			if !wait {
-				return nil
-			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s asked\n", obj.GetName(), use)
 			var final client.Object
-			err = e.follow(cmd, c, args[0], false, func(now client.Object) bool {
+			err = w.follow(cmd, c, obj, false, func(now client.Object) bool {
 				final = now
-				return done(now) && now.GetGeneration() >= obj.GetGeneration()
+				return done(now) && cli.Observed(now, obj.GetGeneration())
 			})
-			if err == nil && result != nil {
+			if err == nil && w.wait && result != nil {
 				fmt.Fprintln(cmd.OutOrStdout(), result(final))
 			}
 			return err
 		},
 	}
-	waitFlag(cmd, &wait, waitFor)
+	w.flags(cmd, waitFor)
 	return cmd
 }
 
@@ -168,7 +201,7 @@ func (e *env) savepointCommand() *cobra.Command {
 		func(c *cli.Client, cmd *cobra.Command, name string) (client.Object, error) {
 			obj, err := c.Savepoint(cmd.Context(), name)
 			if err == nil {
-				nonce = *jobOf(obj).SavepointTriggerNonce
+				nonce = *cli.JobOf(obj).SavepointTriggerNonce
 			}
 			return obj, err
 		},
@@ -188,7 +221,7 @@ func (e *env) suspendCommand() *cobra.Command {
 		},
 		func(obj client.Object) bool { return lifecycleOf(obj) == v1beta1.LifecycleSuspended },
 		func(obj client.Object) string {
-			return "suspended; it resumes from " + dashed(jobStatus(obj).UpgradeSavepointPath)
+			return "suspended; it resumes from " + resumesFrom(jobStatus(obj).UpgradeSavepointPath)
 		})
 }
 
@@ -207,46 +240,40 @@ func (e *env) restartCommand() *cobra.Command {
 }
 
 func (e *env) deleteCommand() *cobra.Command {
-	savepoint, wait := false, false
+	savepoint := false
+	var w waiting
 	cmd := &cobra.Command{
 		Use:   "delete NAME",
 		Short: "Delete an application, session cluster or session job",
-		Args:  cobra.ExactArgs(1),
+		Long: `Delete an application, session cluster or session job, and the Flink cluster and
+Kubernetes objects the operator made for it. NAME may be KIND/NAME (flinkdeployment/NAME,
+flinksessionjob/NAME) when both kinds carry it.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := e.client()
 			if err != nil {
 				return err
 			}
-			if _, err := c.Delete(cmd.Context(), args[0], savepoint); err != nil {
+			obj, err := c.Delete(cmd.Context(), args[0], savepoint)
+			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: deletion asked\n", args[0])
-			if !wait {
-				return nil
-			}
-			return e.follow(cmd, c, args[0], true, func(client.Object) bool { return false })
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: deletion asked\n", obj.GetName())
+			return w.follow(cmd, c, obj, true, func(client.Object) bool { return false })
 		},
 	}
 	cmd.Flags().BoolVar(&savepoint, "savepoint", false, "stop the job with a savepoint first")
-	waitFlag(cmd, &wait, "it is gone")
+	w.flags(cmd, "it is gone")
 	return cmd
 }
 
-func jobOf(obj client.Object) *v1beta1.JobSpec {
-	switch o := obj.(type) {
-	case *v1beta1.FlinkDeployment:
-		return o.Spec.Job
-	case *v1beta1.FlinkSessionJob:
-		return o.Spec.Job
-	}
-	return nil
-}
-
-func dashed(s string) string {
-	if s == "" {
+// resumesFrom names what a suspended job resumes from: its savepoint, else what its
+// upgradeMode keeps.
+func resumesFrom(savepoint string) string {
+	if savepoint == "" {
 		return "its high-availability metadata or nothing (upgradeMode)"
 	}
-	return s
+	return savepoint
 }
 
 func jobStatus(obj client.Object) v1beta1.JobStatus {

@@ -67,7 +67,7 @@ and the operator that runs them. It reads your kubeconfig as kubectl does.
   flok run … --parallelism 4 --upgrade-mode savepoint    # upgrade, keeping the state
 
 Exit codes: 0 done; 1 the command failed; 3 the operator reports that the change
-cannot go through, or waiting was stopped with Ctrl-C (the change goes on).`,
+cannot go through, or waiting was stopped by Ctrl-C or --timeout (the change goes on).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -76,9 +76,9 @@ cannot go through, or waiting was stopped with Ctrl-C (the change goes on).`,
 	root.SetErr(streams.ErrOut)
 	e.flags.AddFlags(root.PersistentFlags())
 	root.AddCommand(
-		e.runCommand(), e.submitCommand(), e.sessionCommand(), e.listCommand(), e.statusCommand(),
+		e.runCommand(), e.submitCommand(), e.sessionCommand(), e.listCommand("List Flink applications, session clusters and session jobs"), e.statusCommand(),
 		e.savepointCommand(), e.suspendCommand(), e.resumeCommand(), e.restartCommand(), e.deleteCommand(),
-		e.renderCommand(), e.uiCommand(), e.logsCommand(), e.installCommand(), e.uninstallCommand(),
+		renderCommand(), e.uiCommand(), e.logsCommand(), e.installCommand(), e.uninstallCommand(),
 		convertCommand(), versionCommand(),
 	)
 	return root

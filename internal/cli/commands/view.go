@@ -2,7 +2,7 @@ package commands
 
 import (
 	"fmt"
-	"os"
+	"slices"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -15,12 +15,13 @@ func outputFlag(cmd *cobra.Command, output *string) {
 	cmd.Flags().StringVarP(output, "output", "o", cli.OutputTable, "table, wide, json or yaml")
 }
 
-func (e *env) listCommand() *cobra.Command {
+// listCommand lists the summaries of Flok's resources, only those of kinds if given.
+func (e *env) listCommand(short string, kinds ...string) *cobra.Command {
 	output, all := cli.OutputTable, false
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
-		Short:   "List Flink applications, session clusters and session jobs",
+		Short:   short,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := cli.CheckOutput(output); err != nil {
@@ -33,6 +34,9 @@ func (e *env) listCommand() *cobra.Command {
 			items, err := c.List(cmd.Context(), all)
 			if err != nil {
 				return err
+			}
+			if len(kinds) > 0 {
+				items = slices.DeleteFunc(items, func(s cli.Summary) bool { return !slices.Contains(kinds, s.Kind) })
 			}
 			return cli.PrintSummaries(cmd.OutOrStdout(), items, output, e.now())
 		},
@@ -72,11 +76,16 @@ func (e *env) sessionCommand() *cobra.Command {
 		Use:   "session",
 		Short: "Start, stop and list session clusters (as kubernetes-session.sh)",
 	}
-	o := cli.RunOptions{FlinkVersion: "2.3", Mode: "native"}
-	wait := false
-	start := &cobra.Command{
+	cmd.AddCommand(e.sessionStartCommand(), e.sessionStopCommand(), e.listCommand("List session clusters", cli.KindSession))
+	return cmd
+}
+
+func (e *env) sessionStartCommand() *cobra.Command {
+	var o cli.RunOptions
+	var w waiting
+	cmd := &cobra.Command{
 		Use:   "start NAME",
-		Short: "Start a session cluster: a FlinkDeployment without a job",
+		Short: "Start (or update) a session cluster: a FlinkDeployment without a job",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := e.client()
@@ -89,54 +98,43 @@ func (e *env) sessionCommand() *cobra.Command {
 				return err
 			}
 			fd.Spec.Job = nil
-			if err := c.Apply(cmd.Context(), fd); err != nil {
+			if err := c.ApplyDeployment(cmd.Context(), fd); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "session cluster %s/%s applied\n", fd.Namespace, fd.Name)
-			if !wait {
-				return nil
-			}
-			return e.follow(cmd, c, fd.Name, false, func(obj client.Object) bool {
-				fd := obj.(*v1beta1.FlinkDeployment)
-				return fd.Status.LifecycleState == v1beta1.LifecycleStable && fd.Status.Operation == nil
+			return w.follow(cmd, c, fd, false, func(obj client.Object) bool {
+				st, _ := cli.StatusOf(obj)
+				return st.LifecycleState == v1beta1.LifecycleStable && st.Operation == nil && cli.Observed(obj, fd.Generation)
 			})
 		},
 	}
-	f := start.Flags()
-	f.StringVar(&o.Image, "image", "", "the Flink image (default: flink:<flink-version>)")
-	f.StringVar(&o.FlinkVersion, "flink-version", o.FlinkVersion, "the image's Flink version")
-	f.StringArrayVarP(&o.Options, "option", "D", nil, "a Flink option, key=value (repeatable)")
-	f.StringVar(&o.Mode, "mode", o.Mode, "native or standalone")
-	waitFlag(start, &wait, "the cluster is ready")
-	stop := e.deleteCommand()
-	stop.Use, stop.Short = "stop NAME", "Stop a session cluster (refused while session jobs run on it)"
-	list := e.listCommand()
-	list.Short = "List session clusters"
-	cmd.AddCommand(start, stop, list)
+	addClusterFlags(cmd, &o)
+	w.flags(cmd, "the cluster is ready")
 	return cmd
 }
 
-func (e *env) renderCommand() *cobra.Command {
-	var file string
+func (e *env) sessionStopCommand() *cobra.Command {
+	force := false
+	var w waiting
 	cmd := &cobra.Command{
-		Use:   "render -f FILE",
-		Short: "Print the Kubernetes objects a FlinkDeployment becomes, without applying them",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			data, err := os.ReadFile(file)
+		Use:   "stop NAME",
+		Short: "Stop a session cluster (refused while session jobs run on it, unless --force)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := e.client()
 			if err != nil {
 				return err
 			}
-			out, err := cli.Render(data)
+			obj, err := c.StopSession(cmd.Context(), args[0], force)
 			if err != nil {
-				return fmt.Errorf("%s: %w", file, err)
+				return err
 			}
-			_, err = cmd.OutOrStdout().Write(out)
-			return err
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: deletion asked\n", obj.GetName())
+			return w.follow(cmd, c, obj, true, func(client.Object) bool { return false })
 		},
 	}
-	cmd.Flags().StringVarP(&file, "filename", "f", "", "a YAML file of one or more FlinkDeployments")
-	_ = cmd.MarkFlagRequired("filename")
+	cmd.Flags().BoolVar(&force, "force", false, "stop it even while session jobs name it (they wait for a session of that name)")
+	w.flags(cmd, "it is gone")
 	return cmd
 }
 
