@@ -181,6 +181,7 @@ func parseOptions(options []string, special func(key, value string) (bool, error
 		if !ok || key == "" {
 			return nil, fmt.Errorf("-D %q: want key=value, such as -D taskmanager.numberOfTaskSlots=2", opt)
 		}
+		value = strings.TrimSpace(value)
 		taken, err := special(key, value)
 		if err != nil {
 			return nil, fmt.Errorf("-D %s: %w", key, err)
