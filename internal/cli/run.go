@@ -243,8 +243,12 @@ func Suspended(obj client.Object) bool {
 	return job != nil && job.State == v1beta1.JobStateSuspended
 }
 
-// Apply creates or updates the object with server-side apply: the fields `flok`
-// sets are its own, others' stay.
+// Apply creates or updates the object with server-side apply (the fields `flok` sets
+// are its own, others' stay), then reads it back into obj: the generation to wait for
+// and what others set (a suspension, say) are then known.
 func (c *Client) Apply(ctx context.Context, obj client.Object) error {
-	return explain(kube.Apply(ctx, c.API, obj, FieldManager), c.Config.Host)
+	if err := kube.Apply(ctx, c.API, obj, FieldManager); err != nil {
+		return explain(err, c.Config.Host)
+	}
+	return explain(c.API.Get(ctx, client.ObjectKeyFromObject(obj), obj), c.Config.Host)
 }
