@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"reflect"
 	"strings"
 	"syscall"
 	"time"
@@ -205,7 +206,9 @@ func (c *Client) Wait(ctx context.Context, obj client.Object, deleted bool, done
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
-		now := obj.DeepCopyObject().(client.Object)
+		// A fresh object each time: decoding into a used one would keep fields the
+		// server no longer sends (a finished operation, say).
+		now := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(client.Object)
 		err := c.API.Get(ctx, client.ObjectKeyFromObject(obj), now)
 		switch {
 		case apierrors.IsNotFound(err) && deleted:
