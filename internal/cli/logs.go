@@ -20,8 +20,10 @@ type LogOptions struct {
 	// TaskManager is the TaskManager's number (1 is the first by name); 0 is the
 	// JobManager.
 	TaskManager int
-	Follow      bool
-	Previous    bool
+	// Follow keeps copying new lines until ctx ends.
+	Follow bool
+	// Previous is the log of the container's previous run (after a crash).
+	Previous bool
 }
 
 // Logs copies the log of a cluster's JobManager (or one of its TaskManagers) to w.
