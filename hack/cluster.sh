@@ -10,9 +10,8 @@ pid_file="$local_dir/cluster.pid"
 ready_file="$local_dir/cluster.ready"
 log_file="$local_dir/cluster.log"
 
-running_pid() {
-	[ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null && cat "$pid_file"
-}
+# shellcheck source=hack/lib.sh
+. "$root/hack/lib.sh"
 
 hint() {
 	echo "Cluster is up. Use it with:"
@@ -22,7 +21,7 @@ hint() {
 }
 
 up() {
-	if pid=$(running_pid); then
+	if pid=$(running_pid "$pid_file"); then
 		echo "The local cluster already runs (pid $pid)."
 		hint
 		return
@@ -58,19 +57,14 @@ up() {
 down() {
 	# The operator the demo started goes first: it would only retry against a gone cluster.
 	"$root/hack/operator.sh" down
-	if ! pid=$(running_pid); then
+	if ! pid=$(running_pid "$pid_file"); then
 		echo "The local cluster is not running."
 		rm -f "$pid_file"
 		return
 	fi
-	kill -TERM "$pid"
-	# Pods get their grace period (Flink JVMs stop within seconds).
-	for _ in $(seq 1 300); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.2
-	done
-	# Its components die with it (parent-death signal) should it need killing.
-	kill -KILL "$pid" 2>/dev/null || true
+	# Pods get their grace period (Flink JVMs stop within seconds); should it need
+	# killing, its components die with it (parent-death signal).
+	stop_pid "$pid" 60
 	rm -f "$pid_file" "$ready_file"
 	echo "The local cluster is stopped."
 }

@@ -9,13 +9,12 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 local_dir="$root/.local"
 pid_file="$local_dir/operator.pid"
 
-running_pid() {
-	[ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null && cat "$pid_file"
-}
+# shellcheck source=hack/lib.sh
+. "$root/hack/lib.sh"
 
 case "${1:-}" in
 up)
-	if pid=$(running_pid); then
+	if pid=$(running_pid "$pid_file"); then
 		echo "flok-operator already runs (pid $pid)."
 		exit 0
 	fi
@@ -27,13 +26,8 @@ up)
 	echo "flok-operator runs (pid $!, log .local/operator.log)."
 	;;
 down)
-	if pid=$(running_pid); then
-		kill -TERM "$pid"
-		for _ in $(seq 1 100); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || true
+	if pid=$(running_pid "$pid_file"); then
+		stop_pid "$pid" 10
 		echo "flok-operator is stopped."
 	fi
 	rm -f "$pid_file"

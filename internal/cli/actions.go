@@ -22,12 +22,22 @@ import (
 	"github.com/flok-dev/flok/internal/lifecycle"
 )
 
-// change applies edit to the named resource's job and spec, as one patch.
-func (c *Client) change(ctx context.Context, name string, edit func(job *v1beta1.JobSpec, restartNonce **int64, conf **runtime.RawExtension) error) (client.Object, error) {
-	obj, err := c.Get(ctx, name)
+// jobEdit changes a job's spec, its restartNonce or its flinkConfiguration.
+type jobEdit func(job *v1beta1.JobSpec, restartNonce **int64, conf **runtime.RawExtension) error
+
+// change applies edit to the referenced resource's job and spec, as one patch.
+func (c *Client) change(ctx context.Context, ref string, edit jobEdit) (client.Object, error) {
+	obj, err := c.Get(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
+	return c.changeObject(ctx, obj, edit)
+}
+
+// changeObject applies edit to obj, already read, as one patch.
+func (c *Client) changeObject(ctx context.Context, obj client.Object, edit jobEdit) (client.Object, error) {
+	name := obj.GetName()
+	var err error
 	before := obj.DeepCopyObject().(client.Object)
 	switch o := obj.(type) {
 	case *v1beta1.FlinkDeployment:
@@ -97,7 +107,7 @@ func (c *Client) Delete(ctx context.Context, ref string, savepoint bool) (client
 		return nil, err
 	}
 	if savepoint {
-		if obj, err = c.change(ctx, ref, func(_ *v1beta1.JobSpec, _ **int64, conf **runtime.RawExtension) error {
+		if obj, err = c.changeObject(ctx, obj, func(_ *v1beta1.JobSpec, _ **int64, conf **runtime.RawExtension) error {
 			return setOption(conf, savepointOnDeletion, "true")
 		}); err != nil {
 			return nil, err

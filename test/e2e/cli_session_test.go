@@ -1,31 +1,39 @@
 package e2e
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/lifecycle"
 	"github.com/flok-dev/flok/test/flinkdist"
+	"github.com/flok-dev/flok/test/flinktest"
 )
 
 // TestCLISession drives a session cluster through the flok command line: session
 // start, submit, list, status, a session job named as its session (KIND/NAME), an
 // application refused a session's name, a job waiting for a missing session, restart,
-// a refused session stop while the job runs, deletion — plus render and version.
+// a refused session stop while the job runs, a forced one, deletion — plus render and
+// version.
 func TestCLISession(t *testing.T) {
 	t.Parallel()
 	release := flinkdist.Flink2
 	ns, c := operatorTest(t, release)
-	home, err := flinkdist.Provision(t.Context(), release)
-	require.NoError(t, err)
-	jars := jarServer(t, home)
+	jars := jarServer(t, release)
 	startOperator(t, ns, "")
 
 	code, out, _ := flok(t, ns, "session", "start", "shared", "-D", "taskmanager.numberOfTaskSlots=2", "--wait")
 	require.Equal(t, 0, code)
 	require.Contains(t, out, "STABLE")
+	// --timeout ends a wait (exit 3), not the change.
+	code, _, errOut := flok(t, ns, "session", "start", "shared", "-D", "taskmanager.numberOfTaskSlots=2", "--wait", "--timeout", "1ns")
+	require.Equal(t, 3, code)
+	require.Contains(t, errOut, "stopped waiting (timed out); the operator goes on with the change")
 	code, out, _ = flok(t, ns, "submit", "--session", "shared", jars.URL+"/TopSpeedWindowing.jar", "-p", "1", "--wait")
 	require.Equal(t, 0, code)
 	require.Contains(t, out, "flinksessionjob "+ns+"/topspeedwindowing applied")
@@ -44,7 +52,7 @@ func TestCLISession(t *testing.T) {
 	code, out, _ = flok(t, ns, "submit", "--session", "shared", "--name", "shared", jars.URL+"/TopSpeedWindowing.jar", "-p", "1", "--wait")
 	require.Equal(t, 0, code, out)
 	require.Contains(t, out, "STABLE")
-	code, _, errOut := flok(t, ns, "status", "shared")
+	code, _, errOut = flok(t, ns, "status", "shared")
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "say flinkdeployment/shared or flinksessionjob/shared")
 	_, out, _ = flok(t, ns, "status", "flinksessionjob/shared")
@@ -78,11 +86,20 @@ func TestCLISession(t *testing.T) {
 	require.Contains(t, errOut, "session cluster shared still runs session jobs topspeedwindowing")
 	require.NoError(t, c.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "shared"}, &v1beta1.FlinkDeployment{}))
 
-	code, _, _ = flok(t, ns, "delete", "topspeedwindowing", "--wait")
-	require.Equal(t, 0, code)
-	code, out, _ = flok(t, ns, "session", "stop", "shared", "--wait")
+	// --force stops it anyway; the job then waits for a session of that name.
+	code, out, _ = flok(t, ns, "session", "stop", "shared", "--force", "--wait")
 	require.Equal(t, 0, code, out)
 	require.Contains(t, out, "DELETED")
+	flinktest.WaitFor(t, time.Minute, "the job waiting for its session", func(ctx context.Context) (bool, error) {
+		sj := &v1beta1.FlinkSessionJob{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "topspeedwindowing"}, sj); err != nil {
+			return false, err
+		}
+		p := meta.FindStatusCondition(sj.Status.Conditions, lifecycle.ConditionProgressing)
+		return p != nil && p.Reason == "WaitingForSession", nil
+	})
+	code, _, _ = flok(t, ns, "delete", "topspeedwindowing", "--wait")
+	require.Equal(t, 0, code)
 	code, _, errOut = flok(t, ns, "status", "shared")
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "no FlinkDeployment or FlinkSessionJob named")

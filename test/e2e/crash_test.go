@@ -119,9 +119,7 @@ func TestSessionJobCrashSafety(t *testing.T) {
 	t.Parallel()
 	release := flinkdist.Flink2
 	ns, c := operatorTest(t, release)
-	home, err := flinkdist.Provision(t.Context(), release)
-	require.NoError(t, err)
-	jars := jarServer(t, home)
+	jars := jarServer(t, release)
 	ctx := t.Context()
 	dir := flinktest.StateDir(t, cluster, ns)
 	require.NoError(t, c.Create(ctx, sessionCluster(t, ns, "shared", "native", release, dir)))

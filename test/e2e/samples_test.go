@@ -66,9 +66,7 @@ func testSessionSample(t *testing.T, ns string, c client.Client, fd *v1beta1.Fli
 	if fd.Spec.Mode == v1beta1.ModeStandalone {
 		return
 	}
-	home, err := flinkdist.Provision(t.Context(), flinkdist.Flink2)
-	require.NoError(t, err)
-	jars := jarServer(t, home)
+	jars := jarServer(t, flinkdist.Flink2)
 	data, err := os.ReadFile("../../config/samples/flinksessionjobs.yaml")
 	require.NoError(t, err)
 	maven := "https://repo1.maven.org/maven2/org/apache/flink/flink-examples-streaming/2.3.0/flink-examples-streaming-2.3.0-"

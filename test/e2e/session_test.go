@@ -30,7 +30,9 @@ const testMaxArtifactSize = 8 << 20
 // jarServer serves the release's example jars over http on loopback, as an artifact
 // repository would, and the bad artifacts: an HTML page and a jar over the limit (any
 // other path answers 404).
-func jarServer(t *testing.T, home *flinkdist.Home) *httptest.Server {
+func jarServer(t *testing.T, release flinkdist.Release) *httptest.Server {
+	home, err := flinkdist.Provision(t.Context(), release)
+	require.NoError(t, err)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/TopSpeedWindowing.jar", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFile(w, r, home.ExampleJar(flinkdist.TopSpeedWindowing))
@@ -137,9 +139,7 @@ func TestSessionJobs(t *testing.T) {
 		t.Run(release.MinorVersion(), func(t *testing.T) {
 			t.Parallel()
 			ns, c := operatorTest(t, release)
-			home, err := flinkdist.Provision(t.Context(), release)
-			require.NoError(t, err)
-			testSessionJobs(t, ns, c, release, jarServer(t, home))
+			testSessionJobs(t, ns, c, release, jarServer(t, release))
 		})
 	}
 }

@@ -3,6 +3,7 @@ package commands
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -67,4 +68,23 @@ func TestProgress(t *testing.T) {
 	live.end()
 	require.Equal(t, "[    0s] STABLE     job a is running\n[    1s] UPGRADING  Upgrade: deploying\n", log.String())
 	require.Equal(t, "\n[    0s] STABLE     job a is running\n[    1s] UPGRADING  Upgrade: deploying\r\x1b[K[    2s] UPGRADING  Upgrade: deploying\n", tty.String())
+}
+
+// TestFileCommandsReadStandardInput: render and convert take -f - as kubectl does.
+func TestFileCommandsReadStandardInput(t *testing.T) {
+	sample, err := os.ReadFile("../../../config/samples/flinkdeployment-native.yaml")
+	require.NoError(t, err)
+	want, err := cli.Render(sample)
+	require.NoError(t, err)
+	var out, errOut bytes.Buffer
+	streams := genericiooptions.IOStreams{In: bytes.NewReader(sample), Out: &out, ErrOut: &errOut}
+	require.Equal(t, ExitOK, Execute(context.Background(), streams, []string{"render", "-f", "-"}), errOut.String())
+	require.Equal(t, string(want), out.String())
+
+	apache, err := os.ReadFile("../testdata/apache-basic.yaml")
+	require.NoError(t, err)
+	out.Reset()
+	streams.In = bytes.NewReader(apache)
+	require.Equal(t, ExitOK, Execute(context.Background(), streams, []string{"convert", "-f", "-"}), errOut.String())
+	require.Contains(t, out.String(), "apiVersion: flok.dev/v1beta1")
 }
