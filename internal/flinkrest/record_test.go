@@ -14,9 +14,10 @@ import (
 
 	"github.com/flok-dev/flok/internal/flinkrest"
 	"github.com/flok-dev/flok/test/flinkdist"
+	"github.com/flok-dev/flok/test/flinkrecord"
 )
 
-var record = flag.Bool("record", false, "record the real Flink responses into testdata/responses/<version>/")
+var record = flag.Bool("record", false, "record the real Flink responses into test/flinkrecord/responses/<version>/")
 
 var (
 	hexID = regexp.MustCompile(`\b[0-9a-f]{32}\b`)
@@ -38,7 +39,7 @@ func recorder(t *testing.T, release flinkdist.Release, machineDir string) (flink
 	if !*record {
 		return func(*flinkrest.Client) {}, func(string) {}
 	}
-	dir := filepath.Join("testdata", "responses", release.MinorVersion())
+	dir := flinkrecord.SourceDir(release.MinorVersion())
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}

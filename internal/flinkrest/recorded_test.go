@@ -1,10 +1,9 @@
 package flinkrest_test
 
 import (
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,17 +12,19 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/flok-dev/flok/internal/flinkrest"
+	"github.com/flok-dev/flok/test/flinkrecord"
 )
 
-// replay serves the responses recorded from a real Flink (testdata/responses/<version>)
+// replay serves the responses recorded from a real Flink (test/flinkrecord)
 // on an in-process server: each request gets the file of its route, with the status
 // its name ends in — the success unless the request is one the recording failed
 // (an unknown job, a file that is not a jar). label selects the responses recorded
 // under that label.
 func replay(t *testing.T, version, label string) *flinkrest.Client {
 	t.Helper()
-	dir := filepath.Join("testdata", "responses", version)
-	entries, err := os.ReadDir(dir)
+	dir, err := flinkrecord.Responses(version)
+	require.NoError(t, err)
+	entries, err := fs.ReadDir(dir, ".")
 	require.NoError(t, err)
 	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		route := routeName(r.Method, r.URL.Path)
@@ -36,7 +37,7 @@ func replay(t *testing.T, version, label string) *flinkrest.Client {
 			if !ok || strings.Contains(status, "_") || (status != wantFailure && (wantFailure != "" || statusCode(status) >= 300)) {
 				continue
 			}
-			data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			data, err := fs.ReadFile(dir, e.Name())
 			require.NoError(t, err)
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(statusCode(status))
@@ -73,7 +74,7 @@ func statusCode(text string) int {
 	return http.StatusInternalServerError
 }
 
-var recordedVersions = []string{"1.20", "2.3"}
+var recordedVersions = flinkrecord.Versions
 
 const someJob = "0123456789abcdef0123456789abcdef"
 
