@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,8 +25,11 @@ const (
 type Cluster struct {
 	sim      *Sim
 	key      string
+	spec     ClusterSpec
 	listener net.Listener
 	server   *http.Server
+	// lastRequest is when the cluster last answered (Unix nanoseconds).
+	lastRequest atomic.Int64
 
 	mu             sync.Mutex
 	jobs           map[string]*job
@@ -63,7 +67,7 @@ type operation struct {
 }
 
 func newCluster(s *Sim, key string, spec ClusterSpec) *Cluster {
-	c := &Cluster{sim: s, key: key, jobs: map[string]*job{}, jars: map[string]string{}, ops: map[string]*operation{}}
+	c := &Cluster{sim: s, key: key, spec: spec, jobs: map[string]*job{}, jars: map[string]string{}, ops: map[string]*operation{}}
 	if spec.JobID != "" {
 		c.addJob(spec.JobID, spec.JobName, spec.RestorePath)
 	}
@@ -84,6 +88,9 @@ func (c *Cluster) close() {
 		_ = c.server.Close()
 	}
 }
+
+// Spec is what the cluster started with.
+func (c *Cluster) Spec() ClusterSpec { return c.spec }
 
 // FailSavepoints makes the cluster's savepoints fail (on) or succeed again (off).
 func (c *Cluster) FailSavepoints(on bool) {

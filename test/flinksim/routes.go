@@ -50,6 +50,7 @@ func (s *Sim) serve(route string, h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.count(route)
 		c := r.Context().Value(clusterKey{}).(*Cluster)
+		c.lastRequest.Store(time.Now().UnixNano())
 		c.mu.Lock()
 		now := s.now()
 		c.advance(now)

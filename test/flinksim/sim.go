@@ -158,6 +158,19 @@ func (s *Sim) Fail(key, message string) error {
 	return c.Fail(message)
 }
 
+// AnsweredSince counts the running clusters that answered a request at or after t,
+// and all running clusters.
+func (s *Sim) AnsweredSince(t time.Time) (answered, running int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.clusters {
+		if c.lastRequest.Load() >= t.UnixNano() {
+			answered++
+		}
+	}
+	return answered, len(s.clusters)
+}
+
 // Requests is how many requests every cluster served in all.
 func (s *Sim) Requests() int64 { return s.requests.Load() }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,6 +31,13 @@ type Options struct {
 	// Kwok adds the simulated node KwokNodeName, on which Pods that tolerate
 	// KwokToleration become Running at once without running anything.
 	Kwok bool
+	// ServiceCIDR replaces the slot's Service range (a /24) with a wider one for more
+	// than 250 Services; the kubernetes Service gets its first address. Only for a
+	// cluster in a network namespace of its own without a process node, which routes
+	// the slot's range.
+	ServiceCIDR string
+	// KwokPods is how many Pods the kwok node takes; 110, the kubelet's default, when 0.
+	KwokPods int
 	// Dir holds the cluster's files: PKI, kubeconfigs, etcd data and logs. It must not
 	// exist or be empty. When empty, a temporary directory is used and removed by Stop.
 	Dir string
@@ -68,9 +76,13 @@ type Cluster struct {
 	pki       *pki
 	ports     componentPorts
 	progress  io.Writer
-	removeDir bool
-	stopOnce  sync.Once
-	stopErr   error
+	kwokPods  int
+	// serviceCIDR and kubernetesIP are the Service range and the kubernetes Service's
+	// address: the slot's unless Options.ServiceCIDR says otherwise.
+	serviceCIDR, kubernetesIP string
+	removeDir                 bool
+	stopOnce                  sync.Once
+	stopErr                   error
 }
 
 // startStep is one component brought up by Start, in order.
@@ -100,7 +112,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 }
 
 func newCluster(opts Options) (*Cluster, error) {
-	c := &Cluster{Dir: opts.Dir, BinDir: opts.BinDir, progress: opts.Progress}
+	c := &Cluster{Dir: opts.Dir, BinDir: opts.BinDir, progress: opts.Progress, kwokPods: opts.KwokPods, serviceCIDR: opts.ServiceCIDR}
 	if c.progress == nil {
 		c.progress = io.Discard
 	}
@@ -141,7 +153,10 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	if c.Slot, err = hostnet.AcquireSlot(); err != nil {
 		return err
 	}
-	if c.pki, err = newPKI(filepath.Join(c.Dir, "pki"), c.Slot.KubernetesServiceIP()); err != nil {
+	if err := c.chooseServiceRange(); err != nil {
+		return err
+	}
+	if c.pki, err = newPKI(filepath.Join(c.Dir, "pki"), c.kubernetesIP); err != nil {
 		return fmt.Errorf("generate PKI: %w", err)
 	}
 	steps := []startStep{
@@ -235,4 +250,18 @@ func (c *Cluster) Kubectl(ctx context.Context, stdin io.Reader, args ...string) 
 		return out, fmt.Errorf("kubectl %v: %w: %s", args, err, out)
 	}
 	return out, nil
+}
+
+// chooseServiceRange settles the Service range: Options.ServiceCIDR or the slot's.
+func (c *Cluster) chooseServiceRange() error {
+	if c.serviceCIDR == "" {
+		c.serviceCIDR, c.kubernetesIP = c.Slot.ServiceCIDR(), c.Slot.KubernetesServiceIP()
+		return nil
+	}
+	prefix, err := netip.ParsePrefix(c.serviceCIDR)
+	if err != nil || !prefix.Addr().Is4() {
+		return fmt.Errorf("ServiceCIDR %q: want an IPv4 range such as 10.100.0.0/16", c.serviceCIDR)
+	}
+	c.kubernetesIP = prefix.Masked().Addr().Next().String()
+	return nil
 }

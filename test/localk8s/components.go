@@ -51,7 +51,7 @@ func (c *Cluster) startAPIServer(ctx context.Context) error {
 		"--client-ca-file="+pki("ca.crt"),
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--service-account-key-file="+pki("sa.pub"), "--service-account-signing-key-file="+pki("sa.key"),
-		"--service-cluster-ip-range="+c.Slot.ServiceCIDR(),
+		"--service-cluster-ip-range="+c.serviceCIDR,
 		"--authorization-mode=Node,RBAC", "--allow-privileged=true",
 		// The default reconciler would publish 127.0.0.1 as the endpoint of the
 		// "kubernetes" Service, which endpoint validation rejects as loopback.
@@ -92,7 +92,10 @@ func (c *Cluster) startControllerManager(ctx context.Context) error {
 		"--use-service-account-credentials=true",
 		"--service-account-private-key-file="+pki("sa.key"), "--root-ca-file="+pki("ca.crt"),
 		"--cluster-signing-cert-file="+pki("ca.crt"), "--cluster-signing-key-file="+pki("ca.key"),
-		"--service-cluster-ip-range="+c.Slot.ServiceCIDR(), "--controllers=*")
+		"--service-cluster-ip-range="+c.serviceCIDR, "--controllers=*",
+		// Client-side rate limits as large clusters raise them (the defaults, 20/s,
+		// would make thousands of Pods take minutes).
+		"--kube-api-qps=100", "--kube-api-burst=200")
 	if err != nil {
 		return err
 	}
@@ -115,7 +118,8 @@ func (c *Cluster) startScheduler(ctx context.Context) error {
 	p, err := c.sup.Command("kube-scheduler", c.bin("kube-scheduler"),
 		"--kubeconfig="+kubeconfig, "--authentication-kubeconfig="+kubeconfig, "--authorization-kubeconfig="+kubeconfig,
 		"--bind-address=127.0.0.1", "--secure-port="+strconv.Itoa(c.ports.scheduler),
-		"--cert-dir="+filepath.Join(c.Dir, "scheduler-certs"), "--leader-elect=false")
+		"--cert-dir="+filepath.Join(c.Dir, "scheduler-certs"), "--leader-elect=false",
+		"--kube-api-qps=100", "--kube-api-burst=200")
 	if err != nil {
 		return err
 	}

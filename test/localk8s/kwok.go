@@ -51,7 +51,7 @@ func (c *Cluster) startKwok(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := c.Client.CoreV1().Nodes().Create(ctx, kwokNode(), metav1.CreateOptions{}); err != nil {
+	if _, err := c.Client.CoreV1().Nodes().Create(ctx, kwokNode(c.kwokPods), metav1.CreateOptions{}); err != nil {
 		return err
 	}
 	return p.WaitUntil(ctx, startTimeout, func(ctx context.Context) bool {
@@ -75,11 +75,16 @@ func (c *Cluster) writeKwokStages() (string, error) {
 	return path, os.WriteFile(path, config.Bytes(), 0o644)
 }
 
-func kwokNode() *corev1.Node {
+// kwokNode is the simulated node; it takes pods Pods (110 when 0), and CPU and memory
+// for as many small ones.
+func kwokNode(pods int) *corev1.Node {
+	if pods <= 0 {
+		pods = 110
+	}
 	capacity := corev1.ResourceList{
-		corev1.ResourceCPU:    resource.MustParse("32"),
-		corev1.ResourceMemory: resource.MustParse("256Gi"),
-		corev1.ResourcePods:   resource.MustParse("110"),
+		corev1.ResourceCPU:    *resource.NewQuantity(int64(max(32, pods)), resource.DecimalSI),
+		corev1.ResourceMemory: *resource.NewQuantity(int64(max(256, pods*8))<<30, resource.BinarySI),
+		corev1.ResourcePods:   *resource.NewQuantity(int64(pods), resource.DecimalSI),
 	}
 	return &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{

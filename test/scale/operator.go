@@ -1,0 +1,23 @@
+package scale
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// BuildFlok builds flok-operator into dir and returns the command line that runs it
+// out of cluster, reaching Flink by the REST Services' DNS names.
+func BuildFlok(dir string, extraArgs ...string) ([]string, error) {
+	bin := filepath.Join(dir, "flok-operator")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/flok-operator")
+	build.Dir = RepoRoot()
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return nil, fmt.Errorf("building flok-operator: %w", err)
+	}
+	args := []string{bin, "--kubeconfig={kubeconfig}", "--flink-access=direct",
+		"--metrics-bind-address={metrics}", "--health-probe-bind-address=0"}
+	return append(args, extraArgs...), nil
+}
