@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
+	"syscall"
 )
 
 // HTTPError is an answer from Flink with a status other than the one expected. Messages
@@ -80,7 +82,25 @@ func IsServerError(err error) bool {
 // IsBadRequest reports a 400: Flink rejected the call's content.
 func IsBadRequest(err error) bool { return statusOf(err) == http.StatusBadRequest }
 
-func retryable(err error) bool { return IsUnavailable(err) }
+// IsNotListening reports a call that found nothing listening: the connection was
+// refused, the address or name does not exist — directly or through the API server's
+// service proxy. The JobManager is not up (yet, or any more).
+func IsNotListening(err error) bool {
+	var dnsErr *net.DNSError
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
+		return true
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return true
+	}
+	var h *HTTPError
+	return errors.As(err, &h) && h.Status == http.StatusServiceUnavailable && strings.Contains(strings.Join(h.Messages, " "), "connection refused")
+}
+
+// retryable reports what is worth asking again after a pause: a JobManager electing
+// its leader, a connection that broke. A JobManager that is not listening is not: the
+// next observation asks again, and a pause here would only hold the caller.
+func retryable(err error) bool { return IsUnavailable(err) && !IsNotListening(err) }
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

@@ -206,3 +206,16 @@ func TestTransportErrorAndTimeout(t *testing.T) {
 	_, err = flinkrest.New("not a url")
 	require.ErrorContains(t, err, "want scheme://host")
 }
+
+// TestNoPauseWhenNothingListens checks that a refused connection is not retried: the
+// JobManager is not up, and a pause would only hold the caller.
+func TestNoPauseWhenNothingListens(t *testing.T) {
+	server := httptest.NewServer(http.NotFoundHandler())
+	url := server.URL
+	server.Close()
+	c, err := flinkrest.New(url, flinkrest.WithAttempts(3, time.Hour))
+	require.NoError(t, err)
+	_, err = c.Overview(t.Context())
+	require.True(t, flinkrest.IsUnavailable(err), "%v", err)
+	require.True(t, flinkrest.IsNotListening(err), "%v", err)
+}
