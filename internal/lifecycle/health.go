@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/flok-dev/flok/api/v1beta1"
 )
@@ -26,7 +27,7 @@ func (d *decider) health() bool {
 	case j != nil && j.State == JobRunning:
 		// Tasks are still being deployed: look again soon, not a whole observation
 		// interval later.
-		d.out.RequeueAfter = d.set.ProgressInterval
+		d.out.RequeueAfter = d.progressAfter()
 	default:
 		return d.checkReadiness()
 	}
@@ -118,7 +119,7 @@ func (d *decider) checkReadiness() bool {
 		return false
 	}
 	if !d.pastReadiness() {
-		d.out.RequeueAfter = d.set.ProgressInterval
+		d.out.RequeueAfter = d.progressAfter()
 		return false
 	}
 	return d.notReadyInTime(nil)
@@ -150,6 +151,20 @@ func (d *decider) notReadyInTime(op *v1beta1.Operation) bool {
 
 // pastReadiness reports whether the deployment began longer ago than the readiness
 // timeout.
+// progressAfter is when to look again at a deployment in transition: every
+// ProgressInterval at first, then less often the longer it has waited — a tenth of
+// the time since its operation (or its last deployment) began, at most
+// ObserveInterval — so that what cannot progress, a JobManager that never answers say,
+// does not keep the workers from what can. Watched objects (Pods, Deployments) still
+// wake it at once.
+func (d *decider) progressAfter() time.Duration {
+	since := time.UnixMilli(d.status.ReconciliationStatus.ReconciliationTimestamp)
+	if op := d.status.Operation; op != nil && !op.StartTime.IsZero() {
+		since = op.StartTime.Time
+	}
+	return min(max(d.set.ProgressInterval, d.now().Sub(since)/10), max(d.set.ObserveInterval, d.set.ProgressInterval))
+}
+
 func (d *decider) pastReadiness() bool {
 	return d.now().UnixMilli()-d.status.ReconciliationStatus.ReconciliationTimestamp >= d.set.ReadinessTimeout.Milliseconds()
 }

@@ -39,6 +39,7 @@ func TestFirstDeployment(t *testing.T) {
 	require.Nil(t, d.Status.Operation)
 	require.Equal(t, v1beta1.LifecycleDeployed, d.Status.LifecycleState)
 	require.Equal(t, "JobDeployed", d.Events[0].Reason)
+	require.Equal(t, DefaultSettings().ProgressInterval, d.RequeueAfter, "a deployed job is soon looked at again to be found STABLE")
 
 	// Next round: running means STABLE, and this spec becomes the rollback target.
 	d = decide(t, then(fd, d), running(fd.Status.JobStatus.JobID))
@@ -482,4 +483,27 @@ func TestSettingsFrom(t *testing.T) {
 	require.Equal(t, 3, s.SavepointHistoryMaxCount)
 	_, errs = SettingsFrom(map[string]string{"kubernetes.operator.job.restart.failed": "yes please"}, DefaultSettings())
 	require.ErrorContains(t, errs.ToAggregate(), "spec.flinkConfiguration[kubernetes.operator.job.restart.failed]")
+}
+
+// TestWaitingBacksOff checks that a deployment that keeps waiting — a JobManager that
+// never answers — is looked at less and less often: every ProgressInterval at first,
+// then a tenth of the time it has waited, at most every ObserveInterval.
+func TestWaitingBacksOff(t *testing.T) {
+	fd := newDeployment()
+	d := decide(t, fd, missing())
+	fd = then(fd, d)
+	started := fd.Status.Operation.StartTime.Time
+	for _, tc := range []struct {
+		waited, want time.Duration
+	}{
+		{0, 2 * time.Second},
+		{10 * time.Second, 2 * time.Second},
+		{50 * time.Second, 5 * time.Second},
+		{4 * time.Minute, 10 * time.Second},
+	} {
+		obs := Observation{Now: started.Add(tc.waited), Cluster: ClusterReady, DeployedHash: "h", DesiredHash: "h"}
+		got := decide(t, fd, obs)
+		require.Equal(t, ActionNone, got.Action.Type)
+		require.Equal(t, tc.want, got.RequeueAfter, "after waiting %s", tc.waited)
+	}
 }

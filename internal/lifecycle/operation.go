@@ -168,7 +168,7 @@ func (d *decider) snapshotting(op *v1beta1.Operation) {
 	case res == nil && d.jobRunning():
 		d.stopAction() // asking again with the same trigger id finds the same savepoint
 	default:
-		d.out.RequeueAfter = d.set.ProgressInterval
+		d.out.RequeueAfter = d.progressAfter()
 	}
 }
 
@@ -279,14 +279,14 @@ func (d *decider) deploying(op *v1beta1.Operation) {
 	}
 	if d.pastReadiness() {
 		if !d.notReadyInTime(op) {
-			d.out.RequeueAfter = d.set.ProgressInterval
+			d.out.RequeueAfter = d.progressAfter()
 		}
 		return
 	}
 	if d.obs.Cluster == ClusterFailing {
 		d.degrade(reasonClusterFailing, "the JobManager does not start: "+d.obs.ClusterMessage)
 	}
-	d.out.RequeueAfter = d.set.ProgressInterval
+	d.out.RequeueAfter = d.progressAfter()
 }
 
 // deployed ends a deployment whose job (or session cluster) is there.

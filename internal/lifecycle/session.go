@@ -79,7 +79,7 @@ func (d *decider) awaitSessionJobs(op *v1beta1.Operation) {
 			op.Kind, strings.Join(waiting, ", "), d.set.SavepointTimeout))
 	default:
 		op.Message = "waiting for FlinkSessionJobs " + strings.Join(waiting, ", ") + " to stop with their state"
-		d.out.RequeueAfter = d.set.ProgressInterval
+		d.out.RequeueAfter = d.progressAfter()
 	}
 }
 

@@ -53,7 +53,7 @@ type Settings struct {
 // DefaultSettings are Flok's defaults.
 func DefaultSettings() Settings {
 	return Settings{
-		ObserveInterval:          30 * time.Second,
+		ObserveInterval:          10 * time.Second,
 		ProgressInterval:         2 * time.Second,
 		ReadinessTimeout:         5 * time.Minute,
 		SavepointTimeout:         10 * time.Minute,
