@@ -25,6 +25,8 @@ type Options struct {
 	// MetricsAddr and ProbeAddr serve /metrics and /healthz, /readyz; "0" turns off.
 	MetricsAddr string
 	ProbeAddr   string
+	// PprofAddr serves Go's profiles (/debug/pprof/); "0", the default, turns it off.
+	PprofAddr string
 	// Concurrency bounds the reconciliations running at once.
 	Concurrency int
 	// DefaultsConfigMap (namespace/name) holds the operator's default Flink options in
@@ -36,6 +38,9 @@ type Options struct {
 	// ObserveInterval and ProgressInterval are the default observation periods.
 	ObserveInterval  time.Duration
 	ProgressInterval time.Duration
+	// CheckpointObserveInterval is how often a steady job's checkpoints are read (and
+	// the latest recorded in its status); the rounds between read only the job's state.
+	CheckpointObserveInterval time.Duration
 	// ArtifactDir holds the session jobs' fetched jars; MaxArtifactSize bounds them;
 	// AllowHTTPArtifacts lets them come over plain http.
 	ArtifactDir        string
@@ -47,8 +52,8 @@ type Options struct {
 func DefaultOptions() Options {
 	s := lifecycle.DefaultSettings()
 	return Options{
-		MetricsAddr: ":8080", ProbeAddr: ":8081", Concurrency: 4, FlinkAccess: "auto",
-		ObserveInterval: s.ObserveInterval, ProgressInterval: s.ProgressInterval,
+		MetricsAddr: ":8080", ProbeAddr: ":8081", PprofAddr: "0", Concurrency: 4, FlinkAccess: "auto",
+		ObserveInterval: s.ObserveInterval, ProgressInterval: s.ProgressInterval, CheckpointObserveInterval: time.Minute,
 		ArtifactDir: filepath.Join(os.TempDir(), "flok-artifacts"), MaxArtifactSize: artifact.DefaultMaxSize,
 	}
 }
@@ -67,11 +72,13 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "namespace of the leader-election Lease (default: the operator's own)")
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "address of the Prometheus /metrics endpoint (0 turns it off)")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "address of /healthz and /readyz (0 turns them off)")
+	fs.StringVar(&o.PprofAddr, "pprof-bind-address", o.PprofAddr, "address of Go's /debug/pprof/ profiles (0 turns them off)")
 	fs.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "FlinkDeployments reconciled at once")
 	fs.StringVar(&o.DefaultsConfigMap, "defaults-configmap", o.DefaultsConfigMap, "namespace/name of a ConfigMap whose config.yaml holds default Flink and kubernetes.operator.* options")
 	fs.StringVar(&o.FlinkAccess, "flink-access", o.FlinkAccess, "how to reach Flink's REST API: direct (in cluster), proxy (through the API server) or auto")
 	fs.DurationVar(&o.ObserveInterval, "observe-interval", o.ObserveInterval, "how often a steady deployment is observed")
 	fs.DurationVar(&o.ProgressInterval, "progress-interval", o.ProgressInterval, "how often a deployment in transition is observed")
+	fs.DurationVar(&o.CheckpointObserveInterval, "checkpoint-observe-interval", o.CheckpointObserveInterval, "how often a steady job's checkpoints are read and the latest recorded (the rounds between read only its state)")
 	fs.StringVar(&o.ArtifactDir, "artifact-dir", o.ArtifactDir, "directory for the session jobs' fetched jars")
 	fs.Int64Var(&o.MaxArtifactSize, "max-artifact-size", o.MaxArtifactSize, "largest session job jar fetched, in bytes")
 	fs.BoolVar(&o.AllowHTTPArtifacts, "allow-http-artifacts", o.AllowHTTPArtifacts, "let session job jars come over plain http (https always works)")
@@ -84,8 +91,8 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--concurrency %d: must be 1 or more", o.Concurrency)
 	case o.FlinkAccess != "auto" && o.FlinkAccess != "direct" && o.FlinkAccess != "proxy":
 		return fmt.Errorf("--flink-access %q: use direct, proxy or auto", o.FlinkAccess)
-	case o.ObserveInterval <= 0 || o.ProgressInterval <= 0:
-		return fmt.Errorf("--observe-interval and --progress-interval must be above zero")
+	case o.ObserveInterval <= 0 || o.ProgressInterval <= 0 || o.CheckpointObserveInterval <= 0:
+		return fmt.Errorf("--observe-interval, --progress-interval and --checkpoint-observe-interval must be above zero")
 	case o.MaxArtifactSize <= 0:
 		return fmt.Errorf("--max-artifact-size %d: must be above zero", o.MaxArtifactSize)
 	case o.DefaultsConfigMap != "" && !strings.Contains(o.DefaultsConfigMap, "/"):

@@ -25,6 +25,7 @@ import (
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/artifact"
 	"github.com/flok-dev/flok/internal/controller/deployment"
+	"github.com/flok-dev/flok/internal/controller/flinkjob"
 	"github.com/flok-dev/flok/internal/controller/round"
 	"github.com/flok-dev/flok/internal/controller/sessionjob"
 	"github.com/flok-dev/flok/internal/flinkconf"
@@ -50,6 +51,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 		Cache:                   cacheOptions(o.Namespaces),
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress:  o.ProbeAddr,
+		PprofBindAddress:        o.PprofAddr,
 		LeaderElection:          o.LeaderElection,
 		LeaderElectionID:        "flok-operator.flok.dev",
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
@@ -78,6 +80,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 		Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("flok-operator"),
 		Flink: flink, Defaults: defaults, Settings: settings,
 		Hooks: hooks, Metrics: deployment.NewMetrics(metrics.Registry),
+		JobDetails: flinkjob.NewMemory(o.CheckpointObserveInterval),
 	}
 	if err := deployment.IndexSessionJobs(ctx, mgr); err != nil {
 		return err
@@ -89,7 +92,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 		Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("flok-operator"),
 		Flink: flink, Defaults: defaults, Settings: settings,
 		Artifacts: &artifact.Fetcher{Dir: o.ArtifactDir, MaxSize: o.MaxArtifactSize, AllowHTTP: o.AllowHTTPArtifacts},
-		Hooks:     hooks,
+		Hooks:     hooks, JobDetails: flinkjob.NewMemory(o.CheckpointObserveInterval),
 	}
 	if err := jobs.SetupWithManager(mgr, o.Concurrency); err != nil {
 		return fmt.Errorf("setting up the FlinkSessionJob controller: %w", err)
@@ -97,18 +100,25 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 	return mgr.Start(ctx)
 }
 
-// cacheOptions keep in memory only what Flok needs: its resources, the Deployments it
-// created, and the Pods and ConfigMaps of Flink clusters (Flink's type label) — not
-// every Pod and ConfigMap of the cluster.
+// cacheOptions keep in memory only what Flok reads, and of it only the fields it reads:
+// its resources; the metadata of the Deployments it created (the reconciler reads them
+// as metav1.PartialObjectMetadata); the status of Flink clusters' Pods (Flink's type
+// label); and the ConfigMaps Flink's HA services write (Flink's type label, not
+// Flok's managed-by) — not every Pod and ConfigMap of the cluster, nor the
+// ConfigMaps Flok renders itself. No object keeps its managed fields.
 func cacheOptions(namespaces []string) cache.Options {
 	flinkTypes, _ := labels.NewRequirement(render.LabelType, selection.In, []string{render.TypeNative, render.TypeStandalone})
 	flinkObjects := labels.NewSelector().Add(*flinkTypes)
 	managed, _ := labels.NewRequirement(render.LabelManagedBy, selection.Equals, []string{"flok"})
-	opts := cache.Options{ByObject: map[client.Object]cache.ByObject{
-		&corev1.Pod{}:        {Label: flinkObjects},
-		&corev1.ConfigMap{}:  {Label: flinkObjects},
-		&appsv1.Deployment{}: {Label: labels.NewSelector().Add(*managed)},
-	}}
+	notManaged, _ := labels.NewRequirement(render.LabelManagedBy, selection.DoesNotExist, nil)
+	opts := cache.Options{
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Pod{}:        {Label: flinkObjects, Transform: podStatusOnly},
+			&corev1.ConfigMap{}:  {Label: labels.NewSelector().Add(*flinkTypes, *notManaged)},
+			&appsv1.Deployment{}: {Label: labels.NewSelector().Add(*managed)},
+		},
+	}
 	if len(namespaces) > 0 {
 		opts.DefaultNamespaces = map[string]cache.Config{}
 		for _, ns := range namespaces {
@@ -146,6 +156,7 @@ func loadDefaults(ctx context.Context, reader client.Reader, o Options) (flinkco
 func flinkAccess(cfg *rest.Config, mode string) (deployment.FlinkClientFor, error) {
 	opts := []flinkrest.Option{flinkrest.WithTimeout(10 * time.Second), flinkrest.WithAttempts(2, 200*time.Millisecond)}
 	if mode == "direct" || mode == "auto" && os.Getenv("KUBERNETES_SERVICE_HOST") != "" {
+		opts = append(opts, flinkrest.WithHTTPClient(flinkrest.NewManyClustersHTTPClient()))
 		return func(ns, svc string, port int32) (*flinkrest.Client, error) {
 			return flinkrest.New(fmt.Sprintf("http://%s.%s.svc:%d", svc, ns, port), opts...)
 		}, nil
@@ -157,4 +168,16 @@ func flinkAccess(cfg *rest.Config, mode string) (deployment.FlinkClientFor, erro
 	return func(ns, svc string, port int32) (*flinkrest.Client, error) {
 		return proxy.Client(ns, svc, strconv.Itoa(int(port)), opts...)
 	}, nil
+}
+
+// podStatusOnly keeps of a Pod what the reconciler reads — its metadata and status —
+// and drops its spec (containers, volumes, environment: most of a Flink Pod's size).
+func podStatusOnly(obj any) (any, error) {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return obj, nil
+	}
+	pod.ManagedFields = nil
+	pod.Spec = corev1.PodSpec{}
+	return pod, nil
 }

@@ -79,6 +79,22 @@ func (o *Objects) All() []Object {
 	return out
 }
 
+// Stages are All in the order they may be applied, each stage's objects at once: first
+// what the cluster's Pods run as and mount (account, RBAC, ConfigMaps), then the
+// Services and the workloads.
+func (o *Objects) Stages() [][]Object {
+	var first, second []Object
+	for _, obj := range o.All() {
+		switch obj.(type) {
+		case *corev1.ServiceAccount, *rbacv1.Role, *rbacv1.RoleBinding, *corev1.ConfigMap:
+			first = append(first, obj)
+		default:
+			second = append(second, obj)
+		}
+	}
+	return [][]Object{first, second}
+}
+
 // Error is a FlinkDeployment Render cannot turn into a cluster; each entry names the
 // field, what is wrong and what would be right.
 type Error struct{ Errs field.ErrorList }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -40,15 +41,26 @@ func (r *Reconciler) act(ctx context.Context, fd *v1beta1.FlinkDeployment, flink
 	return flinkjob.Snapshot(ctx, flink, a)
 }
 
-// deploy applies the rendered objects server-side; applying them again changes nothing.
+// deploy applies the rendered objects server-side, stage by stage and each stage's
+// objects at once (a new cluster's JobManager Deployment comes after two round trips,
+// not six); applying them again changes nothing.
 func (r *Reconciler) deploy(ctx context.Context, fd *v1beta1.FlinkDeployment, a lifecycle.Action) error {
 	objs, err := r.renderAction(fd, a.Spec, a.JobID, a.RestorePath)
 	if err != nil {
 		return err
 	}
-	for _, obj := range objs.All() {
-		if err := kube.Apply(ctx, r.Client, obj, FieldOwner); err != nil {
-			return fmt.Errorf("applying %s %s: %w", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), err)
+	for _, stage := range objs.Stages() {
+		g, ctx := errgroup.WithContext(ctx)
+		for _, obj := range stage {
+			g.Go(func() error {
+				if err := kube.Apply(ctx, r.Client, obj, FieldOwner); err != nil {
+					return fmt.Errorf("applying %s %s: %w", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), err)
+				}
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
 		}
 	}
 	return nil

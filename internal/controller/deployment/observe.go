@@ -7,13 +7,12 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/util/validation/field"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/controller/flinkjob"
-	"github.com/flok-dev/flok/internal/flinkconf"
 	"github.com/flok-dev/flok/internal/flinkrest"
 	"github.com/flok-dev/flok/internal/lifecycle"
 	"github.com/flok-dev/flok/internal/render"
@@ -29,25 +28,8 @@ const haConfigMapSuffix = "-config-map"
 // be built; the reason is logged).
 func (r *Reconciler) observe(ctx context.Context, fd *v1beta1.FlinkDeployment) (lifecycle.Settings, lifecycle.Observation, *flinkrest.Client) {
 	obs := lifecycle.Observation{Now: r.now()}
-	settings := r.Settings
-	user, ferr := flinkconf.FromSpec(rawConfig(fd), field.NewPath("spec", "flinkConfiguration"))
-	var serrs field.ErrorList
-	if ferr == nil {
-		settings, serrs = lifecycle.SettingsFrom(user, r.Settings)
-	}
-	current, err := r.render(fd, &fd.Spec, "", "", false)
-	switch {
-	case ferr != nil:
-		obs.RenderError = ferr.Error()
-	case len(serrs) > 0:
-		obs.RenderError = serrs.ToAggregate().Error()
-	case err != nil:
-		obs.RenderError = err.Error()
-	}
-	if current != nil {
-		obs.HighAvailability = current.Configuration.HighAvailability()
-		obs.Checkpointing = current.Configuration.Checkpointing()
-	}
+	facts := r.specFacts(fd)
+	obs.RenderError, obs.HighAvailability, obs.Checkpointing = facts.renderError, facts.highAvailability, facts.checkpointing
 	if op := fd.Status.Operation; op != nil && op.Step == v1beta1.StepDeploying {
 		if objs, err := r.renderAction(fd, deploySpec(fd), op.JobID, op.RestorePath); err == nil {
 			obs.DesiredHash = objs.Hash
@@ -59,14 +41,14 @@ func (r *Reconciler) observe(ctx context.Context, fd *v1beta1.FlinkDeployment) (
 	if fd.Spec.Job == nil {
 		owners = r.observeSessionJobs(ctx, fd, &obs)
 	}
-	flink, err := r.flinkClient(fd, current)
+	flink, err := r.Flink(fd.Namespace, render.RESTServiceName(fd.Name), facts.restPort)
 	if err != nil {
 		log.FromContext(ctx).Error(err, "building the client of Flink's REST API")
 	}
 	if obs.Cluster == lifecycle.ClusterReady && flink != nil {
 		r.observeFlink(ctx, fd, flink, owners, &obs)
 	}
-	return settings, obs, flink
+	return facts.settings, obs, flink
 }
 
 // deploySpec is the spec the operation under way deploys: the last stable one when
@@ -97,9 +79,11 @@ func (r *Reconciler) render(fd *v1beta1.FlinkDeployment, spec *v1beta1.FlinkDepl
 	return render.Render(in)
 }
 
-// observeCluster reads the JobManager Deployment and the cluster's Pods from the cache.
+// observeCluster reads the JobManager Deployment (its metadata: the cache keeps no
+// more) and the cluster's Pods from the cache.
 func (r *Reconciler) observeCluster(ctx context.Context, fd *v1beta1.FlinkDeployment, obs *lifecycle.Observation) {
-	dep := &appsv1.Deployment{}
+	dep := &metav1.PartialObjectMetadata{}
+	dep.SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind("Deployment"))
 	depErr := r.Client.Get(ctx, client.ObjectKey{Namespace: fd.Namespace, Name: fd.Name}, dep)
 	pods := &corev1.PodList{}
 	if err := r.Client.List(ctx, pods, client.InNamespace(fd.Namespace), client.MatchingLabels{render.LabelApp: fd.Name}, client.HasLabels{render.LabelType}); err != nil {
@@ -198,7 +182,7 @@ func (r *Reconciler) observeFlink(ctx context.Context, fd *v1beta1.FlinkDeployme
 		log.FromContext(ctx).V(1).Info("Flink's REST API does not answer", "error", err.Error())
 		return
 	}
-	flinkjob.Observe(ctx, flink, &fd.Status.CommonStatus, jobs, obs)
+	flinkjob.Observe(ctx, flink, r.JobDetails, flinkjob.ResourceOf(fd, &fd.Status.CommonStatus), jobs, obs)
 	if fd.Spec.Job == nil {
 		observeSession(ctx, flink, jobs, owners, obs)
 	}

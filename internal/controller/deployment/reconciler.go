@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/controller/flinkjob"
 	"github.com/flok-dev/flok/internal/controller/round"
 	"github.com/flok-dev/flok/internal/flinkconf"
 	"github.com/flok-dev/flok/internal/flinkrest"
@@ -39,9 +40,13 @@ type Reconciler struct {
 	Settings lifecycle.Settings
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// JobDetails remembers steady jobs' details between rounds (nil: read every round).
+	JobDetails *flinkjob.Memory
 	// Hooks run around each action (the crash tests' kill points).
 	Hooks   round.Hooks
 	Metrics *Metrics
+
+	facts factsCache
 }
 
 func (r *Reconciler) now() time.Time {
@@ -58,6 +63,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	fd := &v1beta1.FlinkDeployment{}
 	if err := r.Client.Get(ctx, req.NamespacedName, fd); err != nil {
 		r.Metrics.forget(req.NamespacedName)
+		r.JobDetails.Forget(req.NamespacedName)
+		r.facts.forget(req.NamespacedName)
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if done, err := kube.HoldFinalizer(ctx, r.Client, fd); done || err != nil {
@@ -69,7 +76,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		Record: func() error { return r.record(ctx, fd, d.Status) },
 		Events: d.Events, Action: d.Action,
 		Act:          func() error { return r.act(ctx, fd, flink, d.Action) },
-		RequeueAfter: d.RequeueAfter, RetryAfter: settings.ProgressInterval,
+		RequeueAfter: d.RequeueAfter, RetryAfter: settings.ProgressInterval, ObserveInterval: settings.ObserveInterval,
 	})
 }
 

@@ -15,7 +15,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/flok-dev/flok/api/v1beta1"
-	"github.com/flok-dev/flok/internal/flinkrest"
 	"github.com/flok-dev/flok/internal/render"
 )
 
@@ -40,7 +39,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
 		Named("flinkdeployment").
 		For(&v1beta1.FlinkDeployment{}, builder.WithPredicates(predicate.Or[client.Object](
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}, deleting))).
-		Owns(&appsv1.Deployment{}).
+		Owns(&appsv1.Deployment{}, builder.OnlyMetadata).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(clusterOfPod)).
 		Watches(&v1beta1.FlinkSessionJob{}, handler.EnqueueRequestsFromMapFunc(sessionOfJob)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
@@ -64,10 +63,4 @@ func sessionOfJob(_ context.Context, obj client.Object) []reconcile.Request {
 		return nil
 	}
 	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}}}
-}
-
-// flinkClient reaches the deployment's REST Service on the port its rendered objects
-// use (operator defaults and the user's rest.port included).
-func (r *Reconciler) flinkClient(fd *v1beta1.FlinkDeployment, objs *render.Objects) (*flinkrest.Client, error) {
-	return r.Flink(fd.Namespace, render.RESTServiceName(fd.Name), objs.RESTPort())
 }

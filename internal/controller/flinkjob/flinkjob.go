@@ -7,6 +7,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/flinkrest"
@@ -17,14 +21,34 @@ import (
 // by default (web.exception-history-size).
 const exceptionHistory = 16
 
+// Resource is what Observe needs to know of the resource whose job it observes.
+type Resource struct {
+	Key    types.NamespacedName
+	Status *v1beta1.CommonStatus
+	// Fresh asks for every detail of the job to be read now, none remembered: a
+	// decision that may act on them (an upgrade, a deletion) is about to be made.
+	Fresh bool
+}
+
+// ResourceOf describes obj, whose status is status, for Observe. Its job's details may
+// be remembered only while it is steady: STABLE, its spec accepted, nothing under
+// way, not being deleted — so that no upgrade or deletion ever acts on a checkpoint
+// path read a while ago.
+func ResourceOf(obj client.Object, status *v1beta1.CommonStatus) Resource {
+	steady := obj.GetDeletionTimestamp() == nil && obj.GetGeneration() == status.ObservedGeneration &&
+		status.Operation == nil && status.LifecycleState == v1beta1.LifecycleStable
+	return Resource{Key: client.ObjectKeyFromObject(obj), Status: status, Fresh: !steady}
+}
+
 // Observe fills obs with the job the status records, found among jobs (GET
-// /jobs/overview), and with the results of the snapshots the status says were
-// triggered.
-func Observe(ctx context.Context, flink *flinkrest.Client, status *v1beta1.CommonStatus, jobs []flinkrest.JobOverview, obs *lifecycle.Observation) {
+// /jobs/overview) — its details read, or remembered in memory when nothing changed —
+// and with the results of the snapshots the status says were triggered.
+func Observe(ctx context.Context, flink *flinkrest.Client, memory *Memory, res Resource, jobs []flinkrest.JobOverview, obs *lifecycle.Observation) {
+	status := res.Status
 	js := status.JobStatus
 	for _, j := range jobs {
 		if j.ID == js.JobID {
-			obs.Job = job(ctx, flink, j)
+			obs.Job = job(ctx, flink, memory, res, j, obs.Now)
 		}
 	}
 	if op := status.Operation; op != nil && op.Step == v1beta1.StepSnapshotting {
@@ -37,11 +61,28 @@ func Observe(ctx context.Context, flink *flinkrest.Client, status *v1beta1.Commo
 	}
 }
 
-// job reads one job's checkpoints and failures.
-func job(ctx context.Context, flink *flinkrest.Client, j flinkrest.JobOverview) *lifecycle.Job {
-	out := &lifecycle.Job{ID: j.ID, Name: j.Name, State: string(j.State), StartTime: j.StartTime,
-		TasksRunning: j.Tasks["total"] > 0 && j.Tasks["running"]+j.Tasks["finished"] == j.Tasks["total"]}
-	if cps, err := flink.Checkpoints(ctx, j.ID); err == nil {
+// job reads one job's checkpoints and failures, or takes them from memory.
+func job(ctx context.Context, flink *flinkrest.Client, memory *Memory, res Resource, j flinkrest.JobOverview, now time.Time) *lifecycle.Job {
+	readCheckpoints, readFailures, known := memory.need(res.Key, j, now, res.Fresh)
+	out := &known
+	out.ID, out.Name, out.State, out.StartTime = j.ID, j.Name, string(j.State), j.StartTime
+	out.TasksRunning = j.Tasks["total"] > 0 && j.Tasks["running"]+j.Tasks["finished"] == j.Tasks["total"]
+	checkpointsOK := !readCheckpoints || readJobCheckpoints(ctx, flink, j.ID, out)
+	failuresOK := !readFailures || readJobFailures(ctx, flink, j, out)
+	switch {
+	case !checkpointsOK || !failuresOK:
+		memory.Forget(res.Key) // read everything again next time
+	case readCheckpoints:
+		memory.remember(res.Key, j, *out, now)
+	}
+	return out
+}
+
+// readJobCheckpoints reads the job's latest checkpoint, savepoint and restore into out;
+// false when Flink did not answer.
+func readJobCheckpoints(ctx context.Context, flink *flinkrest.Client, jobID string, out *lifecycle.Job) bool {
+	cps, err := flink.Checkpoints(ctx, jobID)
+	if err == nil {
 		if c := cps.Latest.Completed; c != nil {
 			out.LatestCheckpoint, out.LatestCheckpointTime = c.ExternalPath, c.LatestAckTimestamp
 		}
@@ -52,7 +93,15 @@ func job(ctx context.Context, flink *flinkrest.Client, j flinkrest.JobOverview) 
 			out.RestoredFrom = rs.ExternalPath
 		}
 	}
-	if ex, err := flink.Exceptions(ctx, j.ID, exceptionHistory); err == nil {
+	return err == nil
+}
+
+// readJobFailures reads the job's exception history into out; false when Flink did
+// not answer.
+func readJobFailures(ctx context.Context, flink *flinkrest.Client, j flinkrest.JobOverview, out *lifecycle.Job) bool {
+	out.Exceptions, out.Exception = nil, ""
+	ex, err := flink.Exceptions(ctx, j.ID, exceptionHistory)
+	if err == nil {
 		for _, e := range ex.Entries {
 			msg := firstLine(e.Stacktrace)
 			if msg == "" {
@@ -64,7 +113,7 @@ func job(ctx context.Context, flink *flinkrest.Client, j flinkrest.JobOverview) 
 			out.Exception = out.Exceptions[0].Message
 		}
 	}
-	return out
+	return err == nil
 }
 
 // snapshotResult asks Flink how a triggered snapshot went; nil when Flink does not

@@ -10,8 +10,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/flok-dev/flok/internal/kube"
@@ -40,8 +42,11 @@ type Decided struct {
 	// Act takes Action.
 	Act func() error
 	// RequeueAfter is when the decision asks to look again; RetryAfter when to after
-	// a failed action.
-	RequeueAfter, RetryAfter time.Duration
+	// a failed action. A look again after ObserveInterval or later is routine: it
+	// waits behind the resources that a watch event brought in (new, changed, or
+	// whose cluster changed), so that those are handled first however many are
+	// observed.
+	RequeueAfter, RetryAfter, ObserveInterval time.Duration
 }
 
 // Finish records the status, emits the events and takes the action. A status write
@@ -64,10 +69,19 @@ func (h Hooks) Finish(ctx context.Context, recorder events.EventRecorder, obj cl
 	if err := d.Act(); err != nil {
 		log.FromContext(ctx).Error(err, "action failed", "action", d.Action.Type)
 		recorder.Eventf(obj, nil, corev1.EventTypeWarning, "ActionFailed", string(d.Action.Type), "%s failed: %v", d.Action.Type, err)
-		return ctrl.Result{RequeueAfter: d.RetryAfter}, nil
+		return d.lookAgain(d.RetryAfter), nil
 	}
 	if h.AfterAction != nil && acting {
 		h.AfterAction(obj, d.Action)
 	}
-	return ctrl.Result{RequeueAfter: d.RequeueAfter}, nil
+	return d.lookAgain(d.RequeueAfter), nil
+}
+
+// lookAgain asks to be reconciled after a while, behind watch events when routine.
+func (d Decided) lookAgain(after time.Duration) ctrl.Result {
+	result := ctrl.Result{RequeueAfter: after}
+	if after >= d.ObserveInterval {
+		result.Priority = ptr.To(handler.LowPriority)
+	}
+	return result
 }

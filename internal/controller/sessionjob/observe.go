@@ -43,7 +43,7 @@ func (r *Reconciler) observe(ctx context.Context, sj *v1beta1.FlinkSessionJob) o
 	o.RenderError = r.validate(sj, &o)
 	o.session = r.observeSession(ctx, sj, &o.Observation)
 	if s := o.session; s != nil {
-		flinkjob.Observe(ctx, s.flink, &sj.Status.CommonStatus, s.jobs, &o.Observation)
+		flinkjob.Observe(ctx, s.flink, r.JobDetails, flinkjob.ResourceOf(sj, &sj.Status.CommonStatus), s.jobs, &o.Observation)
 		o.Cluster = lifecycle.ClusterMissing
 		if j := o.Job; j != nil && !flinkrest.JobState(j.State).IsGloballyTerminal() {
 			o.Cluster = lifecycle.ClusterReady

@@ -16,6 +16,7 @@ import (
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/artifact"
 	"github.com/flok-dev/flok/internal/controller/deployment"
+	"github.com/flok-dev/flok/internal/controller/flinkjob"
 	"github.com/flok-dev/flok/internal/controller/round"
 	"github.com/flok-dev/flok/internal/flinkconf"
 	"github.com/flok-dev/flok/internal/kube"
@@ -38,6 +39,8 @@ type Reconciler struct {
 	Artifacts *artifact.Fetcher
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// JobDetails remembers steady jobs' details between rounds (nil: read every round).
+	JobDetails *flinkjob.Memory
 	// Hooks run around each action (the crash tests' kill points).
 	Hooks round.Hooks
 }
@@ -53,6 +56,7 @@ func (r *Reconciler) now() time.Time {
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	sj := &v1beta1.FlinkSessionJob{}
 	if err := r.Client.Get(ctx, req.NamespacedName, sj); err != nil {
+		r.JobDetails.Forget(req.NamespacedName)
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if done, err := kube.HoldFinalizer(ctx, r.Client, sj); done || err != nil {
@@ -64,7 +68,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		Record: func() error { return r.record(ctx, sj, d.Status) },
 		Events: d.Events, Action: d.Action,
 		Act:          func() error { return r.act(ctx, sj, o, d.Action) },
-		RequeueAfter: d.RequeueAfter, RetryAfter: o.settings.ProgressInterval,
+		RequeueAfter: d.RequeueAfter, RetryAfter: o.settings.ProgressInterval, ObserveInterval: o.settings.ObserveInterval,
 	})
 }
 

@@ -1,0 +1,81 @@
+package deployment
+
+import (
+	"sync"
+
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/flinkconf"
+	"github.com/flok-dev/flok/internal/lifecycle"
+)
+
+// specFacts is what every round needs to know of a deployment's spec: its settings,
+// whether it renders, and the rendered cluster's traits. Rendering takes milliseconds
+// and hundreds of kilobytes, so the facts are kept per deployment until the object
+// changes (its resource version) — a steady deployment is rendered once, not every
+// round.
+type specFacts struct {
+	resourceVersion string
+	settings        lifecycle.Settings
+	renderError     string
+	highAvailability, checkpointing bool
+	restPort                        int32
+}
+
+// factsCache holds the specFacts of each deployment.
+type factsCache struct {
+	mu    sync.Mutex
+	facts map[types.NamespacedName]specFacts
+}
+
+func (c *factsCache) forget(key types.NamespacedName) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.facts, key)
+}
+
+// specFacts returns fd's facts, from the cache while fd is unchanged.
+func (r *Reconciler) specFacts(fd *v1beta1.FlinkDeployment) specFacts {
+	key := types.NamespacedName{Namespace: fd.Namespace, Name: fd.Name}
+	r.facts.mu.Lock()
+	f, ok := r.facts.facts[key]
+	r.facts.mu.Unlock()
+	if ok && f.resourceVersion == fd.ResourceVersion && fd.ResourceVersion != "" {
+		return f
+	}
+	f = r.factsOf(fd)
+	r.facts.mu.Lock()
+	defer r.facts.mu.Unlock()
+	if r.facts.facts == nil {
+		r.facts.facts = map[types.NamespacedName]specFacts{}
+	}
+	r.facts.facts[key] = f
+	return f
+}
+
+// factsOf renders fd's spec and reads its kubernetes.operator.* settings.
+func (r *Reconciler) factsOf(fd *v1beta1.FlinkDeployment) specFacts {
+	f := specFacts{resourceVersion: fd.ResourceVersion, settings: r.Settings}
+	user, ferr := flinkconf.FromSpec(rawConfig(fd), field.NewPath("spec", "flinkConfiguration"))
+	var serrs field.ErrorList
+	if ferr == nil {
+		f.settings, serrs = lifecycle.SettingsFrom(user, r.Settings)
+	}
+	current, err := r.render(fd, &fd.Spec, "", "", false)
+	switch {
+	case ferr != nil:
+		f.renderError = ferr.Error()
+	case len(serrs) > 0:
+		f.renderError = serrs.ToAggregate().Error()
+	case err != nil:
+		f.renderError = err.Error()
+	}
+	if current != nil {
+		f.highAvailability = current.Configuration.HighAvailability()
+		f.checkpointing = current.Configuration.Checkpointing()
+	}
+	f.restPort = current.RESTPort()
+	return f
+}
