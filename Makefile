@@ -7,6 +7,9 @@ GO ?= go
 # End-to-end packages start real control planes and real Flink; give them room.
 TEST_TIMEOUT ?= 75m
 TEST_FLAGS ?=
+# make bench-scale's size, and further flags of test/cmd/benchscale.
+N ?= 1000
+BENCH_SCALE_FLAGS ?=
 
 .PHONY: help
 help: ## Show this help.
@@ -36,6 +39,10 @@ build: ## Compile every package.
 .PHONY: bench
 bench: ## Run the Go benchmarks (time and allocations per operation).
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+
+.PHONY: bench-scale
+bench-scale: tools ## Measure flok-operator with N FlinkDeployments (default 1000) on simulated Flink; writes .local/bench-scale.json.
+	@FLOK_K8S_BIN=$$(hack/k8s-tools.sh dir) $(GO) run ./test/cmd/benchscale -n $(N) $(BENCH_SCALE_FLAGS)
 
 .PHONY: generate
 generate: ## Regenerate deepcopy code, CRDs (config/crd) and the operator's ClusterRole (config/rbac) with controller-gen.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -157,4 +158,44 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	rank := int(p/100*float64(len(s))+0.999999) - 1
 	return s[min(max(rank, 0), len(s)-1)]
+}
+
+// profile saves the operator's CPU profile over window and then its heap profile in
+// ProfileDir; the channel says when it is done, and whether it failed.
+func (r *run) profile(ctx context.Context, window time.Duration) <-chan error {
+	done := make(chan error, 1)
+	if r.opts.ProfileDir == "" {
+		done <- nil
+		return done
+	}
+	go func() {
+		err := save(ctx, fmt.Sprintf("%sprofile?seconds=%d", r.operator.pprof, int(window.Seconds())), filepath.Join(r.opts.ProfileDir, "cpu.pprof"))
+		if err == nil {
+			err = save(ctx, r.operator.pprof+"heap", filepath.Join(r.opts.ProfileDir, "heap.pprof"))
+		}
+		done <- err
+	}()
+	return done
+}
+
+func save(ctx context.Context, url, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, resp.Body)
+	return err
 }

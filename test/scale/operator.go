@@ -18,6 +18,6 @@ func BuildFlok(dir string, extraArgs ...string) ([]string, error) {
 		return nil, fmt.Errorf("building flok-operator: %w", err)
 	}
 	args := []string{bin, "--kubeconfig={kubeconfig}", "--flink-access=direct",
-		"--metrics-bind-address={metrics}", "--health-probe-bind-address=0"}
+		"--metrics-bind-address={metrics}", "--pprof-bind-address={pprof}", "--health-probe-bind-address=0"}
 	return append(args, extraArgs...), nil
 }

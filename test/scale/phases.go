@@ -108,8 +108,12 @@ func (r *run) steadyState(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	profiled := r.profile(ctx, r.opts.SteadyWindow)
 	if err := sleep(ctx, r.opts.SteadyWindow); err != nil {
 		return err
+	}
+	if err := <-profiled; err != nil {
+		r.logf("steady state: no profiles: %v", err)
 	}
 	after, err := r.snapshot(ctx, pid)
 	if err != nil {

@@ -42,9 +42,13 @@ type Options struct {
 	// SavepointDuration is how long the simulator takes for a savepoint;
 	// CheckpointInterval how often its jobs checkpoint.
 	SavepointDuration, CheckpointInterval time.Duration
-	// Operator is the operator's command line; {kubeconfig} and {metrics} (a loopback
-	// address for its Prometheus endpoint) are replaced.
+	// Operator is the operator's command line; {kubeconfig}, {metrics} (a loopback
+	// address for its Prometheus endpoint) and {pprof} (one for Go's profiles) are
+	// replaced.
 	Operator []string
+	// ProfileDir, when set, receives the operator's CPU profile of the steady-state
+	// window and its heap profile at the window's end (cpu.pprof, heap.pprof).
+	ProfileDir string
 	// Resource is the FlinkDeployment resource the operator serves (flok.dev/v1beta1,
 	// flinkdeployments by default).
 	Resource schema.GroupVersionResource

@@ -31,6 +31,11 @@ func (r *run) setUp(ctx context.Context) error {
 		}
 		r.opts.Dir = dir
 	}
+	if r.opts.ProfileDir != "" {
+		if err := os.MkdirAll(r.opts.ProfileDir, 0o755); err != nil {
+			return err
+		}
+	}
 	r.logf("starting the control plane with a kwok node for %d Pods (files in %s)", r.opts.N+r.opts.Arrivals, r.opts.Dir)
 	cluster, err := localk8s.Start(ctx, localk8s.Options{
 		CRDs: r.opts.CRDs, Kwok: true, KwokPods: r.opts.N + r.opts.Arrivals + 100, Dir: filepath.Join(r.opts.Dir, "cluster"),
@@ -129,20 +134,21 @@ func (r *run) tearDown() error {
 type operatorProcess struct {
 	cmd     *exec.Cmd
 	metrics string
+	pprof   string
 	logPath string
 	done    chan struct{}
 }
 
 // startOperator starts the operator with its output in Dir/operator-<n>.log.
 func (r *run) startOperator() (*operatorProcess, error) {
-	ports, err := hostnet.FreePorts(1)
+	ports, err := hostnet.FreePorts(2)
 	if err != nil {
 		return nil, err
 	}
-	metrics := fmt.Sprintf("127.0.0.1:%d", ports[0])
+	metrics, pprof := fmt.Sprintf("127.0.0.1:%d", ports[0]), fmt.Sprintf("127.0.0.1:%d", ports[1])
 	args := make([]string, len(r.opts.Operator))
 	for i, a := range r.opts.Operator {
-		args[i] = strings.NewReplacer("{kubeconfig}", r.cluster.KubeconfigPath, "{metrics}", metrics).Replace(a)
+		args[i] = strings.NewReplacer("{kubeconfig}", r.cluster.KubeconfigPath, "{metrics}", metrics, "{pprof}", pprof).Replace(a)
 	}
 	logs, _ := filepath.Glob(filepath.Join(r.opts.Dir, "operator-*.log"))
 	logPath := filepath.Join(r.opts.Dir, fmt.Sprintf("operator-%d.log", len(logs)+1))
@@ -158,7 +164,8 @@ func (r *run) startOperator() (*operatorProcess, error) {
 		out.Close()
 		return nil, fmt.Errorf("starting the operator %v: %w", args, err)
 	}
-	p := &operatorProcess{cmd: cmd, metrics: "http://" + metrics + "/metrics", logPath: logPath, done: make(chan struct{})}
+	p := &operatorProcess{cmd: cmd, metrics: "http://" + metrics + "/metrics", pprof: "http://" + pprof + "/debug/pprof/",
+		logPath: logPath, done: make(chan struct{})}
 	go func() {
 		_ = cmd.Wait()
 		out.Close()
