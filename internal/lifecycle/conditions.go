@@ -124,7 +124,10 @@ func (d *decider) finish() {
 	if d.out.RequeueAfter == 0 {
 		d.out.RequeueAfter = d.set.ObserveInterval
 		// A deployed job is looked at soon again to be found STABLE.
-		if op != nil || d.waiting != "" || d.pendingSnapshot() || d.status.LifecycleState == v1beta1.LifecycleDeployed {
+		switch {
+		case d.pendingSnapshot():
+			d.out.RequeueAfter = d.snapshotAfter()
+		case op != nil || d.waiting != "" || d.status.LifecycleState == v1beta1.LifecycleDeployed:
 			d.out.RequeueAfter = d.progressAfter()
 		}
 	}

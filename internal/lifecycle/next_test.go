@@ -34,19 +34,29 @@ func TestFirstDeployment(t *testing.T) {
 	obs.DeployedHash = "old"
 	require.Equal(t, ActionDeploy, decide(t, fd, obs).Action.Type)
 
-	// Flink reports the job: the deployment is done.
-	d = decide(t, fd, running(fd.Status.JobStatus.JobID))
+	// Flink reports the job, its tasks still deploying: the deployment is done, and
+	// the job is soon looked at again.
+	deploying := running(fd.Status.JobStatus.JobID)
+	deploying.Job.TasksRunning = false
+	d = decide(t, fd, deploying)
 	require.Nil(t, d.Status.Operation)
 	require.Equal(t, v1beta1.LifecycleDeployed, d.Status.LifecycleState)
 	require.Equal(t, "JobDeployed", d.Events[0].Reason)
 	require.Equal(t, DefaultSettings().ProgressInterval, d.RequeueAfter, "a deployed job is soon looked at again to be found STABLE")
 
-	// Next round: running means STABLE, and this spec becomes the rollback target.
+	// Next round: running with all its tasks means STABLE, and this spec becomes the
+	// rollback target.
 	d = decide(t, then(fd, d), running(fd.Status.JobStatus.JobID))
 	require.Equal(t, v1beta1.LifecycleStable, d.Status.LifecycleState)
 	require.Equal(t, d.Status.ReconciliationStatus.LastReconciledSpec, d.Status.ReconciliationStatus.LastStableSpec)
 	require.Equal(t, metav1.ConditionTrue, condition(d, ConditionReady).Status)
 	require.Equal(t, DefaultSettings().ObserveInterval, d.RequeueAfter)
+
+	// A job that already runs with all its tasks when it is found is STABLE at once.
+	d = decide(t, fd, running(fd.Status.JobStatus.JobID))
+	require.Nil(t, d.Status.Operation)
+	require.Equal(t, v1beta1.LifecycleStable, d.Status.LifecycleState)
+	require.Equal(t, []string{"JobDeployed", "Stable"}, []string{d.Events[0].Reason, d.Events[1].Reason})
 }
 
 func TestFirstDeploymentSuspended(t *testing.T) {
@@ -83,7 +93,9 @@ func TestSavepointUpgrade(t *testing.T) {
 	fd = then(fd, d)
 	pending := running(runningJobID)
 	pending.Savepoint = &SnapshotResult{}
-	require.Equal(t, ActionNone, decide(t, fd, pending).Action.Type)
+	waiting := decide(t, fd, pending)
+	require.Equal(t, ActionNone, waiting.Action.Type)
+	require.Equal(t, DefaultSettings().ProgressInterval/4, waiting.RequeueAfter, "a savepoint under way is asked after more often than other progress")
 	again := decide(t, fd, running(runningJobID))
 	require.Equal(t, ActionStopWithSavepoint, again.Action.Type)
 	require.Equal(t, op.TriggerID, again.Action.TriggerID)

@@ -168,7 +168,7 @@ func (d *decider) snapshotting(op *v1beta1.Operation) {
 	case res == nil && d.jobRunning():
 		d.stopAction() // asking again with the same trigger id finds the same savepoint
 	default:
-		d.out.RequeueAfter = d.progressAfter()
+		d.out.RequeueAfter = d.snapshotAfter()
 	}
 }
 
@@ -297,6 +297,11 @@ func (d *decider) deployed(op *v1beta1.Operation, format string, args ...any) {
 		d.status.LifecycleState = v1beta1.LifecycleRolledBack
 	}
 	d.event(reasonJobDeployed, format, args...)
+	// A job that already runs with all its tasks (a session cluster that answers) is
+	// STABLE at once: waiting a round to say so would only delay it.
+	if d.isSession() && d.sessionAnswers() || !d.isSession() && d.jobRunning() {
+		d.stable()
+	}
 }
 
 func restoredPhrase(op *v1beta1.Operation) string {

@@ -49,7 +49,7 @@ func TestSessionCluster(t *testing.T) {
 
 	d = decide(t, fd, readySession())
 	require.Nil(t, d.Status.Operation)
-	require.Equal(t, v1beta1.LifecycleDeployed, d.Status.LifecycleState)
+	require.Equal(t, v1beta1.LifecycleStable, d.Status.LifecycleState, "a session cluster that answers is STABLE at once")
 	require.Equal(t, int32(4), d.Status.Session.TotalSlots, "what runs in the session is in its status")
 	require.Equal(t, "orders", d.Status.Session.Jobs[0].SessionJob)
 
@@ -87,7 +87,7 @@ func TestSessionUpgradeWaitsForItsJobs(t *testing.T) {
 	require.Equal(t, ActionDeploy, d.Action.Type)
 	d = decide(t, then(fd, d), readySession())
 	require.Nil(t, d.Status.Operation)
-	require.Equal(t, v1beta1.LifecycleDeployed, d.Status.LifecycleState)
+	require.Equal(t, v1beta1.LifecycleStable, d.Status.LifecycleState)
 }
 
 func TestSessionUpgradeStopsWhenAJobDoesNotStop(t *testing.T) {

@@ -27,7 +27,9 @@ type Options struct {
 	ProbeAddr   string
 	// PprofAddr serves Go's profiles (/debug/pprof/); "0", the default, turns it off.
 	PprofAddr string
-	// Concurrency bounds the reconciliations running at once.
+	// Concurrency bounds the reconciliations running at once. A round mostly waits on
+	// the API server and Flink, so more run at once than there are cores
+	// (docs/performance.md has the measurements).
 	Concurrency int
 	// DefaultsConfigMap (namespace/name) holds the operator's default Flink options in
 	// a config.yaml key, kubernetes.operator.* ones included.
@@ -52,8 +54,8 @@ type Options struct {
 func DefaultOptions() Options {
 	s := lifecycle.DefaultSettings()
 	return Options{
-		MetricsAddr: ":8080", ProbeAddr: ":8081", PprofAddr: "0", Concurrency: 4, FlinkAccess: "auto",
-		ObserveInterval: s.ObserveInterval, ProgressInterval: s.ProgressInterval, CheckpointObserveInterval: time.Minute,
+		MetricsAddr: ":8080", ProbeAddr: ":8081", PprofAddr: "0", Concurrency: 16, FlinkAccess: "auto",
+		ObserveInterval: s.ObserveInterval, ProgressInterval: s.ProgressInterval, CheckpointObserveInterval: 2 * time.Minute,
 		ArtifactDir: filepath.Join(os.TempDir(), "flok-artifacts"), MaxArtifactSize: artifact.DefaultMaxSize,
 	}
 }

@@ -82,7 +82,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 		Hooks: hooks, Metrics: deployment.NewMetrics(metrics.Registry),
 		JobDetails: flinkjob.NewMemory(o.CheckpointObserveInterval),
 	}
-	if err := deployment.IndexSessionJobs(ctx, mgr); err != nil {
+	if err := deployment.Index(ctx, mgr); err != nil {
 		return err
 	}
 	if err := r.SetupWithManager(mgr, o.Concurrency); err != nil {

@@ -133,7 +133,7 @@ func TestOperatorInCluster(t *testing.T) {
 			"kubernetes.operator.job.restart.failed: true\n"},
 	}, metav1.CreateOptions{})
 	require.NoError(t, err)
-	operator := installedOperator(t, ns, 2, "--defaults-configmap="+ns+"/flok-defaults", "--observe-interval=5s", "--progress-interval=1s")
+	operator := installedOperator(t, ns, 2, "--defaults-configmap="+ns+"/flok-defaults", "--observe-interval=5s", "--progress-interval=1s", "--checkpoint-observe-interval=5s")
 	_, err = cluster.Client.AppsV1().Deployments(ns).Create(ctx, operator, metav1.CreateOptions{})
 	require.NoError(t, err)
 

@@ -107,6 +107,17 @@ func labelValue(series, label string) string {
 	return v
 }
 
+// sumMatching adds the samples of metric name whose labels contain match.
+func (m metrics) sumMatching(name, match string) float64 {
+	var t float64
+	for series, v := range m {
+		if strings.HasPrefix(series, name+"{") && strings.Contains(series, match) {
+			t += v
+		}
+	}
+	return t
+}
+
 // total is the sum of every sample of metric name.
 func (m metrics) total(name string) float64 {
 	var t float64

@@ -157,9 +157,18 @@ func (r *run) snapshot(ctx context.Context, pid int) (snapshot, error) {
 
 func (r *run) arrivals(ctx context.Context) error {
 	names := r.names("arrival", r.opts.Arrivals)
+	before, err := r.snapshot(ctx, r.operator.cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
 	if err := r.create(ctx, names, r.opts.ArrivalRate); err != nil {
 		return err
 	}
+	after, err := r.snapshot(ctx, r.operator.cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	r.report.ArrivalsWhy = explainLatency(before, after)
 	if missing := r.watch.waitAll(ctx, names, r.opts.PhaseTimeout, func(s *deploymentState) bool { return !s.jobManager.IsZero() && !s.stable.IsZero() }); len(missing) > 0 {
 		return fmt.Errorf("%d arrivals without a STABLE job after %s, %s among them", len(missing), r.opts.PhaseTimeout, missing[0])
 	}

@@ -30,6 +30,9 @@ type Report struct {
 		APIServerRequestsPerDeploymentMinute   map[string]float64 `json:"apiServerRequestsPerDeploymentMinute"`
 	} `json:"steady"`
 	Arrivals Latencies `json:"arrivalsCreateToJobManagerDeployment"`
+	// ArrivalsWhy are mean latencies while the arrivals came: the operator's queue and
+	// rounds, and the API server's writes.
+	ArrivalsWhy LatencyBreakdown `json:"arrivalsBreakdown"`
 	Failures Latencies `json:"failureToStatusAndEvent"`
 	Upgrades Latencies `json:"savepointUpgradeOverhead"`
 	Restart  struct {
@@ -76,6 +79,8 @@ func (r *Report) Print(w io.Writer) {
 	row("steady: operator's API requests / deployment / min", fmt.Sprintf("%.3f", r.Steady.OperatorAPIRequestsPerDeploymentMinute))
 	row("steady: API server requests / deployment / min (all clients)", formatCounts(r.Steady.APIServerRequestsPerDeploymentMinute, "%.3f"))
 	row(fmt.Sprintf("arrivals: create -> JobManager Deployment (%d)", r.Arrivals.Count), formatLatencies(r.Arrivals))
+	row("arrivals: mean queue wait / round (FlinkDeployments)", fmt.Sprintf("%.3f s / %.3f s", r.ArrivalsWhy.QueueWaitSeconds, r.ArrivalsWhy.RoundSeconds))
+	row("arrivals: API server mean latency of writes", formatCounts(r.ArrivalsWhy.APIServerWriteSeconds, "%.3f s"))
 	row(fmt.Sprintf("failure -> FAILED in status + event (%d)", r.Failures.Count), formatLatencies(r.Failures))
 	row(fmt.Sprintf("savepoint upgrade: overhead beyond the %.0f s savepoint (%d)", r.SavepointDuration, r.Upgrades.Count), formatLatencies(r.Upgrades))
 	row("restart: every cluster observed again", fmt.Sprintf("%.1f s", r.Restart.ObservedAllSeconds))
@@ -104,4 +109,36 @@ func formatCounts(m map[string]float64, format string) string {
 		parts = append(parts, k+" "+fmt.Sprintf(format, m[k]))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// LatencyBreakdown explains a latency by the mean times of its parts.
+type LatencyBreakdown struct {
+	QueueWaitSeconds      float64            `json:"operatorQueueWaitSeconds"`
+	RoundSeconds          float64            `json:"operatorRoundSeconds"`
+	APIServerWriteSeconds map[string]float64 `json:"apiServerWriteSeconds"`
+}
+
+// explainLatency reads, between two snapshots, the mean time FlinkDeployments waited
+// in the operator's queue and its rounds took (controller-runtime's workqueue
+// metrics), and the API server's mean latency per write verb.
+func explainLatency(before, after snapshot) LatencyBreakdown {
+	mean := func(m0, m1 metrics, name, match string) float64 {
+		sum := m1.sumMatching(name+"_sum", match) - m0.sumMatching(name+"_sum", match)
+		count := m1.sumMatching(name+"_count", match) - m0.sumMatching(name+"_count", match)
+		if count <= 0 {
+			return 0
+		}
+		return sum / count
+	}
+	out := LatencyBreakdown{
+		QueueWaitSeconds:      mean(before.operator, after.operator, "workqueue_queue_duration_seconds", `name="flinkdeployment"`),
+		RoundSeconds:          mean(before.operator, after.operator, "workqueue_work_duration_seconds", `name="flinkdeployment"`),
+		APIServerWriteSeconds: map[string]float64{},
+	}
+	for _, verb := range []string{"POST", "PATCH", "APPLY", "PUT", "DELETE"} {
+		if v := mean(before.apiserver, after.apiserver, "apiserver_request_duration_seconds", `verb="`+verb+`"`); v > 0 {
+			out.APIServerWriteSeconds[verb] = v
+		}
+	}
+	return out
 }

@@ -86,7 +86,7 @@ func (r *Reconciler) observeCluster(ctx context.Context, fd *v1beta1.FlinkDeploy
 	dep.SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind("Deployment"))
 	depErr := r.Client.Get(ctx, client.ObjectKey{Namespace: fd.Namespace, Name: fd.Name}, dep)
 	pods := &corev1.PodList{}
-	if err := r.Client.List(ctx, pods, client.InNamespace(fd.Namespace), client.MatchingLabels{render.LabelApp: fd.Name}, client.HasLabels{render.LabelType}); err != nil {
+	if err := r.Client.List(ctx, pods, client.InNamespace(fd.Namespace), client.MatchingFields{ClusterIndex: fd.Name}); err != nil {
 		log.FromContext(ctx).Error(err, "listing the cluster's Pods")
 	}
 	switch {
@@ -161,7 +161,7 @@ func (r *Reconciler) observeHA(ctx context.Context, fd *v1beta1.FlinkDeployment,
 // carry the cluster's labels but, unlike Flok's own, no owner.
 func (r *Reconciler) haConfigMaps(ctx context.Context, fd *v1beta1.FlinkDeployment) ([]corev1.ConfigMap, error) {
 	list := &corev1.ConfigMapList{}
-	if err := r.Client.List(ctx, list, client.InNamespace(fd.Namespace), client.MatchingLabels{render.LabelApp: fd.Name}, client.HasLabels{render.LabelType}); err != nil {
+	if err := r.Client.List(ctx, list, client.InNamespace(fd.Namespace), client.MatchingFields{ClusterIndex: fd.Name}); err != nil {
 		return nil, err
 	}
 	var out []corev1.ConfigMap
