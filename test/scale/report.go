@@ -33,9 +33,9 @@ type Report struct {
 	// ArrivalsWhy are mean latencies while the arrivals came: the operator's queue and
 	// rounds, and the API server's writes.
 	ArrivalsWhy LatencyBreakdown `json:"arrivalsBreakdown"`
-	Failures Latencies `json:"failureToStatusAndEvent"`
-	Upgrades Latencies `json:"savepointUpgradeOverhead"`
-	Restart  struct {
+	Failures    Latencies        `json:"failureToStatusAndEvent"`
+	Upgrades    Latencies        `json:"savepointUpgradeOverhead"`
+	Restart     struct {
 		ObservedAllSeconds  float64            `json:"observedAllSeconds"`
 		OperatorAPIRequests float64            `json:"operatorAPIRequests"`
 		APIServerRequests   map[string]float64 `json:"apiServerRequests"`

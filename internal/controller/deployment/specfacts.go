@@ -17,9 +17,9 @@ import (
 // changes (its resource version) — a steady deployment is rendered once, not every
 // round.
 type specFacts struct {
-	resourceVersion string
-	settings        lifecycle.Settings
-	renderError     string
+	resourceVersion                 string
+	settings                        lifecycle.Settings
+	renderError                     string
 	highAvailability, checkpointing bool
 	restPort                        int32
 }
