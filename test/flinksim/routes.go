@@ -13,6 +13,20 @@ import (
 // and returns the status and body to send.
 type handler func(c *Cluster, r *http.Request, now time.Time) (int, any)
 
+// jobHandler serves a route of one job (/jobs/{id}/...).
+type jobHandler func(c *Cluster, j *job, r *http.Request, now time.Time) (int, any)
+
+// forJob serves a job's route, and Flink's answer for an unknown job.
+func (s *Sim) forJob(h jobHandler) handler {
+	return func(c *Cluster, r *http.Request, now time.Time) (int, any) {
+		j := c.jobs[r.PathValue("id")]
+		if j == nil {
+			return s.jobNotFound(r.PathValue("id"))
+		}
+		return h(c, j, r, now)
+	}
+}
+
 // routes are the REST API's routes Flok uses (and the Flink web UI's first page).
 func (s *Sim) routes() *http.ServeMux {
 	mux := http.NewServeMux()
@@ -22,12 +36,12 @@ func (s *Sim) routes() *http.ServeMux {
 		"GET /jobmanager/config":               s.verbatim("GET_jobmanager_config_OK.json"),
 		"GET /taskmanagers":                    s.verbatim("GET_taskmanagers_OK.json"),
 		"GET /jobs/overview":                   s.jobsOverview,
-		"GET /jobs/{id}":                       s.jobDetails,
-		"PATCH /jobs/{id}":                     s.cancel,
-		"GET /jobs/{id}/config":                s.jobConfig,
-		"GET /jobs/{id}/exceptions":            s.exceptions,
-		"GET /jobs/{id}/checkpoints":           s.checkpoints,
-		"GET /jobs/{id}/checkpoints/config":    s.checkpointConfig,
+		"GET /jobs/{id}":                       s.forJob(s.jobDetails),
+		"PATCH /jobs/{id}":                     s.forJob(s.cancel),
+		"GET /jobs/{id}/config":                s.forJob(s.jobConfig),
+		"GET /jobs/{id}/exceptions":            s.forJob(s.exceptions),
+		"GET /jobs/{id}/checkpoints":           s.forJob(s.checkpoints),
+		"GET /jobs/{id}/checkpoints/config":    s.forJob(s.checkpointConfig),
 		"POST /jobs/{id}/checkpoints":          s.triggerOp(opCheckpoint),
 		"GET /jobs/{id}/checkpoints/{trigger}": s.opStatus(opCheckpoint),
 		"POST /jobs/{id}/savepoints":           s.triggerOp(opSavepoint),
@@ -94,12 +108,7 @@ func (s *Sim) jobNotFound(id string) (int, any) {
 
 // jobRoute answers a recorded answer for a known job.
 func (s *Sim) jobRoute(name string) handler {
-	return func(c *Cluster, r *http.Request, _ time.Time) (int, any) {
-		if c.jobs[r.PathValue("id")] == nil {
-			return s.jobNotFound(r.PathValue("id"))
-		}
-		return http.StatusOK, s.templates[name]
-	}
+	return s.forJob(func(*Cluster, *job, *http.Request, time.Time) (int, any) { return http.StatusOK, s.templates[name] })
 }
 
 func (s *Sim) overview(c *Cluster, _ *http.Request, _ time.Time) (int, any) {
@@ -152,11 +161,7 @@ func taskCounts(tasks map[string]any, state string) map[string]any {
 	return tasks
 }
 
-func (s *Sim) jobDetails(c *Cluster, r *http.Request, now time.Time) (int, any) {
-	j := c.jobs[r.PathValue("id")]
-	if j == nil {
-		return s.jobNotFound(r.PathValue("id"))
-	}
+func (s *Sim) jobDetails(_ *Cluster, j *job, _ *http.Request, now time.Time) (int, any) {
 	t := s.template("GET_jobs_ID_OK.json")
 	j.fill(t, now)
 	t["now"], t["isStoppable"] = millis(now), false
@@ -168,21 +173,14 @@ func (s *Sim) jobDetails(c *Cluster, r *http.Request, now time.Time) (int, any) 
 	return http.StatusOK, t
 }
 
-func (s *Sim) jobConfig(c *Cluster, r *http.Request, _ time.Time) (int, any) {
-	j := c.jobs[r.PathValue("id")]
-	if j == nil {
-		return s.jobNotFound(r.PathValue("id"))
-	}
+func (s *Sim) jobConfig(_ *Cluster, j *job, _ *http.Request, _ time.Time) (int, any) {
 	t := s.template("GET_jobs_ID_config_OK.json")
 	t["jid"], t["name"] = j.id, j.name
 	return http.StatusOK, t
 }
 
-func (s *Sim) cancel(c *Cluster, r *http.Request, now time.Time) (int, any) {
-	j := c.jobs[r.PathValue("id")]
+func (s *Sim) cancel(c *Cluster, j *job, r *http.Request, now time.Time) (int, any) {
 	switch {
-	case j == nil:
-		return s.jobNotFound(r.PathValue("id"))
 	case r.URL.Query().Get("mode") != "cancel" && r.URL.Query().Get("mode") != "":
 		return http.StatusBadRequest, errorBody("unknown mode %q", r.URL.Query().Get("mode"))
 	case j.state != stateRunning:
@@ -192,11 +190,7 @@ func (s *Sim) cancel(c *Cluster, r *http.Request, now time.Time) (int, any) {
 	return http.StatusAccepted, s.templates["PATCH_jobs_ID_Accepted.json"]
 }
 
-func (s *Sim) exceptions(c *Cluster, r *http.Request, _ time.Time) (int, any) {
-	j := c.jobs[r.PathValue("id")]
-	if j == nil {
-		return s.jobNotFound(r.PathValue("id"))
-	}
+func (s *Sim) exceptions(_ *Cluster, j *job, _ *http.Request, _ time.Time) (int, any) {
 	t := s.template("GET_jobs_ID_exceptions_OK.json")
 	history := t["exceptionHistory"].(map[string]any)
 	entry := history["entries"].([]any)[0].(map[string]any)
@@ -213,20 +207,13 @@ func (s *Sim) exceptions(c *Cluster, r *http.Request, _ time.Time) (int, any) {
 	return http.StatusOK, t
 }
 
-func (s *Sim) checkpointConfig(c *Cluster, r *http.Request, _ time.Time) (int, any) {
-	if c.jobs[r.PathValue("id")] == nil {
-		return s.jobNotFound(r.PathValue("id"))
-	}
+func (s *Sim) checkpointConfig(*Cluster, *job, *http.Request, time.Time) (int, any) {
 	t := s.template("GET_jobs_ID_checkpoints_config_OK.json")
 	t["interval"] = s.opts.CheckpointInterval.Milliseconds()
 	return http.StatusOK, t
 }
 
-func (s *Sim) checkpoints(c *Cluster, r *http.Request, now time.Time) (int, any) {
-	j := c.jobs[r.PathValue("id")]
-	if j == nil {
-		return s.jobNotFound(r.PathValue("id"))
-	}
+func (s *Sim) checkpoints(c *Cluster, j *job, _ *http.Request, now time.Time) (int, any) {
 	t := s.template("GET_jobs_ID_checkpoints_OK.json")
 	latest := t["latest"].(map[string]any)
 	completed := latest["completed"].(map[string]any)
