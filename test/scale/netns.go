@@ -27,6 +27,7 @@ func InOwnNetwork() (reexecuted bool, code int, err error) {
 	if err != nil {
 		return true, 1, err
 	}
+	raiseOpenFiles()
 	cmd := exec.Command("unshare", append([]string{"--net", "--mount", "--propagation", "private", "--", self}, os.Args[1:]...)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(), netnsEnv+"=1")
@@ -54,4 +55,24 @@ func useHosts(path string) error {
 		return fmt.Errorf("bind-mounting %s on /etc/hosts: %w", path, err)
 	}
 	return nil
+}
+
+// openFiles is how many files the harness and the processes it starts may hold open:
+// with 10,000 simulated clusters the simulator alone listens on 10,000 sockets and
+// holds a connection to each from the operator.
+const openFiles = 1 << 18
+
+// raiseOpenFiles lifts the open-file limit for this process and its children, as far
+// as it may (root may raise the hard limit too); a limit it cannot raise shows later
+// as a clear "too many open files".
+func raiseOpenFiles() {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur >= openFiles {
+		return
+	}
+	want := syscall.Rlimit{Cur: openFiles, Max: max(lim.Max, openFiles)}
+	if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want) != nil {
+		lim.Cur = lim.Max
+		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	}
 }
