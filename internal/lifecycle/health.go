@@ -152,8 +152,8 @@ func (d *decider) notReadyInTime(op *v1beta1.Operation) bool {
 // pastReadiness reports whether the deployment began longer ago than the readiness
 // timeout.
 // progressAfter is when to look again at a deployment in transition: every
-// ProgressInterval at first, then less often the longer it has waited — a tenth of
-// the time since its operation (or its last deployment) began, at most
+// ProgressInterval at first, then less often the longer it has waited — a twentieth
+// of the time since its operation (or its last deployment) began, at most
 // ObserveInterval — so that what cannot progress, a JobManager that never answers say,
 // does not keep the workers from what can. Watched objects (Pods, Deployments) still
 // wake it at once.
@@ -162,7 +162,7 @@ func (d *decider) progressAfter() time.Duration {
 	if op := d.status.Operation; op != nil && !op.StartTime.IsZero() {
 		since = op.StartTime.Time
 	}
-	return min(max(d.set.ProgressInterval, d.now().Sub(since)/10), max(d.set.ObserveInterval, d.set.ProgressInterval))
+	return min(max(d.set.ProgressInterval, d.now().Sub(since)/20), max(d.set.ObserveInterval, d.set.ProgressInterval))
 }
 
 // snapshotAfter is when to look again at a snapshot under way: nothing Kubernetes

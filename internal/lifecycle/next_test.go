@@ -499,7 +499,7 @@ func TestSettingsFrom(t *testing.T) {
 
 // TestWaitingBacksOff checks that a deployment that keeps waiting — a JobManager that
 // never answers — is looked at less and less often: every ProgressInterval at first,
-// then a tenth of the time it has waited, at most every ObserveInterval.
+// then a twentieth of the time it has waited, at most every ObserveInterval.
 func TestWaitingBacksOff(t *testing.T) {
 	fd := newDeployment()
 	d := decide(t, fd, missing())
@@ -509,8 +509,8 @@ func TestWaitingBacksOff(t *testing.T) {
 		waited, want time.Duration
 	}{
 		{0, 2 * time.Second},
-		{10 * time.Second, 2 * time.Second},
-		{50 * time.Second, 5 * time.Second},
+		{30 * time.Second, 2 * time.Second},
+		{100 * time.Second, 5 * time.Second},
 		{4 * time.Minute, 10 * time.Second},
 	} {
 		obs := Observation{Now: started.Add(tc.waited), Cluster: ClusterReady, DeployedHash: "h", DesiredHash: "h"}
