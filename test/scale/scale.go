@@ -66,7 +66,7 @@ type Options struct {
 func DefaultOptions(n int) Options {
 	return Options{
 		N: n, Arrivals: 200, ArrivalRate: 20, Failures: 100, FailureRate: 5, Upgrades: 100,
-		Settle: time.Minute, SteadyWindow: time.Minute, RestartWindow: time.Minute,
+		Settle: time.Minute, SteadyWindow: 2 * time.Minute, RestartWindow: time.Minute,
 		FlinkVersion: "1.20", SavepointDuration: 2 * time.Second, CheckpointInterval: 10 * time.Second,
 		Resource: schema.GroupVersionResource{Group: "flok.dev", Version: "v1beta1", Resource: "flinkdeployments"},
 		CRDs:     []string{filepath.Join(RepoRoot(), "config", "crd")},
