@@ -42,6 +42,7 @@ func run() error {
 	flag.StringVar(&opts.FlinkVersion, "flink-version", opts.FlinkVersion, "simulated Flink version: 1.20 or 2.3")
 	operator := flag.String("operator", "", "the operator's command line, {kubeconfig} and {metrics} replaced (default: flok-operator built from this tree)")
 	flokArgs := flag.String("flok-args", "", "extra flags for flok-operator, space-separated")
+	flag.DurationVar(&opts.PhaseTimeout, "phase-timeout", 10*time.Minute, "how long each phase may wait")
 	flag.StringVar(&opts.ProfileDir, "profile-dir", "", "where to save the operator's CPU and heap profiles of the steady state (flok-operator only)")
 	out := flag.String("o", filepath.Join(scale.RepoRoot(), ".local", "bench-scale.json"), "where the JSON report goes")
 	flag.Parse()
