@@ -28,16 +28,18 @@ const ClusterIndex = "flok.dev/cluster"
 
 // Index registers SessionIndex and ClusterIndex with the manager's cache.
 func Index(ctx context.Context, mgr ctrl.Manager) error {
-	err := mgr.GetFieldIndexer().IndexField(ctx, &v1beta1.FlinkSessionJob{}, SessionIndex, func(obj client.Object) []string {
+	indexer := mgr.GetFieldIndexer()
+	if err := indexer.IndexField(ctx, &v1beta1.FlinkSessionJob{}, SessionIndex, func(obj client.Object) []string {
 		return []string{obj.(*v1beta1.FlinkSessionJob).Spec.DeploymentName}
-	})
+	}); err != nil {
+		return err
+	}
 	for _, obj := range []client.Object{&corev1.Pod{}, &corev1.ConfigMap{}} {
-		if err != nil {
+		if err := indexer.IndexField(ctx, obj, ClusterIndex, clusterOf); err != nil {
 			return err
 		}
-		err = mgr.GetFieldIndexer().IndexField(ctx, obj, ClusterIndex, clusterOf)
 	}
-	return err
+	return nil
 }
 
 // clusterOf is the Flink cluster an object belongs to, by its app label.
