@@ -56,6 +56,14 @@ func TestMetricsFollowTheStatus(t *testing.T) {
 	m.recorded(now, before, gaveUp)
 	require.Equal(t, 1.0, testutil.ToFloat64(m.savepointFailures.WithLabelValues("savepoint")))
 
+	m.recorded(now, before, done)
+	other := done.DeepCopy()
+	other.Name = "b"
+	m.recorded(now, before, other)
+	require.Equal(t, 2.0, testutil.ToFloat64(m.deployments.WithLabelValues("DEPLOYED")), "the gauge counts each deployment once")
+	m.forget(types.NamespacedName{Namespace: "ns", Name: "b"})
+	require.Equal(t, 1.0, testutil.ToFloat64(m.deployments.WithLabelValues("DEPLOYED")))
+
 	m.forget(types.NamespacedName{Namespace: "ns", Name: "a"})
 	require.Equal(t, 0, testutil.CollectAndCount(m.deployments))
 }
