@@ -168,9 +168,7 @@ func (d *decider) progressAfter() time.Duration {
 // snapshotAfter is when to look again at a snapshot under way: nothing Kubernetes
 // watches says when Flink finished it, so it is asked four times as often as other
 // progress (every 500 ms by default), backing off the same way.
-func (d *decider) snapshotAfter() time.Duration {
-	return min(d.progressAfter(), max(d.set.ProgressInterval/4, d.progressAfter()/4))
-}
+func (d *decider) snapshotAfter() time.Duration { return d.progressAfter() / 4 }
 
 func (d *decider) pastReadiness() bool {
 	return d.now().UnixMilli()-d.status.ReconciliationStatus.ReconciliationTimestamp >= d.set.ReadinessTimeout.Milliseconds()

@@ -25,7 +25,10 @@ var clientOnlyKeys = []string{
 	"taskmanager.host",
 }
 
-func (c *cluster) configMapName() string { return "flink-config-" + c.name() }
+func (c *cluster) configMapName() string { return ConfigMapName(c.name()) }
+
+// ConfigMapName names the ConfigMap holding a deployment's Flink configuration.
+func ConfigMapName(deployment string) string { return "flink-config-" + deployment }
 
 // configMap is flink-config-<name>: the configuration file of the version and the
 // logging files (Flok's console logging unless spec.logConfiguration says otherwise).

@@ -25,7 +25,6 @@ const (
 	keyRestore        = "execution.state-recovery.path"
 	keyRestoreLegacy  = "execution.savepoint.path"
 	defaultRESTPort   = 8081
-	configMapPrefix   = "flink-config-"
 	configFileCurrent = "config.yaml"
 	configFileLegacy  = "flink-conf.yaml"
 )
@@ -115,7 +114,7 @@ func (k *Kubelet) sync(obj any) {
 // start starts the cluster of a JobManager Pod as Flink would: from its configuration.
 func (k *Kubelet) start(key string, pod *corev1.Pod) error {
 	app := pod.Labels[render.LabelApp]
-	cm, err := k.configs.ConfigMaps(pod.Namespace).Get(configMapPrefix + app)
+	cm, err := k.configs.ConfigMaps(pod.Namespace).Get(render.ConfigMapName(app))
 	if err != nil {
 		return fmt.Errorf("flinksim: JobManager Pod %s/%s: %w", pod.Namespace, pod.Name, err)
 	}

@@ -227,8 +227,6 @@ func (r *run) upgrades(ctx context.Context) error {
 		}
 	}
 	client := r.dyn.Resource(r.opts.Resource).Namespace(namespace)
-	patched := map[string]time.Time{}
-	var mu sync.Mutex
 	var wg sync.WaitGroup
 	errs := make(chan error, len(picked))
 	for _, name := range picked {
@@ -241,9 +239,7 @@ func (r *run) upgrades(ctx context.Context) error {
 				errs <- err
 				return
 			}
-			mu.Lock()
-			patched[name] = at
-			mu.Unlock()
+			r.watch.markChange(name, at)
 		}()
 	}
 	wg.Wait()
@@ -255,7 +251,6 @@ func (r *run) upgrades(ctx context.Context) error {
 	if missing := r.watch.waitAll(ctx, picked, r.opts.PhaseTimeout, upgraded); len(missing) > 0 {
 		return fmt.Errorf("%d upgrades not STABLE after %s, %s among them", len(missing), r.opts.PhaseTimeout, missing[0])
 	}
-	var overhead []time.Duration
 	for _, name := range picked {
 		c := r.sim.Cluster(namespace + "/" + name)
 		if c == nil {
@@ -264,11 +259,9 @@ func (r *run) upgrades(ctx context.Context) error {
 		if restore := c.Spec().RestorePath; !strings.Contains(restore, "/savepoints/"+namespace+"_"+name+"/") {
 			return fmt.Errorf("%s: the upgraded job started from %q, not from the savepoint of its previous job", name, restore)
 		}
-		r.watch.mu.Lock()
-		total := r.watch.state[name].stable.Sub(patched[name])
-		r.watch.mu.Unlock()
-		overhead = append(overhead, total-r.opts.SavepointDuration)
 	}
+	overhead := r.watch.durations(picked, func(s *deploymentState) time.Time { return s.changed.Add(r.opts.SavepointDuration) },
+		func(s *deploymentState) time.Time { return s.stable })
 	r.report.Upgrades = latencies(overhead)
 	r.report.Upgrades.Count = len(picked)
 	r.logf("upgrades: %d carried their state; overhead beyond the savepoint p50 %.3f s, p99 %.3f s", len(picked), r.report.Upgrades.P50, r.report.Upgrades.P99)

@@ -107,7 +107,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
-	r := &run{opts: opts, report: &Report{N: opts.N, FlinkVersion: opts.FlinkVersion, SavepointDuration: seconds(opts.SavepointDuration)}}
+	r := &run{opts: opts, report: &Report{N: opts.N, FlinkVersion: opts.FlinkVersion, SavepointDuration: opts.SavepointDuration.Seconds()}}
 	start := time.Now()
 	r.logf = func(format string, args ...any) {
 		fmt.Fprintf(opts.Log, "[%6.1fs] %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
@@ -141,5 +141,3 @@ func (r *run) phases(ctx context.Context) error {
 	}
 	return nil
 }
-
-func seconds(d time.Duration) float64 { return d.Seconds() }

@@ -21,12 +21,11 @@ import (
 type deploymentState struct {
 	created      time.Time // the create request returned
 	jobManager   time.Time // its JobManager Deployment first appeared
-	stable       time.Time // lifecycleState first became STABLE (zero again after a change)
-	lifecycle    string
-	jobState     string
+	stable       time.Time // last found STABLE at a generation newer than before
 	failedStatus time.Time // jobStatus.state first became FAILED
 	warning      time.Time // first Warning event after markFailure
 	failedAt     time.Time // when the harness failed its job
+	changed      time.Time // when the harness changed its spec
 	stableGen    int64     // the generation the operator had observed when it was last seen STABLE
 }
 
@@ -120,7 +119,6 @@ func (w *watcher) flinkDeployment(obj any) {
 		return
 	}
 	observed, _, _ := unstructured.NestedInt64(u.Object, "status", "observedGeneration")
-	s.lifecycle, s.jobState = lifecycle, job
 	if lifecycle == "STABLE" && job == "RUNNING" && observed == u.GetGeneration() {
 		if s.stable.IsZero() || s.stableGen < observed {
 			s.stable, s.stableGen = now, observed
@@ -137,6 +135,13 @@ func (w *watcher) track(name string, created time.Time) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.get(name).created = created
+}
+
+// markChange records that the harness changed name's spec at the time given.
+func (w *watcher) markChange(name string, at time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.get(name).changed = at
 }
 
 // markFailure records that the harness failed name's job now.

@@ -30,11 +30,7 @@ func (r *Reconciler) observe(ctx context.Context, fd *v1beta1.FlinkDeployment) (
 	obs := lifecycle.Observation{Now: r.now()}
 	facts := r.specFacts(fd)
 	obs.RenderError, obs.HighAvailability, obs.Checkpointing = facts.renderError, facts.highAvailability, facts.checkpointing
-	if op := fd.Status.Operation; op != nil && op.Step == v1beta1.StepDeploying {
-		if objs, err := r.renderAction(fd, deploySpec(fd), op.JobID, op.RestorePath); err == nil {
-			obs.DesiredHash = objs.Hash
-		}
-	}
+	obs.DesiredHash = facts.desiredHash
 	r.observeCluster(ctx, fd, &obs)
 	r.observeHA(ctx, fd, &obs)
 	var owners map[string]string

@@ -12,16 +12,19 @@ import (
 )
 
 // specFacts is what every round needs to know of a deployment's spec: its settings,
-// whether it renders, and the rendered cluster's traits. Rendering takes milliseconds
-// and hundreds of kilobytes, so the facts are kept per deployment until the object
-// changes (its resource version) — a steady deployment is rendered once, not every
-// round.
+// whether it renders, the rendered cluster's traits, and — while an operation deploys
+// — the hash of the objects it deploys. Rendering takes milliseconds and hundreds of
+// kilobytes, so the facts are kept per deployment until the object changes (its
+// resource version, which moves with its spec and its status' operation alike): a
+// deployment is rendered once per change, not every round.
 type specFacts struct {
 	resourceVersion                 string
 	settings                        lifecycle.Settings
 	renderError                     string
 	highAvailability, checkpointing bool
 	restPort                        int32
+	// desiredHash is the hash of what the operation under way deploys ("" when none).
+	desiredHash string
 }
 
 // factsCache holds the specFacts of each deployment.
@@ -77,5 +80,10 @@ func (r *Reconciler) factsOf(fd *v1beta1.FlinkDeployment) specFacts {
 		f.checkpointing = current.Configuration.Checkpointing()
 	}
 	f.restPort = current.RESTPort()
+	if op := fd.Status.Operation; op != nil && op.Step == v1beta1.StepDeploying {
+		if objs, err := r.renderAction(fd, deploySpec(fd), op.JobID, op.RestorePath); err == nil {
+			f.desiredHash = objs.Hash
+		}
+	}
 	return f
 }
