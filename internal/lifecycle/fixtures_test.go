@@ -85,8 +85,10 @@ func decide(t *testing.T, fd *v1beta1.FlinkDeployment, obs Observation, mutate .
 	before := fd.DeepCopy()
 	d := Next(Input{Deployment: fd, Observed: obs, Settings: s})
 	require.Equal(t, before, fd, "Next must not modify its input")
-	again := Next(Input{Deployment: fd, Observed: obs, Settings: s})
-	require.Equal(t, d, again, "the same input must give the same decision")
+	compared := CompareSpec(fd)
+	again := Next(Input{Deployment: fd, Observed: obs, Settings: s, Compared: compared})
+	require.Equal(t, d, again, "the same input must give the same decision, with the spec comparison kept or not")
+	require.Equal(t, CompareSpec(fd), compared, "Next must not modify a kept spec comparison")
 	return d
 }
 

@@ -18,7 +18,7 @@ func Next(in Input) Decision {
 // next decides for an application or session cluster, or (sessionJob) for a session
 // job seen as a deployment whose cluster is the job itself.
 func next(in Input, sessionJob bool) Decision {
-	d := &decider{fd: in.Deployment, obs: in.Observed, set: in.Settings, sessionJob: sessionJob}
+	d := &decider{fd: in.Deployment, obs: in.Observed, set: in.Settings, sessionJob: sessionJob, compared: in.Compared}
 	d.out.Status = *in.Deployment.Status.DeepCopy()
 	d.status = &d.out.Status
 	d.recordJob()
@@ -53,6 +53,8 @@ type decider struct {
 	sessionJob bool
 	// waiting says why the round could not act, for the Progressing condition.
 	waiting string
+	// compared is the spec compared with the last deployed one (nil until needed).
+	compared *SpecComparison
 }
 
 // isSession reports a session cluster: a FlinkDeployment without a job.
@@ -150,8 +152,11 @@ func (d *decider) latestState() string {
 // steady handles a deployment with no operation under way: a first deployment, a
 // changed spec, a lost cluster or failed job, snapshots.
 func (d *decider) steady() {
-	last, err := DecodeSpec(d.status.ReconciliationStatus.LastReconciledSpec)
-	if err != nil {
+	if d.compared == nil {
+		d.compared = CompareSpec(d.fd)
+	}
+	last := d.compared.last
+	if err := d.compared.err; err != nil {
 		d.degrade(reasonInvalidStatus, err.Error())
 		return
 	}
@@ -164,7 +169,7 @@ func (d *decider) steady() {
 	} else if last == nil {
 		d.firstDeployment()
 		return
-	} else if c := classify(d.spec(), last); c != noChange && !d.blockedGeneration() {
+	} else if c := d.compared.change; c != noChange && !d.blockedGeneration() {
 		d.startChange(c)
 		return
 	}

@@ -16,6 +16,8 @@ type Input struct {
 	// Settings are the knobs of this deployment (operator defaults and its
 	// kubernetes.operator.* options).
 	Settings Settings
+	// Compared is CompareSpec(Deployment) when the caller kept it; nil: computed.
+	Compared *SpecComparison
 }
 
 // ClusterState is the JobManager Deployment as observed.

@@ -22,11 +22,11 @@ import (
 // keep: <name>-cluster-config-map and <name>-<job id>-config-map.
 const haConfigMapSuffix = "-config-map"
 
-// observe gathers what the decision needs: the deployment's settings, whether its spec
-// renders, its JobManager Deployment and Pods, its HA ConfigMaps and its Flink job. It
+// observe gathers what the decision needs: the deployment's spec facts (its settings,
+// whether its spec renders, how it compares with the last deployed one), its JobManager Deployment and Pods, its HA ConfigMaps and its Flink job. It
 // also returns the client of the cluster's REST API, for the action (nil if it cannot
 // be built; the reason is logged).
-func (r *Reconciler) observe(ctx context.Context, fd *v1beta1.FlinkDeployment) (lifecycle.Settings, lifecycle.Observation, *flinkrest.Client) {
+func (r *Reconciler) observe(ctx context.Context, fd *v1beta1.FlinkDeployment) (specFacts, lifecycle.Observation, *flinkrest.Client) {
 	obs := lifecycle.Observation{Now: r.now()}
 	facts := r.specFacts(fd)
 	obs.RenderError, obs.HighAvailability, obs.Checkpointing = facts.renderError, facts.highAvailability, facts.checkpointing
@@ -44,7 +44,7 @@ func (r *Reconciler) observe(ctx context.Context, fd *v1beta1.FlinkDeployment) (
 	if obs.Cluster == lifecycle.ClusterReady && flink != nil {
 		r.observeFlink(ctx, fd, flink, owners, &obs)
 	}
-	return facts.settings, obs, flink
+	return facts, obs, flink
 }
 
 // deploySpec is the spec the operation under way deploys: the last stable one when

@@ -70,8 +70,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	if done, err := kube.HoldFinalizer(ctx, r.Client, fd); done || err != nil {
 		return ctrl.Result{}, err
 	}
-	settings, obs, flink := r.observe(ctx, fd)
-	d := lifecycle.Next(lifecycle.Input{Deployment: fd, Observed: obs, Settings: settings})
+	facts, obs, flink := r.observe(ctx, fd)
+	settings := facts.settings
+	d := lifecycle.Next(lifecycle.Input{Deployment: fd, Observed: obs, Settings: settings, Compared: facts.compared})
 	return r.Hooks.Finish(ctx, r.Recorder, fd, round.Decided{
 		Record: func() error { return r.record(ctx, fd, d.Status) },
 		Events: d.Events, Action: d.Action,

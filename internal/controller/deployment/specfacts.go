@@ -12,8 +12,8 @@ import (
 )
 
 // specFacts is what every round needs to know of a deployment's spec: its settings,
-// whether it renders, the rendered cluster's traits, and — while an operation deploys
-// — the hash of the objects it deploys. Rendering takes milliseconds and hundreds of
+// whether it renders, the rendered cluster's traits, how it compares with the spec
+// last deployed, and — while an operation deploys — the hash of the objects it deploys. Rendering takes milliseconds and hundreds of
 // kilobytes, so the facts are kept per deployment until the object changes (its
 // resource version, which moves with its spec and its status' operation alike): a
 // deployment is rendered once per change, not every round.
@@ -25,6 +25,7 @@ type specFacts struct {
 	restPort                        int32
 	// desiredHash is the hash of what the operation under way deploys ("" when none).
 	desiredHash string
+	compared    *lifecycle.SpecComparison
 }
 
 // factsCache holds the specFacts of each deployment.
@@ -60,7 +61,7 @@ func (r *Reconciler) specFacts(fd *v1beta1.FlinkDeployment) specFacts {
 
 // factsOf renders fd's spec and reads its kubernetes.operator.* settings.
 func (r *Reconciler) factsOf(fd *v1beta1.FlinkDeployment) specFacts {
-	f := specFacts{resourceVersion: fd.ResourceVersion, settings: r.Settings}
+	f := specFacts{resourceVersion: fd.ResourceVersion, settings: r.Settings, compared: lifecycle.CompareSpec(fd)}
 	user, ferr := flinkconf.FromSpec(rawConfig(fd), field.NewPath("spec", "flinkConfiguration"))
 	var serrs field.ErrorList
 	if ferr == nil {
