@@ -76,13 +76,14 @@ func (r *Reconciler) render(fd *v1beta1.FlinkDeployment, spec *v1beta1.FlinkDepl
 }
 
 // observeCluster reads the JobManager Deployment (its metadata: the cache keeps no
-// more) and the cluster's Pods from the cache.
+// more) and the cluster's Pods from the cache. The Pods are only read, so the cache
+// lends them rather than copies them.
 func (r *Reconciler) observeCluster(ctx context.Context, fd *v1beta1.FlinkDeployment, obs *lifecycle.Observation) {
 	dep := &metav1.PartialObjectMetadata{}
 	dep.SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind("Deployment"))
 	depErr := r.Client.Get(ctx, client.ObjectKey{Namespace: fd.Namespace, Name: fd.Name}, dep)
 	pods := &corev1.PodList{}
-	if err := r.Client.List(ctx, pods, client.InNamespace(fd.Namespace), client.MatchingFields{ClusterIndex: fd.Name}); err != nil {
+	if err := r.Client.List(ctx, pods, client.InNamespace(fd.Namespace), client.MatchingFields{ClusterIndex: fd.Name}, client.UnsafeDisableDeepCopy); err != nil {
 		log.FromContext(ctx).Error(err, "listing the cluster's Pods")
 	}
 	switch {
