@@ -7,6 +7,8 @@ GO ?= go
 # End-to-end packages start real control planes and real Flink; give them room.
 TEST_TIMEOUT ?= 75m
 TEST_FLAGS ?=
+# make image PUSH=registry/repository[:tag] pushes the image it builds.
+PUSH ?=
 # make bench-scale's size, and further flags of test/cmd/benchscale.
 N ?= 1000
 BENCH_SCALE_FLAGS ?=
@@ -43,6 +45,10 @@ bench: ## Run the Go benchmarks (time and allocations per operation).
 .PHONY: bench-scale
 bench-scale: tools ## Measure flok-operator with N FlinkDeployments (default 1000) on simulated Flink; writes .local/bench-scale.json.
 	@FLOK_K8S_BIN=$$(hack/k8s-tools.sh dir) $(GO) run ./test/cmd/benchscale -n $(N) $(BENCH_SCALE_FLAGS)
+
+.PHONY: image
+image: ## Build the operator image (linux/amd64, linux/arm64) into .local/image, an OCI layout; PUSH=registry/repo[:tag] also pushes it.
+	@$(GO) run ./hack/image -o .local/image $(if $(PUSH),-push $(PUSH))
 
 .PHONY: generate
 generate: ## Regenerate deepcopy code, CRDs (config/crd) and the operator's ClusterRole (config/rbac) with controller-gen.
