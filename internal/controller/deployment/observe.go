@@ -184,10 +184,3 @@ func (r *Reconciler) observeFlink(ctx context.Context, fd *v1beta1.FlinkDeployme
 		observeSession(ctx, flink, jobs, owners, obs)
 	}
 }
-
-func rawConfig(fd *v1beta1.FlinkDeployment) []byte {
-	if fd.Spec.FlinkConfiguration == nil {
-		return nil
-	}
-	return fd.Spec.FlinkConfiguration.Raw
-}

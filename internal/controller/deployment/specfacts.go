@@ -4,11 +4,10 @@ import (
 	"sync"
 
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/flok-dev/flok/api/v1beta1"
-	"github.com/flok-dev/flok/internal/flinkconf"
 	"github.com/flok-dev/flok/internal/lifecycle"
+	"github.com/flok-dev/flok/internal/validation"
 )
 
 // specFacts is what every round needs to know of a deployment's spec: its settings,
@@ -59,28 +58,18 @@ func (r *Reconciler) specFacts(fd *v1beta1.FlinkDeployment) specFacts {
 	return f
 }
 
-// factsOf renders fd's spec and reads its kubernetes.operator.* settings.
+// factsOf validates and renders fd's spec and reads its kubernetes.operator.* settings.
 func (r *Reconciler) factsOf(fd *v1beta1.FlinkDeployment) specFacts {
-	f := specFacts{resourceVersion: fd.ResourceVersion, settings: r.Settings, compared: lifecycle.CompareSpec(fd)}
-	user, ferr := flinkconf.FromSpec(rawConfig(fd), field.NewPath("spec", "flinkConfiguration"))
-	var serrs field.ErrorList
-	if ferr == nil {
-		f.settings, serrs = lifecycle.SettingsFrom(user, r.Settings)
+	checked := validation.CheckDeployment(fd, r.Defaults, r.Settings)
+	f := specFacts{
+		resourceVersion: fd.ResourceVersion, settings: checked.Settings, compared: lifecycle.CompareSpec(fd),
+		renderError: validation.Message(checked.Errs),
 	}
-	current, err := r.render(fd, &fd.Spec, "", "", false)
-	switch {
-	case ferr != nil:
-		f.renderError = ferr.Error()
-	case len(serrs) > 0:
-		f.renderError = serrs.ToAggregate().Error()
-	case err != nil:
-		f.renderError = err.Error()
-	}
-	if current != nil {
+	if current := checked.Objects; current != nil {
 		f.highAvailability = current.Configuration.HighAvailability()
 		f.checkpointing = current.Configuration.Checkpointing()
 	}
-	f.restPort = current.RESTPort()
+	f.restPort = checked.Objects.RESTPort()
 	if op := fd.Status.Operation; op != nil && op.Step == v1beta1.StepDeploying {
 		if objs, err := r.renderAction(fd, deploySpec(fd), op.JobID, op.RestorePath); err == nil {
 			f.desiredHash = objs.Hash

@@ -3,10 +3,8 @@ package sessionjob
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flok-dev/flok/api/v1beta1"
@@ -15,6 +13,7 @@ import (
 	"github.com/flok-dev/flok/internal/flinkrest"
 	"github.com/flok-dev/flok/internal/lifecycle"
 	"github.com/flok-dev/flok/internal/render"
+	"github.com/flok-dev/flok/internal/validation"
 )
 
 // observed is what one round saw, and what its action needs.
@@ -60,32 +59,9 @@ func (r *Reconciler) observe(ctx context.Context, sj *v1beta1.FlinkSessionJob) o
 
 // validate checks what the job's spec says; "" when it can run.
 func (r *Reconciler) validate(sj *v1beta1.FlinkSessionJob, o *observed) string {
-	conf, ferr := flinkconf.FromSpec(rawConfig(sj), field.NewPath("spec", "flinkConfiguration"))
-	if ferr != nil {
-		return ferr.Error()
-	}
-	settings, errs := lifecycle.SettingsFrom(conf, r.Settings)
-	if len(errs) > 0 {
-		return errs.ToAggregate().Error()
-	}
-	o.settings = settings
-	o.jobConf = flinkconf.Config{}
-	for k, v := range conf {
-		if !strings.HasPrefix(k, "kubernetes.operator.") {
-			o.jobConf[k] = v
-		}
-	}
-	switch job := sj.Spec.Job; {
-	case job == nil:
-		return field.Required(field.NewPath("spec", "job"), "a FlinkSessionJob runs a job: set job.jarURI (https://…/job.jar) and, if its manifest names none, job.entryClass").Error()
-	case job.JarURI == "":
-		return field.Required(field.NewPath("spec", "job", "jarURI"), "the job's jar, such as https://repo.example.com/jobs/job-1.0.jar").Error()
-	default:
-		if err := r.Artifacts.Check(job.JarURI); err != nil {
-			return field.Invalid(field.NewPath("spec", "job", "jarURI"), job.JarURI, err.Error()).Error()
-		}
-	}
-	return ""
+	checked := validation.CheckSessionJob(sj, r.Settings, r.Artifacts)
+	o.settings, o.jobConf = checked.Settings, checked.JobConfig
+	return validation.Message(checked.Errs)
 }
 
 // aboutToSubmit reports a round that may submit the job: a first deployment, or a
@@ -144,11 +120,4 @@ func (r *Reconciler) observeSession(ctx context.Context, sj *v1beta1.FlinkSessio
 	}
 	obs.SessionUnavailable = fmt.Sprintf("waiting for session cluster %s: its REST API does not answer (%v)", name, err)
 	return nil
-}
-
-func rawConfig(sj *v1beta1.FlinkSessionJob) []byte {
-	if sj.Spec.FlinkConfiguration == nil {
-		return nil
-	}
-	return sj.Spec.FlinkConfiguration.Raw
 }

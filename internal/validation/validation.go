@@ -1,0 +1,120 @@
+// Package validation says what in a FlinkDeployment's or FlinkSessionJob's spec Flok
+// cannot run, as field paths with what is wrong and what would be right. The admission
+// webhook refuses such resources; the controllers, for clusters that run without the
+// webhook, report the same errors as an InvalidSpec condition and event.
+package validation
+
+import (
+	"errors"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/flinkconf"
+	"github.com/flok-dev/flok/internal/lifecycle"
+	"github.com/flok-dev/flok/internal/render"
+)
+
+// Deployment is a FlinkDeployment's spec as validated.
+type Deployment struct {
+	// Settings are its lifecycle settings: the operator's, overridden by its
+	// kubernetes.operator.* options.
+	Settings lifecycle.Settings
+	// Objects are its cluster's objects (nil when Errs is not empty).
+	Objects *render.Objects
+	Errs    field.ErrorList
+}
+
+// CheckDeployment validates fd's spec: its flinkConfiguration, its
+// kubernetes.operator.* options and everything rendering its cluster checks, over
+// the operator's default Flink options and settings.
+func CheckDeployment(fd *v1beta1.FlinkDeployment, defaults flinkconf.Config, operator lifecycle.Settings) Deployment {
+	out := Deployment{Settings: operator}
+	user, ferr := flinkconf.FromSpec(rawConfig(fd.Spec.FlinkConfiguration), field.NewPath("spec", "flinkConfiguration"))
+	if ferr != nil {
+		out.Errs = field.ErrorList{ferr}
+		return out
+	}
+	// A deployment whose settings are wrong is still rendered: its cluster's traits
+	// (high availability, REST port) steer how the running cluster is observed.
+	out.Settings, out.Errs = lifecycle.SettingsFrom(user, operator)
+	objs, err := render.Render(render.Input{Deployment: fd, Defaults: defaults})
+	out.Objects = objs
+	var rerr *render.Error
+	switch {
+	case len(out.Errs) > 0:
+	case errors.As(err, &rerr):
+		out.Errs = rerr.Errs
+	case err != nil:
+		out.Errs = field.ErrorList{field.InternalError(field.NewPath("spec"), err)}
+	}
+	return out
+}
+
+// SessionJob is a FlinkSessionJob's spec as validated.
+type SessionJob struct {
+	// Settings are its lifecycle settings: the operator's, overridden by its
+	// kubernetes.operator.* options.
+	Settings lifecycle.Settings
+	// JobConfig is its flinkConfiguration without the operator's options: what the
+	// job is submitted with.
+	JobConfig flinkconf.Config
+	Errs      field.ErrorList
+}
+
+// ArtifactChecker says whether Flok can fetch a jar URI (its scheme, its form).
+type ArtifactChecker interface {
+	Check(uri string) error
+}
+
+// CheckSessionJob validates sj's spec: its flinkConfiguration and
+// kubernetes.operator.* options, and its job's jar.
+func CheckSessionJob(sj *v1beta1.FlinkSessionJob, operator lifecycle.Settings, artifacts ArtifactChecker) SessionJob {
+	out := SessionJob{Settings: operator}
+	conf, ferr := flinkconf.FromSpec(rawConfig(sj.Spec.FlinkConfiguration), field.NewPath("spec", "flinkConfiguration"))
+	if ferr != nil {
+		out.Errs = field.ErrorList{ferr}
+		return out
+	}
+	settings, errs := lifecycle.SettingsFrom(conf, operator)
+	if len(errs) > 0 {
+		out.Errs = errs
+		return out
+	}
+	out.Settings = settings
+	out.JobConfig = flinkconf.Config{}
+	for k, v := range conf {
+		if !strings.HasPrefix(k, "kubernetes.operator.") {
+			out.JobConfig[k] = v
+		}
+	}
+	jobPath := field.NewPath("spec", "job")
+	switch job := sj.Spec.Job; {
+	case job == nil:
+		out.Errs = field.ErrorList{field.Required(jobPath, "a FlinkSessionJob runs a job: set job.jarURI (https://…/job.jar) and, if its manifest names none, job.entryClass")}
+	case job.JarURI == "":
+		out.Errs = field.ErrorList{field.Required(jobPath.Child("jarURI"), "the job's jar, such as https://repo.example.com/jobs/job-1.0.jar")}
+	default:
+		if err := artifacts.Check(job.JarURI); err != nil {
+			out.Errs = field.ErrorList{field.Invalid(jobPath.Child("jarURI"), job.JarURI, err.Error())}
+		}
+	}
+	return out
+}
+
+// Message is errs as one line for a condition or an event ("" when there are none).
+func Message(errs field.ErrorList) string {
+	if len(errs) == 0 {
+		return ""
+	}
+	return errs.ToAggregate().Error()
+}
+
+func rawConfig(c *runtime.RawExtension) []byte {
+	if c == nil {
+		return nil
+	}
+	return c.Raw
+}

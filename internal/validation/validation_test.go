@@ -1,0 +1,83 @@
+package validation
+
+import (
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/yaml"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/artifact"
+	"github.com/flok-dev/flok/internal/lifecycle"
+)
+
+func sample(t *testing.T) *v1beta1.FlinkDeployment {
+	t.Helper()
+	data, err := os.ReadFile("../../config/samples/flinkdeployment-native.yaml")
+	require.NoError(t, err)
+	fd := &v1beta1.FlinkDeployment{}
+	require.NoError(t, yaml.Unmarshal(data, fd))
+	fd.Namespace = "jobs"
+	return fd
+}
+
+func TestCheckDeployment(t *testing.T) {
+	ok := CheckDeployment(sample(t), nil, lifecycle.DefaultSettings())
+	require.Empty(t, ok.Errs)
+	require.NotNil(t, ok.Objects)
+
+	for _, tc := range []struct {
+		name   string
+		mutate func(*v1beta1.FlinkDeployment)
+		path   string
+	}{
+		{"configuration that is no map", func(fd *v1beta1.FlinkDeployment) {
+			fd.Spec.FlinkConfiguration = &runtime.RawExtension{Raw: []byte(`["a"]`)}
+		}, "spec.flinkConfiguration"},
+		{"an operator setting that does not parse", func(fd *v1beta1.FlinkDeployment) {
+			fd.Spec.FlinkConfiguration = &runtime.RawExtension{Raw: []byte(`{"kubernetes.operator.reconcile.interval": "soon"}`)}
+		}, "kubernetes.operator.reconcile.interval"},
+		{"a cluster that cannot render", func(fd *v1beta1.FlinkDeployment) {
+			fd.Spec.Job.JarURI = ""
+		}, "spec.job.jarURI"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fd := sample(t)
+			tc.mutate(fd)
+			checked := CheckDeployment(fd, nil, lifecycle.DefaultSettings())
+			require.NotEmpty(t, checked.Errs)
+			require.Contains(t, Message(checked.Errs), tc.path)
+		})
+	}
+
+	// Wrong settings still render: the running cluster is observed as it is.
+	fd := sample(t)
+	fd.Spec.FlinkConfiguration = &runtime.RawExtension{Raw: []byte(`{"kubernetes.operator.reconcile.interval": "soon", "high-availability.type": "kubernetes", "high-availability.storageDir": "file:///ha", "execution.checkpointing.savepoint-dir": "file:///sp"}`)}
+	checked := CheckDeployment(fd, nil, lifecycle.DefaultSettings())
+	require.NotEmpty(t, checked.Errs)
+	require.NotNil(t, checked.Objects)
+	require.True(t, checked.Objects.Configuration.HighAvailability())
+}
+
+func TestCheckSessionJob(t *testing.T) {
+	artifacts := &artifact.Fetcher{}
+	job := func(jar string) *v1beta1.FlinkSessionJob {
+		sj := &v1beta1.FlinkSessionJob{Spec: v1beta1.FlinkSessionJobSpec{DeploymentName: "session", Job: &v1beta1.JobSpec{JarURI: jar}}}
+		sj.Spec.FlinkConfiguration = &runtime.RawExtension{Raw: []byte(`{"parallelism.default": "2", "kubernetes.operator.reconcile.interval": "20s"}`)}
+		return sj
+	}
+	ok := CheckSessionJob(job("https://repo.example.com/job.jar"), lifecycle.DefaultSettings(), artifacts)
+	require.Empty(t, ok.Errs)
+	require.Equal(t, "2", ok.JobConfig["parallelism.default"])
+	require.NotContains(t, ok.JobConfig, "kubernetes.operator.reconcile.interval", "the operator's options are not the job's")
+	require.NotEqual(t, lifecycle.DefaultSettings(), ok.Settings)
+
+	require.Contains(t, Message(CheckSessionJob(job(""), lifecycle.DefaultSettings(), artifacts).Errs), "spec.job.jarURI: Required value")
+	require.Contains(t, Message(CheckSessionJob(job("local:///opt/flink/job.jar"), lifecycle.DefaultSettings(), artifacts).Errs), "spec.job.jarURI: Invalid value")
+	noJob := job("")
+	noJob.Spec.Job = nil
+	require.Contains(t, Message(CheckSessionJob(noJob, lifecycle.DefaultSettings(), artifacts).Errs), "spec.job: Required value")
+	require.Empty(t, Message(nil))
+}
