@@ -56,7 +56,7 @@ generate: ## Regenerate deepcopy code, CRDs (config/crd) and the operator's Clus
 	$$cg object paths=./api/... && \
 	rm -rf config/crd && \
 	$$cg crd:allowDangerousTypes=true paths=./api/... output:crd:artifacts:config=config/crd && \
-	$$cg rbac:roleName=flok-operator paths=./internal/controller/... output:rbac:artifacts:config=config/rbac
+	$$cg rbac:roleName=flok-operator paths=./internal/controller/... paths=./internal/webhook/... output:rbac:artifacts:config=config/rbac
 
 .PHONY: fmt
 fmt: ## Format the Go code.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/flok-dev/flok/internal/artifact"
 	"github.com/flok-dev/flok/internal/lifecycle"
+	"github.com/flok-dev/flok/internal/webhook"
 )
 
 // Options are flok-operator's flags.
@@ -48,6 +49,25 @@ type Options struct {
 	ArtifactDir        string
 	MaxArtifactSize    int64
 	AllowHTTPArtifacts bool
+	// Webhook configures the admission webhook.
+	Webhook WebhookOptions
+}
+
+// WebhookOptions configure the admission webhook and its certificates.
+type WebhookOptions struct {
+	// BindAddress serves the webhook (host:port); "0", the default, turns it off.
+	BindAddress string
+	// Namespace holds the CA Secret (default: the operator's own namespace).
+	Namespace string
+	// Service names the webhook's Service, whose DNS names the certificate covers;
+	// CertHosts replaces those names (a loopback address out of cluster, say).
+	Service   string
+	CertHosts []string
+	// CASecret is the Secret that keeps the CA; Configuration the
+	// ValidatingWebhookConfiguration that gets its bundle.
+	CASecret, Configuration string
+	// CAValidity, CertValidity and CATrustDelay: see webhook.Certs.
+	CAValidity, CertValidity, CATrustDelay time.Duration
 }
 
 // DefaultOptions are the flags' defaults.
@@ -57,19 +77,16 @@ func DefaultOptions() Options {
 		MetricsAddr: ":8080", ProbeAddr: ":8081", PprofAddr: "0", Concurrency: 16, FlinkAccess: "auto",
 		ObserveInterval: s.ObserveInterval, ProgressInterval: s.ProgressInterval, CheckpointObserveInterval: 2 * time.Minute,
 		ArtifactDir: filepath.Join(os.TempDir(), "flok-artifacts"), MaxArtifactSize: artifact.DefaultMaxSize,
+		Webhook: WebhookOptions{
+			BindAddress: "0", Service: "flok-webhook", CASecret: "flok-webhook-ca", Configuration: "flok",
+			CAValidity: webhook.DefaultCAValidity, CertValidity: webhook.DefaultCertValidity, CATrustDelay: webhook.DefaultTrustDelay,
+		},
 	}
 }
 
 // AddFlags registers the options on fs.
 func (o *Options) AddFlags(fs *flag.FlagSet) {
-	fs.Func("namespaces", "comma-separated namespaces to watch (default: all)", func(v string) error {
-		for _, ns := range strings.Split(v, ",") {
-			if ns = strings.TrimSpace(ns); ns != "" {
-				o.Namespaces = append(o.Namespaces, ns)
-			}
-		}
-		return nil
-	})
+	fs.Func("namespaces", "comma-separated namespaces to watch (default: all)", commaList(&o.Namespaces))
 	fs.BoolVar(&o.LeaderElection, "leader-elect", o.LeaderElection, "elect a leader among replicas, so that one acts at a time")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "namespace of the leader-election Lease (default: the operator's own)")
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "address of the Prometheus /metrics endpoint (0 turns it off)")
@@ -84,6 +101,31 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.ArtifactDir, "artifact-dir", o.ArtifactDir, "directory for the session jobs' fetched jars")
 	fs.Int64Var(&o.MaxArtifactSize, "max-artifact-size", o.MaxArtifactSize, "largest session job jar fetched, in bytes")
 	fs.BoolVar(&o.AllowHTTPArtifacts, "allow-http-artifacts", o.AllowHTTPArtifacts, "let session job jars come over plain http (https always works)")
+	o.Webhook.addFlags(fs)
+}
+
+func (o *WebhookOptions) addFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.BindAddress, "webhook-bind-address", o.BindAddress, "address (host:port) of the admission webhook's HTTPS server (0 turns it off)")
+	fs.StringVar(&o.Namespace, "webhook-namespace", o.Namespace, "namespace of the webhook's CA Secret and Service (default: the operator's own)")
+	fs.StringVar(&o.Service, "webhook-service", o.Service, "the webhook's Service, whose DNS names its certificate covers")
+	fs.Func("webhook-cert-hosts", "comma-separated DNS names and IP addresses the webhook's certificate covers instead of the Service's (127.0.0.1 out of cluster)", commaList(&o.CertHosts))
+	fs.StringVar(&o.CASecret, "webhook-ca-secret", o.CASecret, "the Secret that keeps the webhook's CA (created when missing)")
+	fs.StringVar(&o.Configuration, "webhook-configuration", o.Configuration, "the ValidatingWebhookConfiguration whose CA bundle the operator keeps current")
+	fs.DurationVar(&o.CAValidity, "webhook-ca-validity", o.CAValidity, "how long a webhook CA lasts (a new one takes over after two thirds)")
+	fs.DurationVar(&o.CertValidity, "webhook-cert-validity", o.CertValidity, "how long a webhook serving certificate lasts (renewed after two thirds)")
+	fs.DurationVar(&o.CATrustDelay, "webhook-ca-trust-delay", o.CATrustDelay, "how long a new webhook CA is trusted before it signs")
+}
+
+// commaList appends the comma-separated values of a flag to list.
+func commaList(list *[]string) func(string) error {
+	return func(v string) error {
+		for _, item := range strings.Split(v, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				*list = append(*list, item)
+			}
+		}
+		return nil
+	}
 }
 
 // Validate checks the options.
@@ -99,6 +141,12 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--max-artifact-size %d: must be above zero", o.MaxArtifactSize)
 	case o.DefaultsConfigMap != "" && !strings.Contains(o.DefaultsConfigMap, "/"):
 		return fmt.Errorf("--defaults-configmap %q: want namespace/name", o.DefaultsConfigMap)
+	case o.Webhook.enabled() && (o.Webhook.CAValidity <= 0 || o.Webhook.CertValidity <= 0 || o.Webhook.CATrustDelay < 0):
+		return fmt.Errorf("--webhook-ca-validity and --webhook-cert-validity must be above zero, --webhook-ca-trust-delay zero or more")
+	case o.Webhook.enabled() && o.Webhook.CertValidity > o.Webhook.CAValidity/3:
+		return fmt.Errorf("--webhook-cert-validity %s: at most a third of --webhook-ca-validity (%s), so that certificates are renewed before their CA is replaced", o.Webhook.CertValidity, o.Webhook.CAValidity)
 	}
 	return nil
 }
+
+func (o *WebhookOptions) enabled() bool { return o.BindAddress != "" && o.BindAddress != "0" }

@@ -46,7 +46,13 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 	if err := v1beta1.AddToScheme(scheme); err != nil {
 		return err
 	}
+	certs := newCerts(o.Webhook, o.LeaderElectionNamespace)
+	webhooks, err := webhookServer(o.Webhook, certs)
+	if err != nil {
+		return err
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		WebhookServer:           webhooks,
 		Scheme:                  scheme,
 		Cache:                   cacheOptions(o.Namespaces),
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
@@ -88,14 +94,17 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 	if err := r.SetupWithManager(mgr, o.Concurrency); err != nil {
 		return fmt.Errorf("setting up the FlinkDeployment controller: %w", err)
 	}
+	artifacts := &artifact.Fetcher{Dir: o.ArtifactDir, MaxSize: o.MaxArtifactSize, AllowHTTP: o.AllowHTTPArtifacts}
 	jobs := &sessionjob.Reconciler{
 		Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("flok-operator"),
-		Flink: flink, Defaults: defaults, Settings: settings,
-		Artifacts: &artifact.Fetcher{Dir: o.ArtifactDir, MaxSize: o.MaxArtifactSize, AllowHTTP: o.AllowHTTPArtifacts},
-		Hooks:     hooks, JobDetails: flinkjob.NewMemory(o.CheckpointObserveInterval),
+		Flink: flink, Defaults: defaults, Settings: settings, Artifacts: artifacts,
+		Hooks: hooks, JobDetails: flinkjob.NewMemory(o.CheckpointObserveInterval),
 	}
 	if err := jobs.SetupWithManager(mgr, o.Concurrency); err != nil {
 		return fmt.Errorf("setting up the FlinkSessionJob controller: %w", err)
+	}
+	if err := setupWebhook(mgr, certs, defaults, settings, artifacts); err != nil {
+		return err
 	}
 	return mgr.Start(ctx)
 }

@@ -1,0 +1,153 @@
+// Package webhook is Flok's admission webhook. It refuses, at kubectl apply, the
+// FlinkDeployments and FlinkSessionJobs Flok cannot run (the same checks the
+// controllers report as InvalidSpec for clusters without the webhook), changes Flok
+// cannot carry out (a session cluster turned into an application or back, a session
+// job moved to another session) and the deletion of a session cluster its session
+// jobs still use. It serves TLS with a certificate it issues from a CA it keeps in a
+// Secret and rotates itself (certs.go): it needs nothing but Kubernetes.
+package webhook
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/controller/deployment"
+	"github.com/flok-dev/flok/internal/flinkconf"
+	"github.com/flok-dev/flok/internal/lifecycle"
+	"github.com/flok-dev/flok/internal/validation"
+)
+
+// Validators check FlinkDeployments and FlinkSessionJobs at admission.
+type Validators struct {
+	// Reader lists the session jobs of a session cluster (by deployment.SessionIndex).
+	Reader client.Reader
+	// Defaults and Settings are the operator's default Flink options and settings.
+	Defaults  flinkconf.Config
+	Settings  lifecycle.Settings
+	Artifacts validation.ArtifactChecker
+}
+
+// Setup registers the validating webhooks with the manager's webhook server, at
+// /validate-flok-dev-v1beta1-flinkdeployment and
+// /validate-flok-dev-v1beta1-flinksessionjob.
+func (v *Validators) Setup(mgr ctrl.Manager) error {
+	if err := ctrl.NewWebhookManagedBy(mgr, &v1beta1.FlinkDeployment{}).WithValidator(deploymentValidator{v}).Complete(); err != nil {
+		return err
+	}
+	return ctrl.NewWebhookManagedBy(mgr, &v1beta1.FlinkSessionJob{}).WithValidator(sessionJobValidator{v}).Complete()
+}
+
+type deploymentValidator struct{ *Validators }
+
+func (v deploymentValidator) ValidateCreate(_ context.Context, fd *v1beta1.FlinkDeployment) (admission.Warnings, error) {
+	return nil, invalid(fd, validation.CheckDeployment(fd, v.Defaults, v.Settings).Errs)
+}
+
+// ValidateUpdate checks a changed spec. A resource being deleted, or whose spec did
+// not change (its finalizer, labels, annotations did), passes: a resource created
+// before the webhook existed must still be deletable by the operator.
+func (v deploymentValidator) ValidateUpdate(_ context.Context, old, fd *v1beta1.FlinkDeployment) (admission.Warnings, error) {
+	if fd.DeletionTimestamp != nil || equality.Semantic.DeepEqual(old.Spec, fd.Spec) {
+		return nil, nil
+	}
+	var errs field.ErrorList
+	if (old.Spec.Job == nil) != (fd.Spec.Job == nil) {
+		errs = append(errs, field.Forbidden(field.NewPath("spec", "job"), kindChange(old)))
+	}
+	errs = append(errs, validation.CheckDeployment(fd, v.Defaults, v.Settings).Errs...)
+	return nil, invalid(fd, errs)
+}
+
+func kindChange(old *v1beta1.FlinkDeployment) string {
+	if old.Spec.Job == nil {
+		return "a session cluster (no spec.job) cannot become an application cluster; create a new FlinkDeployment for the application, or a FlinkSessionJob to run the job in this session"
+	}
+	return "an application cluster cannot become a session cluster by removing spec.job; create a new FlinkDeployment without job for the session"
+}
+
+// ValidateDelete refuses to delete a session cluster while session jobs name it:
+// their jobs would be cut off without a savepoint.
+func (v deploymentValidator) ValidateDelete(ctx context.Context, fd *v1beta1.FlinkDeployment) (admission.Warnings, error) {
+	if fd.Spec.Job != nil {
+		return nil, nil
+	}
+	jobs := &v1beta1.FlinkSessionJobList{}
+	if err := v.Reader.List(ctx, jobs, client.InNamespace(fd.Namespace), client.MatchingFields{deployment.SessionIndex: fd.Name}); err != nil {
+		return nil, apierrors.NewInternalError(fmt.Errorf("listing the session jobs of %s: %w", fd.Name, err))
+	}
+	var names []string
+	for _, j := range jobs.Items {
+		if j.DeletionTimestamp == nil {
+			names = append(names, j.Name)
+		}
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	sort.Strings(names)
+	return nil, apierrors.NewForbidden(v1beta1.GroupVersion.WithResource("flinkdeployments").GroupResource(), fd.Name,
+		fmt.Errorf("session cluster %s still runs the FlinkSessionJobs %s; delete them first (each stops its job as its upgradeMode says), then the session",
+			fd.Name, strings.Join(names, ", ")))
+}
+
+type sessionJobValidator struct{ *Validators }
+
+func (v sessionJobValidator) ValidateCreate(_ context.Context, sj *v1beta1.FlinkSessionJob) (admission.Warnings, error) {
+	return nil, invalid(sj, v.check(sj))
+}
+
+// ValidateUpdate checks a changed spec; like a FlinkDeployment's, one being deleted
+// or whose spec did not change passes.
+func (v sessionJobValidator) ValidateUpdate(_ context.Context, old, sj *v1beta1.FlinkSessionJob) (admission.Warnings, error) {
+	if sj.DeletionTimestamp != nil || equality.Semantic.DeepEqual(old.Spec, sj.Spec) {
+		return nil, nil
+	}
+	var errs field.ErrorList
+	if old.Spec.DeploymentName != sj.Spec.DeploymentName {
+		errs = append(errs, field.Forbidden(field.NewPath("spec", "deploymentName"), fmt.Sprintf(
+			"a session job cannot move to another session cluster (it runs in %s); create a new FlinkSessionJob for %s, from a savepoint of this one if it has state",
+			old.Spec.DeploymentName, sj.Spec.DeploymentName)))
+	}
+	errs = append(errs, v.check(sj)...)
+	return nil, invalid(sj, errs)
+}
+
+func (v sessionJobValidator) ValidateDelete(context.Context, *v1beta1.FlinkSessionJob) (admission.Warnings, error) {
+	return nil, nil
+}
+
+func (v sessionJobValidator) check(sj *v1beta1.FlinkSessionJob) field.ErrorList {
+	errs := validation.CheckSessionJob(sj, v.Settings, v.Artifacts).Errs
+	if sj.Spec.DeploymentName == "" {
+		errs = append(field.ErrorList{field.Required(field.NewPath("spec", "deploymentName"), "the session cluster (a FlinkDeployment without job, in the same namespace) to run the job in")}, errs...)
+	}
+	return errs
+}
+
+// invalid is the API's Invalid error for obj (nil without errs): kubectl shows each
+// field path, what is wrong and what would be right.
+func invalid(obj client.Object, errs field.ErrorList) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	gvk := obj.GetObjectKind().GroupVersionKind()
+	if gvk.Kind == "" {
+		switch obj.(type) {
+		case *v1beta1.FlinkDeployment:
+			gvk.Kind = "FlinkDeployment"
+		case *v1beta1.FlinkSessionJob:
+			gvk.Kind = "FlinkSessionJob"
+		}
+	}
+	return apierrors.NewInvalid(v1beta1.GroupVersion.WithKind(gvk.Kind).GroupKind(), obj.GetName(), errs)
+}
