@@ -2,6 +2,7 @@ package cli
 
 import (
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -30,7 +31,9 @@ func TestInstallObjects(t *testing.T) {
 	require.Equal(t, "CustomResourceDefinition/flinkdeployments.flok.dev", kinds[0])
 	require.Contains(t, kinds, "Namespace/flok-system")
 	require.Contains(t, kinds, "ClusterRole/flok-operator")
-	require.Equal(t, "Deployment/flok-operator", kinds[len(kinds)-1])
+	require.Equal(t, "ValidatingWebhookConfiguration/flok", kinds[len(kinds)-1], "the webhook is registered after the operator that serves it")
+	require.Less(t, slices.Index(kinds, "Deployment/flok-operator"), slices.Index(kinds, "Service/flok-webhook"))
+	require.Contains(t, kinds, "Role/flok-operator")
 	ns := -1
 	for i, k := range kinds {
 		if k == "Namespace/flok-system" {

@@ -111,6 +111,9 @@ func (c *Certs) Refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The bundle first: the API server must trust a CA before it meets a
+	// certificate the CA signed (readiness waits on the first certificate).
+	patchErr := c.patchBundles(ctx, bundle)
 	if c.due(signer) {
 		cert, err := signer.issue(c.Hosts, c.now(), c.CertValidity)
 		if err != nil {
@@ -119,7 +122,7 @@ func (c *Certs) Refresh(ctx context.Context) error {
 		c.current.Store(cert)
 		log.FromContext(ctx).Info("webhook serving certificate issued", "hosts", c.Hosts, "notAfter", cert.Leaf.NotAfter, "ca", signer.cert.Subject.CommonName)
 	}
-	return c.patchBundles(ctx, bundle)
+	return patchErr
 }
 
 func (c *Certs) now() time.Time {

@@ -13,8 +13,8 @@ import (
 	"sort"
 	"strings"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -75,10 +75,11 @@ func kindChange(old *v1beta1.FlinkDeployment) string {
 	return "an application cluster cannot become a session cluster by removing spec.job; create a new FlinkDeployment without job for the session"
 }
 
-// ValidateDelete refuses to delete a session cluster while session jobs name it:
-// their jobs would be cut off without a savepoint.
+// ValidateDelete refuses to delete a session cluster while session jobs name it —
+// their jobs would be cut off without a savepoint — unless the force-deletion
+// annotation says so.
 func (v deploymentValidator) ValidateDelete(ctx context.Context, fd *v1beta1.FlinkDeployment) (admission.Warnings, error) {
-	if fd.Spec.Job != nil {
+	if fd.Spec.Job != nil || fd.Annotations[v1beta1.ForceDeletionAnnotation] == "true" {
 		return nil, nil
 	}
 	jobs := &v1beta1.FlinkSessionJobList{}
@@ -96,8 +97,8 @@ func (v deploymentValidator) ValidateDelete(ctx context.Context, fd *v1beta1.Fli
 	}
 	sort.Strings(names)
 	return nil, apierrors.NewForbidden(v1beta1.GroupVersion.WithResource("flinkdeployments").GroupResource(), fd.Name,
-		fmt.Errorf("session cluster %s still runs the FlinkSessionJobs %s; delete them first (each stops its job as its upgradeMode says), then the session",
-			fd.Name, strings.Join(names, ", ")))
+		fmt.Errorf("session cluster %s still runs the FlinkSessionJobs %s; delete them first (each stops its job as its upgradeMode says), then the session, "+
+			"or annotate it %s=true to end their jobs without a savepoint", fd.Name, strings.Join(names, ", "), v1beta1.ForceDeletionAnnotation))
 }
 
 type sessionJobValidator struct{ *Validators }

@@ -127,6 +127,15 @@ func testRefusals(t *testing.T, c client.Client) {
 		err := c.Delete(ctx, session, client.DryRunAll)
 		return err != nil && strings.Contains(err.Error(), "still runs the FlinkSessionJobs orders"), nil
 	}), "deleting the session cluster is refused while a session job uses it")
+	forced := session.DeepCopy()
+	require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(session), forced); err != nil {
+			return err
+		}
+		forced.Annotations = map[string]string{v1beta1.ForceDeletionAnnotation: "true"}
+		return c.Update(ctx, forced)
+	}))
+	require.NoError(t, c.Delete(ctx, forced, client.DryRunAll), "the force-deletion annotation lets it go")
 }
 
 // testRotation sends a request through the webhook every 50 ms while its serving

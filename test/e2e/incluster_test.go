@@ -67,7 +67,10 @@ func installedOperator(t *testing.T, ns string, replicas int32, extraArgs ...str
 		for i, arg := range c.Args {
 			c.Args[i] = strings.Replace(arg, "=flok-system", "="+ns, 1)
 		}
-		c.Args = append(c.Args, append([]string{"--namespaces=" + ns}, extraArgs...)...)
+		// No admission webhook: its CA Secret lives in flok-system, and the
+		// operators of other tests share the cluster (test/install and
+		// test/admission prove it).
+		c.Args = append(c.Args, append([]string{"--namespaces=" + ns, "--webhook-bind-address=0"}, extraArgs...)...)
 		return d
 	}
 }

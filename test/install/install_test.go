@@ -46,8 +46,9 @@ func TestMain(m *testing.M) {
 }
 
 // TestInstallRunUninstall: before install flok says what to do; `flok install` brings
-// the CRDs, RBAC and the operator (with leader election) into flok-system; the
-// installed operator runs a job `flok run` deploys; `flok uninstall --crds` is refused
+// the CRDs, RBAC, the operator (with leader election) into flok-system and its
+// admission webhook, which refuses a bad deployment; the installed operator runs a
+// job `flok run` deploys (through the webhook); `flok uninstall --crds` is refused
 // while the job exists, and once it is deleted removes it all.
 func TestInstallRunUninstall(t *testing.T) {
 	ctx := t.Context()
@@ -71,6 +72,13 @@ func TestInstallRunUninstall(t *testing.T) {
 		d, err := cluster.Client.AppsV1().Deployments("flok-system").Get(ctx, "flok-operator", metav1.GetOptions{})
 		return err == nil && d.Status.ReadyReplicas > 0 && d.Status.ReadyReplicas == *d.Spec.Replicas, nil
 	})
+
+	// The admission webhook answers through its Service, with the CA bundle the
+	// operator patched in: a deployment without jar is refused at apply.
+	bad := "apiVersion: flok.dev/v1beta1\nkind: FlinkDeployment\nmetadata:\n  name: no-jar\nspec:\n  image: flink:2.3\n  flinkVersion: v2_3\n  job:\n    jarURI: \"\"\n"
+	refused, err := cluster.Kubectl(ctx, strings.NewReader(bad), "-n", ns, "apply", "-f", "-")
+	require.Error(t, err)
+	require.Contains(t, string(refused), `The FlinkDeployment "no-jar" is invalid: spec.job.jarURI: Required value`)
 
 	code, stdout, _ = flinktest.Flok(t, cluster.KubeconfigPath, "-n", ns, "run", "local:///opt/flink/examples/streaming/TopSpeedWindowing.jar", "-p", "1", "--wait")
 	require.Equal(t, 0, code)

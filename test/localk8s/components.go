@@ -59,6 +59,10 @@ func (c *Cluster) startAPIServer(ctx context.Context) error {
 		// Reach nodes (for logs) by their IP, never by a host name the resolver would
 		// be asked about.
 		"--kubelet-preferred-address-types=InternalIP",
+		// Call webhooks (flok-operator's admission webhook) at their Service's ready
+		// endpoint, a Pod address the process node's bridge gives this host, not at
+		// the ClusterIP, which only Pods route to.
+		"--enable-aggregator-routing=true",
 		"--profiling=false")
 	if err != nil {
 		return err
