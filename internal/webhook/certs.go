@@ -152,8 +152,10 @@ func (c *Certs) authority(ctx context.Context) (*authority, []byte, error) {
 		switch {
 		case err == nil && signer != nil:
 			return signer, bundle, nil
-		case err != nil && !apierrors.IsAlreadyExists(err) && !apierrors.IsConflict(err), attempt == 4:
+		case err != nil && !apierrors.IsAlreadyExists(err) && !apierrors.IsConflict(err):
 			return nil, nil, fmt.Errorf("the webhook CA Secret %s/%s: %w", c.Namespace, c.SecretName, err)
+		case attempt == 4:
+			return nil, nil, fmt.Errorf("the webhook CA Secret %s/%s changed under every write; trying again later", c.Namespace, c.SecretName)
 		}
 	}
 }
