@@ -1,24 +1,21 @@
 package webhook
 
 import (
-	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/yaml"
 
 	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/config"
 	"github.com/flok-dev/flok/internal/artifact"
 	"github.com/flok-dev/flok/internal/lifecycle"
 )
 
 func sample(t *testing.T) *v1beta1.FlinkDeployment {
 	t.Helper()
-	data, err := os.ReadFile("../../config/samples/flinkdeployment-native.yaml")
+	fd, err := config.SampleDeployment("flinkdeployment-native.yaml")
 	require.NoError(t, err)
-	fd := &v1beta1.FlinkDeployment{}
-	require.NoError(t, yaml.Unmarshal(data, fd))
 	fd.Namespace = "jobs"
 	return fd
 }

@@ -10,7 +10,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +28,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/config"
 	"github.com/flok-dev/flok/internal/controller/round"
 	"github.com/flok-dev/flok/internal/operator"
 	"github.com/flok-dev/flok/test/hostnet"
@@ -234,10 +234,8 @@ func servedCertificate(t *testing.T, address string) string {
 
 func sample(t *testing.T, file string) *v1beta1.FlinkDeployment {
 	t.Helper()
-	data, err := os.ReadFile("../../config/samples/" + file)
+	fd, err := config.SampleDeployment(file)
 	require.NoError(t, err)
-	fd := &v1beta1.FlinkDeployment{}
-	require.NoError(t, yaml.Unmarshal(data, fd))
 	fd.Namespace = namespace
 	return fd
 }
