@@ -12,19 +12,25 @@ import (
 
 // specFacts is what every round needs to know of a deployment's spec: its settings,
 // whether it renders, the rendered cluster's traits, how it compares with the spec
-// last deployed, and — while an operation deploys — the hash of the objects it deploys. Rendering takes milliseconds and hundreds of
-// kilobytes, so the facts are kept per deployment until the object changes (its
-// resource version, which moves with its spec and its status' operation alike): a
-// deployment is rendered once per change, not every round.
+// last deployed, and — while an operation deploys — the hash of the objects it
+// deploys. Rendering takes milliseconds and hundreds of kilobytes, so the facts are
+// kept per deployment, each part until what it depends on changes: the spec (its
+// generation, for the object of that uid), the last deployed spec, the operation.
+// A status write (a checkpoint recorded, say) renders nothing again.
 type specFacts struct {
-	resourceVersion                 string
+	uid                             types.UID
+	generation                      int64
 	settings                        lifecycle.Settings
 	renderError                     string
 	highAvailability, checkpointing bool
 	restPort                        int32
-	// desiredHash is the hash of what the operation under way deploys ("" when none).
-	desiredHash string
-	compared    *lifecycle.SpecComparison
+
+	// lastReconciledSpec is the status' text compared is for.
+	lastReconciledSpec string
+	compared           *lifecycle.SpecComparison
+	// operation says what desiredHash is for; desiredHash is the hash of what the
+	// operation under way deploys ("" when none).
+	operation, desiredHash string
 }
 
 // factsCache holds the specFacts of each deployment.
@@ -39,16 +45,21 @@ func (c *factsCache) forget(key types.NamespacedName) {
 	delete(c.facts, key)
 }
 
-// specFacts returns fd's facts, from the cache while fd is unchanged.
+// specFacts returns fd's facts, reusing what still holds of those kept.
 func (r *Reconciler) specFacts(fd *v1beta1.FlinkDeployment) specFacts {
 	key := types.NamespacedName{Namespace: fd.Namespace, Name: fd.Name}
 	r.facts.mu.Lock()
 	f, ok := r.facts.facts[key]
 	r.facts.mu.Unlock()
-	if ok && f.resourceVersion == fd.ResourceVersion && fd.ResourceVersion != "" {
-		return f
+	if !ok || f.uid != fd.UID || f.generation != fd.Generation || fd.Generation == 0 {
+		f = r.specOnlyFacts(fd)
 	}
-	f = r.factsOf(fd)
+	if last := fd.Status.ReconciliationStatus.LastReconciledSpec; f.compared == nil || f.lastReconciledSpec != last {
+		f.lastReconciledSpec, f.compared = last, lifecycle.CompareSpec(fd)
+	}
+	if op := operationKey(fd); op != f.operation {
+		f.operation, f.desiredHash = op, r.desiredHash(fd)
+	}
 	r.facts.mu.Lock()
 	defer r.facts.mu.Unlock()
 	if r.facts.facts == nil {
@@ -58,11 +69,12 @@ func (r *Reconciler) specFacts(fd *v1beta1.FlinkDeployment) specFacts {
 	return f
 }
 
-// factsOf validates and renders fd's spec and reads its kubernetes.operator.* settings.
-func (r *Reconciler) factsOf(fd *v1beta1.FlinkDeployment) specFacts {
+// specOnlyFacts validates and renders fd's spec and reads its kubernetes.operator.*
+// settings.
+func (r *Reconciler) specOnlyFacts(fd *v1beta1.FlinkDeployment) specFacts {
 	checked := validation.CheckDeployment(fd, r.Defaults, r.Settings)
 	f := specFacts{
-		resourceVersion: fd.ResourceVersion, settings: checked.Settings, compared: lifecycle.CompareSpec(fd),
+		uid: fd.UID, generation: fd.Generation, settings: checked.Settings,
 		renderError: validation.Message(checked.Errs),
 	}
 	if current := checked.Objects; current != nil {
@@ -70,10 +82,34 @@ func (r *Reconciler) factsOf(fd *v1beta1.FlinkDeployment) specFacts {
 		f.checkpointing = current.Configuration.Checkpointing()
 	}
 	f.restPort = checked.Objects.RESTPort()
-	if op := fd.Status.Operation; op != nil && op.Step == v1beta1.StepDeploying {
-		if objs, err := r.renderAction(fd, deploySpec(fd), op.JobID, op.RestorePath); err == nil {
-			f.desiredHash = objs.Hash
-		}
-	}
 	return f
+}
+
+// operationKey is what the hash of a deploying operation's objects depends on beyond
+// the spec: its kind, job id and restore path, and the last stable spec it rolls
+// back to; "" when no operation deploys.
+func operationKey(fd *v1beta1.FlinkDeployment) string {
+	op := fd.Status.Operation
+	if op == nil || op.Step != v1beta1.StepDeploying {
+		return ""
+	}
+	key := string(op.Kind) + "\x00" + op.JobID + "\x00" + op.RestorePath
+	if op.Kind == v1beta1.OperationRollback {
+		key += "\x00" + fd.Status.ReconciliationStatus.LastStableSpec
+	}
+	return key
+}
+
+// desiredHash is the hash of what fd's deploying operation deploys ("" when none, or
+// when it does not render).
+func (r *Reconciler) desiredHash(fd *v1beta1.FlinkDeployment) string {
+	op := fd.Status.Operation
+	if op == nil || op.Step != v1beta1.StepDeploying {
+		return ""
+	}
+	objs, err := r.renderAction(fd, deploySpec(fd), op.JobID, op.RestorePath)
+	if err != nil {
+		return ""
+	}
+	return objs.Hash
 }
