@@ -72,6 +72,9 @@ const (
 	DefaultTrustDelay   = 5 * time.Minute
 )
 
+// retryAfterError is how soon a round that failed is tried again.
+const retryAfterError = 5 * time.Second
+
 // GetCertificate is the TLS server's certificate callback.
 func (c *Certs) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	if cert := c.current.Load(); cert != nil {
@@ -93,13 +96,16 @@ func (c *Certs) NeedLeaderElection() bool { return false }
 func (c *Certs) Start(ctx context.Context) error {
 	tick := min(c.CertValidity/20, time.Hour)
 	for {
+		wait := tick
 		if err := c.Refresh(ctx); err != nil {
+			// The API server away for a moment, say: try again soon, not in an hour.
 			log.FromContext(ctx).Error(err, "keeping the webhook's certificate current")
+			wait = min(tick, retryAfterError)
 		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(tick):
+		case <-time.After(wait):
 		}
 	}
 }
