@@ -37,6 +37,8 @@ func webhookServer(o WebhookOptions, certs *webhook.Certs) (ctrlwebhook.Server, 
 }
 
 // newCerts is the certificate keeper of the webhook o configures (nil when it is off).
+// It exists before the manager, whose webhook server serves its certificates;
+// setupWebhook gives it the manager's clients.
 func newCerts(o WebhookOptions, leaderElectionNamespace string) *webhook.Certs {
 	if !o.enabled() {
 		return nil

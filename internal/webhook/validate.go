@@ -50,14 +50,12 @@ func (v *Validators) Setup(mgr ctrl.Manager) error {
 type deploymentValidator struct{ *Validators }
 
 func (v deploymentValidator) ValidateCreate(_ context.Context, fd *v1beta1.FlinkDeployment) (admission.Warnings, error) {
-	return nil, invalid(fd, validation.CheckDeployment(fd, v.Defaults, v.Settings).Errs)
+	return nil, invalid(deploymentKind, fd.Name, validation.CheckDeployment(fd, v.Defaults, v.Settings).Errs)
 }
 
-// ValidateUpdate checks a changed spec. A resource being deleted, or whose spec did
-// not change (its finalizer, labels, annotations did), passes: a resource created
-// before the webhook existed must still be deletable by the operator.
+// ValidateUpdate checks a changed spec (see unchecked for what passes).
 func (v deploymentValidator) ValidateUpdate(_ context.Context, old, fd *v1beta1.FlinkDeployment) (admission.Warnings, error) {
-	if fd.DeletionTimestamp != nil || equality.Semantic.DeepEqual(old.Spec, fd.Spec) {
+	if unchecked(fd, equality.Semantic.DeepEqual(old.Spec, fd.Spec)) {
 		return nil, nil
 	}
 	var errs field.ErrorList
@@ -65,7 +63,7 @@ func (v deploymentValidator) ValidateUpdate(_ context.Context, old, fd *v1beta1.
 		errs = append(errs, field.Forbidden(field.NewPath("spec", "job"), kindChange(old)))
 	}
 	errs = append(errs, validation.CheckDeployment(fd, v.Defaults, v.Settings).Errs...)
-	return nil, invalid(fd, errs)
+	return nil, invalid(deploymentKind, fd.Name, errs)
 }
 
 func kindChange(old *v1beta1.FlinkDeployment) string {
@@ -106,13 +104,12 @@ func (v deploymentValidator) ValidateDelete(ctx context.Context, fd *v1beta1.Fli
 type sessionJobValidator struct{ *Validators }
 
 func (v sessionJobValidator) ValidateCreate(_ context.Context, sj *v1beta1.FlinkSessionJob) (admission.Warnings, error) {
-	return nil, invalid(sj, v.check(sj))
+	return nil, invalid(sessionJobKind, sj.Name, v.check(sj))
 }
 
-// ValidateUpdate checks a changed spec; like a FlinkDeployment's, one being deleted
-// or whose spec did not change passes.
+// ValidateUpdate checks a changed spec (see unchecked for what passes).
 func (v sessionJobValidator) ValidateUpdate(_ context.Context, old, sj *v1beta1.FlinkSessionJob) (admission.Warnings, error) {
-	if sj.DeletionTimestamp != nil || equality.Semantic.DeepEqual(old.Spec, sj.Spec) {
+	if unchecked(sj, equality.Semantic.DeepEqual(old.Spec, sj.Spec)) {
 		return nil, nil
 	}
 	var errs field.ErrorList
@@ -122,7 +119,7 @@ func (v sessionJobValidator) ValidateUpdate(_ context.Context, old, sj *v1beta1.
 			old.Spec.DeploymentName, sj.Spec.DeploymentName)))
 	}
 	errs = append(errs, v.check(sj)...)
-	return nil, invalid(sj, errs)
+	return nil, invalid(sessionJobKind, sj.Name, errs)
 }
 
 func (v sessionJobValidator) ValidateDelete(context.Context, *v1beta1.FlinkSessionJob) (admission.Warnings, error) {
@@ -137,20 +134,24 @@ func (v sessionJobValidator) check(sj *v1beta1.FlinkSessionJob) field.ErrorList 
 	return errs
 }
 
-// invalid is the API's Invalid error for obj (nil without errs): kubectl shows each
-// field path, what is wrong and what would be right.
-func invalid(obj client.Object, errs field.ErrorList) error {
+// The kinds the webhook validates.
+const (
+	deploymentKind = "FlinkDeployment"
+	sessionJobKind = "FlinkSessionJob"
+)
+
+// unchecked reports an update the webhook lets pass unchecked: one to a resource
+// being deleted, or one that leaves its spec alone (finalizers, labels, annotations),
+// so that a resource created before the webhook existed can still be finished with.
+func unchecked(obj client.Object, sameSpec bool) bool {
+	return obj.GetDeletionTimestamp() != nil || sameSpec
+}
+
+// invalid is the API's Invalid error for the named resource of kind (nil without
+// errs): kubectl shows each field path, what is wrong and what would be right.
+func invalid(kind, name string, errs field.ErrorList) error {
 	if len(errs) == 0 {
 		return nil
 	}
-	gvk := obj.GetObjectKind().GroupVersionKind()
-	if gvk.Kind == "" {
-		switch obj.(type) {
-		case *v1beta1.FlinkDeployment:
-			gvk.Kind = "FlinkDeployment"
-		case *v1beta1.FlinkSessionJob:
-			gvk.Kind = "FlinkSessionJob"
-		}
-	}
-	return apierrors.NewInvalid(v1beta1.GroupVersion.WithKind(gvk.Kind).GroupKind(), obj.GetName(), errs)
+	return apierrors.NewInvalid(v1beta1.GroupVersion.WithKind(kind).GroupKind(), name, errs)
 }

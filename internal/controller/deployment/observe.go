@@ -23,9 +23,10 @@ import (
 const haConfigMapSuffix = "-config-map"
 
 // observe gathers what the decision needs: the deployment's spec facts (its settings,
-// whether its spec renders, how it compares with the last deployed one), its JobManager Deployment and Pods, its HA ConfigMaps and its Flink job. It
-// also returns the client of the cluster's REST API, for the action (nil if it cannot
-// be built; the reason is logged).
+// whether its spec renders, how it compares with the last deployed one), its
+// JobManager Deployment and Pods, its HA ConfigMaps and its Flink job. It also returns
+// the client of the cluster's REST API, for the action (nil if it cannot be built; the
+// reason is logged).
 func (r *Reconciler) observe(ctx context.Context, fd *v1beta1.FlinkDeployment) (specFacts, lifecycle.Observation, *flinkrest.Client) {
 	obs := lifecycle.Observation{Now: r.now()}
 	facts := r.specFacts(fd)
