@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -30,6 +32,8 @@ const (
 	SavepointOperation  OperationKind = "savepoint"
 	StopOperation       OperationKind = "stop-with-savepoint"
 	CheckpointOperation OperationKind = "checkpoint"
+	// DisposalOperation removes a savepoint's files; it belongs to no job.
+	DisposalOperation OperationKind = "savepoint-disposal"
 )
 
 // Operation is a handle on a triggered asynchronous operation.
@@ -154,11 +158,7 @@ func (c *Client) Status(ctx context.Context, op Operation) (OperationResult, err
 			FailureCause2 *SerializedThrowable `json:"failureCause"`
 		} `json:"operation"`
 	}
-	collection := "/savepoints/"
-	if op.Kind == CheckpointOperation {
-		collection = "/checkpoints/"
-	}
-	if err := c.get(ctx, jobPath(op.JobID)+collection+url.PathEscape(string(op.TriggerID)), &answer); err != nil {
+	if err := c.get(ctx, op.statusPath(), &answer); err != nil {
 		return OperationResult{}, err
 	}
 	result := OperationResult{Done: answer.Status.ID == "COMPLETED"}
@@ -170,6 +170,42 @@ func (c *Client) Status(ctx context.Context, op Operation) (OperationResult, err
 		}
 	}
 	return result, nil
+}
+
+// statusPath is where Flink answers on the operation's progress.
+func (op Operation) statusPath() string {
+	id := url.PathEscape(string(op.TriggerID))
+	switch op.Kind {
+	case DisposalOperation:
+		return "/savepoint-disposal/" + id
+	case CheckpointOperation:
+		return jobPath(op.JobID) + "/checkpoints/" + id
+	default:
+		return jobPath(op.JobID) + "/savepoints/" + id
+	}
+}
+
+// DisposeSavepoint starts removing a savepoint's files (POST /savepoint-disposal):
+// any JobManager that can read the savepoint's storage can, whether or not the job
+// that took it runs. Flink takes no trigger id for it: a repeat starts a new
+// disposal, which fails as IsSavepointGone once the files are gone.
+func (c *Client) DisposeSavepoint(ctx context.Context, path string) (Operation, error) {
+	var answer struct {
+		RequestID TriggerID `json:"request-id"`
+	}
+	body := map[string]string{"savepoint-path": path}
+	if err := c.do(ctx, request{method: http.MethodPost, path: "/savepoint-disposal", body: body, want: http.StatusOK}, &answer); err != nil {
+		return Operation{}, err
+	}
+	return Operation{Kind: DisposalOperation, TriggerID: answer.RequestID}, nil
+}
+
+// IsSavepointGone reports a disposal that failed because there is no savepoint at the
+// path (disposed before, or never written).
+func IsSavepointGone(err error) bool {
+	var failed *OperationFailedError
+	return errors.As(err, &failed) && failed.Operation.Kind == DisposalOperation &&
+		strings.Contains(failed.Cause.StackTrace+failed.Cause.Class, "FileNotFoundException")
 }
 
 // Wait polls an operation with back-off (from 100 ms up to 2 s) until it completes or

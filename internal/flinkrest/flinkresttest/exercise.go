@@ -123,6 +123,17 @@ func Exercise(t *testing.T, c *flinkrest.Client, cluster Cluster) {
 	savepoints, _ := filepath.Glob(filepath.Join(cluster.LocalPath(cluster.SavepointDir), "savepoint-*"))
 	require.Len(t, savepoints, 1, "the repeated trigger started no second savepoint")
 
+	// Disposal removes the files; a second one finds nothing to dispose of.
+	disposal, err := c.DisposeSavepoint(ctx, result.Location)
+	require.NoError(t, err)
+	_, err = c.Wait(ctx, disposal)
+	require.NoError(t, err)
+	require.NoDirExists(t, cluster.LocalPath(result.Location))
+	disposal, err = c.DisposeSavepoint(ctx, result.Location)
+	require.NoError(t, err)
+	_, err = c.Wait(ctx, disposal)
+	require.True(t, flinkrest.IsSavepointGone(err), "disposing of a disposed savepoint: %v", err)
+
 	stop, err := c.StopWithSavepoint(ctx, jobID, flinkrest.StopRequest{TargetDirectory: cluster.SavepointDir})
 	require.NoError(t, err)
 	stopped, err := c.Wait(ctx, stop)
