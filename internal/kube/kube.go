@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -45,6 +46,17 @@ func PatchStatus(ctx context.Context, c client.Client, obj, before client.Object
 		return fmt.Errorf("recording the status of %s/%s: %w", obj.GetNamespace(), obj.GetName(), err)
 	}
 	return nil
+}
+
+// RecordStatus makes decided obj's status (status points into obj) and writes it as
+// PatchStatus does; nothing when it is unchanged.
+func RecordStatus[S any](ctx context.Context, c client.Client, obj client.Object, status *S, decided S) error {
+	if equality.Semantic.DeepEqual(*status, decided) {
+		return nil
+	}
+	before := obj.DeepCopyObject().(client.Object)
+	*status = decided
+	return PatchStatus(ctx, c, obj, before)
 }
 
 // HoldFinalizer adds Finalizer to a live resource. It reports done for a resource

@@ -8,7 +8,6 @@ import (
 	"context"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -65,19 +64,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	o := r.observe(ctx, sj)
 	d := lifecycle.NextSessionJob(sj, o.Observation, o.settings)
 	return r.Hooks.Finish(ctx, r.Recorder, sj, round.Decided{
-		Record: func() error { return r.record(ctx, sj, d.Status) },
+		Record: func() error { return kube.RecordStatus(ctx, r.Client, sj, &sj.Status, d.Status) },
 		Events: d.Events, Action: d.Action,
 		Act:          func() error { return r.act(ctx, sj, o, d.Action) },
 		RequeueAfter: d.RequeueAfter, RetryAfter: o.settings.ProgressInterval, ObserveInterval: o.settings.ObserveInterval,
 	})
-}
-
-// record writes the decided status, guarded by the resource version.
-func (r *Reconciler) record(ctx context.Context, sj *v1beta1.FlinkSessionJob, status v1beta1.FlinkSessionJobStatus) error {
-	if equality.Semantic.DeepEqual(sj.Status, status) {
-		return nil
-	}
-	before := sj.DeepCopy()
-	sj.Status = status
-	return kube.PatchStatus(ctx, r.Client, sj, before)
 }
