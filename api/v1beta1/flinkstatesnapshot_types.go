@@ -104,3 +104,34 @@ type FlinkStateSnapshotList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []FlinkStateSnapshot `json:"items"`
 }
+
+// SnapshotState is where a FlinkStateSnapshot is in its life.
+type SnapshotState = string
+
+// The states of a FlinkStateSnapshot (status.state).
+const (
+	// SnapshotTriggerPending: not triggered yet, or waiting to be tried again.
+	SnapshotTriggerPending SnapshotState = "TRIGGER_PENDING"
+	// SnapshotInProgress: triggered; Flink is taking it.
+	SnapshotInProgress SnapshotState = "IN_PROGRESS"
+	// SnapshotCompleted: taken (or registered); status.path says where.
+	SnapshotCompleted SnapshotState = "COMPLETED"
+	// SnapshotFailed: it failed more often than spec.backoffLimit allows, or its spec
+	// cannot be carried out.
+	SnapshotFailed SnapshotState = "FAILED"
+	// SnapshotAbandoned: the job was not running when it was to be taken or while it
+	// was taken; it is not tried again.
+	SnapshotAbandoned SnapshotState = "ABANDONED"
+)
+
+// The kinds a FlinkStateSnapshot's jobReference names.
+const (
+	KindFlinkDeployment = "FlinkDeployment"
+	KindFlinkSessionJob = "FlinkSessionJob"
+)
+
+// DisposesOnDelete reports whether deleting the snapshot removes the savepoint's
+// files: spec.savepoint.disposeOnDelete, true when unset.
+func (s *FlinkStateSnapshotSpec) DisposesOnDelete() bool {
+	return s.Savepoint != nil && (s.Savepoint.DisposeOnDelete == nil || *s.Savepoint.DisposeOnDelete)
+}

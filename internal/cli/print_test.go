@@ -90,7 +90,20 @@ func TestListGolden(t *testing.T) {
 	matchGolden(t, "list-empty", out.Bytes())
 }
 
-// TestStatusGolden: `flok status` of an application, a session and a session job.
+func snapshots() []v1beta1.FlinkStateSnapshot {
+	of := &v1beta1.JobReference{Kind: v1beta1.KindFlinkDeployment, Name: "orders"}
+	return []v1beta1.FlinkStateSnapshot{
+		{ObjectMeta: metav1.ObjectMeta{Name: "orders-before-migration", CreationTimestamp: metav1.NewTime(now.Add(-50 * time.Minute))},
+			Spec:   v1beta1.FlinkStateSnapshotSpec{JobReference: of, Savepoint: &v1beta1.SavepointSpec{}},
+			Status: v1beta1.FlinkStateSnapshotStatus{State: v1beta1.SnapshotCompleted, Path: "file:///state/savepoints/savepoint-0123-c"}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "orders-check", CreationTimestamp: metav1.NewTime(now.Add(-20 * time.Second))},
+			Spec:   v1beta1.FlinkStateSnapshotSpec{JobReference: of, Checkpoint: &v1beta1.CheckpointSpec{}},
+			Status: v1beta1.FlinkStateSnapshotStatus{State: v1beta1.SnapshotFailed, Error: "CheckpointException: Checkpoint expired before completing."}},
+	}
+}
+
+// TestStatusGolden: `flok status` of an application (with its FlinkStateSnapshots),
+// a session and a session job.
 func TestStatusGolden(t *testing.T) {
 	events := []eventsv1.Event{
 		{ObjectMeta: metav1.ObjectMeta{CreationTimestamp: metav1.NewTime(now.Add(-2 * time.Hour))}, Type: "Normal", Reason: "SavepointCompleted", Note: "MANUAL savepoint file:///state/savepoints/savepoint-0123-b"},
@@ -98,7 +111,7 @@ func TestStatusGolden(t *testing.T) {
 	}
 	ui := "https://127.0.0.1:6443/api/v1/namespaces/streaming/services/orders-rest:rest/proxy/"
 	for name, st := range map[string]*Status{
-		"application": {Object: application(), Events: events, UI: ui},
+		"application": {Object: application(), Events: events, UI: ui, Snapshots: snapshots()},
 		"session":     {Object: session(), UI: ui},
 		"sessionjob":  {Object: sessionJob(), UI: ui},
 	} {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -30,6 +31,10 @@ type Status struct {
 	EventsError string `json:"eventsError,omitempty"`
 	// UI is the Flink web UI's address through the API server's service proxy.
 	UI string `json:"ui,omitempty"`
+	// Snapshots are the FlinkStateSnapshots of its job, oldest first.
+	Snapshots []v1beta1.FlinkStateSnapshot `json:"snapshots,omitempty"`
+	// SnapshotsError says why they could not be listed, if they could not.
+	SnapshotsError string `json:"snapshotsError,omitempty"`
 }
 
 // Status reads a resource and its recent events.
@@ -49,8 +54,34 @@ func (c *Client) Status(ctx context.Context, name string) (*Status, error) {
 	if len(st.Events) > maxEvents {
 		st.Events = st.Events[len(st.Events)-maxEvents:]
 	}
+	st.Snapshots, err = c.snapshotsOf(ctx, obj)
+	if err != nil {
+		st.SnapshotsError = explain(err, c.Config.Host).Error()
+	}
 	st.UI = fmt.Sprintf("%s/api/v1/namespaces/%s/services/%s:rest/proxy/", strings.TrimSuffix(c.Config.Host, "/"), c.Namespace, render.RESTServiceName(ClusterName(obj)))
 	return st, nil
+}
+
+// snapshotsOf lists the FlinkStateSnapshots whose jobReference names obj.
+func (c *Client) snapshotsOf(ctx context.Context, obj client.Object) ([]v1beta1.FlinkStateSnapshot, error) {
+	list := &v1beta1.FlinkStateSnapshotList{}
+	if err := c.API.List(ctx, list, client.InNamespace(c.Namespace)); err != nil {
+		return nil, err
+	}
+	kind := v1beta1.KindFlinkDeployment
+	if _, ok := obj.(*v1beta1.FlinkSessionJob); ok {
+		kind = v1beta1.KindFlinkSessionJob
+	}
+	var out []v1beta1.FlinkStateSnapshot
+	for _, s := range list.Items {
+		if ref := s.Spec.JobReference; ref != nil && ref.Kind == kind && ref.Name == obj.GetName() {
+			out = append(out, s)
+		}
+	}
+	slices.SortFunc(out, func(a, b v1beta1.FlinkStateSnapshot) int {
+		return a.CreationTimestamp.Compare(b.CreationTimestamp.Time)
+	})
+	return out, nil
 }
 
 // PrintStatus writes `flok status`: the resource's state, conditions, snapshots,
@@ -101,6 +132,7 @@ func PrintStatus(w io.Writer, st *Status, format string, now time.Time) error {
 	}
 	printConditions(w, conditions)
 	printSavepoints(w, js, now)
+	printSnapshots(w, st, now)
 	printSessionJobs(w, session)
 	fmt.Fprintln(w, "Events:")
 	if st.EventsError != "" {
@@ -129,6 +161,26 @@ func printSavepoints(w io.Writer, js v1beta1.JobStatus, now time.Time) {
 	fmt.Fprintln(tw, "  AGE\tTRIGGER\tLOCATION")
 	for _, sp := range slices.Backward(js.SavepointInfo.SavepointHistory) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", age(time.UnixMilli(sp.TimeStamp), now), sp.TriggerType, sp.Location)
+	}
+	_ = tw.Flush()
+}
+
+func printSnapshots(w io.Writer, st *Status, now time.Time) {
+	if st.SnapshotsError != "" {
+		fmt.Fprintln(w, "FlinkStateSnapshots: (not readable: "+st.SnapshotsError+")")
+	}
+	if len(st.Snapshots) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "FlinkStateSnapshots:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  NAME\tTYPE\tSTATE\tAGE\tPATH OR ERROR")
+	for _, s := range st.Snapshots {
+		kind := "savepoint"
+		if s.Spec.Checkpoint != nil {
+			kind = "checkpoint"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", s.Name, kind, dash(s.Status.State), age(s.CreationTimestamp.Time, now), dash(cmp.Or(s.Status.Path, s.Status.Error)))
 	}
 	_ = tw.Flush()
 }

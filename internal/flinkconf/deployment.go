@@ -57,7 +57,7 @@ func ValidateDeployment(spec *v1beta1.FlinkDeploymentSpec) field.ErrorList {
 		if job.Parallelism < 0 {
 			errs = append(errs, field.Invalid(jobPath.Child("parallelism"), job.Parallelism, "must be 1 or more (or unset for the cluster default)"))
 		}
-		if job.UpgradeMode == v1beta1.UpgradeModeSavepoint && !conf.savepointDir() {
+		if job.UpgradeMode == v1beta1.UpgradeModeSavepoint && conf.SavepointDir() == "" {
 			errs = append(errs, field.Invalid(jobPath.Child("upgradeMode"), job.UpgradeMode,
 				"savepoint upgrades need a savepoint directory: set execution.checkpointing.savepoint-dir (state.savepoints.dir before Flink 1.20) in spec.flinkConfiguration, such as s3://bucket/savepoints"))
 		}
@@ -76,9 +76,12 @@ func (c Config) Checkpointing() bool {
 	return interval != "" && interval != "0" && dir != ""
 }
 
-// savepointDir reports whether savepoints have a default directory.
-func (c Config) savepointDir() bool {
-	return strings.TrimSpace(c["execution.checkpointing.savepoint-dir"]+c["state.savepoints.dir"]) != ""
+// SavepointDir is the default directory of savepoints ("" when there is none).
+func (c Config) SavepointDir() string {
+	if dir := strings.TrimSpace(c["execution.checkpointing.savepoint-dir"]); dir != "" {
+		return dir
+	}
+	return strings.TrimSpace(c["state.savepoints.dir"])
 }
 
 // validateResource checks a JobManager's or TaskManager's resource shorthand: memory

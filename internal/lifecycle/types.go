@@ -149,6 +149,8 @@ type SnapshotResult struct {
 	Done    bool
 	Path    string
 	Failure string
+	// CheckpointID is a completed checkpoint's id.
+	CheckpointID int64
 }
 
 // ActionType names what the controller does after recording the status.
@@ -172,6 +174,9 @@ const (
 	ActionRemoveCluster ActionType = "RemoveCluster"
 	// ActionRemoveFinalizer lets the API server delete the resource.
 	ActionRemoveFinalizer ActionType = "RemoveFinalizer"
+	// ActionDisposeSavepoint removes the savepoint at Path, then lets the API server
+	// delete the FlinkStateSnapshot that records it.
+	ActionDisposeSavepoint ActionType = "DisposeSavepoint"
 )
 
 // Action is one step for the controller to take, after recording Decision.Status.
@@ -189,6 +194,11 @@ type Action struct {
 	AllowNonRestoredState bool
 	// KeepHAData keeps high-availability metadata when removing the cluster.
 	KeepHAData bool
+	// Directory is where a FlinkStateSnapshot's savepoint is written, in Format
+	// (CANONICAL or NATIVE).
+	Directory, Format string
+	// Path is the savepoint ActionDisposeSavepoint removes.
+	Path string
 }
 
 // Decision is the outcome: record Status (always first), then take Action.

@@ -28,6 +28,7 @@ import (
 	"github.com/flok-dev/flok/internal/controller/flinkjob"
 	"github.com/flok-dev/flok/internal/controller/round"
 	"github.com/flok-dev/flok/internal/controller/sessionjob"
+	"github.com/flok-dev/flok/internal/controller/statesnapshot"
 	"github.com/flok-dev/flok/internal/flinkconf"
 	"github.com/flok-dev/flok/internal/flinkrest"
 	"github.com/flok-dev/flok/internal/lifecycle"
@@ -102,6 +103,13 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 	}
 	if err := jobs.SetupWithManager(mgr, o.Concurrency); err != nil {
 		return fmt.Errorf("setting up the FlinkSessionJob controller: %w", err)
+	}
+	snapshots := &statesnapshot.Reconciler{
+		Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("flok-operator"),
+		Flink: flink, Defaults: defaults, Hooks: hooks,
+	}
+	if err := snapshots.SetupWithManager(mgr, o.Concurrency); err != nil {
+		return fmt.Errorf("setting up the FlinkStateSnapshot controller: %w", err)
 	}
 	if err := setupWebhook(mgr, certs, defaults, settings, artifacts); err != nil {
 		return err

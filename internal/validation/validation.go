@@ -83,13 +83,7 @@ func CheckSessionJob(sj *v1beta1.FlinkSessionJob, operator lifecycle.Settings, a
 		out.Errs = errs
 		return out
 	}
-	out.Settings = settings
-	out.JobConfig = flinkconf.Config{}
-	for k, v := range conf {
-		if !strings.HasPrefix(k, "kubernetes.operator.") {
-			out.JobConfig[k] = v
-		}
-	}
+	out.Settings, out.JobConfig = settings, withoutOperatorOptions(conf)
 	jobPath := field.NewPath("spec", "job")
 	switch job := sj.Spec.Job; {
 	case job == nil:
@@ -99,6 +93,23 @@ func CheckSessionJob(sj *v1beta1.FlinkSessionJob, operator lifecycle.Settings, a
 	default:
 		if err := artifacts.Check(job.JarURI); err != nil {
 			out.Errs = field.ErrorList{field.Invalid(jobPath.Child("jarURI"), job.JarURI, err.Error())}
+		}
+	}
+	return out
+}
+
+// SessionJobConfig is the Flink options sj's job is submitted with: its
+// flinkConfiguration without the operator's kubernetes.operator.* options.
+func SessionJobConfig(sj *v1beta1.FlinkSessionJob) (flinkconf.Config, *field.Error) {
+	conf, err := flinkconf.FromSpec(rawConfig(sj.Spec.FlinkConfiguration), field.NewPath("spec", "flinkConfiguration"))
+	return withoutOperatorOptions(conf), err
+}
+
+func withoutOperatorOptions(conf flinkconf.Config) flinkconf.Config {
+	out := flinkconf.Config{}
+	for k, v := range conf {
+		if !strings.HasPrefix(k, "kubernetes.operator.") {
+			out[k] = v
 		}
 	}
 	return out

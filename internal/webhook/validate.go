@@ -1,8 +1,8 @@
 // Package webhook is Flok's admission webhook. It refuses, at kubectl apply, the
-// FlinkDeployments and FlinkSessionJobs Flok cannot run (the same checks the
-// controllers report as InvalidSpec for clusters without the webhook), changes Flok
+// FlinkDeployments, FlinkSessionJobs and FlinkStateSnapshots Flok cannot run (the
+// same checks the controllers report for clusters without the webhook), changes Flok
 // cannot carry out (a session cluster turned into an application or back, a session
-// job moved to another session) and the deletion of a session cluster its session
+// job moved to another session, a snapshot made another) and the deletion of a session cluster its session
 // jobs still use. It serves TLS with a certificate it issues from a CA it keeps in a
 // Secret and rotates itself (certs.go): it needs nothing but Kubernetes.
 package webhook
@@ -27,7 +27,8 @@ import (
 	"github.com/flok-dev/flok/internal/validation"
 )
 
-// Validators check FlinkDeployments and FlinkSessionJobs at admission.
+// Validators check FlinkDeployments, FlinkSessionJobs and FlinkStateSnapshots at
+// admission.
 type Validators struct {
 	// Reader lists the session jobs of a session cluster (by deployment.SessionIndex).
 	Reader client.Reader
@@ -38,13 +39,17 @@ type Validators struct {
 }
 
 // Setup registers the validating webhooks with the manager's webhook server, at
-// /validate-flok-dev-v1beta1-flinkdeployment and
-// /validate-flok-dev-v1beta1-flinksessionjob.
+// /validate-flok-dev-v1beta1-flinkdeployment,
+// /validate-flok-dev-v1beta1-flinksessionjob and
+// /validate-flok-dev-v1beta1-flinkstatesnapshot.
 func (v *Validators) Setup(mgr ctrl.Manager) error {
 	if err := ctrl.NewWebhookManagedBy(mgr, &v1beta1.FlinkDeployment{}).WithValidator(deploymentValidator{v}).Complete(); err != nil {
 		return err
 	}
-	return ctrl.NewWebhookManagedBy(mgr, &v1beta1.FlinkSessionJob{}).WithValidator(sessionJobValidator{v}).Complete()
+	if err := ctrl.NewWebhookManagedBy(mgr, &v1beta1.FlinkSessionJob{}).WithValidator(sessionJobValidator{v}).Complete(); err != nil {
+		return err
+	}
+	return ctrl.NewWebhookManagedBy(mgr, &v1beta1.FlinkStateSnapshot{}).WithValidator(snapshotValidator{}).Complete()
 }
 
 type deploymentValidator struct{ *Validators }

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -67,6 +68,7 @@ func TestWebhook(t *testing.T) {
 	waitForWebhook(t, c)
 
 	t.Run("refusals", func(t *testing.T) { testRefusals(t, c) })
+	t.Run("snapshots", func(t *testing.T) { testSnapshots(t, c) })
 	t.Run("rotation", func(t *testing.T) { testRotation(t, c, address) })
 }
 
@@ -138,6 +140,49 @@ func testRefusals(t *testing.T, c client.Client) {
 	require.NoError(t, c.Delete(ctx, forced, client.DryRunAll), "the force-deletion annotation lets it go")
 }
 
+// testSnapshots: a FlinkStateSnapshot that names no savepoint to register is refused;
+// one of a job that does not run is ABANDONED by the controller; what it is cannot
+// change, whether its files go with it can; deleted, it goes.
+func testSnapshots(t *testing.T, c client.Client) {
+	ctx := t.Context()
+	registered := &v1beta1.FlinkStateSnapshot{
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: "registered"},
+		Spec:       v1beta1.FlinkStateSnapshotSpec{Savepoint: &v1beta1.SavepointSpec{AlreadyExists: true}},
+	}
+	require.ErrorContains(t, c.Create(ctx, registered), "spec.savepoint.path: Required value: alreadyExists registers the savepoint at this path")
+
+	snap := &v1beta1.FlinkStateSnapshot{
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: "of-top-speed"},
+		Spec: v1beta1.FlinkStateSnapshotSpec{
+			JobReference: &v1beta1.JobReference{Kind: v1beta1.KindFlinkDeployment, Name: "top-speed"},
+			Savepoint:    &v1beta1.SavepointSpec{},
+		},
+	}
+	require.NoError(t, c.Create(ctx, snap))
+	require.NoError(t, wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		err := c.Get(ctx, client.ObjectKeyFromObject(snap), snap)
+		return err == nil && snap.Status.State == v1beta1.SnapshotAbandoned, err
+	}), "the snapshot of a job that does not run is abandoned")
+	require.Equal(t, "FlinkDeployment top-speed has not started its job yet", snap.Status.Error)
+
+	change := func(edit func(*v1beta1.FlinkStateSnapshot)) error {
+		return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			if err := c.Get(ctx, client.ObjectKeyFromObject(snap), snap); err != nil {
+				return err
+			}
+			edit(snap)
+			return c.Update(ctx, snap)
+		})
+	}
+	require.ErrorContains(t, change(func(s *v1beta1.FlinkStateSnapshot) { s.Spec.JobReference.Name = "another" }),
+		"spec: Forbidden: a FlinkStateSnapshot's job, kind, path and format cannot change once it exists")
+	require.NoError(t, change(func(s *v1beta1.FlinkStateSnapshot) { s.Spec.Savepoint.DisposeOnDelete = ptr.To(false) }))
+	require.NoError(t, c.Delete(ctx, snap))
+	require.NoError(t, wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		return apierrors.IsNotFound(c.Get(ctx, client.ObjectKeyFromObject(snap), snap)), nil
+	}), "the deleted snapshot goes")
+}
+
 // testRotation sends a request through the webhook every 50 ms while its serving
 // certificate is renewed and its CA replaced: none may fail.
 func testRotation(t *testing.T, c client.Client, address string) {
@@ -203,6 +248,7 @@ func webhookConfiguration(address string) *admissionregistrationv1.ValidatingWeb
 		Webhooks: []admissionregistrationv1.ValidatingWebhook{
 			hook("flinkdeployments.flok.dev", "flinkdeployments", admissionregistrationv1.Create, admissionregistrationv1.Update, admissionregistrationv1.Delete),
 			hook("flinksessionjobs.flok.dev", "flinksessionjobs", admissionregistrationv1.Create, admissionregistrationv1.Update),
+			hook("flinkstatesnapshots.flok.dev", "flinkstatesnapshots", admissionregistrationv1.Create, admissionregistrationv1.Update),
 		},
 	}
 }

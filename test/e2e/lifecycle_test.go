@@ -89,7 +89,8 @@ func restoredFrom(t *testing.T, flink *flinkrest.Client, jobID string) string {
 }
 
 // TestApplicationLifecycle runs TopSpeedWindowing under the operator through deploy,
-// a savepoint upgrade (new parallelism), a manual savepoint, suspend, resume and
+// a savepoint upgrade (new parallelism), a manual savepoint, a savepoint and a
+// checkpoint as FlinkStateSnapshots (the savepoint disposed of), suspend, resume and
 // deletion, checking over Flink's REST API that each new job starts from the recorded
 // savepoint and that deletion leaves nothing behind.
 func TestApplicationLifecycle(t *testing.T) {
@@ -151,6 +152,7 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 	})
 	require.Equal(t, int64(1), *fd.Status.JobStatus.SavepointInfo.LastSavepoint.TriggerNonce)
 	require.DirExists(t, hostPath(dir, fd.Status.JobStatus.SavepointInfo.LastSavepoint.Location))
+	proveStateSnapshots(t, c, ns, v1beta1.KindFlinkDeployment, "tsw", dir)
 
 	// Suspend: the cluster goes, the savepoint stays recorded.
 	second := fd.Status.JobStatus.JobID

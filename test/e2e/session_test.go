@@ -221,6 +221,7 @@ func testSessionJobs(t *testing.T, ns string, c client.Client, release flinkdist
 	})
 	require.DirExists(t, hostPath(dir, b.Status.JobStatus.SavepointInfo.LastSavepoint.Location))
 	require.Equal(t, "RUNNING", flinkJobState(t, flink, b.Status.JobStatus.JobID), "a savepoint leaves the job running")
+	proveStateSnapshots(t, c, ns, v1beta1.KindFlinkSessionJob, "job-b", dir)
 
 	// An upgrade of the session cluster's configuration: both jobs stop with
 	// savepoints and are resubmitted from them to the new cluster.

@@ -117,20 +117,31 @@ func readJobFailures(ctx context.Context, flink *flinkrest.Client, j flinkrest.J
 }
 
 // snapshotResult asks Flink how a triggered snapshot went; nil when Flink does not
-// know the trigger (not asked yet, or forgotten by a restarted JobManager).
+// know the trigger (not asked yet, or forgotten by a restarted JobManager) or did not
+// answer.
 func snapshotResult(ctx context.Context, flink *flinkrest.Client, kind flinkrest.OperationKind, jobID, triggerID string) *lifecycle.SnapshotResult {
-	res, err := flink.Status(ctx, flinkrest.Operation{Kind: kind, JobID: jobID, TriggerID: flinkrest.TriggerID(triggerID)})
-	if err != nil {
-		return nil
+	out, _ := SnapshotResult(ctx, flink, flinkrest.Operation{Kind: kind, JobID: jobID, TriggerID: flinkrest.TriggerID(triggerID)})
+	return out
+}
+
+// SnapshotResult asks Flink how a triggered snapshot went: nil without error when
+// Flink does not know the trigger, an error when it did not answer.
+func SnapshotResult(ctx context.Context, flink *flinkrest.Client, op flinkrest.Operation) (*lifecycle.SnapshotResult, error) {
+	res, err := flink.Status(ctx, op)
+	if flinkrest.IsNotFound(err) {
+		return nil, nil
 	}
-	out := &lifecycle.SnapshotResult{Done: res.Done, Path: res.Location}
+	if err != nil {
+		return nil, err
+	}
+	out := &lifecycle.SnapshotResult{Done: res.Done, Path: res.Location, CheckpointID: res.CheckpointID}
 	if res.Failure != nil {
 		out.Failure = firstLine(res.Failure.StackTrace)
 		if out.Failure == "" {
 			out.Failure = res.Failure.Class
 		}
 	}
-	return out
+	return out, nil
 }
 
 func firstLine(s string) string {
@@ -149,15 +160,20 @@ func IsSnapshot(t lifecycle.ActionType) bool {
 
 // Snapshot takes a snapshot action: a stop-with-savepoint, a savepoint or a
 // checkpoint, with the trigger id already recorded, so that a repeat finds the same
-// operation.
+// operation. Savepoints go to the action's directory (empty: the job's default) in its
+// format (empty: CANONICAL, portable across state backends); checkpoints are full.
 func Snapshot(ctx context.Context, flink *flinkrest.Client, a lifecycle.Action) error {
 	var err error
 	trigger := flinkrest.TriggerID(a.TriggerID)
+	format := flinkrest.SavepointFormat(a.Format)
+	if format == "" {
+		format = flinkrest.CanonicalFormat
+	}
 	switch a.Type {
 	case lifecycle.ActionStopWithSavepoint:
-		_, err = flink.StopWithSavepoint(ctx, a.JobID, flinkrest.StopRequest{TriggerID: trigger, FormatType: flinkrest.CanonicalFormat})
+		_, err = flink.StopWithSavepoint(ctx, a.JobID, flinkrest.StopRequest{TriggerID: trigger, FormatType: format, TargetDirectory: a.Directory})
 	case lifecycle.ActionTriggerSavepoint:
-		_, err = flink.TriggerSavepoint(ctx, a.JobID, flinkrest.SavepointRequest{TriggerID: trigger, FormatType: flinkrest.CanonicalFormat})
+		_, err = flink.TriggerSavepoint(ctx, a.JobID, flinkrest.SavepointRequest{TriggerID: trigger, FormatType: format, TargetDirectory: a.Directory})
 	case lifecycle.ActionTriggerCheckpoint:
 		_, err = flink.TriggerCheckpoint(ctx, a.JobID, flinkrest.CheckpointRequest{TriggerID: trigger, CheckpointType: "FULL"})
 	default:
