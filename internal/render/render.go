@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -80,19 +81,23 @@ func (o *Objects) All() []Object {
 }
 
 // Stages are All in the order they may be applied, each stage's objects at once: first
-// what the cluster's Pods run as and mount (account, RBAC, ConfigMaps), then the
-// Services and the workloads.
+// what the cluster's Pods run as and mount (account, Role, ConfigMaps), then the
+// RoleBinding — the API server lets the operator bind only a Role that exists, whose
+// rights it can check it holds — then the Services and the workloads.
 func (o *Objects) Stages() [][]Object {
-	var first, second []Object
+	var first, binding, last []Object
 	for _, obj := range o.All() {
 		switch obj.(type) {
-		case *corev1.ServiceAccount, *rbacv1.Role, *rbacv1.RoleBinding, *corev1.ConfigMap:
+		case *corev1.ServiceAccount, *rbacv1.Role, *corev1.ConfigMap:
 			first = append(first, obj)
+		case *rbacv1.RoleBinding:
+			binding = append(binding, obj)
 		default:
-			second = append(second, obj)
+			last = append(last, obj)
 		}
 	}
-	return [][]Object{first, second}
+	stages := [][]Object{first, binding, last}
+	return slices.DeleteFunc(stages, func(s []Object) bool { return len(s) == 0 })
 }
 
 // Error is a FlinkDeployment Render cannot turn into a cluster; each entry names the

@@ -2,6 +2,8 @@ package render
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -205,4 +207,29 @@ func TestRESTPort(t *testing.T) {
 	require.Equal(t, int32(9091), objs.RESTPort())
 	var none *Objects
 	require.Equal(t, int32(defaultRESTPort), none.RESTPort())
+}
+
+// TestStages: a cluster's objects are applied account, Role and ConfigMaps first, the
+// RoleBinding after its Role (the API server lets the operator bind only a Role that
+// exists), the Services and workloads last.
+func TestStages(t *testing.T) {
+	objs, err := Render(Input{Deployment: deploymentFrom(t, minimalApplication)})
+	require.NoError(t, err)
+	kinds := func(stage []Object) []string {
+		var out []string
+		for _, o := range stage {
+			out = append(out, fmt.Sprintf("%T", o))
+		}
+		return out
+	}
+	stages := objs.Stages()
+	require.Len(t, stages, 3)
+	require.ElementsMatch(t, []string{"*v1.ServiceAccount", "*v1.Role", "*v1.ConfigMap"}, kinds(stages[0]))
+	require.Equal(t, []string{"*v1.RoleBinding"}, kinds(stages[1]))
+	require.Contains(t, kinds(stages[2]), "*v1.Deployment")
+	require.Len(t, slices.Concat(stages...), len(objs.All()), "every object in one stage")
+
+	standalone, err := Render(Input{Deployment: deploymentFrom(t, minimalApplication, `spec: {mode: standalone}`)})
+	require.NoError(t, err)
+	require.Len(t, standalone.Stages(), 2, "no RBAC, no empty stage")
 }

@@ -42,15 +42,17 @@ func (r *Reconciler) act(ctx context.Context, fd *v1beta1.FlinkDeployment, flink
 }
 
 // deploy applies the rendered objects server-side, stage by stage and each stage's
-// objects at once (a new cluster's JobManager Deployment comes after two round trips,
-// not six); applying them again changes nothing.
+// objects at once (a new cluster's JobManager Deployment comes after three round
+// trips, not seven); applying them again changes nothing. An object that fails does
+// not cancel the others of its stage: each round gets further, none is starved by a
+// sibling that fails first.
 func (r *Reconciler) deploy(ctx context.Context, fd *v1beta1.FlinkDeployment, a lifecycle.Action) error {
 	objs, err := r.renderAction(fd, a.Spec, a.JobID, a.RestorePath)
 	if err != nil {
 		return err
 	}
 	for _, stage := range objs.Stages() {
-		g, ctx := errgroup.WithContext(ctx)
+		var g errgroup.Group
 		for _, obj := range stage {
 			g.Go(func() error {
 				if err := kube.Apply(ctx, r.Client, obj, FieldOwner); err != nil {
