@@ -51,12 +51,13 @@ image: ## Build the operator image (linux/amd64, linux/arm64) into .local/image,
 	@$(GO) run ./hack/image -o .local/image $(if $(PUSH),-push $(PUSH))
 
 .PHONY: generate
-generate: ## Regenerate deepcopy code, CRDs (config/crd) and the operator's ClusterRole (config/rbac) with controller-gen.
+generate: ## Regenerate deepcopy code, CRDs (config/crd) and the operator's ClusterRole (config/rbac) with controller-gen, then the chart's copies of them and config/ rendered from the chart (charts/flok).
 	@cg=$$(hack/controller-gen.sh); \
 	$$cg object paths=./api/... && \
 	rm -rf config/crd && \
 	$$cg crd:allowDangerousTypes=true paths=./api/... output:crd:artifacts:config=config/crd && \
-	$$cg rbac:roleName=flok-operator paths=./internal/controller/... paths=./internal/webhook/... output:rbac:artifacts:config=config/rbac
+	$$cg rbac:roleName=flok-operator paths=./internal/controller/... paths=./internal/webhook/... output:rbac:artifacts:config=config/rbac && \
+	$(GO) run ./hack/chart
 
 .PHONY: fmt
 fmt: ## Format the Go code.
@@ -68,8 +69,8 @@ vet: ## Run go vet.
 
 .PHONY: verify
 verify: generate vet ## Fail if generated files are stale, code is unformatted or go.mod/go.sum are not tidy.
-	@if [ -n "$$(git status --porcelain -- api config)" ]; then \
-		echo "generated files are stale (run make generate and commit):"; git status --porcelain -- api config; exit 1; fi
+	@if [ -n "$$(git status --porcelain -- api config charts)" ]; then \
+		echo "generated files are stale (run make generate and commit):"; git status --porcelain -- api config charts; exit 1; fi
 	@unformatted=$$(gofmt -s -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "not gofmt -s formatted (run make fmt):"; echo "$$unformatted"; exit 1; fi
 	$(GO) mod tidy -diff

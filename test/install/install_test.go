@@ -1,6 +1,6 @@
-// Package install tests `flok install` and `flok uninstall` on a cluster of their own:
-// the installed operator watches every namespace, so it must not share a cluster with
-// the end-to-end tests' operators.
+// Package install tests installing Flok — its Helm chart, and `flok install` — on a
+// cluster of its own: the installed operator watches every namespace, so it must not
+// share a cluster with the end-to-end tests' operators.
 package install
 
 import (
@@ -45,11 +45,13 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// TestInstallRunUninstall: before install flok says what to do; `flok install` brings
-// the CRDs, RBAC, the operator (with leader election) into flok-system and its
-// admission webhook, which refuses a bad deployment; the installed operator runs a
-// job `flok run` deploys (through the webhook); `flok uninstall --crds` is refused
-// while the job exists, and once it is deleted removes it all.
+// TestInstallRunUninstall installs Flok both ways a platform team would, on one
+// cluster, one after the other. With Helm (charts/flok): the operator runs, its
+// webhook refuses a bad deployment at apply, it runs a real job `flok run` deploys;
+// upgraded to two replicas, both serve the webhook and the job runs on; uninstalled,
+// nothing of it is left but the CRDs. With `flok install` (config/, the same chart
+// rendered): the operator and webhook come back; `flok uninstall --crds` is refused
+// while a Flok resource exists, and once it is deleted removes it all.
 func TestInstallRunUninstall(t *testing.T) {
 	ctx := t.Context()
 	out, err := exec.Command("go", "build", "-o", operatorBinary, "../../cmd/flok-operator").CombinedOutput()
@@ -64,33 +66,37 @@ func TestInstallRunUninstall(t *testing.T) {
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "run `flok install` first")
 
-	code, stdout, _ := flinktest.Flok(t, cluster.KubeconfigPath, "install")
-	require.Equal(t, 0, code)
-	require.Contains(t, stdout, "CustomResourceDefinition flinkdeployments.flok.dev applied")
-	require.Contains(t, stdout, "Deployment flok-operator applied")
-	flinktest.WaitFor(t, 3*time.Minute, "the operator ready", func(ctx context.Context) (bool, error) {
-		d, err := cluster.Client.AppsV1().Deployments("flok-system").Get(ctx, "flok-operator", metav1.GetOptions{})
-		return err == nil && d.Status.ReadyReplicas > 0 && d.Status.ReadyReplicas == *d.Spec.Replicas, nil
-	})
-
-	// The admission webhook answers through its Service, with the CA bundle the
-	// operator patched in: a deployment without jar is refused at apply.
-	bad := "apiVersion: flok.dev/v1beta1\nkind: FlinkDeployment\nmetadata:\n  name: no-jar\nspec:\n  image: flink:2.3\n  flinkVersion: v2_3\n  job:\n    jarURI: \"\"\n"
-	refused, err := cluster.Kubectl(ctx, strings.NewReader(bad), "-n", ns, "apply", "-f", "-")
-	require.Error(t, err)
-	require.Contains(t, string(refused), `The FlinkDeployment "no-jar" is invalid: spec.job.jarURI: Required value`)
-
-	code, stdout, _ = flinktest.Flok(t, cluster.KubeconfigPath, "-n", ns, "run", "local:///opt/flink/examples/streaming/TopSpeedWindowing.jar", "-p", "1", "--wait")
+	installWithHelm(t)
+	operatorReady(t, 1)
+	refusesBadDeployments(t, ns, 1)
+	code, stdout, _ := flinktest.Flok(t, cluster.KubeconfigPath, "-n", ns, "run", "local:///opt/flink/examples/streaming/TopSpeedWindowing.jar", "-p", "1", "--wait")
 	require.Equal(t, 0, code)
 	require.Contains(t, stdout, "STABLE")
+	upgradeWithHelm(t, map[string]any{"replicas": 2})
+	operatorReady(t, 2)
+	refusesBadDeployments(t, ns, 6)
 	code, stdout, _ = flinktest.Flok(t, cluster.KubeconfigPath, "-n", ns, "list")
 	require.Equal(t, 0, code)
 	require.Regexp(t, `topspeedwindowing\s+`+ns+`\s+application\s+native\s+2.3\s+RUNNING\s+STABLE`, stdout)
-	code, _, errOut = flinktest.Flok(t, cluster.KubeconfigPath, "uninstall", "--crds")
-	require.Equal(t, 1, code, "uninstalling while a job runs is refused")
-	require.Contains(t, errOut, "1 Flok resources remain, such as "+ns+"/topspeedwindowing")
 	code, _, _ = flinktest.Flok(t, cluster.KubeconfigPath, "-n", ns, "delete", "topspeedwindowing", "--wait")
 	require.Equal(t, 0, code)
+	uninstallWithHelm(t)
+
+	code, stdout, _ = flinktest.Flok(t, cluster.KubeconfigPath, "install")
+	require.Equal(t, 0, code)
+	require.Contains(t, stdout, "CustomResourceDefinition flinkdeployments.flok.dev applied")
+	require.Contains(t, stdout, "Deployment flok-operator applied")
+	operatorReady(t, 1)
+	refusesBadDeployments(t, ns, 1)
+	// A session job waiting for its session cluster: a Flok resource without Flink.
+	waiting := "apiVersion: flok.dev/v1beta1\nkind: FlinkSessionJob\nmetadata:\n  name: waiting\nspec:\n  deploymentName: none\n  job:\n    jarURI: https://127.0.0.1:1/job.jar\n"
+	_, err = cluster.Kubectl(ctx, strings.NewReader(waiting), "-n", ns, "apply", "-f", "-")
+	require.NoError(t, err)
+	code, _, errOut = flinktest.Flok(t, cluster.KubeconfigPath, "uninstall", "--crds")
+	require.Equal(t, 1, code, "uninstalling while a Flok resource exists is refused")
+	require.Contains(t, errOut, "1 Flok resources remain, such as "+ns+"/waiting")
+	_, err = cluster.Kubectl(ctx, nil, "-n", ns, "delete", "flinksessionjob", "waiting", "--wait")
+	require.NoError(t, err)
 
 	code, stdout, _ = flinktest.Flok(t, cluster.KubeconfigPath, "uninstall", "--crds")
 	require.Equal(t, 0, code)
