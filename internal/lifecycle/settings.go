@@ -48,6 +48,10 @@ type Settings struct {
 	// SavepointHistoryMaxCount and SavepointHistoryMaxAge bound the savepoint history.
 	SavepointHistoryMaxCount int
 	SavepointHistoryMaxAge   time.Duration
+	// SnapshotResources keeps a FlinkStateSnapshot for every savepoint of the history;
+	// SavepointDisposeOnDelete makes those dispose of their files when deleted (when
+	// the history drops them, say).
+	SnapshotResources, SavepointDisposeOnDelete bool
 }
 
 // DefaultSettings are Flok's defaults.
@@ -63,6 +67,7 @@ func DefaultSettings() Settings {
 		RestartsThreshold:        8,
 		RestartsWindow:           2 * time.Minute,
 		CheckpointProgressWindow: 10 * time.Minute,
+		SnapshotResources:        true,
 	}
 }
 
@@ -84,6 +89,8 @@ const (
 	keyRestartsThreshold = "kubernetes.operator.cluster.health-check.restarts.threshold"
 	keyRestartsWindow    = "kubernetes.operator.cluster.health-check.restarts.window"
 	keyCheckpointWindow  = "kubernetes.operator.cluster.health-check.checkpoint-progress.window"
+	keySnapshotResources = "kubernetes.operator.snapshot.resource.enabled"
+	keyDisposeOnDelete   = "kubernetes.operator.savepoint.dispose-on-delete"
 )
 
 // SettingsFrom reads a deployment's kubernetes.operator.* options over defaults; each
@@ -112,7 +119,8 @@ func SettingsFrom(conf flinkconf.Config, defaults Settings) (Settings, field.Err
 	bools := map[string]*bool{
 		keyRollback: &s.RollbackEnabled, keyRestartFailed: &s.RestartFailed,
 		keyLastStateFallback: &s.LastStateFallback, keySavepointOnDelete: &s.SavepointOnDeletion,
-		keyHealthCheck: &s.HealthCheck,
+		keyHealthCheck: &s.HealthCheck, keySnapshotResources: &s.SnapshotResources,
+		keyDisposeOnDelete: &s.SavepointDisposeOnDelete,
 	}
 	for key, dst := range bools {
 		if v, ok := conf[key]; ok && strings.TrimSpace(v) != "" {

@@ -111,6 +111,10 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 	if err := snapshots.SetupWithManager(mgr, o.Concurrency); err != nil {
 		return fmt.Errorf("setting up the FlinkStateSnapshot controller: %w", err)
 	}
+	history := &statesnapshot.History{Client: mgr.GetClient(), Settings: settings}
+	if err := history.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the savepoint history's FlinkStateSnapshots: %w", err)
+	}
 	if err := setupWebhook(mgr, certs, defaults, settings, artifacts); err != nil {
 		return err
 	}

@@ -98,6 +98,16 @@ func CheckSessionJob(sj *v1beta1.FlinkSessionJob, operator lifecycle.Settings, a
 	return out
 }
 
+// Settings are the lifecycle settings of a resource whose flinkConfiguration is
+// config: the operator's, overridden by its kubernetes.operator.* options.
+func Settings(config *runtime.RawExtension, operator lifecycle.Settings) (lifecycle.Settings, field.ErrorList) {
+	conf, ferr := flinkconf.FromSpec(rawConfig(config), field.NewPath("spec", "flinkConfiguration"))
+	if ferr != nil {
+		return operator, field.ErrorList{ferr}
+	}
+	return lifecycle.SettingsFrom(conf, operator)
+}
+
 // SessionJobConfig is the Flink options sj's job is submitted with: its
 // flinkConfiguration without the operator's kubernetes.operator.* options.
 func SessionJobConfig(sj *v1beta1.FlinkSessionJob) (flinkconf.Config, *field.Error) {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,6 +114,9 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 	startOperator(t, ns, "")
 	dir := flinktest.StateDir(t, cluster, ns)
 	fd := topSpeedWindowing(t, ns, "tsw", mode, release, dir)
+	// Two savepoints in the history: the third drops the first, and its record.
+	fd.Spec.FlinkConfiguration.Raw = []byte(strings.TrimSuffix(string(fd.Spec.FlinkConfiguration.Raw), "}") +
+		`,"kubernetes.operator.savepoint.history.max.count":"2"}`)
 	require.NoError(t, c.Create(ctx, fd))
 	flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName("tsw"), "rest")
 
@@ -151,7 +155,9 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 		return sp != nil && sp.LastSavepoint != nil && sp.LastSavepoint.TriggerType == "MANUAL"
 	})
 	require.Equal(t, int64(1), *fd.Status.JobStatus.SavepointInfo.LastSavepoint.TriggerNonce)
-	require.DirExists(t, hostPath(dir, fd.Status.JobStatus.SavepointInfo.LastSavepoint.Location))
+	manualSavepoint := fd.Status.JobStatus.SavepointInfo.LastSavepoint.Location
+	require.DirExists(t, hostPath(dir, manualSavepoint))
+	historySnapshots(t, c, fd, upgradeSavepoint, manualSavepoint)
 	proveStateSnapshots(t, c, ns, v1beta1.KindFlinkDeployment, "tsw", dir)
 
 	// Suspend: the cluster goes, the savepoint stays recorded.
@@ -163,6 +169,8 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 	suspendSavepoint := fd.Status.JobStatus.UpgradeSavepointPath
 	require.NotEmpty(t, suspendSavepoint)
 	require.DirExists(t, hostPath(dir, suspendSavepoint))
+	historySnapshots(t, c, fd, manualSavepoint, suspendSavepoint)
+	require.DirExists(t, hostPath(dir, upgradeSavepoint), "a record dropped with its history keeps the files (dispose-on-delete is off)")
 	pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=tsw"})
 	require.NoError(t, err)
 	require.Empty(t, pods.Items, "a suspended deployment runs no Pods")

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"maps"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/controller/statesnapshot"
 	"github.com/flok-dev/flok/test/flinktest"
 )
 
@@ -53,4 +55,28 @@ func proveStateSnapshots(t *testing.T, c client.Client, ns, kind, name, stateDir
 	})
 	require.NoDirExists(t, hostPath(stateDir, sp.Status.Path), "deleting the resource disposed of the savepoint")
 	require.NoError(t, c.Delete(ctx, cp))
+}
+
+// historySnapshots waits until the FlinkStateSnapshots recording the savepoint history
+// of obj are exactly those of paths, each COMPLETED.
+func historySnapshots(t *testing.T, c client.Client, obj client.Object, paths ...string) {
+	t.Helper()
+	var got map[string]string
+	flinktest.WaitFor(t, time.Minute, "the savepoint history's FlinkStateSnapshots", func(ctx context.Context) (bool, error) {
+		list := &v1beta1.FlinkStateSnapshotList{}
+		if err := c.List(ctx, list, client.InNamespace(obj.GetNamespace()), client.MatchingLabels{statesnapshot.LabelHistoryOf: string(obj.GetUID())}); err != nil {
+			return false, err
+		}
+		got = map[string]string{}
+		for _, s := range list.Items {
+			if s.DeletionTimestamp == nil {
+				got[s.Spec.Savepoint.Path] = s.Status.State
+			}
+		}
+		want := map[string]string{}
+		for _, p := range paths {
+			want[p] = v1beta1.SnapshotCompleted
+		}
+		return maps.Equal(got, want), nil
+	})
 }

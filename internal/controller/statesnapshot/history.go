@@ -1,0 +1,185 @@
+package statesnapshot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/lifecycle"
+	"github.com/flok-dev/flok/internal/validation"
+)
+
+// Labels of the FlinkStateSnapshots that record a job's savepoint history.
+const (
+	// LabelTriggerType is the savepoint's trigger (UPGRADE, MANUAL, PERIODIC), the
+	// Apache operator's label.
+	LabelTriggerType = "snapshot.type"
+	// LabelHistoryOf is the uid of the FlinkDeployment or FlinkSessionJob whose
+	// history the snapshot records: a resource deleted and created again under the
+	// same name never touches the records of the one before.
+	LabelHistoryOf = "flok.dev/history-of"
+)
+
+// History keeps, for each FlinkDeployment and FlinkSessionJob, one FlinkStateSnapshot
+// per savepoint of its status's savepoint history (kubernetes.operator.snapshot.resource.enabled):
+// the savepoints Flok takes itself — on upgrades, suspensions, nonces and periodically
+// — become resources like those users create. A savepoint the history drops (by
+// kubernetes.operator.savepoint.history.max.count and .max.age) has its snapshot
+// deleted, and with kubernetes.operator.savepoint.dispose-on-delete its files
+// disposed of. The status stays the record the lifecycle decides from; the
+// snapshots follow it, so a crash loses none (they are created again, under the
+// same names). They have no owner: deleting the job leaves them, as the savepoints.
+type History struct {
+	Client client.Client
+	// Settings are the operator's default lifecycle settings; each resource's
+	// kubernetes.operator.* options override them.
+	Settings lifecycle.Settings
+}
+
+// SetupWithManager registers one controller per kind, each woken when a resource's
+// savepoint history changes.
+func (h *History) SetupWithManager(mgr ctrl.Manager) error {
+	historyChanged := predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool { return historyKey(e.ObjectOld) != historyKey(e.ObjectNew) },
+		CreateFunc: func(e event.CreateEvent) bool { return historyKey(e.Object) != "" },
+		DeleteFunc: func(event.DeleteEvent) bool { return false },
+	}
+	for _, kind := range []client.Object{&v1beta1.FlinkDeployment{}, &v1beta1.FlinkSessionJob{}} {
+		name := strings.ToLower(kindOf(kind)) + "-history"
+		err := ctrl.NewControllerManagedBy(mgr).Named(name).
+			For(kind, builder.WithPredicates(historyChanged)).
+			Complete(historyReconciler{h, kind})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type historyReconciler struct {
+	*History
+	kind client.Object
+}
+
+// Reconcile makes the snapshots of one resource's history match it.
+func (r historyReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	obj := r.kind.DeepCopyObject().(client.Object)
+	if err := r.Client.Get(ctx, req.NamespacedName, obj); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if obj.GetDeletionTimestamp() != nil {
+		return ctrl.Result{}, nil // the snapshots outlive the job
+	}
+	settings := r.settingsOf(obj)
+	wanted := map[string]v1beta1.FlinkStateSnapshot{}
+	if settings.SnapshotResources {
+		for _, sp := range history(obj) {
+			snap := recordOf(obj, sp, settings.SavepointDisposeOnDelete)
+			wanted[snap.Name] = snap
+		}
+	}
+	have := &v1beta1.FlinkStateSnapshotList{}
+	if err := r.Client.List(ctx, have, client.InNamespace(obj.GetNamespace()), client.MatchingLabels{LabelHistoryOf: historyLabel(obj)}); err != nil {
+		return ctrl.Result{}, err
+	}
+	for i := range have.Items {
+		snap := &have.Items[i]
+		if _, keep := wanted[snap.Name]; keep {
+			delete(wanted, snap.Name)
+			continue
+		}
+		if err := client.IgnoreNotFound(r.Client.Delete(ctx, snap)); err != nil {
+			return ctrl.Result{}, fmt.Errorf("deleting %s, which the savepoint history no longer holds: %w", snap.Name, err)
+		}
+	}
+	for _, snap := range wanted {
+		if err := r.Client.Create(ctx, &snap); err != nil && !apierrors.IsAlreadyExists(err) {
+			return ctrl.Result{}, fmt.Errorf("recording savepoint %s as %s: %w", snap.Spec.Savepoint.Path, snap.Name, err)
+		}
+	}
+	return ctrl.Result{}, nil
+}
+
+// settingsOf are the resource's lifecycle settings; the operator's when its options
+// do not read (the controllers report those).
+func (r historyReconciler) settingsOf(obj client.Object) lifecycle.Settings {
+	var config *runtime.RawExtension
+	switch o := obj.(type) {
+	case *v1beta1.FlinkDeployment:
+		config = o.Spec.FlinkConfiguration
+	case *v1beta1.FlinkSessionJob:
+		config = o.Spec.FlinkConfiguration
+	}
+	s, errs := validation.Settings(config, r.Settings)
+	if len(errs) > 0 {
+		return r.Settings
+	}
+	return s
+}
+
+// recordOf is the FlinkStateSnapshot that records savepoint sp of obj's history,
+// named after it and the time it was taken, like the Apache operator's.
+func recordOf(obj client.Object, sp v1beta1.Snapshot, disposeOnDelete bool) v1beta1.FlinkStateSnapshot {
+	trigger := strings.ToLower(sp.TriggerType)
+	if trigger == "" {
+		trigger = "unknown"
+	}
+	return v1beta1.FlinkStateSnapshot{
+		ObjectMeta: metav1.ObjectMeta{
+			Namespace: obj.GetNamespace(),
+			Name:      fmt.Sprintf("%s-savepoint-%s-%d", obj.GetName(), trigger, sp.TimeStamp),
+			Labels:    map[string]string{LabelTriggerType: strings.ToUpper(trigger), LabelHistoryOf: historyLabel(obj)},
+		},
+		Spec: v1beta1.FlinkStateSnapshotSpec{
+			JobReference: &v1beta1.JobReference{Kind: kindOf(obj), Name: obj.GetName()},
+			Savepoint: &v1beta1.SavepointSpec{
+				Path: sp.Location, FormatType: sp.FormatType, AlreadyExists: true, DisposeOnDelete: ptr.To(disposeOnDelete),
+			},
+			BackoffLimit: -1,
+		},
+	}
+}
+
+func kindOf(obj client.Object) string {
+	if _, ok := obj.(*v1beta1.FlinkSessionJob); ok {
+		return v1beta1.KindFlinkSessionJob
+	}
+	return v1beta1.KindFlinkDeployment
+}
+
+func historyLabel(obj client.Object) string { return string(obj.GetUID()) }
+
+// history is the savepoint history a resource's status records.
+func history(obj client.Object) []v1beta1.Snapshot {
+	var js v1beta1.JobStatus
+	switch o := obj.(type) {
+	case *v1beta1.FlinkDeployment:
+		js = o.Status.JobStatus
+	case *v1beta1.FlinkSessionJob:
+		js = o.Status.JobStatus
+	}
+	if js.SavepointInfo == nil {
+		return nil
+	}
+	return js.SavepointInfo.SavepointHistory
+}
+
+// historyKey identifies a resource's savepoint history, to notice its changes.
+func historyKey(obj client.Object) string {
+	var b strings.Builder
+	for _, sp := range history(obj) {
+		fmt.Fprintf(&b, "%d %s\n", sp.TimeStamp, sp.Location)
+	}
+	return b.String()
+}
