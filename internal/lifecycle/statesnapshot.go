@@ -49,6 +49,10 @@ const (
 	// for its path to show in Flink's checkpoint statistics, which the REST API
 	// caches for a few seconds (rest.cache.checkpoint-statistics.timeout).
 	checkpointPathWait = time.Minute
+	// triggerGracePeriod is how long a trigger Flink does not know is sent again
+	// before the attempt counts as failed (the Apache operator's
+	// kubernetes.operator.savepoint.trigger.grace-period).
+	triggerGracePeriod = time.Minute
 )
 
 // Event reasons of FlinkStateSnapshots.
@@ -153,8 +157,9 @@ func (d *snapshotDecider) send(id string) bool {
 }
 
 // progress follows a triggered snapshot to its end. A trigger Flink does not know — the
-// operator stopped between recording it and sending it, or the JobManager restarted —
-// is sent again under the same id; on deletion it is abandoned instead.
+// operator stopped between recording it and sending it, the JobManager restarted, or
+// Flink refused it — is sent again under the same id for a minute, then counts as a
+// failed attempt; on deletion it is abandoned instead.
 func (d *snapshotDecider) progress() {
 	r := d.obs.Result
 	switch {
@@ -170,6 +175,8 @@ func (d *snapshotDecider) progress() {
 		d.out.RequeueAfter = d.pollAfter()
 	case d.snap.DeletionTimestamp != nil:
 		d.abandon("deleted before Flink took it")
+	case d.elapsed() > triggerGracePeriod:
+		d.fail(fmt.Sprintf("Flink did not take the %s (trigger %s) within %s of asking", d.kind(), d.status().TriggerID, triggerGracePeriod))
 	default:
 		d.send(d.snap.Status.TriggerID)
 	}

@@ -135,6 +135,13 @@ func TestStateSnapshotResendsUnknownTrigger(t *testing.T) {
 	require.Equal(t, "t-1", d.Action.TriggerID)
 	require.Equal(t, ActionTriggerSavepoint, d.Action.Type)
 	require.Equal(t, snapshotNow.Add(-10*time.Second).Format(time.RFC3339), d.Status.TriggerTimestamp)
+
+	late := jobRunning()
+	late.Now = snapshotNow.Add(triggerGracePeriod)
+	d = NextStateSnapshot(savepointSnapshot(inProgress), late)
+	require.Equal(t, v1beta1.SnapshotTriggerPending, d.Status.State, "a trigger Flink never took counts as a failed attempt")
+	require.Equal(t, int32(1), d.Status.Failures)
+	require.Contains(t, d.Status.Error, "Flink did not take the savepoint (trigger t-1) within 1m0s")
 }
 
 func TestStateSnapshotBackoff(t *testing.T) {
