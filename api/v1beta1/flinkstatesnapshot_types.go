@@ -49,7 +49,7 @@ type FlinkStateSnapshotSpec struct {
 	// with back-off from 10 s doubling.
 	// +optional
 	// +kubebuilder:default=-1
-	BackoffLimit int32 `json:"backoffLimit,omitempty"`
+	BackoffLimit *int32 `json:"backoffLimit,omitempty"`
 }
 
 // FlinkStateSnapshotStatus is the snapshot's progress.
@@ -129,6 +129,15 @@ const (
 	KindFlinkDeployment = "FlinkDeployment"
 	KindFlinkSessionJob = "FlinkSessionJob"
 )
+
+// RetryLimit is spec.backoffLimit: how many failed attempts are tried again, -1 (the
+// default) for no limit.
+func (s *FlinkStateSnapshotSpec) RetryLimit() int32 {
+	if s.BackoffLimit == nil {
+		return -1
+	}
+	return *s.BackoffLimit
+}
 
 // DisposesOnDelete reports whether deleting the snapshot removes the savepoint's
 // files: spec.savepoint.disposeOnDelete, true when unset.

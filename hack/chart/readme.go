@@ -30,8 +30,10 @@ with the defaults below.
     helm uninstall flok --namespace flok-system
 
 Helm installs the CRDs of ` + "`crds/`" + ` with the chart but neither upgrades nor deletes them:
-upgrade them with ` + "`kubectl apply --server-side -f charts/flok/crds`" + ` (or ` + "`flok install`" + `),
-and delete them, with every Flink resource, by ` + "`kubectl delete -f charts/flok/crds`" + `.
+upgrade them with ` + "`kubectl apply --server-side -f charts/flok/crds`" + ` (or ` + "`flok install`" + `).
+To remove Flok entirely, delete the FlinkDeployments, FlinkSessionJobs and
+FlinkStateSnapshots *while the operator runs* (it stops the clusters and releases their
+finalizers), then ` + "`helm uninstall`" + `, then ` + "`kubectl delete -f charts/flok/crds`" + `.
 The objects have fixed names (` + "`flok-operator`" + `, ` + "`flok-webhook`" + `, the webhook configuration
 ` + "`flok`" + `): one installation per cluster.
 

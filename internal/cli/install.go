@@ -10,10 +10,13 @@ import (
 	"path"
 	"slices"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/config"
 )
 
@@ -89,6 +92,24 @@ func (c *Client) Install(ctx context.Context, report func(*unstructured.Unstruct
 	return nil
 }
 
+// snapshotsLeft refuses an uninstallation while FlinkStateSnapshots remain: each
+// carries the operator's finalizer (records of savepoint histories outlive their jobs).
+func (c *Client) snapshotsLeft(ctx context.Context) error {
+	snaps := &v1beta1.FlinkStateSnapshotList{}
+	err := c.API.List(ctx, snaps)
+	switch {
+	case meta.IsNoMatchError(err) || apierrors.IsNotFound(err):
+		return nil
+	case err != nil:
+		return explain(err, c.Config.Host)
+	case len(snaps.Items) > 0:
+		s := snaps.Items[0]
+		return fmt.Errorf("%d FlinkStateSnapshots remain, such as %s/%s (`kubectl get flinkstatesnapshots -A`): delete them first (their savepoints' files stay unless spec.savepoint.disposeOnDelete), or uninstall anyway with --force (they then stay until the operator is back)",
+			len(snaps.Items), s.Namespace, s.Name)
+	}
+	return nil
+}
+
 // Uninstall deletes the operator and its RBAC, and with crds Flok's CRDs. While Flok
 // resources remain it is refused unless force: without the operator nobody releases
 // their finalizers, so they (and CRDs being deleted) would stay until it returns.
@@ -105,6 +126,9 @@ func (c *Client) Uninstall(ctx context.Context, crds, force bool, report func(*u
 		if len(left) > 0 {
 			return fmt.Errorf("%d Flok resources remain, such as %s/%s (`flok list -A`): delete them first, so that the operator stops their Flink clusters cleanly, or uninstall anyway with --force (they then stay until the operator is back)",
 				len(left), left[0].Namespace, left[0].Name)
+		}
+		if err := c.snapshotsLeft(ctx); err != nil {
+			return err
 		}
 	}
 	slices.Reverse(objs)

@@ -26,6 +26,9 @@ type StateSnapshotObservation struct {
 	// Unanswered says why Flink could not be asked about status.triggerId; "" when it
 	// answered.
 	Unanswered string
+	// JobGone says why no cluster of the referenced job can ever dispose of the
+	// savepoint (its resource is gone or being deleted); "" when one may.
+	JobGone string
 }
 
 // StateSnapshotDecision is the outcome for a FlinkStateSnapshot: record Status (always
@@ -53,6 +56,9 @@ const (
 	// before the attempt counts as failed (the Apache operator's
 	// kubernetes.operator.savepoint.trigger.grace-period).
 	triggerGracePeriod = time.Minute
+	// unansweredTimeout is how long a snapshot in progress may go without an answer
+	// from Flink before the attempt counts as failed.
+	unansweredTimeout = 10 * time.Minute
 )
 
 // Event reasons of FlinkStateSnapshots.
@@ -62,6 +68,7 @@ const (
 	reasonSnapshotFailed    = "SnapshotFailed"
 	reasonSnapshotAbandoned = "SnapshotAbandoned"
 	reasonSnapshotDisposing = "DisposingSavepoint"
+	reasonSnapshotKept      = "SavepointKept"
 )
 
 // NextStateSnapshot decides what happens to a FlinkStateSnapshot now. A savepoint or
@@ -85,6 +92,14 @@ func NextStateSnapshot(snap *v1beta1.FlinkStateSnapshot, obs StateSnapshotObserv
 		d.trigger()
 	}
 	return d.out
+}
+
+// invalid ends a snapshot whose spec cannot be carried out.
+func (d *snapshotDecider) invalid(why string) {
+	st := d.status()
+	st.State, st.Error, st.ResultTimestamp = v1beta1.SnapshotFailed, why, d.timestamp()
+	d.out.Action, d.out.RequeueAfter = Action{}, 0
+	d.event(true, reasonSnapshotFailed, "%s", why)
 }
 
 type snapshotDecider struct {
@@ -115,8 +130,7 @@ func (d *snapshotDecider) trigger() {
 	st, spec := d.status(), d.snap.Spec
 	switch {
 	case d.obs.Invalid != "":
-		st.State, st.Error, st.ResultTimestamp = v1beta1.SnapshotFailed, d.obs.Invalid, d.timestamp()
-		d.event(true, reasonSnapshotFailed, "%s", d.obs.Invalid)
+		d.invalid(d.obs.Invalid)
 		return
 	case spec.Savepoint != nil && spec.Savepoint.AlreadyExists:
 		d.complete(spec.Savepoint.Path)
@@ -137,7 +151,7 @@ func (d *snapshotDecider) trigger() {
 }
 
 // send asks Flink for the snapshot under trigger id; false when it cannot be asked
-// for, counted as a failure.
+// for (no savepoint directory: FAILED, the spec needs one).
 func (d *snapshotDecider) send(id string) bool {
 	spec := d.snap.Spec
 	a := Action{Type: ActionTriggerCheckpoint, JobID: d.obs.JobID, TriggerID: id}
@@ -147,7 +161,7 @@ func (d *snapshotDecider) send(id string) bool {
 			a.Directory = d.obs.SavepointDir
 		}
 		if a.Directory == "" {
-			d.fail(fmt.Sprintf("spec.savepoint.path is empty and %s %s has no default savepoint directory: set spec.savepoint.path, "+
+			d.invalid(fmt.Sprintf("spec.savepoint.path is empty and %s %s has no default savepoint directory: set spec.savepoint.path, "+
 				"or execution.checkpointing.savepoint-dir (state.savepoints.dir before Flink 1.20) in its flinkConfiguration", spec.JobReference.Kind, spec.JobReference.Name))
 			return false
 		}
@@ -163,6 +177,8 @@ func (d *snapshotDecider) send(id string) bool {
 func (d *snapshotDecider) progress() {
 	r := d.obs.Result
 	switch {
+	case d.obs.Invalid != "":
+		d.invalid(d.obs.Invalid)
 	case r != nil && r.Done && r.Failure != "":
 		d.fail(r.Failure)
 	case r != nil && r.Done && r.Path == "" && d.snap.Spec.Checkpoint != nil && d.elapsed() < checkpointPathWait:
@@ -171,6 +187,8 @@ func (d *snapshotDecider) progress() {
 		d.complete(r.Path)
 	case d.obs.NotRunning != "":
 		d.abandon(d.obs.NotRunning)
+	case r == nil && d.obs.Unanswered != "" && d.elapsed() > unansweredTimeout:
+		d.fail(fmt.Sprintf("no answer from Flink on the %s for %s: %s", d.kind(), unansweredTimeout, d.obs.Unanswered))
 	case r != nil || d.obs.Unanswered != "":
 		d.out.RequeueAfter = d.pollAfter()
 	case d.snap.DeletionTimestamp != nil:
@@ -221,7 +239,7 @@ func (d *snapshotDecider) fail(why string) {
 	st.Failures++
 	st.Error, st.ResultTimestamp = why, d.timestamp()
 	d.out.Action = Action{}
-	if limit := d.snap.Spec.BackoffLimit; limit >= 0 && st.Failures > limit {
+	if limit := d.snap.Spec.RetryLimit(); limit >= 0 && st.Failures > limit {
 		st.State = v1beta1.SnapshotFailed
 		d.event(true, reasonSnapshotFailed, "%s failed %d times, not tried again (spec.backoffLimit %d): %s", d.kind(), st.Failures, limit, why)
 		return
@@ -258,10 +276,17 @@ func (d *snapshotDecider) backoffLeft() time.Duration {
 
 // delete lets a deleted snapshot go, after disposing of its savepoint's files when it
 // completed, names a job whose cluster can dispose of them, and disposeOnDelete is
-// set.
+// set. When the job's resource is gone (or going, with its namespace, say) the files
+// are kept and said so: waiting for a cluster that cannot come back would hold the
+// resource forever.
 func (d *snapshotDecider) delete() {
 	st, spec := d.status(), d.snap.Spec
 	if st.State != v1beta1.SnapshotCompleted || !spec.DisposesOnDelete() || spec.JobReference == nil || st.Path == "" {
+		d.out.Action = Action{Type: ActionRemoveFinalizer}
+		return
+	}
+	if d.obs.JobGone != "" {
+		d.event(true, reasonSnapshotKept, "savepoint %s is kept, not disposed of: %s, so no cluster of it can", st.Path, d.obs.JobGone)
 		d.out.Action = Action{Type: ActionRemoveFinalizer}
 		return
 	}

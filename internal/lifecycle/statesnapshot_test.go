@@ -19,7 +19,6 @@ func savepointSnapshot(change func(*v1beta1.FlinkStateSnapshot)) *v1beta1.FlinkS
 		Spec: v1beta1.FlinkStateSnapshotSpec{
 			JobReference: &v1beta1.JobReference{Kind: v1beta1.KindFlinkDeployment, Name: "orders"},
 			Savepoint:    &v1beta1.SavepointSpec{FormatType: "NATIVE"},
-			BackoffLimit: -1,
 		},
 	}
 	if change != nil {
@@ -60,8 +59,8 @@ func TestStateSnapshotTrigger(t *testing.T) {
 func TestStateSnapshotNeedsDirectory(t *testing.T) {
 	obs := jobRunning()
 	obs.SavepointDir = ""
-	d := NextStateSnapshot(savepointSnapshot(func(s *v1beta1.FlinkStateSnapshot) { s.Spec.BackoffLimit = 0 }), obs)
-	require.Equal(t, v1beta1.SnapshotFailed, d.Status.State)
+	d := NextStateSnapshot(savepointSnapshot(nil), obs)
+	require.Equal(t, v1beta1.SnapshotFailed, d.Status.State, "a spec without directory is not tried again")
 	require.Contains(t, d.Status.Error, "spec.savepoint.path is empty and FlinkDeployment orders has no default savepoint directory")
 	require.Equal(t, ActionNone, d.Action.Type)
 	require.True(t, d.Events[0].Warning)
@@ -124,6 +123,15 @@ func TestStateSnapshotProgress(t *testing.T) {
 	d = NextStateSnapshot(savepointSnapshot(inProgress), obs)
 	require.Equal(t, v1beta1.SnapshotInProgress, d.Status.State, "no answer: look again")
 	require.Equal(t, ActionNone, d.Action.Type)
+	silent := obs
+	silent.Now = snapshotNow.Add(unansweredTimeout)
+	d = NextStateSnapshot(savepointSnapshot(inProgress), silent)
+	require.Equal(t, v1beta1.SnapshotTriggerPending, d.Status.State, "but not for ever: a failed attempt")
+	require.Contains(t, d.Status.Error, "no answer from Flink on the savepoint for 10m0s: connection refused")
+
+	obs.Unanswered, obs.Invalid = "", "spec.jobReference: FlinkDeployment shared is a session cluster"
+	d = NextStateSnapshot(savepointSnapshot(inProgress), obs)
+	require.Equal(t, v1beta1.SnapshotFailed, d.Status.State, "a spec changed into one that cannot be carried out ends it")
 }
 
 // A trigger recorded but unknown to Flink (the operator stopped before sending it) is
@@ -172,7 +180,7 @@ func TestStateSnapshotBackoff(t *testing.T) {
 
 	limited := savepointSnapshot(func(s *v1beta1.FlinkStateSnapshot) {
 		inProgress(s)
-		s.Spec.BackoffLimit, s.Status.Failures = 1, 1
+		s.Spec.BackoffLimit, s.Status.Failures = ptr.To[int32](1), 1
 	})
 	d = NextStateSnapshot(limited, obs)
 	require.Equal(t, v1beta1.SnapshotFailed, d.Status.State, "backoffLimit 1: one retry, then FAILED")
@@ -208,6 +216,13 @@ func TestStateSnapshotDeletion(t *testing.T) {
 	d = NextStateSnapshot(deleted(inProgress), obs)
 	require.Equal(t, v1beta1.SnapshotCompleted, d.Status.State, "a savepoint under way is seen to its end, to be disposed next")
 	require.Equal(t, "file:///sp/savepoint-4", d.Status.Path)
+
+	gone := jobRunning()
+	gone.JobGone = "there is no FlinkDeployment orders in namespace ns"
+	d = NextStateSnapshot(deleted(func(*v1beta1.FlinkStateSnapshot) {}), gone)
+	require.Equal(t, Action{Type: ActionRemoveFinalizer}, d.Action, "no cluster can ever dispose of it: the files are kept")
+	require.Equal(t, reasonSnapshotKept, d.Events[0].Reason)
+	require.Contains(t, d.Events[0].Message, "savepoint file:///sp/savepoint-3 is kept")
 
 	d = NextStateSnapshot(deleted(inProgress), jobRunning())
 	require.Equal(t, v1beta1.SnapshotAbandoned, d.Status.State, "a trigger Flink never took is not sent on deletion")

@@ -41,7 +41,7 @@ func (snapshotValidator) ValidateDelete(context.Context, *v1beta1.FlinkStateSnap
 // identity is a snapshot's spec without the fields that may change.
 func identity(spec v1beta1.FlinkStateSnapshotSpec) v1beta1.FlinkStateSnapshotSpec {
 	out := *spec.DeepCopy()
-	out.BackoffLimit = 0
+	out.BackoffLimit = nil
 	if out.Savepoint != nil {
 		out.Savepoint.DisposeOnDelete = nil
 	}

@@ -51,7 +51,8 @@ func TestMain(m *testing.M) {
 // upgraded to two replicas, both serve the webhook and the job runs on; uninstalled,
 // nothing of it is left but the CRDs. With `flok install` (config/, the same chart
 // rendered): the operator and webhook come back; `flok uninstall --crds` is refused
-// while a Flok resource exists, and once it is deleted removes it all.
+// while a Flok resource or a FlinkStateSnapshot exists, and once they are deleted
+// removes it all.
 func TestInstallRunUninstall(t *testing.T) {
 	ctx := t.Context()
 	out, err := exec.Command("go", "build", "-o", operatorBinary, "../../cmd/flok-operator").CombinedOutput()
@@ -96,6 +97,15 @@ func TestInstallRunUninstall(t *testing.T) {
 	require.Equal(t, 1, code, "uninstalling while a Flok resource exists is refused")
 	require.Contains(t, errOut, "1 Flok resources remain, such as "+ns+"/waiting")
 	_, err = cluster.Kubectl(ctx, nil, "-n", ns, "delete", "flinksessionjob", "waiting", "--wait")
+	require.NoError(t, err)
+	// A FlinkStateSnapshot holds the operator's finalizer too.
+	registered := "apiVersion: flok.dev/v1beta1\nkind: FlinkStateSnapshot\nmetadata:\n  name: registered\nspec:\n  savepoint:\n    alreadyExists: true\n    path: file:///savepoints/savepoint-1\n    disposeOnDelete: false\n"
+	_, err = cluster.Kubectl(ctx, strings.NewReader(registered), "-n", ns, "apply", "-f", "-")
+	require.NoError(t, err)
+	code, _, errOut = flinktest.Flok(t, cluster.KubeconfigPath, "uninstall", "--crds")
+	require.Equal(t, 1, code, "uninstalling while a FlinkStateSnapshot exists is refused")
+	require.Contains(t, errOut, "1 FlinkStateSnapshots remain, such as "+ns+"/registered")
+	_, err = cluster.Kubectl(ctx, nil, "-n", ns, "delete", "flinkstatesnapshot", "registered", "--wait")
 	require.NoError(t, err)
 
 	code, stdout, _ = flinktest.Flok(t, cluster.KubeconfigPath, "uninstall", "--crds")

@@ -2,6 +2,8 @@ package statesnapshot
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -37,9 +39,10 @@ const (
 // — become resources like those users create. A savepoint the history drops (by
 // kubernetes.operator.savepoint.history.max.count and .max.age) has its snapshot
 // deleted, and with kubernetes.operator.savepoint.dispose-on-delete its files
-// disposed of. The status stays the record the lifecycle decides from; the
-// snapshots follow it, so a crash loses none (they are created again, under the
-// same names). They have no owner: deleting the job leaves them, as the savepoints.
+// disposed of — never the one the job would restore from. The status stays the
+// record the lifecycle decides from; the snapshots follow it, so a crash loses none
+// (they are created again, under the same names). They have no owner: deleting the
+// job leaves them, as the savepoints; turning the option off leaves those made.
 type History struct {
 	Client client.Client
 	// Settings are the operator's default lifecycle settings; each resource's
@@ -48,10 +51,12 @@ type History struct {
 }
 
 // SetupWithManager registers one controller per kind, each woken when a resource's
-// savepoint history changes.
+// savepoint history or spec (its options) changes.
 func (h *History) SetupWithManager(mgr ctrl.Manager) error {
 	historyChanged := predicate.Funcs{
-		UpdateFunc: func(e event.UpdateEvent) bool { return historyKey(e.ObjectOld) != historyKey(e.ObjectNew) },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			return historyKey(e.ObjectOld) != historyKey(e.ObjectNew) || e.ObjectOld.GetGeneration() != e.ObjectNew.GetGeneration()
+		},
 		CreateFunc: func(e event.CreateEvent) bool { return historyKey(e.Object) != "" },
 		DeleteFunc: func(event.DeleteEvent) bool { return false },
 	}
@@ -78,25 +83,27 @@ func (r historyReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	if err := r.Client.Get(ctx, req.NamespacedName, obj); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if obj.GetDeletionTimestamp() != nil {
-		return ctrl.Result{}, nil // the snapshots outlive the job
+	settings, ok := r.settingsOf(obj)
+	if !ok || !settings.SnapshotResources {
+		return ctrl.Result{}, nil // records made before stay: they may dispose of files
 	}
-	settings := r.settingsOf(obj)
 	wanted := map[string]v1beta1.FlinkStateSnapshot{}
-	if settings.SnapshotResources {
-		for _, sp := range history(obj) {
-			snap := recordOf(obj, sp, settings.SavepointDisposeOnDelete)
-			wanted[snap.Name] = snap
-		}
+	for _, sp := range history(obj) {
+		snap := recordOf(obj, sp, settings.SavepointDisposeOnDelete)
+		wanted[snap.Name] = snap
 	}
 	have := &v1beta1.FlinkStateSnapshotList{}
 	if err := r.Client.List(ctx, have, client.InNamespace(obj.GetNamespace()), client.MatchingLabels{LabelHistoryOf: historyLabel(obj)}); err != nil {
 		return ctrl.Result{}, err
 	}
+	inUse := restorePaths(obj)
 	for i := range have.Items {
 		snap := &have.Items[i]
-		if _, keep := wanted[snap.Name]; keep {
-			delete(wanted, snap.Name)
+		_, keep := wanted[snap.Name]
+		delete(wanted, snap.Name)
+		// A deleted job's last savepoint, taken on its way out, outlives it; the one a
+		// job would restore from is never let go with its files.
+		if keep || obj.GetDeletionTimestamp() != nil || inUse[snap.Spec.Savepoint.Path] {
 			continue
 		}
 		if err := client.IgnoreNotFound(r.Client.Delete(ctx, snap)); err != nil {
@@ -111,9 +118,9 @@ func (r historyReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	return ctrl.Result{}, nil
 }
 
-// settingsOf are the resource's lifecycle settings; the operator's when its options
-// do not read (the controllers report those).
-func (r historyReconciler) settingsOf(obj client.Object) lifecycle.Settings {
+// settingsOf are the resource's lifecycle settings; false when its options do not
+// read (the controllers report those).
+func (r historyReconciler) settingsOf(obj client.Object) (lifecycle.Settings, bool) {
 	var config *runtime.RawExtension
 	switch o := obj.(type) {
 	case *v1beta1.FlinkDeployment:
@@ -122,10 +129,19 @@ func (r historyReconciler) settingsOf(obj client.Object) lifecycle.Settings {
 		config = o.Spec.FlinkConfiguration
 	}
 	s, errs := validation.Settings(config, r.Settings)
-	if len(errs) > 0 {
-		return r.Settings
+	return s, len(errs) == 0
+}
+
+// restorePaths are the savepoints a resource's job restores from: its latest, and the
+// one its upgrade or suspension recorded.
+func restorePaths(obj client.Object) map[string]bool {
+	js := jobStatusOf(obj)
+	out := map[string]bool{js.UpgradeSavepointPath: true}
+	if info := js.SavepointInfo; info != nil && info.LastSavepoint != nil {
+		out[info.LastSavepoint.Location] = true
 	}
-	return s
+	delete(out, "")
+	return out
 }
 
 // recordOf is the FlinkStateSnapshot that records savepoint sp of obj's history,
@@ -138,7 +154,7 @@ func recordOf(obj client.Object, sp v1beta1.Snapshot, disposeOnDelete bool) v1be
 	return v1beta1.FlinkStateSnapshot{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace: obj.GetNamespace(),
-			Name:      fmt.Sprintf("%s-savepoint-%s-%d", obj.GetName(), trigger, sp.TimeStamp),
+			Name:      recordName(obj.GetName(), trigger, sp.TimeStamp),
 			Labels:    map[string]string{LabelTriggerType: strings.ToUpper(trigger), LabelHistoryOf: historyLabel(obj)},
 		},
 		Spec: v1beta1.FlinkStateSnapshotSpec{
@@ -146,10 +162,23 @@ func recordOf(obj client.Object, sp v1beta1.Snapshot, disposeOnDelete bool) v1be
 			Savepoint: &v1beta1.SavepointSpec{
 				Path: sp.Location, FormatType: sp.FormatType, AlreadyExists: true, DisposeOnDelete: ptr.To(disposeOnDelete),
 			},
-			BackoffLimit: -1,
 		},
 	}
 }
+
+// recordName is "<name>-savepoint-<trigger>-<time>", the resource's name shortened
+// (with a hash of it) when the whole would pass Kubernetes' 253 characters.
+func recordName(name, trigger string, millis int64) string {
+	suffix := fmt.Sprintf("-savepoint-%s-%d", trigger, millis)
+	if len(name)+len(suffix) > maxNameLength {
+		sum := sha256.Sum256([]byte(name))
+		name = strings.TrimRight(name[:maxNameLength-len(suffix)-13], "-.") + "-" + hex.EncodeToString(sum[:6])
+	}
+	return name + suffix
+}
+
+// maxNameLength is the longest name of a Kubernetes object.
+const maxNameLength = 253
 
 func kindOf(obj client.Object) string {
 	if _, ok := obj.(*v1beta1.FlinkSessionJob); ok {
@@ -160,19 +189,23 @@ func kindOf(obj client.Object) string {
 
 func historyLabel(obj client.Object) string { return string(obj.GetUID()) }
 
-// history is the savepoint history a resource's status records.
-func history(obj client.Object) []v1beta1.Snapshot {
-	var js v1beta1.JobStatus
+// jobStatusOf is the job status a FlinkDeployment or FlinkSessionJob records.
+func jobStatusOf(obj client.Object) v1beta1.JobStatus {
 	switch o := obj.(type) {
 	case *v1beta1.FlinkDeployment:
-		js = o.Status.JobStatus
+		return o.Status.JobStatus
 	case *v1beta1.FlinkSessionJob:
-		js = o.Status.JobStatus
+		return o.Status.JobStatus
 	}
-	if js.SavepointInfo == nil {
-		return nil
+	return v1beta1.JobStatus{}
+}
+
+// history is the savepoint history a resource's status records.
+func history(obj client.Object) []v1beta1.Snapshot {
+	if info := jobStatusOf(obj).SavepointInfo; info != nil {
+		return info.SavepointHistory
 	}
-	return js.SavepointInfo.SavepointHistory
+	return nil
 }
 
 // historyKey identifies a resource's savepoint history, to notice its changes.

@@ -1,7 +1,9 @@
 package statesnapshot
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -69,12 +71,41 @@ func TestHistoryRecords(t *testing.T) {
 		require.True(t, rec.Spec.DisposesOnDelete(), "kubernetes.operator.savepoint.dispose-on-delete")
 	}
 
-	fd = withHistory(`{"kubernetes.operator.snapshot.resource.enabled":"false"}`, upgrade, manual)
+	// The history holds one savepoint; the record of the job's restore point (its last
+	// savepoint, not in the history any more) is never dropped.
+	fd = withHistory(`{}`, manual)
+	fd.Status.JobStatus.SavepointInfo.LastSavepoint = &v1beta1.Snapshot{Location: "s3://b/sp-0"}
 	c = fake.NewClientBuilder().WithScheme(scheme).WithObjects(fd, &dropped).Build()
 	r.Client = c
 	_, err := r.Reconcile(t.Context(), req)
 	require.NoError(t, err)
-	require.Empty(t, records(t, c), "snapshot resources off: no records")
+	require.ElementsMatch(t, []string{"orders-savepoint-manual-2000", "orders-savepoint-periodic-500"}, keys(records(t, c)))
+
+	// Turned off: nothing is recorded, nothing made before is deleted (it could
+	// dispose of files).
+	fd = withHistory(`{"kubernetes.operator.snapshot.resource.enabled":"false"}`, manual)
+	c = fake.NewClientBuilder().WithScheme(scheme).WithObjects(fd, &dropped).Build()
+	r.Client = c
+	_, err = r.Reconcile(t.Context(), req)
+	require.NoError(t, err)
+	require.Equal(t, []string{"orders-savepoint-periodic-500"}, keys(records(t, c)))
+
+	// Being deleted: the last savepoint (taken on the way out) is recorded, none let go.
+	fd = withHistory(`{}`, manual)
+	fd.DeletionTimestamp, fd.Finalizers = &metav1.Time{Time: time.Unix(1700000000, 0)}, []string{"flok.dev/finalizer"}
+	c = fake.NewClientBuilder().WithScheme(scheme).WithObjects(fd, &dropped).Build()
+	r.Client = c
+	_, err = r.Reconcile(t.Context(), req)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"orders-savepoint-manual-2000", "orders-savepoint-periodic-500"}, keys(records(t, c)))
+}
+
+func TestRecordNames(t *testing.T) {
+	require.Equal(t, "orders-savepoint-upgrade-1700000000000", recordName("orders", "upgrade", 1700000000000))
+	long := recordName(strings.Repeat("a", 250), "periodic", 1700000000000)
+	require.Len(t, long, maxNameLength)
+	require.True(t, strings.HasSuffix(long, "-savepoint-periodic-1700000000000"))
+	require.NotEqual(t, long, recordName(strings.Repeat("a", 249)+"b", "periodic", 1700000000000), "the hash tells long names apart")
 }
 
 func keys(m map[string]v1beta1.FlinkStateSnapshot) []string {

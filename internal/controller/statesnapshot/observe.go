@@ -101,6 +101,9 @@ func (r *Reconciler) observeJob(ctx context.Context, ns string, ref v1beta1.JobR
 	}
 	o.JobID = status.JobStatus.JobID
 	o.NotRunning = notRunning(ref, status)
+	if cluster.DeletionTimestamp != nil {
+		o.JobGone = fmt.Sprintf("FlinkDeployment %s is being deleted", cluster.Name)
+	}
 	r.reach(cluster, jobConf, o)
 }
 
@@ -110,6 +113,7 @@ func (r *Reconciler) get(ctx context.Context, key client.ObjectKey, obj client.O
 	switch {
 	case apierrors.IsNotFound(err):
 		o.NotRunning = fmt.Sprintf("there is no %s %s in namespace %s", kind, key.Name, key.Namespace)
+		o.JobGone = o.NotRunning
 	case err != nil:
 		o.NotRunning = fmt.Sprintf("reading %s %s: %v", kind, key.Name, err)
 	}
