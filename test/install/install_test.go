@@ -89,24 +89,14 @@ func TestInstallRunUninstall(t *testing.T) {
 	require.Contains(t, stdout, "Deployment flok-operator applied")
 	operatorReady(t, 1)
 	refusesBadDeployments(t, ns, 1)
-	// A session job waiting for its session cluster: a Flok resource without Flink.
-	waiting := "apiVersion: flok.dev/v1beta1\nkind: FlinkSessionJob\nmetadata:\n  name: waiting\nspec:\n  deploymentName: none\n  job:\n    jarURI: https://127.0.0.1:1/job.jar\n"
-	_, err = cluster.Kubectl(ctx, strings.NewReader(waiting), "-n", ns, "apply", "-f", "-")
-	require.NoError(t, err)
-	code, _, errOut = flinktest.Flok(t, cluster.KubeconfigPath, "uninstall", "--crds")
-	require.Equal(t, 1, code, "uninstalling while a Flok resource exists is refused")
-	require.Contains(t, errOut, "1 Flok resources remain, such as "+ns+"/waiting")
-	_, err = cluster.Kubectl(ctx, nil, "-n", ns, "delete", "flinksessionjob", "waiting", "--wait")
-	require.NoError(t, err)
-	// A FlinkStateSnapshot holds the operator's finalizer too.
-	registered := "apiVersion: flok.dev/v1beta1\nkind: FlinkStateSnapshot\nmetadata:\n  name: registered\nspec:\n  savepoint:\n    alreadyExists: true\n    path: file:///savepoints/savepoint-1\n    disposeOnDelete: false\n"
-	_, err = cluster.Kubectl(ctx, strings.NewReader(registered), "-n", ns, "apply", "-f", "-")
-	require.NoError(t, err)
-	code, _, errOut = flinktest.Flok(t, cluster.KubeconfigPath, "uninstall", "--crds")
-	require.Equal(t, 1, code, "uninstalling while a FlinkStateSnapshot exists is refused")
-	require.Contains(t, errOut, "1 FlinkStateSnapshots remain, such as "+ns+"/registered")
-	_, err = cluster.Kubectl(ctx, nil, "-n", ns, "delete", "flinkstatesnapshot", "registered", "--wait")
-	require.NoError(t, err)
+	// A session job waiting for its session cluster (a Flok resource without Flink),
+	// then a FlinkStateSnapshot: each holds the operator's finalizer.
+	uninstallRefusedWhile(t, ns, "flinksessionjob", "waiting",
+		"kind: FlinkSessionJob\nmetadata:\n  name: waiting\nspec:\n  deploymentName: none\n  job:\n    jarURI: https://127.0.0.1:1/job.jar\n",
+		"1 Flok resources remain, such as "+ns+"/waiting")
+	uninstallRefusedWhile(t, ns, "flinkstatesnapshot", "registered",
+		"kind: FlinkStateSnapshot\nmetadata:\n  name: registered\nspec:\n  savepoint:\n    alreadyExists: true\n    path: file:///savepoints/savepoint-1\n    disposeOnDelete: false\n",
+		"1 FlinkStateSnapshots remain, such as "+ns+"/registered")
 
 	code, stdout, _ = flinktest.Flok(t, cluster.KubeconfigPath, "uninstall", "--crds")
 	require.Equal(t, 0, code)
@@ -120,4 +110,18 @@ func TestInstallRunUninstall(t *testing.T) {
 	code, _, errOut = flinktest.Flok(t, cluster.KubeconfigPath, "-n", ns, "list")
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "flok install")
+}
+
+// uninstallRefusedWhile applies a flok.dev/v1beta1 object (manifest without its
+// apiVersion), checks that `flok uninstall --crds` is refused with message while it
+// exists, and deletes it.
+func uninstallRefusedWhile(t *testing.T, ns, resource, name, manifest, message string) {
+	t.Helper()
+	_, err := cluster.Kubectl(t.Context(), strings.NewReader("apiVersion: flok.dev/v1beta1\n"+manifest), "-n", ns, "apply", "-f", "-")
+	require.NoError(t, err)
+	code, _, errOut := flinktest.Flok(t, cluster.KubeconfigPath, "uninstall", "--crds")
+	require.Equal(t, 1, code, "uninstalling while %s %s exists is refused", resource, name)
+	require.Contains(t, errOut, message)
+	_, err = cluster.Kubectl(t.Context(), nil, "-n", ns, "delete", resource, name, "--wait")
+	require.NoError(t, err)
 }
