@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -51,7 +53,8 @@ type History struct {
 }
 
 // SetupWithManager registers one controller per kind, each woken when a resource's
-// savepoint history or spec (its options) changes.
+// savepoint history, the savepoints its job restores from, or its spec (its options)
+// change.
 func (h *History) SetupWithManager(mgr ctrl.Manager) error {
 	historyChanged := predicate.Funcs{
 		UpdateFunc: func(e event.UpdateEvent) bool {
@@ -208,11 +211,19 @@ func history(obj client.Object) []v1beta1.Snapshot {
 	return nil
 }
 
-// historyKey identifies a resource's savepoint history, to notice its changes.
+// historyKey identifies a resource's savepoint history and the savepoints its job
+// restores from, to notice their changes: a record kept because its savepoint was
+// the job's restore point goes when the job moves on to another.
 func historyKey(obj client.Object) string {
 	var b strings.Builder
 	for _, sp := range history(obj) {
 		fmt.Fprintf(&b, "%d %s\n", sp.TimeStamp, sp.Location)
+	}
+	if b.Len() == 0 {
+		return ""
+	}
+	for _, path := range slices.Sorted(maps.Keys(restorePaths(obj))) {
+		fmt.Fprintf(&b, "restores %s\n", path)
 	}
 	return b.String()
 }

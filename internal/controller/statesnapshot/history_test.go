@@ -100,6 +100,18 @@ func TestHistoryRecords(t *testing.T) {
 	require.ElementsMatch(t, []string{"orders-savepoint-manual-2000", "orders-savepoint-periodic-500"}, keys(records(t, c)))
 }
 
+// TestHistoryKey: the controller is woken when the history changes, and when the
+// job's restore point moves on while the history stays (a record it kept may go).
+func TestHistoryKey(t *testing.T) {
+	sp := v1beta1.Snapshot{Location: "s3://b/sp-1", TimeStamp: 1000}
+	fd := withHistory(`{}`, sp)
+	before := historyKey(fd)
+	require.NotEmpty(t, before)
+	fd.Status.JobStatus.UpgradeSavepointPath = "s3://b/sp-1"
+	require.NotEqual(t, before, historyKey(fd), "the restore point moved")
+	require.Empty(t, historyKey(withHistory(`{}`)), "no history: nothing to record")
+}
+
 func TestRecordNames(t *testing.T) {
 	require.Equal(t, "orders-savepoint-upgrade-1700000000000", recordName("orders", "upgrade", 1700000000000))
 	long := recordName(strings.Repeat("a", 250), "periodic", 1700000000000)
