@@ -274,7 +274,7 @@ func transient(err error) bool {
 
 // Observed reports that the operator has taken up generation of obj (or a later one).
 func Observed(obj client.Object, generation int64) bool {
-	common, _ := StatusOf(obj)
+	common, _ := v1beta1.StatusOf(obj)
 	return common.ObservedGeneration >= generation
 }
 
@@ -285,12 +285,12 @@ const operatorSilence = 30 * time.Second
 // unobserved reports a resource whose current generation the operator has not taken
 // up (it records the generation it reconciled, or an operation, at once).
 func unobserved(obj client.Object) bool {
-	common, _ := StatusOf(obj)
+	common, _ := v1beta1.StatusOf(obj)
 	return !Observed(obj, obj.GetGeneration()) && common.Operation == nil
 }
 
 func progressOf(obj client.Object) Progress {
-	common, conditions := StatusOf(obj)
+	common, conditions := v1beta1.StatusOf(obj)
 	p := Progress{Lifecycle: string(common.LifecycleState)}
 	switch {
 	case common.Operation != nil:
@@ -307,7 +307,7 @@ func progressOf(obj client.Object) Progress {
 // generation after which the operator waits for the user (lifecycle.WaitsForUser), or,
 // unless the resource is being deleted, a job suspended by its spec.
 func blocked(obj client.Object, deleting bool) string {
-	common, conditions := StatusOf(obj)
+	common, conditions := v1beta1.StatusOf(obj)
 	if d := meta.FindStatusCondition(conditions, lifecycle.ConditionDegraded); d != nil && d.Status == metav1.ConditionTrue &&
 		d.ObservedGeneration == obj.GetGeneration() && lifecycle.WaitsForUser(d.Reason) {
 		return d.Reason + ": " + d.Message
@@ -329,21 +329,10 @@ func JobOf(obj client.Object) *v1beta1.JobSpec {
 	return nil
 }
 
-// StatusOf is the status and conditions of a FlinkDeployment or FlinkSessionJob.
-func StatusOf(obj client.Object) (v1beta1.CommonStatus, []metav1.Condition) {
-	switch o := obj.(type) {
-	case *v1beta1.FlinkDeployment:
-		return o.Status.CommonStatus, o.Status.Conditions
-	case *v1beta1.FlinkSessionJob:
-		return o.Status.CommonStatus, o.Status.Conditions
-	}
-	return v1beta1.CommonStatus{}, nil
-}
-
 // Running reports a resource whose current spec runs: STABLE, its job RUNNING, nothing
 // in progress.
 func Running(obj client.Object) bool {
-	common, _ := StatusOf(obj)
+	common, _ := v1beta1.StatusOf(obj)
 	return common.Operation == nil && common.LifecycleState == v1beta1.LifecycleStable &&
 		common.JobStatus.State == "RUNNING" && Observed(obj, obj.GetGeneration())
 }

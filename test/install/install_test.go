@@ -48,8 +48,9 @@ func TestMain(m *testing.M) {
 // TestInstallRunUninstall installs Flok both ways a platform team would, on one
 // cluster, one after the other. With Helm (charts/flok): the operator runs, its
 // webhook refuses a bad deployment at apply, it runs a real job `flok run` deploys;
-// upgraded to two replicas, both serve the webhook and the job runs on; uninstalled,
-// nothing of it is left but the CRDs. With `flok install` (config/, the same chart
+// upgraded to two replicas watching only the job's namespace (rights bound there, not
+// cluster-wide), both serve the webhook, the job runs on and is deleted cleanly;
+// uninstalled, nothing of it is left but the CRDs. With `flok install` (config/, the same chart
 // rendered): the operator and webhook come back; `flok uninstall --crds` is refused
 // while a Flok resource or a FlinkStateSnapshot exists, and once they are deleted
 // removes it all.
@@ -73,8 +74,12 @@ func TestInstallRunUninstall(t *testing.T) {
 	code, stdout, _ := flinktest.Flok(t, cluster.KubeconfigPath, "-n", ns, "run", "local:///opt/flink/examples/streaming/TopSpeedWindowing.jar", "-p", "1", "--wait")
 	require.Equal(t, 0, code)
 	require.Contains(t, stdout, "STABLE")
-	upgradeWithHelm(t, map[string]any{"replicas": 2})
+	// Two replicas, watching the job's namespace only: the operator's rights are bound
+	// there (and in its own namespace), no longer cluster-wide.
+	upgradeWithHelm(t, map[string]any{"replicas": 2, "watchNamespaces": []any{ns}})
 	operatorReady(t, 2)
+	_, err = cluster.Client.RbacV1().ClusterRoleBindings().Get(ctx, "flok-operator", metav1.GetOptions{})
+	require.True(t, apierrors.IsNotFound(err), "no cluster-wide binding of the operator's ClusterRole: %v", err)
 	refusesBadDeployments(t, ns, 6)
 	code, stdout, _ = flinktest.Flok(t, cluster.KubeconfigPath, "-n", ns, "list")
 	require.Equal(t, 0, code)

@@ -277,11 +277,11 @@ func resumesFrom(savepoint string) string {
 }
 
 func jobStatus(obj client.Object) v1beta1.JobStatus {
-	st, _ := cli.StatusOf(obj)
+	st, _ := v1beta1.StatusOf(obj)
 	return st.JobStatus
 }
 
 func lifecycleOf(obj client.Object) v1beta1.LifecycleState {
-	st, _ := cli.StatusOf(obj)
+	st, _ := v1beta1.StatusOf(obj)
 	return st.LifecycleState
 }

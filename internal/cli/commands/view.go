@@ -103,7 +103,7 @@ func (e *env) sessionStartCommand() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "session cluster %s/%s applied\n", fd.Namespace, fd.Name)
 			return w.follow(cmd, c, fd, false, func(obj client.Object) bool {
-				st, _ := cli.StatusOf(obj)
+				st, _ := v1beta1.StatusOf(obj)
 				return st.LifecycleState == v1beta1.LifecycleStable && st.Operation == nil && cli.Observed(obj, fd.Generation)
 			})
 		},

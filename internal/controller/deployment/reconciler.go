@@ -5,6 +5,7 @@ package deployment
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -19,6 +20,7 @@ import (
 	"github.com/flok-dev/flok/internal/flinkrest"
 	"github.com/flok-dev/flok/internal/kube"
 	"github.com/flok-dev/flok/internal/lifecycle"
+	"github.com/flok-dev/flok/internal/render"
 )
 
 // FieldOwner is the server-side apply field manager of the objects Flok renders.
@@ -26,6 +28,21 @@ const FieldOwner = "flok-operator"
 
 // FlinkClientFor returns the REST client of the Flink cluster behind a Service port.
 type FlinkClientFor func(namespace, service string, port int32) (*flinkrest.Client, error)
+
+// Cluster renders another resource's FlinkDeployment (a session cluster, a snapshot's
+// job) over the operator's defaults and returns its objects and its REST client. A
+// spec that does not render is an error with no objects.
+func (f FlinkClientFor) Cluster(fd *v1beta1.FlinkDeployment, defaults flinkconf.Config) (*render.Objects, *flinkrest.Client, error) {
+	objs, err := render.Render(render.Input{Deployment: fd, Defaults: defaults})
+	if err != nil {
+		return nil, nil, fmt.Errorf("FlinkDeployment %s has a spec Flok cannot deploy: %w", fd.Name, err)
+	}
+	flink, err := f(fd.Namespace, render.RESTServiceName(fd.Name), objs.RESTPort())
+	if err != nil {
+		return objs, nil, fmt.Errorf("reaching FlinkDeployment %s: %w", fd.Name, err)
+	}
+	return objs, flink, nil
+}
 
 // Reconciler runs FlinkDeployments.
 type Reconciler struct {

@@ -12,7 +12,6 @@ import (
 	"github.com/flok-dev/flok/internal/flinkconf"
 	"github.com/flok-dev/flok/internal/flinkrest"
 	"github.com/flok-dev/flok/internal/lifecycle"
-	"github.com/flok-dev/flok/internal/render"
 	"github.com/flok-dev/flok/internal/validation"
 )
 
@@ -105,13 +104,12 @@ func (r *Reconciler) observeSession(ctx context.Context, sj *v1beta1.FlinkSessio
 		obs.SessionUnavailable = fmt.Sprintf("waiting for session cluster %s to be deployed", name)
 		return nil
 	}
-	objs, err := render.Render(render.Input{Deployment: fd, Defaults: r.Defaults})
-	if err != nil {
-		obs.SessionUnavailable = fmt.Sprintf("session cluster %s has a spec Flok cannot deploy: %v", name, err)
+	objs, flink, err := r.Flink.Cluster(fd, r.Defaults)
+	if objs == nil {
+		obs.SessionUnavailable = fmt.Sprintf("session cluster %s: %v", name, err)
 		return nil
 	}
 	version, _ := flinkconf.ParseVersion(string(fd.Spec.FlinkVersion))
-	flink, err := r.Flink(fd.Namespace, render.RESTServiceName(fd.Name), objs.RESTPort())
 	if err == nil {
 		var jobs []flinkrest.JobOverview
 		if jobs, err = flink.Jobs(ctx); err == nil {

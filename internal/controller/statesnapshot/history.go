@@ -138,7 +138,8 @@ func (r historyReconciler) settingsOf(obj client.Object) (lifecycle.Settings, bo
 // restorePaths are the savepoints a resource's job restores from: its latest, and the
 // one its upgrade or suspension recorded.
 func restorePaths(obj client.Object) map[string]bool {
-	js := jobStatusOf(obj)
+	st, _ := v1beta1.StatusOf(obj)
+	js := st.JobStatus
 	out := map[string]bool{js.UpgradeSavepointPath: true}
 	if info := js.SavepointInfo; info != nil && info.LastSavepoint != nil {
 		out[info.LastSavepoint.Location] = true
@@ -192,21 +193,10 @@ func kindOf(obj client.Object) string {
 
 func historyLabel(obj client.Object) string { return string(obj.GetUID()) }
 
-// jobStatusOf is the job status a FlinkDeployment or FlinkSessionJob records.
-func jobStatusOf(obj client.Object) v1beta1.JobStatus {
-	switch o := obj.(type) {
-	case *v1beta1.FlinkDeployment:
-		return o.Status.JobStatus
-	case *v1beta1.FlinkSessionJob:
-		return o.Status.JobStatus
-	}
-	return v1beta1.JobStatus{}
-}
-
 // history is the savepoint history a resource's status records.
 func history(obj client.Object) []v1beta1.Snapshot {
-	if info := jobStatusOf(obj).SavepointInfo; info != nil {
-		return info.SavepointHistory
+	if st, _ := v1beta1.StatusOf(obj); st.JobStatus.SavepointInfo != nil {
+		return st.JobStatus.SavepointInfo.SavepointHistory
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package statesnapshot
 import (
 	"context"
 	"fmt"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -12,7 +13,6 @@ import (
 	"github.com/flok-dev/flok/internal/flinkconf"
 	"github.com/flok-dev/flok/internal/flinkrest"
 	"github.com/flok-dev/flok/internal/lifecycle"
-	"github.com/flok-dev/flok/internal/render"
 	"github.com/flok-dev/flok/internal/validation"
 )
 
@@ -29,7 +29,7 @@ type observed struct {
 // observe finds the referenced job, its cluster and default savepoint directory, and
 // asks Flink how the snapshot under way goes.
 func (r *Reconciler) observe(ctx context.Context, snap *v1beta1.FlinkStateSnapshot) observed {
-	o := observed{StateSnapshotObservation: lifecycle.StateSnapshotObservation{Now: r.now()}}
+	o := observed{StateSnapshotObservation: lifecycle.StateSnapshotObservation{Now: time.Now()}}
 	o.Invalid = validation.Message(validation.CheckStateSnapshot(snap))
 	st := snap.Status
 	if settled(snap) {
@@ -139,14 +139,12 @@ func notRunning(ref v1beta1.JobReference, status *v1beta1.CommonStatus) string {
 // reach renders the cluster that runs the job to find its REST port and its
 // savepoint directory (the job's own options over the cluster's).
 func (r *Reconciler) reach(cluster *v1beta1.FlinkDeployment, jobConf flinkconf.Config, o *observed) {
-	objs, err := render.Render(render.Input{Deployment: cluster, Defaults: r.Defaults})
-	if err != nil {
-		o.noCluster = fmt.Sprintf("FlinkDeployment %s has a spec Flok cannot deploy: %v", cluster.Name, err)
-		return
+	objs, flink, err := r.Flink.Cluster(cluster, r.Defaults)
+	if objs != nil {
+		o.SavepointDir = flinkconf.Merge(objs.Configuration, jobConf).SavepointDir()
 	}
-	o.SavepointDir = flinkconf.Merge(objs.Configuration, jobConf).SavepointDir()
-	if o.flink, err = r.Flink(cluster.Namespace, render.RESTServiceName(cluster.Name), objs.RESTPort()); err != nil {
-		o.noCluster = fmt.Sprintf("reaching FlinkDeployment %s: %v", cluster.Name, err)
+	if o.flink = flink; err != nil {
+		o.noCluster = err.Error()
 	}
 }
 

@@ -35,17 +35,8 @@ type Reconciler struct {
 	// Defaults are the operator's default Flink options (clusters are rendered with
 	// them to find their REST port and savepoint directory).
 	Defaults flinkconf.Config
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
 	// Hooks run around each action (the crash tests' kill points).
 	Hooks round.Hooks
-}
-
-func (r *Reconciler) now() time.Time {
-	if r.Now != nil {
-		return r.Now()
-	}
-	return time.Now()
 }
 
 // Reconcile takes one step of one FlinkStateSnapshot.
