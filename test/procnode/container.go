@@ -2,6 +2,7 @@ package procnode
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -110,7 +111,11 @@ func (r *containerRunner) run(again func(exitCode int) bool) bool {
 		began := time.Now()
 		exitCode, err := r.runOnce()
 		if err != nil {
-			r.setWaiting("CreateContainerError", err.Error())
+			reason := "CreateContainerError"
+			if errors.As(err, new(*errContainerConfig)) {
+				reason = "CreateContainerConfigError"
+			}
+			r.setWaiting(reason, err.Error())
 			exitCode = -1
 		}
 		if r.w.ctx.Err() != nil {
@@ -122,7 +127,9 @@ func (r *containerRunner) run(again func(exitCode int) bool) bool {
 		if time.Since(began) > 10*time.Minute {
 			backoff = r.w.node.opts.RestartBackoff
 		}
-		r.setWaiting("CrashLoopBackOff", fmt.Sprintf("back-off %s restarting failed container %s", backoff, r.spec.Name))
+		if err == nil { // a container that could not be created keeps saying why
+			r.setWaiting("CrashLoopBackOff", fmt.Sprintf("back-off %s restarting failed container %s", backoff, r.spec.Name))
+		}
 		select {
 		case <-r.w.ctx.Done():
 			return false
@@ -247,7 +254,14 @@ func (r *containerRunner) memoryLimit() int64 {
 // volumes, then the container's own command.
 func (r *containerRunner) command() (*exec.Cmd, *memoryCgroup, error) {
 	pod := r.w.snapshot()
-	env, envMap, err := r.environment(r.w.ctx, pod)
+	id := identity{home: "/root"}
+	if r.img.rootfs != "" {
+		var err error
+		if id, err = r.runAs(pod); err != nil {
+			return nil, nil, err
+		}
+	}
+	env, envMap, err := r.environment(r.w.ctx, pod, id.home)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -255,7 +269,7 @@ func (r *containerRunner) command() (*exec.Cmd, *memoryCgroup, error) {
 	if len(argv) == 0 {
 		return nil, nil, fmt.Errorf("container %q has no command and its image none", r.spec.Name)
 	}
-	launcher, err := r.writeLauncher(pod)
+	launcher, err := r.writeLauncher(pod, id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -263,9 +277,10 @@ func (r *containerRunner) command() (*exec.Cmd, *memoryCgroup, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	args := append([]string{"--net=" + r.w.net.path(), "--", "unshare", "--mount", "--uts", "--propagation", "private", "--",
-		"bash", launcher}, argv...)
-	cmd := exec.Command("nsenter", args...)
+	// The node's own tools by absolute path: the environment is the container's.
+	args := append([]string{"--net=" + r.w.net.path(), "--", hostTool("unshare"), "--mount", "--uts", "--propagation", "private", "--",
+		hostTool("bash"), launcher}, argv...)
+	cmd := exec.Command(hostTool("nsenter"), args...)
 	cmd.Env = env
 	return cmd, cg, nil
 }

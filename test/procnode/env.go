@@ -59,8 +59,9 @@ func envList(order []string, vars map[string]string) []string {
 
 // environment is the container's environment, in the kubelet's order: the image's, the
 // Service variables, envFrom, then env with $(VAR) references to earlier variables
-// expanded. It returns the list for the process and the map for command expansion.
-func (r *containerRunner) environment(ctx context.Context, pod *corev1.Pod) ([]string, map[string]string, error) {
+// expanded; HOME is home unless one of them sets it. It returns the list for the
+// process and the map for command expansion.
+func (r *containerRunner) environment(ctx context.Context, pod *corev1.Pod, home string) ([]string, map[string]string, error) {
 	vars := map[string]string{}
 	var order []string
 	set := func(name, value string) {
@@ -70,14 +71,14 @@ func (r *containerRunner) environment(ctx context.Context, pod *corev1.Pod) ([]s
 		vars[name] = value
 	}
 	set("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
-	set("HOME", "/root")
+	set("HOME", home)
 	set("HOSTNAME", podHostname(pod))
 	if r.img.flinkHome != nil {
 		set("PATH", flinkHomeInPod+"/bin:"+vars["PATH"])
 		set("JAVA_HOME", r.w.node.javaHome)
 	}
-	for k, v := range r.img.env {
-		set(k, v)
+	for _, kv := range r.img.env {
+		set(kv[0], kv[1])
 	}
 	for _, kv := range r.w.node.svc.serviceEnv(pod.Namespace) {
 		set(kv[0], kv[1])

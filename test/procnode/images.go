@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/flok-dev/flok/test/flinkdist"
 )
 
@@ -20,10 +22,15 @@ type image struct {
 	flinkHome *flinkdist.Home
 	// binary is set for Flok's operator image: the program to run.
 	binary string
+	// rootfs is set for images pulled from a registry: their unpacked file system,
+	// the lower layer of each container's root.
+	rootfs string
 	// entrypoint and cmd are the image's ENTRYPOINT and CMD.
 	entrypoint, cmd []string
-	// env is the image's ENV.
-	env map[string]string
+	// env is the image's ENV, in its order.
+	env [][2]string
+	// workingDir and user are the image's WORKDIR and USER (pulled images only).
+	workingDir, user string
 }
 
 // errImageNotAvailable is the process node's ErrImagePull: the image names nothing the
@@ -31,7 +38,7 @@ type image struct {
 type errImageNotAvailable struct{ ref, why string }
 
 func (e *errImageNotAvailable) Error() string {
-	return fmt.Sprintf("image %q is not available on the process node: %s (it runs flink:<version>, apache/flink:<version> and %s)",
+	return fmt.Sprintf("image %q is not available on the process node: %s (it runs flink:<version>, apache/flink:<version>, %s and images from registries on this machine's loopback, like 127.0.0.1:5000/team/app:1)",
 		e.ref, e.why, OperatorImageRepository)
 }
 
@@ -54,9 +61,15 @@ func splitImage(ref string) (repo, tag string) {
 	return ref, "latest"
 }
 
-// resolveImage maps an image reference to what runs it. Flink homes are provisioned on
-// first use (cached, so only the first Pod of a version waits).
-func (n *Node) resolveImage(ctx context.Context, ref string) (*image, error) {
+// resolveImage maps a container's image to what runs it: an image of a registry on
+// loopback is pulled and unpacked; the official Flink images are provisioned Flink
+// homes (cached, so only the first Pod of a version waits); Flok's operator image is
+// the binary the node was given.
+func (n *Node) resolveImage(ctx context.Context, c corev1.Container) (*image, error) {
+	ref := c.Image
+	if r, ok := registryOnLoopback(ref); ok {
+		return n.pullImage(ctx, r, c.ImagePullPolicy)
+	}
 	repo, tag := splitImage(ref)
 	switch {
 	case flinkImage.MatchString(repo):
@@ -80,7 +93,7 @@ func (n *Node) resolveImage(ctx context.Context, ref string) (*image, error) {
 			flinkHome:  home,
 			entrypoint: []string{"/docker-entrypoint.sh"},
 			cmd:        []string{"help"},
-			env:        map[string]string{"FLINK_HOME": flinkHomeInPod},
+			env:        [][2]string{{"FLINK_HOME", flinkHomeInPod}},
 		}, nil
 	case repo == OperatorImageRepository || strings.HasSuffix(repo, "/flok-operator") || repo == "flok-operator":
 		if n.opts.OperatorBinary == "" {
@@ -88,6 +101,6 @@ func (n *Node) resolveImage(ctx context.Context, ref string) (*image, error) {
 		}
 		return &image{binary: n.opts.OperatorBinary, entrypoint: []string{n.opts.OperatorBinary}}, nil
 	default:
-		return nil, &errImageNotAvailable{ref, "unknown repository"}
+		return nil, &errImageNotAvailable{ref, "unknown repository, and its registry is not on loopback"}
 	}
 }

@@ -13,18 +13,18 @@ import (
 const flinkHomeInPod = "/opt/flink"
 
 // writeLauncher writes the script that runs first inside the container's fresh mount
-// and UTS namespaces: it sets the hostname, binds the Pod's hosts file, the image at
-// /opt/flink and every volumeMount, changes to the working directory and execs the
-// container's command (its arguments).
-func (r *containerRunner) writeLauncher(pod *corev1.Pod) (string, error) {
+// and UTS namespaces: it sets the hostname, gives the container its own /tmp, builds a
+// pulled image's root, binds the Pod's hosts file, the Flink image at /opt/flink and
+// every volumeMount, and execs the container's command (its arguments) in its working
+// directory — for a pulled image in its root, as id.
+func (r *containerRunner) writeLauncher(pod *corev1.Pod, id identity) (string, error) {
 	if err := os.MkdirAll(r.dir, 0o755); err != nil {
 		return "", err
 	}
 	var b strings.Builder
-	b.WriteString("set -e\n")
+	// The launcher's tools are the node's; the command gets the container's PATH back.
+	fmt.Fprintf(&b, "set -e\ncontainer_path=$PATH\nexport PATH=%s\n", shellQuote(os.Getenv("PATH")))
 	fmt.Fprintf(&b, "hostname %s\n", shellQuote(podHostname(pod)))
-	fmt.Fprintf(&b, "mount --bind %s /etc/hosts\n", shellQuote(r.w.hostsPath()))
-	fmt.Fprintf(&b, "mount --bind %s /etc/resolv.conf\n", shellQuote(r.w.resolvConfPath()))
 	// A container's /tmp is its own and starts empty, as a new container's does. The
 	// host's /tmp stays reachable at hostTmp for the sources bound below.
 	tmp := filepath.Join(r.dir, "tmp")
@@ -36,48 +36,85 @@ func (r *containerRunner) writeLauncher(pod *corev1.Pod) (string, error) {
 	}
 	bind(&b, "/tmp", hostTmp, false)
 	bind(&b, tmp, "/tmp", false)
-	workDir := r.spec.WorkingDir
-	if r.img.flinkHome != nil {
-		root, err := r.prepareImageRoot()
-		if err != nil {
+	// root is the container's root file system as the launcher sees it: the host's,
+	// or a pulled image's.
+	root, mountRoot := "", ""
+	if r.img.rootfs != "" {
+		var err error
+		if root, err = r.writeRootMounts(&b); err != nil {
 			return "", err
 		}
-		bind(&b, root, flinkHomeInPod, false)
-		for _, d := range imageReadOnlyDirs {
-			bind(&b, filepath.Join(r.img.flinkHome.Dir, d), filepath.Join(flinkHomeInPod, d), true)
+		mountRoot = hostPathInContainer(root)
+	}
+	bind(&b, r.w.hostsPath(), mountRoot+"/etc/hosts", false)
+	bind(&b, r.w.resolvConfPath(), mountRoot+"/etc/resolv.conf", false)
+	workDir := r.spec.WorkingDir
+	if r.img.flinkHome != nil {
+		if err := r.bindFlinkHome(&b); err != nil {
+			return "", err
 		}
 		if workDir == "" {
 			workDir = flinkHomeInPod
 		}
 	}
-	for _, m := range r.spec.VolumeMounts {
-		vol, ok := r.w.volumes[m.Name]
-		if !ok {
-			return "", fmt.Errorf("volumeMount %q names no volume of the Pod", m.Name)
-		}
-		src := vol.path
-		if m.SubPath != "" {
-			if !filepath.IsLocal(m.SubPath) {
-				return "", fmt.Errorf("volumeMount %q: subPath %q leaves the volume", m.Name, m.SubPath)
-			}
-			src = filepath.Join(vol.path, m.SubPath)
-			if _, err := os.Stat(src); os.IsNotExist(err) {
-				if err := os.MkdirAll(src, 0o755); err != nil {
-					return "", err
-				}
-			}
-		}
-		bind(&b, src, m.MountPath, m.ReadOnly || vol.readOnly)
+	if err := r.bindVolumes(&b, mountRoot); err != nil {
+		return "", err
+	}
+	if workDir == "" {
+		workDir = r.img.workingDir
 	}
 	if workDir == "" {
 		workDir = "/"
 	}
-	fmt.Fprintf(&b, "mkdir -p %[1]s && cd %[1]s\n", shellQuote(workDir))
-	// Tell the node the container stands in its namespaces (probes wait for it).
 	_ = os.Remove(r.startedMarker())
-	fmt.Fprintf(&b, ": > %s\nexec \"$@\"\n", shellQuote(hostPathInContainer(r.startedMarker())))
+	if root != "" {
+		r.writeRootExec(&b, root, workDir, id)
+	} else {
+		fmt.Fprintf(&b, "mkdir -p %[1]s && cd %[1]s\n", shellQuote(workDir))
+		// Tell the node the container stands in its namespaces (probes wait for it).
+		fmt.Fprintf(&b, ": > %s\nexport PATH=$container_path\nexec \"$@\"\n", shellQuote(hostPathInContainer(r.startedMarker())))
+	}
 	path := filepath.Join(r.dir, "launcher.sh")
 	return path, os.WriteFile(path, []byte(b.String()), 0o755)
+}
+
+// bindFlinkHome presents the provisioned Flink home at /opt/flink: a fresh copy of
+// its writable parts, its read-only parts bound.
+func (r *containerRunner) bindFlinkHome(b *strings.Builder) error {
+	root, err := r.prepareImageRoot()
+	if err != nil {
+		return err
+	}
+	bind(b, root, flinkHomeInPod, false)
+	for _, d := range imageReadOnlyDirs {
+		bind(b, filepath.Join(r.img.flinkHome.Dir, d), filepath.Join(flinkHomeInPod, d), true)
+	}
+	return nil
+}
+
+// bindVolumes binds every volumeMount below mountRoot (the container's root as the
+// launcher sees it; "" for the host's).
+func (r *containerRunner) bindVolumes(b *strings.Builder, mountRoot string) error {
+	for _, m := range r.spec.VolumeMounts {
+		vol, ok := r.w.volumes[m.Name]
+		if !ok {
+			return fmt.Errorf("volumeMount %q names no volume of the Pod", m.Name)
+		}
+		src := vol.path
+		if m.SubPath != "" {
+			if !filepath.IsLocal(m.SubPath) {
+				return fmt.Errorf("volumeMount %q: subPath %q leaves the volume", m.Name, m.SubPath)
+			}
+			src = filepath.Join(vol.path, m.SubPath)
+			if _, err := os.Stat(src); os.IsNotExist(err) {
+				if err := os.MkdirAll(src, 0o755); err != nil {
+					return err
+				}
+			}
+		}
+		bind(b, src, mountRoot+m.MountPath, m.ReadOnly || vol.readOnly)
+	}
+	return nil
 }
 
 // hostTmp is where a container still sees the host's /tmp once its own /tmp is bound:

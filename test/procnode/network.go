@@ -174,6 +174,14 @@ func ip(args ...string) error {
 }
 
 // checkHost tells which of the process node's needs this machine does not meet.
+// hostTool is the absolute path of one of the node's tools (checkHost found them all).
+func hostTool(name string) string {
+	if path, err := exec.LookPath(name); err == nil {
+		return path
+	}
+	return name
+}
+
 func checkHost() error {
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("procnode needs root (network and mount namespaces, cgroups); run the tests as root")

@@ -63,6 +63,9 @@ type Node struct {
 
 	mu      sync.Mutex
 	workers map[string]*podWorker // by Pod UID
+
+	imageMu sync.Mutex        // held while an image is pulled
+	pulled  map[string]*image // images pulled from registries, by reference
 	server  *kubeletServer
 	svc     *serviceTable
 }
@@ -96,7 +99,7 @@ func Start(ctx context.Context, cfg *rest.Config, opts Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{opts: opts, client: client, cfg: cfg, dir: opts.Dir, workers: map[string]*podWorker{}}
+	n := &Node{opts: opts, client: client, cfg: cfg, dir: opts.Dir, workers: map[string]*podWorker{}, pulled: map[string]*image{}}
 	if n.dir == "" {
 		if n.dir, err = os.MkdirTemp("", "flok-procnode-"); err != nil {
 			return nil, err

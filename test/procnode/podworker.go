@@ -158,7 +158,7 @@ func (w *podWorker) setup() bool {
 func (w *podWorker) newRunners(pod *corev1.Pod) ([]*containerRunner, error) {
 	var runners []*containerRunner
 	for i, c := range append(append([]corev1.Container{}, pod.Spec.InitContainers...), pod.Spec.Containers...) {
-		img, err := w.node.resolveImage(w.ctx, c.Image)
+		img, err := w.node.resolveImage(w.ctx, c)
 		if err != nil {
 			return nil, fmt.Errorf("container %q: %w", c.Name, err)
 		}

@@ -77,3 +77,20 @@ func TestPodPhase(t *testing.T) {
 		})
 	}
 }
+
+func TestRegistryOnLoopback(t *testing.T) {
+	for ref, want := range map[string]bool{
+		"127.0.0.1:5000/team/app:1": true,
+		"localhost:5000/app":        true,
+		"[::1]:5000/app@sha256:0123456789012345678901234567890123456789012345678901234567890123": true,
+		"127.1.2.3/app":                 true,
+		"10.0.0.1:5000/app":             false,
+		"registry.example.com/team/app": false,
+		"nginx:1.27":                    false,
+		"flink:2.3":                     false,
+		"Not A Reference":               false,
+	} {
+		_, got := registryOnLoopback(ref)
+		require.Equal(t, want, got, ref)
+	}
+}

@@ -44,7 +44,11 @@ func (w *podWorker) prepareVolumes(ctx context.Context) (map[string]volume, erro
 func (w *podWorker) prepareVolume(ctx context.Context, v corev1.Volume, dir string) (volume, error) {
 	switch {
 	case v.EmptyDir != nil:
-		return volume{path: dir}, os.MkdirAll(dir, 0o777)
+		// World-writable, as the kubelet makes it: containers need not run as root.
+		if err := os.MkdirAll(dir, 0o777); err != nil {
+			return volume{}, err
+		}
+		return volume{path: dir}, os.Chmod(dir, 0o777)
 	case v.HostPath != nil:
 		return prepareHostPath(v.HostPath)
 	case v.ConfigMap != nil:

@@ -1,0 +1,112 @@
+package procnode_test
+
+import (
+	"context"
+	"io"
+	"log"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/flok-dev/flok/internal/ociimage"
+)
+
+// pushProbeImage builds an image around testdata/imageprobe — a static program, a
+// user "probe" (1234:2345) in /etc/passwd and /etc/group, WORKDIR its home — pushes it
+// to a registry on loopback and returns its reference.
+func pushProbeImage(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "imageprobe")
+	build := exec.Command("go", "build", "-trimpath", "-o", bin, "./testdata/imageprobe")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "building imageprobe: %s", out)
+	program, err := os.ReadFile(bin)
+	require.NoError(t, err)
+	stamp := time.Unix(0, 0)
+	layer, err := ociimage.Layer([]ociimage.File{
+		{Path: "/etc/passwd", Mode: 0o644, Data: []byte("root:x:0:0:root:/root:/sbin/nologin\nprobe:x:1234:2345::/home/probe:/sbin/nologin\n")},
+		{Path: "/etc/group", Mode: 0o644, Data: []byte("root:x:0:\nprobe:x:2345:\n")},
+		{Path: "/home/probe", Dir: true, Mode: 0o755, UID: 1234, GID: 2345},
+		{Path: "/tmp", Dir: true, Mode: 0o1777},
+		{Path: "/usr/local/bin/imageprobe", Mode: 0o755, Data: program},
+	}, stamp)
+	require.NoError(t, err)
+	img, err := ociimage.Image(nil, v1.Platform{OS: "linux", Architecture: runtime.GOARCH}, ociimage.Config{
+		Entrypoint: []string{"imageprobe"}, Cmd: []string{"from-image-cmd"}, User: "probe", WorkingDir: "/home/probe",
+		Env: []string{"PATH=/usr/local/bin", "GREETING=from-image"}, Created: stamp,
+	}, layer)
+	require.NoError(t, err)
+	idx, err := ociimage.Index(nil, img)
+	require.NoError(t, err)
+	server := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(server.Close)
+	ref := strings.TrimPrefix(server.URL, "http://") + "/team/probe:1"
+	_, err = ociimage.Push(t.Context(), ref, idx)
+	require.NoError(t, err)
+	return ref
+}
+
+// TestRegistryImage runs an image pulled from a registry on loopback as a container
+// runtime would: in its own root file system, as the image's user, in its WORKDIR,
+// with its ENV and CMD, a read-only root when asked, volumes writable by that user;
+// runAsNonRoot with a user name is refused as the kubelet refuses it.
+func TestRegistryImage(t *testing.T) {
+	ctx := t.Context()
+	ns := cluster.Namespace(t)
+	ref := pushProbeImage(t)
+	_, err := cluster.Client.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "probe"},
+		Spec: corev1.PodSpec{
+			RestartPolicy: corev1.RestartPolicyNever,
+			Containers: []corev1.Container{{
+				Name: "main", Image: ref,
+				SecurityContext: &corev1.SecurityContext{ReadOnlyRootFilesystem: ptr.To(true)},
+				VolumeMounts:    []corev1.VolumeMount{{Name: "scratch", MountPath: "/scratch"}},
+			}},
+			Volumes: []corev1.Volume{{Name: "scratch", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}},
+		},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	waitFor(t, time.Minute, "the probe to end", func(ctx context.Context) (bool, error) {
+		cs := containerStatus(ctx, ns, "probe")
+		return cs != nil && cs.State.Terminated != nil, nil
+	})
+	logs, err := cluster.Client.CoreV1().Pods(ns).GetLogs("probe", &corev1.PodLogOptions{}).Do(ctx).Raw()
+	require.NoError(t, err)
+	require.Zero(t, containerStatus(ctx, ns, "probe").State.Terminated.ExitCode, "logs: %s", logs)
+	require.Equal(t, strings.Join([]string{
+		"uid=1234", "gid=2345", "cwd=/home/probe", "home=/home/probe", "greeting=from-image", "args=from-image-cmd",
+		"hosts-names-me=true", "open /probe: read-only file system", "root-writable=false", "scratch-writable=true", "host-visible=false", "",
+	}, "\n"), string(logs))
+
+	_, err = cluster.Client.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "nonroot"},
+		Spec: corev1.PodSpec{
+			SecurityContext: &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true)},
+			Containers:      []corev1.Container{{Name: "main", Image: ref, Args: []string{"x"}}},
+		},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	waitFor(t, time.Minute, "CreateContainerConfigError", func(ctx context.Context) (bool, error) {
+		cs := containerStatus(ctx, ns, "nonroot")
+		if cs == nil || cs.State.Waiting == nil {
+			return false, nil
+		}
+		w := cs.State.Waiting
+		return w.Reason == "CreateContainerConfigError" &&
+			strings.Contains(w.Message, "container has runAsNonRoot and image has non-numeric user (probe)"), nil
+	})
+}
