@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 func TestConvert(t *testing.T) {
@@ -22,7 +23,7 @@ func TestConvert(t *testing.T) {
 }
 
 func TestInstallObjects(t *testing.T) {
-	objs, err := InstallObjects()
+	objs, err := InstallObjects("")
 	require.NoError(t, err)
 	var kinds []string
 	for _, o := range objs {
@@ -43,4 +44,17 @@ func TestInstallObjects(t *testing.T) {
 			require.Less(t, ns, i, "the namespace is applied before what lives in it")
 		}
 	}
+}
+
+func TestInstallObjectsWithImage(t *testing.T) {
+	objs, err := InstallObjects("127.0.0.1:5000/flok-operator:v1")
+	require.NoError(t, err)
+	for _, o := range objs {
+		if o.GetKind() == "Deployment" {
+			containers, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
+			require.Equal(t, "127.0.0.1:5000/flok-operator:v1", containers[0].(map[string]any)["image"])
+		}
+	}
+	_, err = InstallObjects("Not An Image")
+	require.ErrorContains(t, err, `--image "Not An Image"`)
 }

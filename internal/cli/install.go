@@ -16,13 +16,16 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/google/go-containerregistry/pkg/name"
+
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/config"
 )
 
 // InstallObjects are Flok's CRDs, the operator's RBAC and its Deployment, in the order
-// they are applied.
-func InstallObjects() ([]*unstructured.Unstructured, error) {
+// they are applied; image, when not empty, is the operator's image (a mirror's, or one
+// `make image PUSH=…` pushed).
+func InstallObjects(image string) ([]*unstructured.Unstructured, error) {
 	var out []*unstructured.Unstructured
 	for _, dir := range config.InstallOrder {
 		files, err := fs.Glob(config.Install, dir+"/*.yaml")
@@ -46,7 +49,32 @@ func InstallObjects() ([]*unstructured.Unstructured, error) {
 			out = append(out, objs...)
 		}
 	}
-	return out, nil
+	if image == "" {
+		return out, nil
+	}
+	return out, setOperatorImage(out, image)
+}
+
+// operatorDeployment is the name of the operator's Deployment.
+const operatorDeployment = "flok-operator"
+
+// setOperatorImage makes the operator's Deployment among objs run image.
+func setOperatorImage(objs []*unstructured.Unstructured, image string) error {
+	if _, err := name.ParseReference(image); err != nil {
+		return fmt.Errorf("--image %q: %w (want registry/repository:tag or …@sha256:digest)", image, err)
+	}
+	for _, u := range objs {
+		if u.GetKind() != "Deployment" || u.GetName() != operatorDeployment {
+			continue
+		}
+		containers, _, err := unstructured.NestedSlice(u.Object, "spec", "template", "spec", "containers")
+		if err != nil || len(containers) == 0 {
+			return fmt.Errorf("the operator's Deployment has no containers: %v", err)
+		}
+		containers[0].(map[string]any)["image"] = image
+		return unstructured.SetNestedSlice(u.Object, containers, "spec", "template", "spec", "containers")
+	}
+	return fmt.Errorf("the installation has no Deployment %s", operatorDeployment)
 }
 
 func boolOrder(a, b bool) int {
@@ -77,9 +105,10 @@ func decodeAll(data []byte) ([]*unstructured.Unstructured, error) {
 	}
 }
 
-// Install applies Flok's objects server-side, reporting each.
-func (c *Client) Install(ctx context.Context, report func(*unstructured.Unstructured)) error {
-	objs, err := InstallObjects()
+// Install applies Flok's objects server-side, the operator running image (its default
+// when empty), reporting each.
+func (c *Client) Install(ctx context.Context, image string, report func(*unstructured.Unstructured)) error {
+	objs, err := InstallObjects(image)
 	if err != nil {
 		return err
 	}
@@ -114,7 +143,7 @@ func (c *Client) snapshotsLeft(ctx context.Context) error {
 // resources remain it is refused unless force: without the operator nobody releases
 // their finalizers, so they (and CRDs being deleted) would stay until it returns.
 func (c *Client) Uninstall(ctx context.Context, crds, force bool, report func(*unstructured.Unstructured)) error {
-	objs, err := InstallObjects()
+	objs, err := InstallObjects("")
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package install
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -37,26 +38,35 @@ func helmConfig(t *testing.T) *action.Configuration {
 }
 
 // installWithHelm installs the chart as `helm install --wait --create-namespace`
-// would, with its default values.
-func installWithHelm(t *testing.T) {
+// would, with its default values but the operator's image.
+func installWithHelm(t *testing.T, image string) {
 	t.Helper()
 	chart, err := helmchart.Load(chartDir)
 	require.NoError(t, err)
 	install := action.NewInstall(helmConfig(t))
 	install.ReleaseName, install.Namespace, install.CreateNamespace = releaseName, releaseNamespace, true
 	install.WaitStrategy, install.Timeout = kube.StatusWatcherStrategy, helmTimeout
-	_, err = install.RunWithContext(t.Context(), chart, nil)
+	_, err = install.RunWithContext(t.Context(), chart, imageValues(image, nil))
 	require.NoError(t, err, "helm install")
 }
 
-// upgradeWithHelm upgrades the release to values, waiting for it as --wait does.
-func upgradeWithHelm(t *testing.T, values map[string]any) {
+// imageValues sets the chart's image to ref ("registry/repository:tag") in values.
+func imageValues(ref string, values map[string]any) map[string]any {
+	colon := strings.LastIndex(ref, ":")
+	out := map[string]any{"image": map[string]any{"repository": ref[:colon], "tag": ref[colon+1:]}}
+	maps.Copy(out, values)
+	return out
+}
+
+// upgradeWithHelm upgrades the release to the operator's image and values, waiting
+// for it as --wait does.
+func upgradeWithHelm(t *testing.T, image string, values map[string]any) {
 	t.Helper()
 	chart, err := helmchart.Load(chartDir)
 	require.NoError(t, err)
 	upgrade := action.NewUpgrade(helmConfig(t))
 	upgrade.Namespace, upgrade.WaitStrategy, upgrade.Timeout = releaseNamespace, kube.StatusWatcherStrategy, helmTimeout
-	_, err = upgrade.RunWithContext(t.Context(), releaseName, chart, values)
+	_, err = upgrade.RunWithContext(t.Context(), releaseName, chart, imageValues(image, values))
 	require.NoError(t, err, "helm upgrade")
 }
 
@@ -79,13 +89,23 @@ func uninstallWithHelm(t *testing.T) {
 	require.Contains(t, string(crds), "flinkdeployments.flok.dev", "Helm keeps the CRDs (and so the users' resources)")
 }
 
-// operatorReady waits until the operator's Deployment has replicas ready Pods.
-func operatorReady(t *testing.T, replicas int32) {
+// operatorReady waits until the operator's Deployment has replicas ready Pods, each
+// running imageID.
+func operatorReady(t *testing.T, replicas int32, imageID string) {
 	t.Helper()
 	flinktest.WaitFor(t, 3*time.Minute, "the operator ready", func(ctx context.Context) (bool, error) {
 		d, err := cluster.Client.AppsV1().Deployments(releaseNamespace).Get(ctx, "flok-operator", metav1.GetOptions{})
 		return err == nil && *d.Spec.Replicas == replicas && d.Status.ReadyReplicas == replicas && d.Status.UpdatedReplicas == replicas, nil
 	})
+	pods, err := cluster.Client.CoreV1().Pods(releaseNamespace).List(t.Context(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=flok-operator"})
+	require.NoError(t, err)
+	for _, p := range pods.Items {
+		for _, cs := range p.Status.ContainerStatuses {
+			if cs.Ready {
+				require.Equal(t, imageID, cs.ImageID, "pod %s runs the image pulled from the registry", p.Name)
+			}
+		}
+	}
 }
 
 // refusesBadDeployments applies a deployment without jar times times: the admission

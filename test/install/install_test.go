@@ -6,17 +6,25 @@ package install
 import (
 	"context"
 	"fmt"
+	"io"
+	"log"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/stretchr/testify/require"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/flok-dev/flok/internal/ociimage"
 	"github.com/flok-dev/flok/test/flinkdist"
 	"github.com/flok-dev/flok/test/flinktest"
 	"github.com/flok-dev/flok/test/localk8s"
@@ -24,25 +32,49 @@ import (
 )
 
 var (
-	cluster        *localk8s.Cluster
-	operatorBinary string
+	cluster *localk8s.Cluster
+	// registryHost is a registry on loopback ("127.0.0.1:<port>") the operator's image
+	// is pushed to and the process node pulls it from.
+	registryHost string
 )
 
 func TestMain(m *testing.M) {
-	binDir, err := os.MkdirTemp("", "flok-install-bin")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	operatorBinary = filepath.Join(binDir, "flok-operator")
+	registryServer := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	registryHost = strings.TrimPrefix(registryServer.URL, "http://")
 	addNode := procnode.AddOn(procnode.Options{
-		Log:            func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) },
-		OperatorBinary: operatorBinary,
+		Log: func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) },
 	}, nil)
 	// No CRDs: `flok install` brings them.
 	code := localk8s.Run(m, localk8s.Options{AddOns: []localk8s.AddOn{addNode}}, &cluster)
-	_ = os.RemoveAll(binDir)
+	registryServer.Close()
 	os.Exit(code)
+}
+
+// operatorImage is the operator's image as the tests pushed it.
+type operatorImage struct {
+	ref string // registry/repository:tag
+	// id is the digest reference of this platform's image, which the operator's
+	// containers report as their imageID once the node runs it.
+	id string
+}
+
+// pushOperatorImage builds the operator's image as `make image PUSH=…` does, for this
+// machine's platform, and pushes it to the registry on loopback.
+func pushOperatorImage(t *testing.T) operatorImage {
+	t.Helper()
+	ref := registryHost + "/flok-operator:install-test"
+	cmd := exec.CommandContext(t.Context(), "go", "run", "./hack/image", "-platforms", "linux/"+runtime.GOARCH,
+		"-o", filepath.Join(t.TempDir(), "image"), "-push", ref)
+	cmd.Dir = "../.."
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "make image: %s", out)
+	r, err := name.ParseReference(ref)
+	require.NoError(t, err)
+	img, err := ociimage.PullImage(t.Context(), r, v1.Platform{OS: "linux", Architecture: runtime.GOARCH})
+	require.NoError(t, err)
+	digest, err := img.Digest()
+	require.NoError(t, err)
+	return operatorImage{ref: ref, id: r.Context().Digest(digest.String()).String()}
 }
 
 // TestInstallRunUninstall installs Flok both ways a platform team would, on one
@@ -56,9 +88,8 @@ func TestMain(m *testing.M) {
 // removes it all.
 func TestInstallRunUninstall(t *testing.T) {
 	ctx := t.Context()
-	out, err := exec.Command("go", "build", "-o", operatorBinary, "../../cmd/flok-operator").CombinedOutput()
-	require.NoError(t, err, "building flok-operator: %s", out)
-	_, err = flinkdist.Provision(ctx, flinkdist.Flink2)
+	image := pushOperatorImage(t)
+	_, err := flinkdist.Provision(ctx, flinkdist.Flink2)
 	require.NoError(t, err)
 	ns := cluster.Namespace(t)
 	flinktest.DumpOnFailure(t, cluster, ns)
@@ -68,16 +99,16 @@ func TestInstallRunUninstall(t *testing.T) {
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "run `flok install` first")
 
-	installWithHelm(t)
-	operatorReady(t, 1)
+	installWithHelm(t, image.ref)
+	operatorReady(t, 1, image.id)
 	refusesBadDeployments(t, ns, 1)
 	code, stdout, _ := flinktest.Flok(t, cluster.KubeconfigPath, "-n", ns, "run", "local:///opt/flink/examples/streaming/TopSpeedWindowing.jar", "-p", "1", "--wait")
 	require.Equal(t, 0, code)
 	require.Contains(t, stdout, "STABLE")
 	// Two replicas, watching the job's namespace only: the operator's rights are bound
 	// there (and in its own namespace), no longer cluster-wide.
-	upgradeWithHelm(t, map[string]any{"replicas": 2, "watchNamespaces": []any{ns}})
-	operatorReady(t, 2)
+	upgradeWithHelm(t, image.ref, map[string]any{"replicas": 2, "watchNamespaces": []any{ns}})
+	operatorReady(t, 2, image.id)
 	_, err = cluster.Client.RbacV1().ClusterRoleBindings().Get(ctx, "flok-operator", metav1.GetOptions{})
 	require.True(t, apierrors.IsNotFound(err), "no cluster-wide binding of the operator's ClusterRole: %v", err)
 	refusesBadDeployments(t, ns, 6)
@@ -88,11 +119,11 @@ func TestInstallRunUninstall(t *testing.T) {
 	require.Equal(t, 0, code)
 	uninstallWithHelm(t)
 
-	code, stdout, _ = flinktest.Flok(t, cluster.KubeconfigPath, "install")
+	code, stdout, _ = flinktest.Flok(t, cluster.KubeconfigPath, "install", "--image", image.ref)
 	require.Equal(t, 0, code)
 	require.Contains(t, stdout, "CustomResourceDefinition flinkdeployments.flok.dev applied")
 	require.Contains(t, stdout, "Deployment flok-operator applied")
-	operatorReady(t, 1)
+	operatorReady(t, 1, image.id)
 	refusesBadDeployments(t, ns, 1)
 	// A session job waiting for its session cluster (a Flok resource without Flink),
 	// then a FlinkStateSnapshot: each holds the operator's finalizer.

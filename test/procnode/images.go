@@ -23,8 +23,9 @@ type image struct {
 	// binary is set for Flok's operator image: the program to run.
 	binary string
 	// rootfs is set for images pulled from a registry: their unpacked file system,
-	// the lower layer of each container's root.
-	rootfs string
+	// the lower layer of each container's root; id is the image's digest reference
+	// (repository@sha256:…), the containers' imageID.
+	rootfs, id string
 	// entrypoint and cmd are the image's ENTRYPOINT and CMD.
 	entrypoint, cmd []string
 	// env is the image's ENV, in its order.

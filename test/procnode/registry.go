@@ -61,8 +61,10 @@ func (n *Node) pullImage(ctx context.Context, ref name.Reference, policy corev1.
 			return nil, fmt.Errorf("image %s: %w", ref, err)
 		}
 	}
+	n.logf("procnode: pulled %s (%s)", ref, digest)
 	img := &image{
-		rootfs: rootfs, entrypoint: cf.Config.Entrypoint, cmd: cf.Config.Cmd,
+		rootfs: rootfs, id: ref.Context().Digest(digest.String()).String(),
+		entrypoint: cf.Config.Entrypoint, cmd: cf.Config.Cmd,
 		workingDir: cf.Config.WorkingDir, user: cf.Config.User,
 	}
 	for _, kv := range cf.Config.Env {

@@ -25,8 +25,8 @@ import (
 
 // pushProbeImage builds an image around testdata/imageprobe — a static program, a
 // user "probe" (1234:2345) in /etc/passwd and /etc/group, WORKDIR its home — pushes it
-// to a registry on loopback and returns its reference.
-func pushProbeImage(t *testing.T) string {
+// to a registry on loopback and returns its reference and digest reference.
+func pushProbeImage(t *testing.T) (ref, id string) {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "imageprobe")
 	build := exec.Command("go", "build", "-trimpath", "-o", bin, "./testdata/imageprobe")
@@ -53,10 +53,12 @@ func pushProbeImage(t *testing.T) string {
 	require.NoError(t, err)
 	server := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(server.Close)
-	ref := strings.TrimPrefix(server.URL, "http://") + "/team/probe:1"
-	_, err = ociimage.Push(t.Context(), ref, idx)
+	repo := strings.TrimPrefix(server.URL, "http://") + "/team/probe"
+	_, err = ociimage.Push(t.Context(), repo+":1", idx)
 	require.NoError(t, err)
-	return ref
+	digest, err := img.Digest()
+	require.NoError(t, err)
+	return repo + ":1", repo + "@" + digest.String()
 }
 
 // TestRegistryImage runs an image pulled from a registry on loopback as a container
@@ -66,7 +68,7 @@ func pushProbeImage(t *testing.T) string {
 func TestRegistryImage(t *testing.T) {
 	ctx := t.Context()
 	ns := cluster.Namespace(t)
-	ref := pushProbeImage(t)
+	ref, id := pushProbeImage(t)
 	_, err := cluster.Client.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "probe"},
 		Spec: corev1.PodSpec{
@@ -86,7 +88,9 @@ func TestRegistryImage(t *testing.T) {
 	})
 	logs, err := cluster.Client.CoreV1().Pods(ns).GetLogs("probe", &corev1.PodLogOptions{}).Do(ctx).Raw()
 	require.NoError(t, err)
-	require.Zero(t, containerStatus(ctx, ns, "probe").State.Terminated.ExitCode, "logs: %s", logs)
+	status := containerStatus(ctx, ns, "probe")
+	require.Zero(t, status.State.Terminated.ExitCode, "logs: %s", logs)
+	require.Equal(t, id, status.ImageID)
 	require.Equal(t, strings.Join([]string{
 		"uid=1234", "gid=2345", "cwd=/home/probe", "home=/home/probe", "greeting=from-image", "args=from-image-cmd",
 		"hosts-names-me=true", "open /probe: read-only file system", "root-writable=false", "scratch-writable=true", "host-visible=false", "",

@@ -93,6 +93,9 @@ func (w *podWorker) containerStatus(c corev1.Container, r *containerRunner) core
 		cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: reason, Message: message}
 		return cs
 	}
+	if r.img.id != "" {
+		cs.ImageID = r.img.id
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	cs.State, cs.LastTerminationState = r.state, r.lastState

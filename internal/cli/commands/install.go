@@ -19,14 +19,14 @@ func reportObject(w io.Writer, verb string) func(*unstructured.Unstructured) {
 }
 
 func (e *env) installCommand() *cobra.Command {
-	dryRun := false
+	dryRun, image := false, ""
 	cmd := &cobra.Command{
 		Use:   "install",
 		Short: "Install Flok's CRDs, the operator's RBAC and the operator (namespace flok-system)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dryRun {
-				objs, err := cli.InstallObjects()
+				objs, err := cli.InstallObjects(image)
 				if err != nil {
 					return err
 				}
@@ -43,10 +43,11 @@ func (e *env) installCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.Install(cmd.Context(), reportObject(cmd.OutOrStdout(), "applied"))
+			return c.Install(cmd.Context(), image, reportObject(cmd.OutOrStdout(), "applied"))
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the objects instead of applying them")
+	cmd.Flags().StringVar(&image, "image", "", "the operator's image, e.g. from a mirror or `make image PUSH=registry/repo` (default: the release's)")
 	return cmd
 }
 
