@@ -84,12 +84,14 @@ const (
 )
 
 // effectiveConfig layers the configuration the cluster runs with, lowest first: the
-// version's distribution defaults, the operator's defaults, the user's
+// version's distribution defaults, Flok's defaults (state kept, metrics served), the
+// operator's defaults, the user's
 // flinkConfiguration, what the spec's own fields say (image, resources, parallelism),
 // then what Flok must decide itself (names, targets, ports).
 func (c *cluster) effectiveConfig(user flinkconf.Config) (flinkconf.Config, field.ErrorList) {
 	fromSpec, errs := c.specOptions(user)
-	conf := flinkconf.Merge(VersionDefaults(c.version), c.statefulDefaults(c.in.Defaults, user), c.in.Defaults, user, fromSpec)
+	conf := flinkconf.Merge(VersionDefaults(c.version), c.statefulDefaults(c.in.Defaults, user), c.metricsDefaults(c.in.Defaults, user),
+		c.in.Defaults, user, fromSpec)
 	if c.application() && c.spec().TaskManager != nil && c.spec().TaskManager.Replicas != nil && c.native() {
 		// In native mode taskManager.replicas sizes the job, as in the Apache operator.
 		slots, _ := strconv.Atoi(conf[keySlots])

@@ -87,12 +87,14 @@ func TestConformsToFlinkNativeClient(t *testing.T) {
 			require.Equal(t, ref.ImagePullPolicy, got.ImagePullPolicy)
 			require.Equal(t, ref.Command, got.Command)
 			require.Equal(t, ref.Args, got.Args)
-			require.Equal(t, ref.Ports, got.Ports)
+			require.Equal(t, ref.Ports, withoutMetricsPort(got.Ports), "Flink's ports (the metrics port is Flok's)")
 			require.Equal(t, ref.Env, got.Env)
 			require.True(t, ref.Resources.Requests.Memory().Equal(*got.Resources.Requests.Memory()))
 			require.True(t, ref.Resources.Limits.Memory().Equal(*got.Resources.Limits.Memory()))
 			require.True(t, ref.Resources.Requests.Cpu().Equal(*got.Resources.Requests.Cpu()))
-			require.Equal(t, mountPaths(ref.VolumeMounts), mountPaths(got.VolumeMounts))
+			// The TaskManagers' template (it declares the metrics port) is mounted as
+			// Flink's client mounts one it is given.
+			require.Equal(t, mountPaths(ref.VolumeMounts), slices.DeleteFunc(mountPaths(got.VolumeMounts), func(p string) bool { return p == podTemplateDir }))
 
 			for file, svc := range map[string]*corev1.Service{"Service-tsw.yaml": objs.InternalService, "Service-tsw-rest.yaml": objs.RESTService} {
 				refSvc := readReference[corev1.Service](t, version, file)
@@ -118,6 +120,10 @@ func TestConformsToFlinkNativeClient(t *testing.T) {
 			}
 		})
 	}
+}
+
+func withoutMetricsPort(ports []corev1.ContainerPort) []corev1.ContainerPort {
+	return slices.DeleteFunc(slices.Clone(ports), func(p corev1.ContainerPort) bool { return p.Name == MetricsPortName })
 }
 
 func mountPaths(mounts []corev1.VolumeMount) []string {

@@ -80,6 +80,7 @@ func (c *cluster) jobManagerPod(cm *corev1.ConfigMap) (flinkPod, field.ErrorList
 		{Name: "jobmanager-rpc", ContainerPort: ports.rpc, Protocol: corev1.ProtocolTCP},
 		{Name: "blobserver", ContainerPort: ports.blob, Protocol: corev1.ProtocolTCP},
 	}
+	fp.container.Ports = append(fp.container.Ports, c.metricsPorts()...)
 	return fp, errs
 }
 

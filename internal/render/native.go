@@ -47,22 +47,24 @@ func (c *cluster) nativeObjects(o *Objects) field.ErrorList {
 
 // taskManagerTemplateConfigMap is pod-template-<name>, the TaskManagers' layered
 // template, when there is one. Flink's ResourceManager applies its own rules to it for
-// every TaskManager Pod; Flok only makes sure it has a main container and fills in the
-// image when neither the configuration nor the template names one, so that
-// TaskManagers run the JobManager's image.
+// every TaskManager Pod; Flok only makes sure it has a main container, declares the
+// metrics port, and fills in the image when neither the configuration nor the template
+// names one, so that TaskManagers run the JobManager's image.
 func (c *cluster) taskManagerTemplateConfigMap() (*corev1.ConfigMap, *field.Error) {
 	path := field.NewPath("spec", "taskManager", "podTemplate")
 	pod, ferr := decodePod(c.tmTemplate, path)
 	if ferr != nil {
 		return nil, ferr
 	}
-	if len(c.tmTemplate) == 0 && c.conf[keyImage] != "" {
+	metrics := c.metricsPorts()
+	if len(c.tmTemplate) == 0 && c.conf[keyImage] != "" && len(metrics) == 0 {
 		return nil, nil
 	}
 	// Flink reads the template's containers without checking that there are any, so
-	// the main container is always there.
+	// the main container is always there. Flink adds its own ports to the template's.
 	main, sidecars := splitMainContainer(pod.Spec.Containers)
 	main.Name = mainContainerName
+	main.Ports = mergeNamed(main.Ports, metrics, func(p corev1.ContainerPort) string { return p.Name })
 	if main.Image == "" && c.conf[keyImage] == "" {
 		main.Image = c.defaultImage()
 	}

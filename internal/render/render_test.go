@@ -139,9 +139,9 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, "orders-flink", objs.Configuration[keyServiceAccount])
 	require.Equal(t, "orders-flink", objs.JobManager.Spec.Template.Spec.ServiceAccountName)
 
-	objs, err = Render(Input{Deployment: deploymentFrom(t, minimalApplication)})
+	objs, err = Render(Input{Deployment: deploymentFrom(t, minimalApplication, `spec: {flinkConfiguration: {metrics.reporters: none}}`)})
 	require.NoError(t, err)
-	require.Nil(t, objs.TaskManagerPodTemplate, "no template to ship")
+	require.Nil(t, objs.TaskManagerPodTemplate, "no template to ship: an image, and no metrics port to declare")
 
 	objs, err = Render(Input{Deployment: deploymentFrom(t, minimalApplication, `spec: {podTemplate: {metadata: {labels: {team: a}}}}`)})
 	require.NoError(t, err)
@@ -224,7 +224,8 @@ func TestStages(t *testing.T) {
 	}
 	stages := objs.Stages()
 	require.Len(t, stages, 3)
-	require.ElementsMatch(t, []string{"*v1.ServiceAccount", "*v1.Role", "*v1.ConfigMap"}, kinds(stages[0]))
+	require.ElementsMatch(t, []string{"*v1.ServiceAccount", "*v1.Role", "*v1.ConfigMap", "*v1.ConfigMap"}, kinds(stages[0]),
+		"the configuration and the TaskManagers' template")
 	require.Equal(t, []string{"*v1.RoleBinding"}, kinds(stages[1]))
 	require.Contains(t, kinds(stages[2]), "*v1.Deployment")
 	require.Len(t, slices.Concat(stages...), len(objs.All()), "every object in one stage")
