@@ -28,7 +28,18 @@ type Client struct {
 	timeout  time.Duration
 	attempts int
 	backoff  time.Duration
+	observer Observer
 }
+
+// Observer is told about every HTTP call a Client makes (each attempt of a retried
+// one): its method, endpoint (Endpoint of its path), HTTP status (0 when no answer
+// came), whether it failed, and how long it took.
+type Observer interface {
+	ObserveRequest(method, endpoint string, code int, failed bool, took time.Duration)
+}
+
+// WithObserver reports every call to o.
+func WithObserver(o Observer) Option { return func(c *Client) { c.observer = o } }
 
 // Option adjusts a Client.
 type Option func(*Client)
@@ -151,6 +162,18 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 }
 
 func (c *Client) once(ctx context.Context, req request, payload []byte, out any) error {
+	if c.observer == nil {
+		_, err := c.call(ctx, req, payload, out)
+		return err
+	}
+	start := time.Now()
+	code, err := c.call(ctx, req, payload, out)
+	c.observer.ObserveRequest(req.method, Endpoint(req.path), code, err != nil, time.Since(start))
+	return err
+}
+
+// call makes one HTTP call and returns the status that came back (0 when none did).
+func (c *Client) call(ctx context.Context, req request, payload []byte, out any) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	body := req.raw
@@ -159,7 +182,7 @@ func (c *Client) once(ctx context.Context, req request, payload []byte, out any)
 	}
 	httpReq, err := http.NewRequestWithContext(ctx, req.method, c.base+req.path, body)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	for k, v := range req.header {
 		httpReq.Header[k] = v
@@ -170,23 +193,23 @@ func (c *Client) once(ctx context.Context, req request, payload []byte, out any)
 	httpReq.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(httpReq)
 	if err != nil {
-		return &TransportError{Method: req.method, Path: req.path, Err: err}
+		return 0, &TransportError{Method: req.method, Path: req.path, Err: err}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return &TransportError{Method: req.method, Path: req.path, Err: err}
+		return resp.StatusCode, &TransportError{Method: req.method, Path: req.path, Err: err}
 	}
 	if !success(resp.StatusCode, req.want) {
-		return newHTTPError(req.method, req.path, resp.StatusCode, data)
+		return resp.StatusCode, newHTTPError(req.method, req.path, resp.StatusCode, data)
 	}
 	if out == nil || len(bytes.TrimSpace(data)) == 0 {
-		return nil
+		return resp.StatusCode, nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("flinkrest: %s %s: decode answer: %w", req.method, req.path, err)
+		return resp.StatusCode, fmt.Errorf("flinkrest: %s %s: decode answer: %w", req.method, req.path, err)
 	}
-	return nil
+	return resp.StatusCode, nil
 }
 
 func success(status, want int) bool {

@@ -31,6 +31,7 @@ import (
 	"github.com/flok-dev/flok/internal/controller/statesnapshot"
 	"github.com/flok-dev/flok/internal/flinkconf"
 	"github.com/flok-dev/flok/internal/flinkrest"
+	"github.com/flok-dev/flok/internal/opmetrics"
 	"github.com/flok-dev/flok/internal/lifecycle"
 	"github.com/flok-dev/flok/internal/render"
 )
@@ -79,7 +80,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 	if err != nil {
 		return err
 	}
-	flink, err := flinkAccess(cfg, o.FlinkAccess)
+	flink, err := flinkAccess(cfg, o.FlinkAccess, opmetrics.NewFlinkREST(metrics.Registry))
 	if err != nil {
 		return err
 	}
@@ -100,6 +101,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 		Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("flok-operator"),
 		Flink: flink, Defaults: defaults, Settings: settings, Artifacts: artifacts,
 		Hooks: hooks, JobDetails: flinkjob.NewMemory(o.CheckpointObserveInterval),
+		States: opmetrics.NewStateGauge(metrics.Registry, "flok_session_jobs", "FlinkSessionJobs by lifecycle state."),
 	}
 	if err := jobs.SetupWithManager(mgr, o.Concurrency); err != nil {
 		return fmt.Errorf("setting up the FlinkSessionJob controller: %w", err)
@@ -173,9 +175,11 @@ func loadDefaults(ctx context.Context, reader client.Reader, o Options) (flinkco
 }
 
 // flinkAccess chooses how Flink's REST API is reached: by the Service's DNS name in
-// cluster, through the API server's service proxy from outside.
-func flinkAccess(cfg *rest.Config, mode string) (deployment.FlinkClientFor, error) {
-	opts := []flinkrest.Option{flinkrest.WithTimeout(10 * time.Second), flinkrest.WithAttempts(2, 200*time.Millisecond)}
+// cluster, through the API server's service proxy from outside; every call is
+// reported to observer.
+func flinkAccess(cfg *rest.Config, mode string, observer flinkrest.Observer) (deployment.FlinkClientFor, error) {
+	opts := []flinkrest.Option{flinkrest.WithTimeout(10 * time.Second), flinkrest.WithAttempts(2, 200*time.Millisecond),
+		flinkrest.WithObserver(observer)}
 	if mode == "direct" || mode == "auto" && os.Getenv("KUBERNETES_SERVICE_HOST") != "" {
 		opts = append(opts, flinkrest.WithHTTPClient(flinkrest.NewManyClustersHTTPClient()))
 		return func(ns, svc string, port int32) (*flinkrest.Client, error) {

@@ -166,6 +166,12 @@ func TestOperatorInCluster(t *testing.T) {
 	})
 	require.Equal(t, jobID, fd.Status.JobStatus.JobID, "a change of leader leaves the job alone")
 	requireOneRunningJob(t, flink)
+	// The new leader counts the deployment it took over, times its calls to Flink by
+	// endpoint, and shows its work queue.
+	second := leader(ctx, ns)
+	requireMetric(t, ns, second, `flok_deployments{lifecycle_state="STABLE"} 1`)
+	requireMetric(t, ns, second, `flok_flink_rest_request_duration_seconds_count{endpoint="/jobs/:id`)
+	requireMetric(t, ns, second, "workqueue_depth{")
 
 	// Without restarts of its own (the defaults' restart strategy), the job fails when
 	// its TaskManager is killed; the operator restarts it from its latest checkpoint.

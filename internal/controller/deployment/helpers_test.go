@@ -43,13 +43,13 @@ func TestMetricsFollowTheStatus(t *testing.T) {
 	after.Status.LifecycleState = v1beta1.LifecycleUpgrading
 	m.recorded(now, before, after)
 	require.Equal(t, 1, testutil.CollectAndCount(m.savepointDuration))
-	require.Equal(t, 1.0, testutil.ToFloat64(m.deployments.WithLabelValues("UPGRADING")))
+	require.Equal(t, 1.0, float64(m.deployments.Count("UPGRADING")))
 
 	done := after.DeepCopy()
 	done.Status.Operation, done.Status.LifecycleState = nil, v1beta1.LifecycleDeployed
 	m.recorded(now, after, done)
 	require.Equal(t, 1, testutil.CollectAndCount(m.upgradeDuration))
-	require.Equal(t, 1.0, testutil.ToFloat64(m.deployments.WithLabelValues("DEPLOYED")))
+	require.Equal(t, 1.0, float64(m.deployments.Count("DEPLOYED")))
 
 	gaveUp := before.DeepCopy()
 	gaveUp.Status.Operation = nil
@@ -60,10 +60,13 @@ func TestMetricsFollowTheStatus(t *testing.T) {
 	other := done.DeepCopy()
 	other.Name = "b"
 	m.recorded(now, before, other)
-	require.Equal(t, 2.0, testutil.ToFloat64(m.deployments.WithLabelValues("DEPLOYED")), "the gauge counts each deployment once")
+	require.Equal(t, 2.0, float64(m.deployments.Count("DEPLOYED")), "the gauge counts each deployment once")
 	m.forget(types.NamespacedName{Namespace: "ns", Name: "b"})
-	require.Equal(t, 1.0, testutil.ToFloat64(m.deployments.WithLabelValues("DEPLOYED")))
+	require.Equal(t, 1.0, float64(m.deployments.Count("DEPLOYED")))
 
 	m.forget(types.NamespacedName{Namespace: "ns", Name: "a"})
-	require.Equal(t, 0, testutil.CollectAndCount(m.deployments))
+	require.Zero(t, m.deployments.Count("DEPLOYED"))
+	m.seen(types.NamespacedName{Namespace: "ns", Name: "c"}, v1beta1.LifecycleStable)
+	m.seen(types.NamespacedName{Namespace: "ns", Name: "c"}, v1beta1.LifecycleStable)
+	require.Equal(t, 1, m.deployments.Count("STABLE"), "a deployment seen again, its status unchanged, counts once")
 }

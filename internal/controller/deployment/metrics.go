@@ -1,27 +1,23 @@
 package deployment
 
 import (
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/opmetrics"
 )
 
 // Metrics are the operator's Prometheus metrics, all named flok_*.
 type Metrics struct {
 	reconcileDuration *prometheus.HistogramVec
 	reconcileErrors   prometheus.Counter
-	deployments       *prometheus.GaugeVec
+	deployments       *opmetrics.StateGauge
 	savepointDuration *prometheus.HistogramVec
 	savepointFailures *prometheus.CounterVec
 	upgradeDuration   *prometheus.HistogramVec
-
-	mu       sync.Mutex
-	states   map[types.NamespacedName]v1beta1.LifecycleState
-	perState map[v1beta1.LifecycleState]int
 }
 
 // NewMetrics creates the metrics and registers them with reg.
@@ -35,9 +31,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		reconcileErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "flok_reconcile_errors_total", Help: "Reconciliations that ended in an error.",
 		}),
-		deployments: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "flok_deployments", Help: "FlinkDeployments by lifecycle state.",
-		}, []string{"lifecycle_state"}),
+		deployments: opmetrics.NewStateGauge(reg, "flok_deployments", "FlinkDeployments by lifecycle state."),
 		savepointDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "flok_savepoint_duration_seconds", Help: "Time from trigger to completed savepoint, by trigger type.", Buckets: buckets,
 		}, []string{"trigger_type"}),
@@ -47,9 +41,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		upgradeDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "flok_operation_duration_seconds", Help: "Time an upgrade, suspension, restart or recovery took, by kind.", Buckets: buckets,
 		}, []string{"kind"}),
-		states: map[types.NamespacedName]v1beta1.LifecycleState{}, perState: map[v1beta1.LifecycleState]int{},
 	}
-	reg.MustRegister(m.reconcileDuration, m.reconcileErrors, m.deployments, m.savepointDuration, m.savepointFailures, m.upgradeDuration)
+	reg.MustRegister(m.reconcileDuration, m.reconcileErrors, m.savepointDuration, m.savepointFailures, m.upgradeDuration)
 	return m
 }
 
@@ -70,7 +63,7 @@ func (m *Metrics) recorded(now time.Time, before, after *v1beta1.FlinkDeployment
 	if m == nil {
 		return
 	}
-	m.setState(types.NamespacedName{Namespace: after.Namespace, Name: after.Name}, after.Status.LifecycleState)
+	m.seen(types.NamespacedName{Namespace: after.Namespace, Name: after.Name}, after.Status.LifecycleState)
 	oldOp, newOp := before.Status.Operation, after.Status.Operation
 	if oldOp != nil && newOp == nil {
 		m.upgradeDuration.WithLabelValues(string(oldOp.Kind)).Observe(now.Sub(oldOp.StartTime.Time).Seconds())
@@ -99,43 +92,18 @@ func (m *Metrics) recorded(now time.Time, before, after *v1beta1.FlinkDeployment
 	}
 }
 
+// seen counts a deployment in its state, on every reconciliation: an operator that
+// starts counts every deployment once it has seen each, not only those whose status
+// it writes.
+func (m *Metrics) seen(key types.NamespacedName, state v1beta1.LifecycleState) {
+	if m != nil {
+		m.deployments.Set(key, string(state))
+	}
+}
+
 // forget drops a deleted deployment from the state gauge.
 func (m *Metrics) forget(key types.NamespacedName) {
-	if m == nil {
-		return
+	if m != nil {
+		m.deployments.Forget(key)
 	}
-	m.setState(key, "")
-}
-
-// setState moves one deployment to state ("" when it is gone); only the gauges of
-// its old and new state change, so a status write costs the same with 10,000
-// deployments as with one.
-func (m *Metrics) setState(key types.NamespacedName, state v1beta1.LifecycleState) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	old, had := m.states[key]
-	if had && old == state {
-		return
-	}
-	if had {
-		m.count(old, -1)
-	}
-	if state == "" {
-		delete(m.states, key)
-		return
-	}
-	m.states[key] = state
-	m.count(state, 1)
-}
-
-// count adds delta to the number of deployments in state; a state none is in has no
-// gauge.
-func (m *Metrics) count(state v1beta1.LifecycleState, delta int) {
-	m.perState[state] += delta
-	if m.perState[state] <= 0 {
-		delete(m.perState, state)
-		m.deployments.DeleteLabelValues(string(state))
-		return
-	}
-	m.deployments.WithLabelValues(string(state)).Set(float64(m.perState[state]))
 }

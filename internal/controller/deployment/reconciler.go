@@ -84,6 +84,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		r.facts.forget(req.NamespacedName)
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	r.Metrics.seen(req.NamespacedName, fd.Status.LifecycleState)
 	if done, err := kube.HoldFinalizer(ctx, r.Client, fd); done || err != nil {
 		return ctrl.Result{}, err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/flok-dev/flok/internal/flinkconf"
 	"github.com/flok-dev/flok/internal/kube"
 	"github.com/flok-dev/flok/internal/lifecycle"
+	"github.com/flok-dev/flok/internal/opmetrics"
 )
 
 // Reconciler runs FlinkSessionJobs.
@@ -42,6 +43,8 @@ type Reconciler struct {
 	JobDetails *flinkjob.Memory
 	// Hooks run around each action (the crash tests' kill points).
 	Hooks round.Hooks
+	// States counts the session jobs by lifecycle state (nil: not counted).
+	States *opmetrics.StateGauge
 }
 
 func (r *Reconciler) now() time.Time {
@@ -56,15 +59,23 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	sj := &v1beta1.FlinkSessionJob{}
 	if err := r.Client.Get(ctx, req.NamespacedName, sj); err != nil {
 		r.JobDetails.Forget(req.NamespacedName)
+		r.States.Forget(req.NamespacedName)
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	r.States.Set(req.NamespacedName, string(sj.Status.LifecycleState))
 	if done, err := kube.HoldFinalizer(ctx, r.Client, sj); done || err != nil {
 		return ctrl.Result{}, err
 	}
 	o := r.observe(ctx, sj)
 	d := lifecycle.NextSessionJob(sj, o.Observation, o.settings)
 	return r.Hooks.Finish(ctx, r.Recorder, sj, round.Decided{
-		Record: func() error { return kube.RecordStatus(ctx, r.Client, sj, &sj.Status, d.Status) },
+		Record: func() error {
+			if err := kube.RecordStatus(ctx, r.Client, sj, &sj.Status, d.Status); err != nil {
+				return err
+			}
+			r.States.Set(req.NamespacedName, string(sj.Status.LifecycleState))
+			return nil
+		},
 		Events: d.Events, Action: d.Action,
 		Act:          func() error { return r.act(ctx, sj, o, d.Action) },
 		RequeueAfter: d.RequeueAfter, RetryAfter: o.settings.ProgressInterval, ObserveInterval: o.settings.ObserveInterval,
