@@ -81,7 +81,9 @@ func (c *cluster) jobManagerPod(cm *corev1.ConfigMap) (flinkPod, field.ErrorList
 		{Name: "blobserver", ContainerPort: ports.blob, Protocol: corev1.ProtocolTCP},
 	}
 	fp.container.Ports = append(fp.container.Ports, c.metricsPorts()...)
-	return fp, errs
+	var probeErrs field.ErrorList
+	fp.container.StartupProbe, fp.container.LivenessProbe, probeErrs = c.jobManagerProbes(ports.restTarget)
+	return fp, append(errs, probeErrs...)
 }
 
 // jobManagerDeployment wraps the JobManager Pod in Deployment <name>. Its strategy is

@@ -48,7 +48,7 @@ func (c *cluster) nativeObjects(o *Objects) field.ErrorList {
 // taskManagerTemplateConfigMap is pod-template-<name>, the TaskManagers' layered
 // template, when there is one. Flink's ResourceManager applies its own rules to it for
 // every TaskManager Pod; Flok only makes sure it has a main container, declares the
-// metrics port, and fills in the image when neither the configuration nor the template
+// metrics port and a liveness probe (unless the template has one), and fills in the image when neither the configuration nor the template
 // names one, so that TaskManagers run the JobManager's image.
 func (c *cluster) taskManagerTemplateConfigMap() (*corev1.ConfigMap, *field.Error) {
 	path := field.NewPath("spec", "taskManager", "podTemplate")
@@ -57,7 +57,11 @@ func (c *cluster) taskManagerTemplateConfigMap() (*corev1.ConfigMap, *field.Erro
 		return nil, ferr
 	}
 	metrics := c.metricsPorts()
-	if len(c.tmTemplate) == 0 && c.conf[keyImage] != "" && len(metrics) == 0 {
+	liveness, ferr := c.taskManagerLiveness()
+	if ferr != nil {
+		return nil, ferr
+	}
+	if len(c.tmTemplate) == 0 && c.conf[keyImage] != "" && len(metrics) == 0 && liveness == nil {
 		return nil, nil
 	}
 	// Flink reads the template's containers without checking that there are any, so
@@ -65,6 +69,9 @@ func (c *cluster) taskManagerTemplateConfigMap() (*corev1.ConfigMap, *field.Erro
 	main, sidecars := splitMainContainer(pod.Spec.Containers)
 	main.Name = mainContainerName
 	main.Ports = mergeNamed(main.Ports, metrics, func(p corev1.ContainerPort) string { return p.Name })
+	if main.LivenessProbe == nil {
+		main.LivenessProbe = liveness
+	}
 	if main.Image == "" && c.conf[keyImage] == "" {
 		main.Image = c.defaultImage()
 	}

@@ -104,6 +104,13 @@ func (c *cluster) decorateMainContainer(main corev1.Container, fp flinkPod) core
 	if c.hostNetwork() {
 		main.Ports = nil
 	}
+	// The template's probes win: Flok's are defaults.
+	if main.StartupProbe == nil {
+		main.StartupProbe = fp.container.StartupProbe
+	}
+	if main.LivenessProbe == nil {
+		main.LivenessProbe = fp.container.LivenessProbe
+	}
 	main.Resources.Requests = mergeResources(main.Resources.Requests, fp.container.Resources.Requests)
 	main.Resources.Limits = mergeResources(main.Resources.Limits, fp.container.Resources.Limits)
 	return main

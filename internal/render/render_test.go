@@ -139,9 +139,10 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, "orders-flink", objs.Configuration[keyServiceAccount])
 	require.Equal(t, "orders-flink", objs.JobManager.Spec.Template.Spec.ServiceAccountName)
 
-	objs, err = Render(Input{Deployment: deploymentFrom(t, minimalApplication, `spec: {flinkConfiguration: {metrics.reporters: none}}`)})
+	objs, err = Render(Input{Deployment: deploymentFrom(t, minimalApplication,
+		`spec: {flinkConfiguration: {metrics.reporters: none, kubernetes.operator.liveness.probes.enabled: "false"}}`)})
 	require.NoError(t, err)
-	require.Nil(t, objs.TaskManagerPodTemplate, "no template to ship: an image, and no metrics port to declare")
+	require.Nil(t, objs.TaskManagerPodTemplate, "no template to ship: an image, no metrics port, no probe")
 
 	objs, err = Render(Input{Deployment: deploymentFrom(t, minimalApplication, `spec: {podTemplate: {metadata: {labels: {team: a}}}}`)})
 	require.NoError(t, err)

@@ -70,6 +70,9 @@ func (c *cluster) standaloneTaskManagers(cm *corev1.ConfigMap) (*appsv1.Deployme
 		errs = append(errs, ferr)
 	}
 	fp.container.Ports = append([]corev1.ContainerPort{{Name: "taskmanager-rpc", ContainerPort: port, Protocol: corev1.ProtocolTCP}}, c.metricsPorts()...)
+	if fp.container.LivenessProbe, ferr = c.taskManagerLiveness(); ferr != nil {
+		errs = append(errs, ferr)
+	}
 	fp.container.Args = append([]string{"taskmanager"}, strings.Fields(c.conf[keyTMEntryArgs])...)
 	dep, ferrs := c.roleDeployment(c.name()+"-taskmanager", c.tmTemplate, field.NewPath("spec", "taskManager", "podTemplate"), fp, c.taskManagerReplicas())
 	return dep, append(errs, ferrs...)

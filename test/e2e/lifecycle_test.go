@@ -148,6 +148,7 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 	}
 	require.Equal(t, 1, running, "one copy of the job")
 	proveMetrics(t, ns, "tsw")
+	proveProbes(t, ns, "tsw")
 
 	// A manual savepoint by nonce.
 	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.SavepointTriggerNonce = ptr.To[int64](1) })
