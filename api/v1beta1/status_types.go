@@ -41,6 +41,11 @@ type CommonStatus struct {
 	// an event happened, in epoch milliseconds (Flok's addition).
 	// +optional
 	LastExceptionTimestamp int64 `json:"lastExceptionTimestamp,omitempty"`
+	// LastTerminationTimestamp is when the newest JobManager or TaskManager container
+	// that ended unasked (OOMKilled, or exited with an error) and that Flok reported
+	// ended, in epoch milliseconds (Flok's addition).
+	// +optional
+	LastTerminationTimestamp int64 `json:"lastTerminationTimestamp,omitempty"`
 	// Operation is the change under way (Flok's addition). Flok writes it before every
 	// step that cannot be undone — stopping a job, deleting its cluster, starting from a
 	// snapshot — so that an operator that restarts continues it from here.

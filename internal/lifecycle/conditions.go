@@ -79,6 +79,12 @@ func (d *decider) degrade(reason, message string) {
 	if c == nil || c.Status != metav1.ConditionTrue || c.Reason != reason || c.Message != message {
 		d.warn(reason, "%s", message)
 	}
+	d.markDegraded(reason, message)
+}
+
+// markDegraded marks the deployment Degraded without an event of its own: for
+// troubles whose events are sent where they are found.
+func (d *decider) markDegraded(reason, message string) {
 	d.degraded = true
 	if d.blockedGeneration() && !blockingReasons[reason] {
 		return

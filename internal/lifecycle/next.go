@@ -23,6 +23,7 @@ func next(in Input, sessionJob bool) Decision {
 	d.status = &d.out.Status
 	d.recordJob()
 	d.recordSession()
+	d.forwardTerminations()
 	switch {
 	case sessionJob && d.obs.SessionUnavailable != "":
 		d.waitForSession()
@@ -178,6 +179,7 @@ func (d *decider) steady() {
 		d.status.LifecycleState = v1beta1.LifecycleSuspended
 		return
 	}
+	d.memoryTrouble()
 	if d.isSession() {
 		d.sessionHealth()
 		return

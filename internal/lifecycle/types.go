@@ -56,6 +56,9 @@ type Observation struct {
 	// Job is the job as Flink's REST API reports it; nil when the JobManager does not
 	// answer or runs no job.
 	Job *Job
+	// Terminations are the cluster's JobManager and TaskManager containers that ended
+	// unasked lately, also of Pods already gone.
+	Terminations []ContainerTermination
 	// HAData reports whether high-availability ConfigMaps of the cluster exist (only
 	// observed when the spec turns high availability on).
 	HAData bool
@@ -216,4 +219,17 @@ type Event struct {
 	Warning bool
 	Reason  string
 	Message string
+}
+
+// ContainerTermination is a Flink container that ended unasked: killed for using more
+// memory than its limit, or exited with an error.
+type ContainerTermination struct {
+	// Pod and Container name it; Role is jobmanager or taskmanager.
+	Pod, Container, Role string
+	// OOMKilled: the kernel killed it at its memory limit; else ExitCode says how it
+	// ended.
+	OOMKilled bool
+	ExitCode  int32
+	// FinishedAt is when it ended, in epoch milliseconds.
+	FinishedAt int64
 }

@@ -24,7 +24,8 @@ const haConfigMapSuffix = "-config-map"
 
 // observe gathers what the decision needs: the deployment's spec facts (its settings,
 // whether its spec renders, how it compares with the last deployed one), its
-// JobManager Deployment and Pods, its HA ConfigMaps and its Flink job. It also returns
+// JobManager Deployment and Pods, the containers of its Pods that ended lately, its
+// HA ConfigMaps and its Flink job. It also returns
 // the client of the cluster's REST API, for the action (nil if it cannot be built; the
 // reason is logged).
 func (r *Reconciler) observe(ctx context.Context, fd *v1beta1.FlinkDeployment) (specFacts, lifecycle.Observation, *flinkrest.Client) {
@@ -33,6 +34,7 @@ func (r *Reconciler) observe(ctx context.Context, fd *v1beta1.FlinkDeployment) (
 	obs.RenderError, obs.HighAvailability, obs.Checkpointing = facts.renderError, facts.highAvailability, facts.checkpointing
 	obs.DesiredHash = facts.desiredHash
 	r.observeCluster(ctx, fd, &obs)
+	obs.Terminations = r.terminations.recent(client.ObjectKeyFromObject(fd), obs.Now)
 	r.observeHA(ctx, fd, &obs)
 	var owners map[string]string
 	if fd.Spec.Job == nil {

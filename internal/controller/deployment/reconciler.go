@@ -63,7 +63,8 @@ type Reconciler struct {
 	Hooks   round.Hooks
 	Metrics *Metrics
 
-	facts factsCache
+	facts        factsCache
+	terminations terminationLog
 }
 
 func (r *Reconciler) now() time.Time {
@@ -82,6 +83,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		r.Metrics.forget(req.NamespacedName)
 		r.JobDetails.Forget(req.NamespacedName)
 		r.facts.forget(req.NamespacedName)
+		r.terminations.forget(req.NamespacedName)
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	r.Metrics.seen(req.NamespacedName, fd.Status.LifecycleState)

@@ -54,7 +54,8 @@ func clusterOf(obj client.Object) []string {
 // labels, annotations and deletion — not the status it writes itself), the Deployments
 // they own (what observation reads of them: their spec's generation, annotations and
 // deletion — not the status their controller writes), the Pods of their Flink clusters
-// (as jobManagerPodChanged says) and the FlinkSessionJobs of
+// (as jobManagerPodChanged says, and every container of theirs that ends unasked, which
+// the terminations log keeps) and the FlinkSessionJobs of
 // session clusters (whose status a session upgrade or deletion waits on), with at most
 // concurrency reconciliations at once. SessionIndex must be registered.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
@@ -66,6 +67,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
 		Owns(&appsv1.Deployment{}, builder.OnlyMetadata, builder.WithPredicates(predicate.Or[client.Object](
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deleting))).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(clusterOfPod), builder.WithPredicates(jobManagerPodChanged)).
+		Watches(&corev1.Pod{}, r.terminations.handler()).
 		Watches(&v1beta1.FlinkSessionJob{}, handler.EnqueueRequestsFromMapFunc(sessionOfJob)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
 		Complete(r)
