@@ -31,8 +31,8 @@ import (
 	"github.com/flok-dev/flok/internal/controller/statesnapshot"
 	"github.com/flok-dev/flok/internal/flinkconf"
 	"github.com/flok-dev/flok/internal/flinkrest"
-	"github.com/flok-dev/flok/internal/opmetrics"
 	"github.com/flok-dev/flok/internal/lifecycle"
+	"github.com/flok-dev/flok/internal/opmetrics"
 	"github.com/flok-dev/flok/internal/render"
 )
 
