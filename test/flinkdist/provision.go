@@ -10,7 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
+
+	"github.com/flok-dev/flok/test/toolcache"
 )
 
 // recipe changes whenever the way a home is assembled changes, so cached homes of an
@@ -36,37 +37,18 @@ func (h *Home) ExampleJar(name string) string {
 // Provision returns the cached home of a release, assembling it first if needed:
 // downloads with pip and Maven, SHA-256 checks, unpacking. Concurrent callers (parallel
 // test packages) wait on a lock; the home appears by an atomic rename, complete or not
-// at all.
+// at all (toolcache).
 func Provision(ctx context.Context, r Release) (*Home, error) {
-	root, err := cacheRoot()
+	dir, err := toolcache.Dir(ctx, "flink", r.Version+"-"+r.key(), CacheDirEnv, func(ctx context.Context, work string) (string, error) {
+		if err := assemble(ctx, r, work); err != nil {
+			return "", fmt.Errorf("provision Flink %s: %w", r.Version, err)
+		}
+		return filepath.Join(work, "home"), nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	final := filepath.Join(root, r.Version+"-"+r.key())
-	home := &Home{Dir: final, Release: r}
-	if complete(final) {
-		return home, nil
-	}
-	unlock, err := lockFile(filepath.Join(root, ".lock"))
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	if complete(final) {
-		return home, nil
-	}
-	tmp, err := os.MkdirTemp(root, ".build-"+r.Version+"-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(tmp)
-	if err := assemble(ctx, r, tmp); err != nil {
-		return nil, fmt.Errorf("provision Flink %s: %w", r.Version, err)
-	}
-	if err := os.Rename(filepath.Join(tmp, "home"), final); err != nil {
-		return nil, err
-	}
-	return home, nil
+	return &Home{Dir: dir, Release: r}, nil
 }
 
 // key hashes everything that decides a home's content.
@@ -77,37 +59,6 @@ func (r Release) key() string {
 	}{r, recipe})
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:5])
-}
-
-func cacheRoot() (string, error) {
-	root := os.Getenv(CacheDirEnv)
-	if root == "" {
-		base, err := os.UserCacheDir()
-		if err != nil {
-			return "", err
-		}
-		root = filepath.Join(base, "flok", "flink")
-	}
-	return root, os.MkdirAll(root, 0o755)
-}
-
-// complete reports whether a home is there; homes appear only by a rename of a
-// finished build, so the lib directory is proof enough.
-func complete(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, "lib"))
-	return err == nil
-}
-
-func lockFile(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { f.Close() }, nil
 }
 
 // assemble builds a home in work/home.
