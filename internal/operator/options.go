@@ -49,6 +49,10 @@ type Options struct {
 	ArtifactDir        string
 	MaxArtifactSize    int64
 	AllowHTTPArtifacts bool
+	// PodMonitors keeps a PodMonitor per FlinkDeployment when the cluster serves them;
+	// MetricsShards spreads them over that many Prometheus shards.
+	PodMonitors   bool
+	MetricsShards int
 	// Webhook configures the admission webhook.
 	Webhook WebhookOptions
 }
@@ -77,6 +81,7 @@ func DefaultOptions() Options {
 		MetricsAddr: ":8080", ProbeAddr: ":8081", PprofAddr: "0", Concurrency: 16, FlinkAccess: "auto",
 		ObserveInterval: s.ObserveInterval, ProgressInterval: s.ProgressInterval, CheckpointObserveInterval: 2 * time.Minute,
 		ArtifactDir: filepath.Join(os.TempDir(), "flok-artifacts"), MaxArtifactSize: artifact.DefaultMaxSize,
+		PodMonitors: true, MetricsShards: 1,
 		Webhook: WebhookOptions{
 			BindAddress: "0", Service: "flok-webhook", CASecret: "flok-webhook-ca", Configuration: "flok",
 			CAValidity: webhook.DefaultCAValidity, CertValidity: webhook.DefaultCertValidity, CATrustDelay: webhook.DefaultTrustDelay,
@@ -101,6 +106,8 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.ArtifactDir, "artifact-dir", o.ArtifactDir, "directory for the session jobs' fetched jars")
 	fs.Int64Var(&o.MaxArtifactSize, "max-artifact-size", o.MaxArtifactSize, "largest session job jar fetched, in bytes")
 	fs.BoolVar(&o.AllowHTTPArtifacts, "allow-http-artifacts", o.AllowHTTPArtifacts, "let session job jars come over plain http (https always works)")
+	fs.BoolVar(&o.PodMonitors, "pod-monitors", o.PodMonitors, "keep a Prometheus Operator PodMonitor per FlinkDeployment when the cluster serves PodMonitors (looked up at start)")
+	fs.IntVar(&o.MetricsShards, "metrics-shards", o.MetricsShards, "how many Prometheus shards share the FlinkDeployments' PodMonitors (label flok.dev/metrics-shard)")
 	o.Webhook.addFlags(fs)
 }
 
@@ -137,6 +144,8 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--flink-access %q: use direct, proxy or auto", o.FlinkAccess)
 	case o.ObserveInterval <= 0 || o.ProgressInterval <= 0 || o.CheckpointObserveInterval <= 0:
 		return fmt.Errorf("--observe-interval, --progress-interval and --checkpoint-observe-interval must be above zero")
+	case o.MetricsShards < 1:
+		return fmt.Errorf("--metrics-shards %d: must be 1 or more", o.MetricsShards)
 	case o.MaxArtifactSize <= 0:
 		return fmt.Errorf("--max-artifact-size %d: must be above zero", o.MaxArtifactSize)
 	case o.DefaultsConfigMap != "" && !strings.Contains(o.DefaultsConfigMap, "/"):

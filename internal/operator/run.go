@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -26,6 +27,7 @@ import (
 	"github.com/flok-dev/flok/internal/artifact"
 	"github.com/flok-dev/flok/internal/controller/deployment"
 	"github.com/flok-dev/flok/internal/controller/flinkjob"
+	"github.com/flok-dev/flok/internal/controller/podmonitor"
 	"github.com/flok-dev/flok/internal/controller/round"
 	"github.com/flok-dev/flok/internal/controller/sessionjob"
 	"github.com/flok-dev/flok/internal/controller/statesnapshot"
@@ -117,6 +119,9 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 	if err := history.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the savepoint history's FlinkStateSnapshots: %w", err)
 	}
+	if err := setupPodMonitors(ctx, mgr, o); err != nil {
+		return err
+	}
 	if err := setupWebhook(mgr, certs, defaults, settings, artifacts); err != nil {
 		return err
 	}
@@ -172,6 +177,26 @@ func loadDefaults(ctx context.Context, reader client.Reader, o Options) (flinkco
 		return nil, settings, fmt.Errorf("--defaults-configmap %s: %w", o.DefaultsConfigMap, errs.ToAggregate())
 	}
 	return conf, settings, nil
+}
+
+// setupPodMonitors starts keeping PodMonitors when asked and the cluster serves them.
+func setupPodMonitors(ctx context.Context, mgr ctrl.Manager, o Options) error {
+	if !o.PodMonitors {
+		return nil
+	}
+	served, err := podmonitor.Served(mgr)
+	if err != nil {
+		return err
+	}
+	if !served {
+		log.FromContext(ctx).Info("the cluster serves no PodMonitors (monitoring.coreos.com): none are kept; restart the operator once the Prometheus Operator's CRDs are installed")
+		return nil
+	}
+	r := &podmonitor.Reconciler{Client: mgr.GetClient(), Shards: o.MetricsShards}
+	if err := r.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the PodMonitor controller: %w", err)
+	}
+	return nil
 }
 
 // flinkAccess chooses how Flink's REST API is reached: by the Service's DNS name in

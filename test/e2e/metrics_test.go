@@ -14,6 +14,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/controller/podmonitor"
 	"github.com/flok-dev/flok/internal/render"
 	"github.com/flok-dev/flok/test/flinktest"
 	"github.com/flok-dev/flok/test/promtest"
@@ -85,43 +87,23 @@ func get(ctx context.Context, url string) (string, error) {
 }
 
 // provePrometheus scrapes deployment name's JobManager and TaskManagers with a real
-// Prometheus that finds them as a PodMonitor selecting the deployment's Pods (app
-// label, port "metrics") makes the Prometheus Operator find them: kubernetes_sd
-// through the API server, the Operator's relabeling. The job's series are there with
-// their namespace and deployment, and none carries an excluded variable.
-func provePrometheus(t *testing.T, ns, name string) {
+// Prometheus that finds them through the API server as the PodMonitor Flok keeps for
+// the deployment makes the Prometheus Operator find them. The job's series are there
+// with their namespace, deployment and component, and none carries an excluded
+// variable.
+func provePrometheus(t *testing.T, fd *v1beta1.FlinkDeployment) {
 	t.Helper()
-	prom := promtest.Start(t, fmt.Sprintf(`
-global:
-  scrape_interval: 1s
-scrape_configs:
-- job_name: podMonitor/%[1]s/%[2]s/0
-  kubernetes_sd_configs:
-  - role: pod
-    kubeconfig_file: %[3]s
-    namespaces:
-      names: [%[1]s]
-  relabel_configs:
-  - source_labels: [__meta_kubernetes_pod_label_app]
-    regex: %[2]s
-    action: keep
-  - source_labels: [__meta_kubernetes_pod_container_port_name]
-    regex: %[4]s
-    action: keep
-  - source_labels: [__meta_kubernetes_namespace]
-    target_label: namespace
-  - source_labels: [__meta_kubernetes_pod_name]
-    target_label: pod
-  - source_labels: [__meta_kubernetes_pod_container_name]
-    target_label: container
-  - target_label: endpoint
-    replacement: %[4]s
-`, ns, name, cluster.KubeconfigPath, render.MetricsPortName))
+	ns, name := fd.Namespace, fd.Name
+	pm, err := podmonitor.Desired(fd, 1)
+	require.NoError(t, err)
+	job, err := promtest.ScrapeConfig(pm, cluster.KubeconfigPath)
+	require.NoError(t, err)
+	prom := promtest.Start(t, promtest.Config(job))
 	selector := fmt.Sprintf(`{namespace=%q, flinkdeployment=%q}`, ns, name)
-	for _, series := range []string{"flink_jobmanager_job_uptime", "flink_taskmanager_job_task_numRecordsIn"} {
+	for series, component := range map[string]string{"flink_jobmanager_job_uptime": "jobmanager", "flink_taskmanager_job_task_numRecordsIn": "taskmanager"} {
 		flinktest.WaitFor(t, 2*time.Minute, series+" in Prometheus", func(ctx context.Context) (bool, error) {
 			v, err := prom.Query(ctx, series+selector)
-			return err == nil && len(v) > 0, nil
+			return err == nil && len(v) > 0 && string(v[0].Metric["component"]) == component, nil
 		})
 	}
 	for _, excluded := range []string{"task_attempt_id", "task_attempt_num", "tm_id"} {

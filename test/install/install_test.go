@@ -29,6 +29,7 @@ import (
 	"github.com/flok-dev/flok/test/flinktest"
 	"github.com/flok-dev/flok/test/localk8s"
 	"github.com/flok-dev/flok/test/procnode"
+	"github.com/flok-dev/flok/test/promtest"
 )
 
 var (
@@ -98,6 +99,10 @@ func TestInstallRunUninstall(t *testing.T) {
 	code, _, errOut := flinktest.Flok(t, cluster.KubeconfigPath, "-n", ns, "list")
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "run `flok install` first")
+	// The Prometheus Operator's PodMonitors are served: the operator keeps one per job.
+	crd, err := promtest.OperatorCRD(ctx, "podmonitors")
+	require.NoError(t, err)
+	require.NoError(t, cluster.InstallCRDs(ctx, crd))
 
 	installWithHelm(t, image.ref)
 	operatorReady(t, 1, image.id)
@@ -105,10 +110,12 @@ func TestInstallRunUninstall(t *testing.T) {
 	code, stdout, _ := flinktest.Flok(t, cluster.KubeconfigPath, "-n", ns, "run", "local:///opt/flink/examples/streaming/TopSpeedWindowing.jar", "-p", "1", "--wait")
 	require.Equal(t, 0, code)
 	require.Contains(t, stdout, "STABLE")
+	scrapedThroughItsPodMonitor(t, ns, "topspeedwindowing", 1)
 	// Two replicas, watching the job's namespace only: the operator's rights are bound
-	// there (and in its own namespace), no longer cluster-wide.
-	upgradeWithHelm(t, image.ref, map[string]any{"replicas": 2, "watchNamespaces": []any{ns}})
+	// there (and in its own namespace), no longer cluster-wide; three Prometheus shards.
+	upgradeWithHelm(t, image.ref, map[string]any{"replicas": 2, "watchNamespaces": []any{ns}, "metrics": map[string]any{"shards": 3}})
 	operatorReady(t, 2, image.id)
+	podMonitorOnShard(t, ns, "topspeedwindowing", 3)
 	_, err = cluster.Client.RbacV1().ClusterRoleBindings().Get(ctx, "flok-operator", metav1.GetOptions{})
 	require.True(t, apierrors.IsNotFound(err), "no cluster-wide binding of the operator's ClusterRole: %v", err)
 	refusesBadDeployments(t, ns, 6)

@@ -1,0 +1,76 @@
+package promtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// operatorModule is the Prometheus Operator release whose CRDs the tests install.
+const operatorModule = "github.com/prometheus-operator/prometheus-operator@v0.88.0"
+
+// OperatorCRD is the file of one of the Prometheus Operator's CRDs (resource such as
+// "podmonitors"), from its module as the Go module proxy serves it.
+func OperatorCRD(ctx context.Context, resource string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", operatorModule)
+	cmd.Dir = os.TempDir()
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=")
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go mod download %s: %w", operatorModule, err)
+	}
+	var mod struct{ Dir, Error string }
+	if err := json.Unmarshal(out, &mod); err != nil || mod.Error != "" {
+		return "", fmt.Errorf("go mod download %s: %v %s", operatorModule, err, mod.Error)
+	}
+	return filepath.Join(mod.Dir, "example", "prometheus-operator-crd", "monitoring.coreos.com_"+resource+".yaml"), nil
+}
+
+// ScrapeConfig is the scrape job the Prometheus Operator makes of a PodMonitor, for
+// the fields Flok's PodMonitors use — selector.matchLabels, podMetricsEndpoints[].port,
+// podTargetLabels — discovering Pods through the API server of kubeconfig.
+func ScrapeConfig(pm *unstructured.Unstructured, kubeconfig string) (string, error) {
+	ns, name := pm.GetNamespace(), pm.GetName()
+	matchLabels, _, err := unstructured.NestedStringMap(pm.Object, "spec", "selector", "matchLabels")
+	if err != nil {
+		return "", err
+	}
+	endpoints, _, err := unstructured.NestedSlice(pm.Object, "spec", "podMetricsEndpoints")
+	if err != nil || len(endpoints) != 1 {
+		return "", fmt.Errorf("PodMonitor %s/%s: want one podMetricsEndpoint (%v)", ns, name, err)
+	}
+	port, _ := endpoints[0].(map[string]any)["port"].(string)
+	targetLabels, _, _ := unstructured.NestedStringSlice(pm.Object, "spec", "podTargetLabels")
+	var b strings.Builder
+	fmt.Fprintf(&b, "- job_name: podMonitor/%s/%s/0\n  kubernetes_sd_configs:\n  - role: pod\n    kubeconfig_file: %s\n    namespaces:\n      names: [%s]\n  relabel_configs:\n",
+		ns, name, kubeconfig, ns)
+	for k, v := range matchLabels {
+		fmt.Fprintf(&b, "  - {action: keep, source_labels: [__meta_kubernetes_pod_label_%s], regex: %q}\n", sanitize(k), v)
+	}
+	fmt.Fprintf(&b, "  - {action: keep, source_labels: [__meta_kubernetes_pod_container_port_name], regex: %q}\n", port)
+	for _, l := range [][2]string{{"__meta_kubernetes_namespace", "namespace"}, {"__meta_kubernetes_pod_container_name", "container"}, {"__meta_kubernetes_pod_name", "pod"}} {
+		fmt.Fprintf(&b, "  - {source_labels: [%s], target_label: %s}\n", l[0], l[1])
+	}
+	for _, l := range targetLabels {
+		fmt.Fprintf(&b, "  - {source_labels: [__meta_kubernetes_pod_label_%s], target_label: %s}\n", sanitize(l), sanitize(l))
+	}
+	fmt.Fprintf(&b, "  - {target_label: job, replacement: %q}\n  - {target_label: endpoint, replacement: %q}\n", ns+"/"+name, port)
+	return b.String(), nil
+}
+
+var invalidLabelChars = regexp.MustCompile(`[^a-zA-Z0-9_]`)
+
+// sanitize makes a Kubernetes label name a Prometheus one, as service discovery does.
+func sanitize(label string) string { return invalidLabelChars.ReplaceAllString(label, "_") }
+
+// Config is a prometheus.yml scraping every second with the given scrape jobs.
+func Config(jobs ...string) string {
+	return "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n" + strings.Join(jobs, "")
+}
