@@ -34,7 +34,6 @@ import (
 	"github.com/flok-dev/flok/internal/flinkconf"
 	"github.com/flok-dev/flok/internal/flinkrest"
 	"github.com/flok-dev/flok/internal/lifecycle"
-	"github.com/flok-dev/flok/internal/opmetrics"
 	"github.com/flok-dev/flok/internal/render"
 )
 
@@ -82,14 +81,15 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 	if err != nil {
 		return err
 	}
-	flink, err := flinkAccess(cfg, o.FlinkAccess, opmetrics.NewFlinkREST(metrics.Registry))
+	m := newOperatorMetrics(metrics.Registry)
+	flink, err := flinkAccess(cfg, o.FlinkAccess, m.flinkREST)
 	if err != nil {
 		return err
 	}
 	r := &deployment.Reconciler{
 		Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("flok-operator"),
 		Flink: flink, Defaults: defaults, Settings: settings,
-		Hooks: hooks, Metrics: deployment.NewMetrics(metrics.Registry),
+		Hooks: hooks, Metrics: m.deployments,
 		JobDetails: flinkjob.NewMemory(o.CheckpointObserveInterval),
 	}
 	if err := deployment.Index(ctx, mgr); err != nil {
@@ -103,7 +103,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 		Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("flok-operator"),
 		Flink: flink, Defaults: defaults, Settings: settings, Artifacts: artifacts,
 		Hooks: hooks, JobDetails: flinkjob.NewMemory(o.CheckpointObserveInterval),
-		States: opmetrics.NewStateGauge(metrics.Registry, "flok_session_jobs", "FlinkSessionJobs by lifecycle state."),
+		States: m.sessionJobs,
 	}
 	if err := jobs.SetupWithManager(mgr, o.Concurrency); err != nil {
 		return fmt.Errorf("setting up the FlinkSessionJob controller: %w", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -98,7 +99,11 @@ func provePrometheus(t *testing.T, fd *v1beta1.FlinkDeployment) {
 	require.NoError(t, err)
 	job, err := promtest.ScrapeConfig(pm, cluster.KubeconfigPath)
 	require.NoError(t, err)
-	prom := promtest.Start(t, promtest.Config(job))
+	rules, err := os.ReadFile("../../config/monitoring/prometheus-rules.yaml")
+	require.NoError(t, err)
+	ruleFile, err := promtest.RuleFile(rules)
+	require.NoError(t, err)
+	prom := promtest.Start(t, promtest.Config(job), ruleFile)
 	selector := fmt.Sprintf(`{namespace=%q, flinkdeployment=%q}`, ns, name)
 	for series, component := range map[string]string{"flink_jobmanager_job_uptime": "jobmanager", "flink_taskmanager_job_task_numRecordsIn": "taskmanager"} {
 		flinktest.WaitFor(t, 2*time.Minute, series+" in Prometheus", func(ctx context.Context) (bool, error) {
@@ -111,4 +116,48 @@ func provePrometheus(t *testing.T, fd *v1beta1.FlinkDeployment) {
 		require.NoError(t, err)
 		require.Empty(t, v, "no series carries %s", excluded)
 	}
+	proveDashboardsAndRules(t, prom, ns, name)
+}
+
+// proveDashboardsAndRules checks what config/monitoring ships against a Prometheus
+// scraping a running, checkpointing job: every panel of the job dashboard shows data;
+// every query of the operator's dashboard is valid PromQL (its metric names are
+// checked against the operator's own in internal/operator); every alerting rule loads
+// and evaluates without error.
+func proveDashboardsAndRules(t *testing.T, prom *promtest.Server, ns, name string) {
+	t.Helper()
+	vars := map[string]string{"namespace": ns, "deployment": name, "__rate_interval": "1m", "datasource": "prometheus"}
+	job, err := os.ReadFile("../../config/monitoring/grafana-flink-job.json")
+	require.NoError(t, err)
+	queries, err := promtest.DashboardQueries(job, vars)
+	require.NoError(t, err)
+	for _, q := range queries {
+		flinktest.WaitFor(t, time.Minute, "data for the panel query "+q, func(ctx context.Context) (bool, error) {
+			v, err := prom.Query(ctx, q)
+			return err == nil && len(v) > 0, nil
+		})
+	}
+	operator, err := os.ReadFile("../../config/monitoring/grafana-flok-operator.json")
+	require.NoError(t, err)
+	queries, err = promtest.DashboardQueries(operator, vars)
+	require.NoError(t, err)
+	for _, q := range queries {
+		_, err := prom.Query(t.Context(), q)
+		require.NoError(t, err, "the operator dashboard's query %s", q)
+	}
+	flinktest.WaitFor(t, time.Minute, "every alerting rule evaluated without error", func(ctx context.Context) (bool, error) {
+		health, lastErr, err := prom.Rules(ctx)
+		if err != nil || len(health) == 0 {
+			return false, nil
+		}
+		for rule, h := range health {
+			if h == "err" {
+				return false, fmt.Errorf("rule %s: %s", rule, lastErr[rule])
+			}
+			if h != "ok" {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
 }

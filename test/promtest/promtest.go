@@ -80,13 +80,22 @@ type Server struct {
 	api promv1.API
 }
 
-// Start runs Prometheus with config (a prometheus.yml) until the test ends, and
-// returns once it is ready.
-func Start(t *testing.T, config string) *Server {
+// Start runs Prometheus with config (a prometheus.yml) and rule files (their
+// contents) until the test ends, and returns once it is ready: rules that do not parse
+// keep it from starting.
+func Start(t *testing.T, config string, ruleFiles ...string) *Server {
 	t.Helper()
 	bin, err := Binary(t.Context())
 	require.NoError(t, err)
 	dir := t.TempDir()
+	if len(ruleFiles) > 0 {
+		config += "rule_files:\n"
+	}
+	for i, rules := range ruleFiles {
+		file := filepath.Join(dir, fmt.Sprintf("rules-%d.yml", i))
+		require.NoError(t, os.WriteFile(file, []byte(rules), 0o644))
+		config += "- " + file + "\n"
+	}
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(config), 0o644))
 	ports, err := hostnet.FreePorts(1)
 	require.NoError(t, err)
@@ -97,15 +106,15 @@ func Start(t *testing.T, config string) *Server {
 		"--web.listen-address="+addr, "--log.level=warn")
 	cmd.Stdout, cmd.Stderr = log, log
 	require.NoError(t, cmd.Start())
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-exited:
 		case <-time.After(10 * time.Second):
 			_ = cmd.Process.Kill()
-			<-done
+			<-exited
 		}
 		if t.Failed() {
 			text, _ := os.ReadFile(log.Name())
@@ -118,6 +127,11 @@ func Start(t *testing.T, config string) *Server {
 	require.NoError(t, err)
 	s.api = promv1.NewAPI(client)
 	err = wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		select {
+		case <-exited:
+			return false, fmt.Errorf("prometheus exited (its log follows)")
+		default:
+		}
 		resp, err := http.Get(s.URL + "/-/ready")
 		if err != nil {
 			return false, nil
