@@ -26,7 +26,9 @@ type File struct {
 	// Mode is its permission bits (0o644, 0o755, 0o1777 …).
 	Mode int64
 	// Dir makes it a directory; Data is then empty.
-	Dir  bool
+	Dir bool
+	// Link makes it a symbolic link to Link; Data is then empty.
+	Link string
 	Data []byte
 	// UID and GID own it (0: root).
 	UID, GID int
@@ -47,6 +49,9 @@ func Layer(files []File, modTime time.Time) (v1.Layer, error) {
 		hdr := &tar.Header{
 			Name: strings.TrimPrefix(f.Path, "/"), Mode: f.Mode, Uid: f.UID, Gid: f.GID,
 			ModTime: modTime, Format: tar.FormatPAX, Typeflag: tar.TypeReg, Size: int64(len(f.Data)),
+		}
+		if f.Link != "" {
+			hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeSymlink, f.Link, 0
 		}
 		if f.Dir {
 			hdr.Typeflag, hdr.Name, hdr.Size = tar.TypeDir, hdr.Name+"/", 0

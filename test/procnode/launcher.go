@@ -46,8 +46,14 @@ func (r *containerRunner) writeLauncher(pod *corev1.Pod, id identity) (string, e
 		}
 		mountRoot = hostPathInContainer(root)
 	}
-	bind(&b, r.w.hostsPath(), mountRoot+"/etc/hosts", false)
-	bind(&b, r.w.resolvConfPath(), mountRoot+"/etc/resolv.conf", false)
+	target := func(path string) (string, error) { return r.inRoot(mountRoot, path) }
+	for _, f := range [][2]string{{r.w.hostsPath(), "/etc/hosts"}, {r.w.resolvConfPath(), "/etc/resolv.conf"}} {
+		dst, err := target(f[1])
+		if err != nil {
+			return "", err
+		}
+		bind(&b, f[0], dst, false)
+	}
 	workDir := r.spec.WorkingDir
 	if r.img.flinkHome != nil {
 		if err := r.bindFlinkHome(&b); err != nil {
@@ -57,7 +63,7 @@ func (r *containerRunner) writeLauncher(pod *corev1.Pod, id identity) (string, e
 			workDir = flinkHomeInPod
 		}
 	}
-	if err := r.bindVolumes(&b, mountRoot); err != nil {
+	if err := r.bindVolumes(&b, target); err != nil {
 		return "", err
 	}
 	if workDir == "" {
@@ -68,9 +74,13 @@ func (r *containerRunner) writeLauncher(pod *corev1.Pod, id identity) (string, e
 	}
 	_ = os.Remove(r.startedMarker())
 	if root != "" {
-		r.writeRootExec(&b, root, workDir, id)
+		inRoot, err := target(workDir)
+		if err != nil {
+			return "", err
+		}
+		r.writeRootExec(&b, root, workDir, inRoot, id)
 	} else {
-		fmt.Fprintf(&b, "mkdir -p %[1]s && cd %[1]s\n", shellQuote(workDir))
+		fmt.Fprintf(&b, "mkdir -p %[1]s\ncd %[1]s\n", shellQuote(workDir))
 		// Tell the node the container stands in its namespaces (probes wait for it).
 		fmt.Fprintf(&b, ": > %s\nexport PATH=$container_path\nexec \"$@\"\n", shellQuote(hostPathInContainer(r.startedMarker())))
 	}
@@ -92,9 +102,9 @@ func (r *containerRunner) bindFlinkHome(b *strings.Builder) error {
 	return nil
 }
 
-// bindVolumes binds every volumeMount below mountRoot (the container's root as the
-// launcher sees it; "" for the host's).
-func (r *containerRunner) bindVolumes(b *strings.Builder, mountRoot string) error {
+// bindVolumes binds every volumeMount at the host path target gives for its path in
+// the container.
+func (r *containerRunner) bindVolumes(b *strings.Builder, target func(string) (string, error)) error {
 	for _, m := range r.spec.VolumeMounts {
 		vol, ok := r.w.volumes[m.Name]
 		if !ok {
@@ -112,7 +122,11 @@ func (r *containerRunner) bindVolumes(b *strings.Builder, mountRoot string) erro
 				}
 			}
 		}
-		bind(b, src, mountRoot+m.MountPath, m.ReadOnly || vol.readOnly)
+		dst, err := target(m.MountPath)
+		if err != nil {
+			return err
+		}
+		bind(b, src, dst, m.ReadOnly || vol.readOnly)
 	}
 	return nil
 }

@@ -173,7 +173,6 @@ func ip(args ...string) error {
 	return nil
 }
 
-// checkHost tells which of the process node's needs this machine does not meet.
 // hostTool is the absolute path of one of the node's tools (checkHost found them all).
 func hostTool(name string) string {
 	if path, err := exec.LookPath(name); err == nil {
@@ -182,6 +181,7 @@ func hostTool(name string) string {
 	return name
 }
 
+// checkHost tells which of the process node's needs this machine does not meet.
 func checkHost() error {
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("procnode needs root (network and mount namespaces, cgroups); run the tests as root")

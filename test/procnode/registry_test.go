@@ -41,6 +41,9 @@ func pushProbeImage(t *testing.T) (ref, id string) {
 		{Path: "/etc/group", Mode: 0o644, Data: []byte("root:x:0:\nprobe:x:2345:\n")},
 		{Path: "/home/probe", Dir: true, Mode: 0o755, UID: 1234, GID: 2345},
 		{Path: "/tmp", Dir: true, Mode: 0o1777},
+		// As in Debian's images: mounts below /var/run land in the image's /run.
+		{Path: "/run", Dir: true, Mode: 0o755},
+		{Path: "/var/run", Link: "/run", Mode: 0o777},
 		{Path: "/usr/local/bin/imageprobe", Mode: 0o755, Data: program},
 	}, stamp)
 	require.NoError(t, err)
@@ -76,7 +79,10 @@ func TestRegistryImage(t *testing.T) {
 			Containers: []corev1.Container{{
 				Name: "main", Image: ref,
 				SecurityContext: &corev1.SecurityContext{ReadOnlyRootFilesystem: ptr.To(true)},
-				VolumeMounts:    []corev1.VolumeMount{{Name: "scratch", MountPath: "/scratch"}},
+				VolumeMounts: []corev1.VolumeMount{
+					{Name: "scratch", MountPath: "/scratch"},
+					{Name: "scratch", MountPath: "/var/run/shared"},
+				},
 			}},
 			Volumes: []corev1.Volume{{Name: "scratch", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}},
 		},
@@ -93,7 +99,7 @@ func TestRegistryImage(t *testing.T) {
 	require.Equal(t, id, status.ImageID)
 	require.Equal(t, strings.Join([]string{
 		"uid=1234", "gid=2345", "cwd=/home/probe", "home=/home/probe", "greeting=from-image", "args=from-image-cmd",
-		"hosts-names-me=true", "open /probe: read-only file system", "root-writable=false", "scratch-writable=true", "host-visible=false", "",
+		"hosts-names-me=true", "open /probe: read-only file system", "root-writable=false", "scratch-writable=true", "host-visible=false", "through-image-link=true", "",
 	}, "\n"), string(logs))
 
 	_, err = cluster.Client.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{

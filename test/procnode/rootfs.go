@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -131,7 +132,11 @@ func (r *containerRunner) passwdEntry(uid string) []string {
 
 // imageEntries are the colon-separated lines of the image's /etc/<file>.
 func (r *containerRunner) imageEntries(file string) [][]string {
-	f, err := os.Open(filepath.Join(r.img.rootfs, "etc", file))
+	path, err := securejoin.SecureJoin(r.img.rootfs, "/etc/"+file)
+	if err != nil {
+		return nil
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return nil
 	}
@@ -164,21 +169,40 @@ func (r *containerRunner) writeRootMounts(b *strings.Builder) (string, error) {
 			hostPathInContainer(r.img.rootfs), hostPathInContainer(upper), hostPathInContainer(work))),
 		shellQuote(hostPathInContainer(root)))
 	for _, d := range []string{"/dev", "/proc", "/sys"} {
-		fmt.Fprintf(b, "mkdir -p %[2]s && mount --rbind %[1]s %[2]s\n", d, shellQuote(hostPathInContainer(root)+d))
+		fmt.Fprintf(b, "mkdir -p %[2]s\nmount --rbind %[1]s %[2]s\n", d, shellQuote(hostPathInContainer(root)+d))
 	}
 	return root, nil
 }
 
-// writeRootExec writes the launcher's end for a pulled image: read-only root when the
-// security context says so, then the command in the container's root, working
-// directory and identity.
-func (r *containerRunner) writeRootExec(b *strings.Builder, root, workDir string, id identity) {
+// writeRootExec writes the launcher's end for a pulled image: its working directory
+// made (workDirOnHost is where it is), a read-only root when the security context says
+// so, then the command in the container's root, working directory and identity.
+func (r *containerRunner) writeRootExec(b *strings.Builder, root, workDir, workDirOnHost string, id identity) {
 	inRoot := shellQuote(hostPathInContainer(root))
-	fmt.Fprintf(b, "mkdir -p %s%s\n", inRoot, shellQuote(workDir))
+	fmt.Fprintf(b, "mkdir -p %s\n", shellQuote(workDirOnHost))
 	if readOnlyRoot(r.spec.SecurityContext) {
 		fmt.Fprintf(b, "mount -o remount,bind,ro %s\n", inRoot)
 	}
 	fmt.Fprintf(b, ": > %s\n", shellQuote(hostPathInContainer(r.startedMarker())))
 	fmt.Fprintf(b, "export PATH=$container_path\nexec %s --root=%s --wd=%s --setgid=%d --setuid=%d -- \"$@\"\n",
-		hostTool("unshare"), inRoot, shellQuote(workDir), id.gid, id.uid)
+		shellQuote(hostTool("unshare")), inRoot, shellQuote(workDir), id.gid, id.uid)
+}
+
+// inRoot is where path of the container is on the host, below mountRoot (the container's
+// root as the launcher sees it; "" for the host's). In a pulled image the path is
+// resolved as the container would: its symbolic links (like /var/run -> /run) stay
+// inside the image.
+func (r *containerRunner) inRoot(mountRoot, path string) (string, error) {
+	if r.img.rootfs == "" {
+		return path, nil
+	}
+	resolved, err := securejoin.SecureJoin(r.img.rootfs, path)
+	if err != nil {
+		return "", fmt.Errorf("resolving %s in the image: %w", path, err)
+	}
+	rel, err := filepath.Rel(r.img.rootfs, resolved)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(mountRoot, "/", rel), nil
 }

@@ -18,6 +18,9 @@ func main() {
 	fmt.Printf("root-writable=%t\nscratch-writable=%t\n", writable("/probe"), writable("/scratch/probe"))
 	_, err := os.Stat("/bin/bash") // the node's, not the image's
 	fmt.Printf("host-visible=%t\n", err == nil)
+	// The volume mounted at /var/run/shared (/var/run links to /run in the image).
+	_, err = os.Stat("/run/shared/probe")
+	fmt.Printf("through-image-link=%t\n", err == nil)
 }
 
 func writable(path string) bool {
