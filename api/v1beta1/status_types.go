@@ -43,7 +43,8 @@ type CommonStatus struct {
 	LastExceptionTimestamp int64 `json:"lastExceptionTimestamp,omitempty"`
 	// LastTerminationTimestamp is when the newest JobManager or TaskManager container
 	// that ended unasked (OOMKilled, or exited with an error) and that Flok reported
-	// ended, in epoch milliseconds (Flok's addition).
+	// ended, in epoch milliseconds (Flok's addition; FlinkDeployments only: a session
+	// job's containers are its session's).
 	// +optional
 	LastTerminationTimestamp int64 `json:"lastTerminationTimestamp,omitempty"`
 	// Operation is the change under way (Flok's addition). Flok writes it before every

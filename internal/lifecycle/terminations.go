@@ -82,8 +82,10 @@ func terminationAdvice(t ContainerTermination) string {
 		return what + fmt.Sprintf(" (a fatal error in Flink, most often an OutOfMemoryError of the JVM; its log names it). "+
 			"For \"Java heap space\" raise %s; for \"Metaspace\" %s.jvm-metaspace.size; for \"Direct buffer memory\" %s; or the whole process size (%s)",
 			p.heap, p.prefix, p.offHeap, p.field)
+	case t.ExitCode == 143:
+		return what + ": it was stopped (SIGTERM) while its Pod stayed — its liveness probe found it not answering for two minutes (a JVM stalled or overloaded); see the Pod's events and its log"
 	case t.ExitCode == 137:
-		return what + ": it was killed (SIGKILL) — by its liveness probe or the node, not for memory; see the Pod's events"
+		return what + ": it was killed (SIGKILL) without being OOMKilled — by the node, or when it did not stop within its grace period; see the Pod's events"
 	}
 	return what + ": see its log for why"
 }

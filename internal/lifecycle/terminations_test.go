@@ -53,7 +53,8 @@ func TestTerminationAdvice(t *testing.T) {
 	require.Contains(t, terminationAdvice(ContainerTermination{Pod: "p", Role: "jobmanager", OOMKilled: true, FinishedAt: at}),
 		"jobmanager.memory.process.size (spec.jobManager.resource.memory)")
 	require.NotContains(t, terminationAdvice(ContainerTermination{Pod: "p", Role: "jobmanager", OOMKilled: true, FinishedAt: at}), "rocksdb")
-	require.Contains(t, terminationAdvice(ContainerTermination{Pod: "p", Role: "taskmanager", ExitCode: 137, FinishedAt: at}), "liveness probe")
+	require.Contains(t, terminationAdvice(ContainerTermination{Pod: "p", Role: "taskmanager", ExitCode: 143, FinishedAt: at}), "liveness probe")
+	require.Contains(t, terminationAdvice(ContainerTermination{Pod: "p", Role: "taskmanager", ExitCode: 137, FinishedAt: at}), "grace period")
 	require.Contains(t, terminationAdvice(ContainerTermination{Pod: "p", Role: "taskmanager", ExitCode: 1, FinishedAt: at}), "see its log")
 	require.Contains(t, terminationAdvice(ContainerTermination{Pod: "p", Role: "taskmanager", ExitCode: 239, FinishedAt: at}),
 		`For "Java heap space" raise taskmanager.memory.task.heap.size`)

@@ -70,6 +70,9 @@ const (
 	keyRetainedCheckpointsBefore120 = "state.checkpoints.num-retained"
 )
 
+// MainContainerName is the name of the container that runs Flink in its Pods.
+const MainContainerName = "flink-main-container"
+
 // Defaults Flink applies when an option is not set.
 const (
 	defaultRPCPort    = 6123
@@ -80,7 +83,7 @@ const (
 	defaultConfDir    = "/opt/flink/conf"
 	podTemplateDir    = "/opt/flink/pod-template"
 	tmTemplateFile    = "taskmanager-pod-template.yaml"
-	mainContainerName = "flink-main-container"
+	mainContainerName = MainContainerName
 )
 
 // effectiveConfig layers the configuration the cluster runs with, lowest first: the

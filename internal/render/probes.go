@@ -15,12 +15,12 @@ const (
 	keyJMStartupProbe = "kubernetes.operator.jm-deployment.startup.probe.enabled"
 	// keyLivenessProbes is Flok's own.
 	keyLivenessProbes = "kubernetes.operator.liveness.probes.enabled"
+	keyRESTSSL        = "security.ssl.rest.enabled"
 )
 
 // The probes' timing. A JobManager may take five minutes to start (recovering many
-// jobs from high-availability metadata); a JVM is restarted only after two minutes
-// without an answer — far longer than any garbage collection of a healthy JVM, which
-// stalls REST and RPC alike.
+// jobs from high-availability metadata); a JVM is restarted only after two minutes in
+// which its port takes no connection — far longer than any pause of a healthy JVM.
 const (
 	startupPeriod, startupFailures   = 5, 60
 	livenessPeriod, livenessFailures = 15, 8
@@ -28,19 +28,30 @@ const (
 	taskManagerLivenessDelay         = 30
 )
 
-// jobManagerProbes are the JobManager's startup probe (its REST API answers) and
-// liveness probe (it still does), each unless turned off.
+// jobManagerProbes are the JobManager's startup probe (its REST API answers, over TLS
+// when security.ssl.rest.enabled) and liveness probe (its REST port still accepts
+// connections: a REST call would fail during a leader election, which a restart would
+// only prolong), each unless turned off.
 func (c *cluster) jobManagerProbes(restPort int32) (startup, liveness *corev1.Probe, errs field.ErrorList) {
-	rest := corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/config", Port: intstr.FromInt32(restPort)}}
 	if on, err := c.boolOption(keyJMStartupProbe); err != nil {
 		errs = append(errs, err)
 	} else if on {
-		startup = &corev1.Probe{ProbeHandler: rest, PeriodSeconds: startupPeriod, TimeoutSeconds: probeTimeout, FailureThreshold: startupFailures}
+		scheme := corev1.URISchemeHTTP
+		if strings.EqualFold(strings.TrimSpace(c.conf[keyRESTSSL]), "true") {
+			scheme = corev1.URISchemeHTTPS
+		}
+		startup = &corev1.Probe{
+			ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/config", Port: intstr.FromInt32(restPort), Scheme: scheme}},
+			PeriodSeconds: startupPeriod, TimeoutSeconds: probeTimeout, FailureThreshold: startupFailures,
+		}
 	}
 	if on, err := c.boolOption(keyLivenessProbes); err != nil {
 		errs = append(errs, err)
 	} else if on {
-		liveness = &corev1.Probe{ProbeHandler: rest, PeriodSeconds: livenessPeriod, TimeoutSeconds: probeTimeout, FailureThreshold: livenessFailures}
+		liveness = &corev1.Probe{
+			ProbeHandler:  corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(restPort)}},
+			PeriodSeconds: livenessPeriod, TimeoutSeconds: probeTimeout, FailureThreshold: livenessFailures,
+		}
 	}
 	return startup, liveness, errs
 }

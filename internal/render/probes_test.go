@@ -16,9 +16,9 @@ func TestProbes(t *testing.T) {
 		objs, err := Render(Input{Deployment: deploymentFrom(t, minimalApplication, `spec: {mode: `+mode+`}`)})
 		require.NoError(t, err)
 		jm := objs.JobManager.Spec.Template.Spec.Containers[0]
-		require.Equal(t, &corev1.HTTPGetAction{Path: "/config", Port: intstr.FromInt32(8081)}, jm.StartupProbe.HTTPGet)
+		require.Equal(t, &corev1.HTTPGetAction{Path: "/config", Port: intstr.FromInt32(8081), Scheme: corev1.URISchemeHTTP}, jm.StartupProbe.HTTPGet)
 		require.EqualValues(t, 60, jm.StartupProbe.FailureThreshold)
-		require.Equal(t, jm.StartupProbe.HTTPGet, jm.LivenessProbe.HTTPGet)
+		require.Equal(t, intstr.FromInt32(8081), jm.LivenessProbe.TCPSocket.Port, "liveness: the REST port takes connections (a REST call fails during leader elections)")
 		require.EqualValues(t, 15*8, jm.LivenessProbe.PeriodSeconds*jm.LivenessProbe.FailureThreshold, "two minutes without an answer")
 		if mode == "standalone" {
 			tm := objs.TaskManager.Spec.Template.Spec.Containers[0]
@@ -42,6 +42,10 @@ func TestProbes(t *testing.T) {
 	require.Nil(t, objs.JobManager.Spec.Template.Spec.Containers[0].StartupProbe)
 	require.Nil(t, objs.JobManager.Spec.Template.Spec.Containers[0].LivenessProbe)
 	require.Nil(t, objs.TaskManager.Spec.Template.Spec.Containers[0].LivenessProbe)
+
+	objs, err = Render(Input{Deployment: deploymentFrom(t, minimalApplication, `spec: {flinkConfiguration: {security.ssl.rest.enabled: "true"}}`)})
+	require.NoError(t, err)
+	require.Equal(t, corev1.URISchemeHTTPS, objs.JobManager.Spec.Template.Spec.Containers[0].StartupProbe.HTTPGet.Scheme)
 
 	_, err = Render(Input{Deployment: deploymentFrom(t, minimalApplication, `spec: {flinkConfiguration: {kubernetes.operator.liveness.probes.enabled: "sometimes"}}`)})
 	require.ErrorContains(t, err, `spec.flinkConfiguration[kubernetes.operator.liveness.probes.enabled]: Invalid value: "sometimes": must be true or false`)

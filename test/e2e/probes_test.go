@@ -21,8 +21,8 @@ func proveProbes(t *testing.T, ns, name string) {
 			main := p.Spec.Containers[0]
 			require.NotNil(t, main.LivenessProbe, "%s %s has a liveness probe", role, p.Name)
 			if role == "jobmanager" {
-				require.NotNil(t, main.StartupProbe, "%s has a startup probe", p.Name)
-				require.Equal(t, "/config", main.LivenessProbe.HTTPGet.Path)
+				require.Equal(t, "/config", main.StartupProbe.HTTPGet.Path, "%s's startup probe asks its REST API", p.Name)
+				require.NotNil(t, main.LivenessProbe.TCPSocket, "%s's liveness probe dials its REST port", p.Name)
 			} else {
 				require.NotNil(t, main.LivenessProbe.TCPSocket, "%s's liveness probe dials its RPC port", p.Name)
 			}

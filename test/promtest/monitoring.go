@@ -1,9 +1,12 @@
 package promtest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
@@ -29,8 +32,10 @@ func DashboardQueries(dashboard []byte, vars map[string]string) ([]string, error
 		}
 		for _, t := range p.Targets {
 			expr := t.Expr
-			for name, value := range vars {
-				expr = strings.NewReplacer("${"+name+"}", value, "$"+name, value).Replace(expr)
+			// Longer names first: $deployment before a $deploy.
+			names := slices.SortedFunc(maps.Keys(vars), func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+			for _, name := range names {
+				expr = strings.NewReplacer("${"+name+"}", vars[name], "$"+name, vars[name]).Replace(expr)
 			}
 			if strings.Contains(expr, "$") {
 				return nil, fmt.Errorf("panel %q: a variable is left in %s", p.Title, expr)

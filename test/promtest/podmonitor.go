@@ -22,20 +22,17 @@ func OperatorCRD(ctx context.Context, resource string) (string, error) {
 	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", operatorModule)
 	cmd.Dir = os.TempDir()
 	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=")
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("go mod download %s: %w", operatorModule, err)
-	}
+	out, runErr := cmd.Output()
 	var mod struct{ Dir, Error string }
-	if err := json.Unmarshal(out, &mod); err != nil || mod.Error != "" {
-		return "", fmt.Errorf("go mod download %s: %v %s", operatorModule, err, mod.Error)
+	if err := json.Unmarshal(out, &mod); err != nil || mod.Error != "" || runErr != nil {
+		return "", fmt.Errorf("go mod download %s: %v %v %s", operatorModule, runErr, err, mod.Error)
 	}
 	return filepath.Join(mod.Dir, "example", "prometheus-operator-crd", "monitoring.coreos.com_"+resource+".yaml"), nil
 }
 
 // ScrapeConfig is the scrape job the Prometheus Operator makes of a PodMonitor, for
-// the fields Flok's PodMonitors use — selector.matchLabels, podMetricsEndpoints[].port,
-// podTargetLabels — discovering Pods through the API server of kubeconfig.
+// the fields Flok's PodMonitors use — selector.matchLabels and matchExpressions (In),
+// podMetricsEndpoints[].port, podTargetLabels — discovering Pods through the API server of kubeconfig.
 func ScrapeConfig(pm *unstructured.Unstructured, kubeconfig string) (string, error) {
 	ns, name := pm.GetNamespace(), pm.GetName()
 	matchLabels, _, err := unstructured.NestedStringMap(pm.Object, "spec", "selector", "matchLabels")
@@ -53,6 +50,15 @@ func ScrapeConfig(pm *unstructured.Unstructured, kubeconfig string) (string, err
 		ns, name, kubeconfig, ns)
 	for k, v := range matchLabels {
 		fmt.Fprintf(&b, "  - {action: keep, source_labels: [__meta_kubernetes_pod_label_%s], regex: %q}\n", sanitize(k), v)
+	}
+	expressions, _, _ := unstructured.NestedSlice(pm.Object, "spec", "selector", "matchExpressions")
+	for _, e := range expressions {
+		e, _ := e.(map[string]any)
+		values, _, _ := unstructured.NestedStringSlice(e, "values")
+		if e["operator"] != "In" {
+			return "", fmt.Errorf("PodMonitor %s/%s: selector operator %v is not translated here", ns, name, e["operator"])
+		}
+		fmt.Fprintf(&b, "  - {action: keep, source_labels: [__meta_kubernetes_pod_label_%s], regex: %q}\n", sanitize(fmt.Sprint(e["key"])), "("+strings.Join(values, "|")+")")
 	}
 	fmt.Fprintf(&b, "  - {action: keep, source_labels: [__meta_kubernetes_pod_container_port_name], regex: %q}\n", port)
 	for _, l := range [][2]string{{"__meta_kubernetes_namespace", "namespace"}, {"__meta_kubernetes_pod_container_name", "container"}, {"__meta_kubernetes_pod_name", "pod"}} {

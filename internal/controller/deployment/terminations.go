@@ -2,6 +2,7 @@ package deployment
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -53,10 +54,12 @@ func (l *terminationLog) forget(key types.NamespacedName) {
 	delete(l.byCluster, key)
 }
 
-// record remembers the terminations pod shows that are not known yet, and reports
-// whether there were any.
-func (l *terminationLog) record(key types.NamespacedName, pod *corev1.Pod) bool {
-	found := podTerminations(pod)
+// record remembers the terminations pod shows that are not known yet and not older
+// than the memory, and reports whether there were any.
+func (l *terminationLog) record(key types.NamespacedName, pod *corev1.Pod, now time.Time) bool {
+	found := slices.DeleteFunc(podTerminations(pod), func(t lifecycle.ContainerTermination) bool {
+		return now.Sub(time.UnixMilli(t.FinishedAt)) >= terminationMemory
+	})
 	if len(found) == 0 {
 		return false
 	}
@@ -79,9 +82,10 @@ func (l *terminationLog) record(key types.NamespacedName, pod *corev1.Pod) bool 
 	return added
 }
 
-// podTerminations are the containers of a JobManager or TaskManager Pod that ended
-// unasked — OOMKilled, or exited with an error while the Pod was not being stopped —
-// as their current or last state says.
+// podTerminations are the Flink containers of a JobManager or TaskManager Pod (not its
+// sidecars) that ended unasked — OOMKilled, or exited with an error while the Pod was
+// not being deleted (a liveness probe's SIGTERM, 143, counts) — as their current or
+// last state says.
 func podTerminations(pod *corev1.Pod) []lifecycle.ContainerTermination {
 	role := pod.Labels[render.LabelComponent]
 	if role != render.ComponentJobManager && role != render.ComponentTaskManager {
@@ -89,13 +93,15 @@ func podTerminations(pod *corev1.Pod) []lifecycle.ContainerTermination {
 	}
 	var out []lifecycle.ContainerTermination
 	for _, cs := range pod.Status.ContainerStatuses {
+		if cs.Name != render.MainContainerName {
+			continue
+		}
 		for _, term := range []*corev1.ContainerStateTerminated{cs.State.Terminated, cs.LastTerminationState.Terminated} {
 			if term == nil {
 				continue
 			}
 			oom := term.Reason == "OOMKilled"
-			// 143 is SIGTERM: a Pod being stopped, as are the exits of a Pod being deleted.
-			if !oom && (term.ExitCode == 0 || term.ExitCode == 143 || pod.DeletionTimestamp != nil) {
+			if !oom && (term.ExitCode == 0 || pod.DeletionTimestamp != nil) {
 				continue
 			}
 			out = append(out, lifecycle.ContainerTermination{
@@ -116,7 +122,7 @@ func (l *terminationLog) handler() handler.Funcs {
 			return
 		}
 		for _, req := range clusterOfPod(context.Background(), pod) {
-			if l.record(req.NamespacedName, pod) {
+			if l.record(req.NamespacedName, pod, time.Now()) {
 				q.Add(req)
 			}
 		}

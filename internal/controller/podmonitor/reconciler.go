@@ -2,16 +2,17 @@ package podmonitor
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"strconv"
 
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/controller/deployment"
@@ -21,15 +22,9 @@ import (
 // GroupKind is the Prometheus Operator's PodMonitor.
 var GroupKind = schema.GroupKind{Group: "monitoring.coreos.com", Kind: "PodMonitor"}
 
-// Labels of the PodMonitors.
-const (
-	// ShardLabel names the Prometheus shard that scrapes a deployment: each shard's
-	// Prometheus selects its PodMonitors by it (podMonitorSelector).
-	ShardLabel = "flok.dev/metrics-shard"
-	// hashAnnotation is the hash of what Flok sets, to see a PodMonitor is current
-	// without reading it field by field.
-	hashAnnotation = "flok.dev/podmonitor-hash"
-)
+// ShardLabel names the Prometheus shard that scrapes a deployment: each shard's
+// Prometheus selects its PodMonitors by it (podMonitorSelector).
+const ShardLabel = "flok.dev/metrics-shard"
 
 // Reconciler keeps the PodMonitor of each FlinkDeployment.
 type Reconciler struct {
@@ -38,8 +33,9 @@ type Reconciler struct {
 	Shards int
 }
 
-// Reconcile applies the deployment's PodMonitor unless the one there is current; the
-// garbage collector removes it with its deployment.
+// Reconcile applies the deployment's PodMonitor unless the one there is as Flok wants
+// it; the garbage collector removes it with its deployment. A PodMonitor of the same
+// name that is not the deployment's own is left alone.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	fd := &v1beta1.FlinkDeployment{}
 	if err := r.Client.Get(ctx, req.NamespacedName, fd); err != nil || fd.DeletionTimestamp != nil {
@@ -50,15 +46,28 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 	have := newPodMonitor()
-	err = r.Client.Get(ctx, req.NamespacedName, have)
-	if err == nil && have.GetAnnotations()[hashAnnotation] == want.GetAnnotations()[hashAnnotation] {
-		return ctrl.Result{}, nil
-	}
-	if client.IgnoreNotFound(err) != nil {
+	switch err := r.Client.Get(ctx, req.NamespacedName, have); {
+	case apierrors.IsNotFound(err):
+	case err != nil:
 		return ctrl.Result{}, err
+	case !metav1.IsControlledBy(have, fd):
+		log.FromContext(ctx).Info("a PodMonitor of the deployment's name exists and is not Flok's; Flok keeps none for this deployment")
+		return ctrl.Result{}, nil
+	case current(have, want):
+		return ctrl.Result{}, nil
 	}
 	return ctrl.Result{}, r.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(want),
 		client.FieldOwner(deployment.FieldOwner), client.ForceOwnership)
+}
+
+// current reports whether have carries want's labels and spec.
+func current(have, want *unstructured.Unstructured) bool {
+	for k, v := range want.GetLabels() {
+		if have.GetLabels()[k] != v {
+			return false
+		}
+	}
+	return equality.Semantic.DeepEqual(have.Object["spec"], want.Object["spec"])
 }
 
 func newPodMonitor() *unstructured.Unstructured {
@@ -76,27 +85,26 @@ func (r *Reconciler) podMonitor(fd *v1beta1.FlinkDeployment) (*unstructured.Unst
 	return u, controllerutil.SetControllerReference(fd, u, r.Client.Scheme())
 }
 
-// Desired is the PodMonitor Flok keeps for fd: its Pods (label app) at their port
-// "metrics", their component (jobmanager, taskmanager) as a label, on fd's shard of
-// shards.
+// Desired is the PodMonitor Flok keeps for fd: its Flink Pods (labels app and type) at
+// their port "metrics", their component (jobmanager, taskmanager) as a label, on fd's
+// shard of shards.
 func Desired(fd *v1beta1.FlinkDeployment, shards int) (*unstructured.Unstructured, error) {
 	u := newPodMonitor()
 	u.SetNamespace(fd.Namespace)
 	u.SetName(fd.Name)
 	u.SetLabels(map[string]string{
-		render.LabelApp: fd.Name, "app.kubernetes.io/managed-by": "flok",
+		render.LabelApp: fd.Name, render.LabelManagedBy: "flok",
 		ShardLabel: strconv.Itoa(Shard(fd.Namespace, fd.Name, shards)),
 	})
 	u.Object["spec"] = map[string]any{
-		"selector":            map[string]any{"matchLabels": map[string]any{render.LabelApp: fd.Name}},
+		"selector": map[string]any{
+			"matchLabels": map[string]any{render.LabelApp: fd.Name},
+			"matchExpressions": []any{map[string]any{
+				"key": render.LabelType, "operator": "In", "values": []any{render.TypeNative, render.TypeStandalone},
+			}},
+		},
 		"podMetricsEndpoints": []any{map[string]any{"port": render.MetricsPortName}},
 		"podTargetLabels":     []any{render.LabelComponent},
 	}
-	data, err := json.Marshal([]any{u.GetLabels(), u.Object["spec"]})
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(data)
-	u.SetAnnotations(map[string]string{hashAnnotation: hex.EncodeToString(sum[:8])})
 	return u, nil
 }

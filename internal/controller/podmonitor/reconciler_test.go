@@ -23,14 +23,18 @@ func TestDesired(t *testing.T) {
 	require.Equal(t, []any{"component"}, pm.Object["spec"].(map[string]any)["podTargetLabels"])
 	require.Equal(t, "flok", pm.GetLabels()["app.kubernetes.io/managed-by"])
 
+	expressions, _, _ := unstructured.NestedSlice(pm.Object, "spec", "selector", "matchExpressions")
+	require.Len(t, expressions, 1, "Flink's Pods only, not any other Pod labelled app: orders")
+
 	again, err := Desired(fd, 4)
 	require.NoError(t, err)
-	require.Equal(t, pm.GetAnnotations(), again.GetAnnotations(), "the same PodMonitor, the same hash")
+	require.True(t, current(again, pm), "the same PodMonitor")
+	edited := again.DeepCopy()
+	require.NoError(t, unstructured.SetNestedSlice(edited.Object, []any{map[string]any{"port": "web"}}, "spec", "podMetricsEndpoints"))
+	require.False(t, current(edited, pm), "an edited spec is repaired")
 	for shards := 1; shards <= 8; shards++ {
 		other, err := Desired(fd, shards)
 		require.NoError(t, err)
-		if other.GetLabels()[ShardLabel] != pm.GetLabels()[ShardLabel] {
-			require.NotEqual(t, pm.GetAnnotations()[hashAnnotation], other.GetAnnotations()[hashAnnotation], "a new shard is a change")
-		}
+		require.Equal(t, other.GetLabels()[ShardLabel] == pm.GetLabels()[ShardLabel], current(other, pm), "a new shard is a change")
 	}
 }
