@@ -30,12 +30,16 @@ func PullImage(ctx context.Context, ref name.Reference, platform v1.Platform) (v
 	return img, nil
 }
 
-// Unpack writes img's file system — its layers flattened, whiteouts applied, as a
-// container runtime lays out a root file system — into dir, which is created and must
-// not exist yet. Nothing is written outside dir: a path with ".." fails, a symbolic
-// link met on the way that leads out fails, links whose own target leaves the image are
-// dropped (as go-containerregistry's Extract does); device files are skipped (a
-// container's /dev comes from its runtime). Owners are kept when running as root.
+// Unpack writes img's file system — its layers flattened top layer first, whiteouts
+// applied (go-containerregistry's Extract) — into dir, which is created and must not
+// exist yet. An upper layer's entry hides what a lower one has at the same path, also
+// when the lower one is a symbolic link the upper layer wrote below (well-formed layers
+// carry their directories). Nothing is written outside dir: a path with ".." fails, a
+// symbolic link met on the way that leads out fails, relative links whose target leaves
+// the image are dropped (as Extract drops them), absolute links are kept as written
+// (they resolve inside the container's root); a hard link with ".." fails; device
+// files are skipped (a container's /dev comes from its runtime). Owners are kept when
+// running as root.
 func Unpack(img v1.Image, dir string) error {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return err
