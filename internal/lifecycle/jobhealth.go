@@ -9,30 +9,34 @@ import (
 	"github.com/flok-dev/flok/api/v1beta1"
 )
 
-// maxExceptionEvents bounds the exception events of one round.
-const maxExceptionEvents = 3
+// maxForwardedEvents bounds the events of one kind that one round sends.
+const maxForwardedEvents = 3
 
-// forwardExceptions turns the job's new failures into Warning events, newest first,
-// and remembers the newest one forwarded.
-func (d *decider) forwardExceptions(j *Job) {
-	seen := d.status.LastExceptionTimestamp
-	var fresh []Exception
-	for _, e := range j.Exceptions {
-		if e.Timestamp > seen {
-			fresh = append(fresh, e)
-		}
-	}
-	slices.SortFunc(fresh, func(a, b Exception) int { return cmp.Compare(b.Timestamp, a.Timestamp) })
-	for i, e := range fresh {
-		if i == maxExceptionEvents {
-			d.warn(reasonJobException, "%d more failures of job %s", len(fresh)-i, j.ID)
+// forwardNewer sends an event for each of items that happened after *last, newest
+// first — at most maxForwardedEvents, then one saying how many more — and moves *last
+// to the newest: each is told once, also across rounds and operator restarts.
+func forwardNewer[T any](items []T, last *int64, at func(T) int64, send func(T), more func(n int)) {
+	fresh := slices.DeleteFunc(slices.Clone(items), func(item T) bool { return at(item) <= *last })
+	slices.SortFunc(fresh, func(a, b T) int { return cmp.Compare(at(b), at(a)) })
+	for i, item := range fresh {
+		if i == maxForwardedEvents {
+			more(len(fresh) - i)
 			break
 		}
-		d.warn(reasonJobException, "job %s failed at %s: %s", j.ID, time.UnixMilli(e.Timestamp).UTC().Format(time.RFC3339), e.Message)
+		send(item)
 	}
 	if len(fresh) > 0 {
-		d.status.LastExceptionTimestamp = fresh[0].Timestamp
+		*last = at(fresh[0])
 	}
+}
+
+// forwardExceptions turns the job's new failures into Warning events.
+func (d *decider) forwardExceptions(j *Job) {
+	forwardNewer(j.Exceptions, &d.status.LastExceptionTimestamp, func(e Exception) int64 { return e.Timestamp },
+		func(e Exception) {
+			d.warn(reasonJobException, "job %s failed at %s: %s", j.ID, time.UnixMilli(e.Timestamp).UTC().Format(time.RFC3339), e.Message)
+		},
+		func(n int) { d.warn(reasonJobException, "%d more failures of job %s", n, j.ID) })
 }
 
 // unhealthy reports a running job that keeps restarting or no longer completes

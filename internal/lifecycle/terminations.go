@@ -1,9 +1,7 @@
 package lifecycle
 
 import (
-	"cmp"
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -22,30 +20,17 @@ const memoryTroubleWindow = 10 * time.Minute
 const flinkFatalExitCode = 239
 
 // forwardTerminations turns the containers that ended unasked since the last one
-// reported into Warning events, each with what to do, newest first, and remembers the
-// newest one reported.
+// reported into Warning events, each with what to do.
 func (d *decider) forwardTerminations() {
-	var fresh []ContainerTermination
-	for _, t := range d.obs.Terminations {
-		if t.FinishedAt > d.status.LastTerminationTimestamp {
-			fresh = append(fresh, t)
-		}
-	}
-	slices.SortFunc(fresh, func(a, b ContainerTermination) int { return cmp.Compare(b.FinishedAt, a.FinishedAt) })
-	for i, t := range fresh {
-		if i == maxExceptionEvents {
-			d.warn(reasonContainerFailed, "%d more JobManager or TaskManager containers ended", len(fresh)-i)
-			break
-		}
-		reason := reasonContainerFailed
-		if t.OOMKilled {
-			reason = reasonOOMKilled
-		}
-		d.warn(reason, "%s", terminationAdvice(t))
-	}
-	if len(fresh) > 0 {
-		d.status.LastTerminationTimestamp = fresh[0].FinishedAt
-	}
+	forwardNewer(d.obs.Terminations, &d.status.LastTerminationTimestamp, func(t ContainerTermination) int64 { return t.FinishedAt },
+		func(t ContainerTermination) {
+			reason := reasonContainerFailed
+			if t.OOMKilled {
+				reason = reasonOOMKilled
+			}
+			d.warn(reason, "%s", terminationAdvice(t))
+		},
+		func(n int) { d.warn(reasonContainerFailed, "%d more JobManager or TaskManager containers ended", n) })
 }
 
 // memoryTrouble keeps the deployment Degraded while one of its containers was

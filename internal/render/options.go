@@ -128,4 +128,8 @@ func joinList(items []string) string {
 	return strings.Join(quoted, ";")
 }
 
+// isTrue reads a Flink boolean option as Flink does: "true" in any case is on,
+// anything else off.
+func isTrue(v string) bool { return strings.EqualFold(strings.TrimSpace(v), "true") }
+
 func sortedKeys(c flinkconf.Config) []string { return slices.Sorted(maps.Keys(c)) }

@@ -169,7 +169,7 @@ func (c *cluster) serviceAccount(role, fromTemplate string) string {
 }
 
 func (c *cluster) hostNetwork() bool {
-	return strings.EqualFold(strings.TrimSpace(c.conf[keyHostNetwork]), "true")
+	return isTrue(c.conf[keyHostNetwork])
 }
 
 // tolerations reads kubernetes.<role>.tolerations: "key:k,operator:Equal,value:v,effect:NoSchedule;…".

@@ -37,7 +37,7 @@ func (c *cluster) jobManagerProbes(restPort int32) (startup, liveness *corev1.Pr
 		errs = append(errs, err)
 	} else if on {
 		scheme := corev1.URISchemeHTTP
-		if strings.EqualFold(strings.TrimSpace(c.conf[keyRESTSSL]), "true") {
+		if isTrue(c.conf[keyRESTSSL]) {
 			scheme = corev1.URISchemeHTTPS
 		}
 		startup = &corev1.Probe{

@@ -147,7 +147,6 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 		}
 	}
 	require.Equal(t, 1, running, "one copy of the job")
-	proveMetrics(t, ns, "tsw")
 	provePrometheus(t, fd)
 	proveProbes(t, ns, "tsw")
 

@@ -40,9 +40,7 @@ func podMonitorOnShard(t *testing.T, ns, name string, shards int) *unstructured.
 // it scrapes the job's JobManager and TaskManagers.
 func scrapedThroughItsPodMonitor(t *testing.T, ns, name string, shards int) {
 	t.Helper()
-	job, err := promtest.ScrapeConfig(podMonitorOnShard(t, ns, name, shards), cluster.KubeconfigPath)
-	require.NoError(t, err)
-	prom := promtest.Start(t, promtest.Config(job))
+	prom := promtest.StartForPodMonitor(t, podMonitorOnShard(t, ns, name, shards), cluster.KubeconfigPath)
 	for _, component := range []string{"jobmanager", "taskmanager"} {
 		flinktest.WaitFor(t, 2*time.Minute, component+" metrics in Prometheus", func(ctx context.Context) (bool, error) {
 			v, err := prom.Query(ctx, fmt.Sprintf(`up{namespace=%q, component=%q} == 1`, ns, component))
@@ -52,4 +50,25 @@ func scrapedThroughItsPodMonitor(t *testing.T, ns, name string, shards int) {
 	v, err := prom.Query(t.Context(), fmt.Sprintf(`flink_jobmanager_job_uptime{namespace=%q, flinkdeployment=%q}`, ns, name))
 	require.NoError(t, err)
 	require.NotEmpty(t, v, "the job's series")
+}
+
+// podMonitorRepaired edits the PodMonitor the operator keeps for deployment name and
+// waits until the operator has put it back.
+func podMonitorRepaired(t *testing.T, ns, name string) {
+	t.Helper()
+	c, err := client.New(cluster.Config, client.Options{})
+	require.NoError(t, err)
+	pm := &unstructured.Unstructured{}
+	pm.SetGroupVersionKind(podmonitor.GroupKind.WithVersion("v1"))
+	require.NoError(t, c.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: name}, pm))
+	edited := pm.DeepCopy()
+	require.NoError(t, unstructured.SetNestedSlice(edited.Object, []any{map[string]any{"port": "web"}}, "spec", "podMetricsEndpoints"))
+	require.NoError(t, c.Patch(t.Context(), edited, client.MergeFrom(pm)))
+	flinktest.WaitFor(t, time.Minute, "the edited PodMonitor put back", func(ctx context.Context) (bool, error) {
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, pm); err != nil {
+			return false, nil
+		}
+		endpoints, _, _ := unstructured.NestedSlice(pm.Object, "spec", "podMetricsEndpoints")
+		return len(endpoints) == 1 && endpoints[0].(map[string]any)["port"] == "metrics", nil
+	})
 }

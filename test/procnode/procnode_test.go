@@ -124,14 +124,7 @@ func TestUnknownImageFailsWithErrImagePull(t *testing.T) {
 		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx:1.27"}}},
 	}, metav1.CreateOptions{})
 	require.NoError(t, err)
-	waitFor(t, time.Minute, "ErrImagePull", func(ctx context.Context) (bool, error) {
-		pod, err := cluster.Client.CoreV1().Pods(ns).Get(ctx, "nginx", metav1.GetOptions{})
-		if err != nil || len(pod.Status.ContainerStatuses) == 0 {
-			return false, nil
-		}
-		w := pod.Status.ContainerStatuses[0].State.Waiting
-		return w != nil && w.Reason == "ErrImagePull" && strings.Contains(w.Message, "not available on the process node"), nil
-	})
+	waitForWaiting(t, ns, "nginx", "ErrImagePull", "not available on the process node")
 }
 
 // TestRestartAndGracefulDeletion checks restart counting with --previous logs, and that

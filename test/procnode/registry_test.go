@@ -102,6 +102,16 @@ func TestRegistryImage(t *testing.T) {
 		"hosts-names-me=true", "open /probe: read-only file system", "root-writable=false", "scratch-writable=true", "host-visible=false", "through-image-link=true", "",
 	}, "\n"), string(logs))
 
+	// A tag the node never pulled, with imagePullPolicy Never: nothing to run.
+	_, err = cluster.Client.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "never"},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{
+			Name: "main", Image: strings.TrimSuffix(ref, ":1") + ":2", ImagePullPolicy: corev1.PullNever,
+		}}},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	waitForWaiting(t, ns, "never", "ErrImagePull", "imagePullPolicy is Never")
+
 	_, err = cluster.Client.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "nonroot"},
 		Spec: corev1.PodSpec{
@@ -110,13 +120,18 @@ func TestRegistryImage(t *testing.T) {
 		},
 	}, metav1.CreateOptions{})
 	require.NoError(t, err)
-	waitFor(t, time.Minute, "CreateContainerConfigError", func(ctx context.Context) (bool, error) {
-		cs := containerStatus(ctx, ns, "nonroot")
+	waitForWaiting(t, ns, "nonroot", "CreateContainerConfigError", "container has runAsNonRoot and image has non-numeric user (probe)")
+}
+
+// waitForWaiting waits until the Pod's first container waits for reason, with a
+// message that says what.
+func waitForWaiting(t *testing.T, ns, pod, reason, what string) {
+	t.Helper()
+	waitFor(t, time.Minute, reason+" of "+pod, func(ctx context.Context) (bool, error) {
+		cs := containerStatus(ctx, ns, pod)
 		if cs == nil || cs.State.Waiting == nil {
 			return false, nil
 		}
-		w := cs.State.Waiting
-		return w.Reason == "CreateContainerConfigError" &&
-			strings.Contains(w.Message, "container has runAsNonRoot and image has non-numeric user (probe)"), nil
+		return cs.State.Waiting.Reason == reason && strings.Contains(cs.State.Waiting.Message, what), nil
 	})
 }

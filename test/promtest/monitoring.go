@@ -25,6 +25,8 @@ func DashboardQueries(dashboard []byte, vars map[string]string) ([]string, error
 	if err := json.Unmarshal(dashboard, &d); err != nil {
 		return nil, fmt.Errorf("reading the dashboard: %w", err)
 	}
+	// Longer names first: $deployment before a $deploy.
+	names := slices.SortedFunc(maps.Keys(vars), func(a, b string) int { return cmp.Compare(len(b), len(a)) })
 	var out []string
 	for _, p := range d.Panels {
 		if len(p.Targets) == 0 {
@@ -32,8 +34,6 @@ func DashboardQueries(dashboard []byte, vars map[string]string) ([]string, error
 		}
 		for _, t := range p.Targets {
 			expr := t.Expr
-			// Longer names first: $deployment before a $deploy.
-			names := slices.SortedFunc(maps.Keys(vars), func(a, b string) int { return cmp.Compare(len(b), len(a)) })
 			for _, name := range names {
 				expr = strings.NewReplacer("${"+name+"}", vars[name], "$"+name, vars[name]).Replace(expr)
 			}

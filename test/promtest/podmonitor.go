@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"testing"
 
+	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -30,10 +32,10 @@ func OperatorCRD(ctx context.Context, resource string) (string, error) {
 	return filepath.Join(mod.Dir, "example", "prometheus-operator-crd", "monitoring.coreos.com_"+resource+".yaml"), nil
 }
 
-// ScrapeConfig is the scrape job the Prometheus Operator makes of a PodMonitor, for
+// scrapeConfig is the scrape job the Prometheus Operator makes of a PodMonitor, for
 // the fields Flok's PodMonitors use — selector.matchLabels and matchExpressions (In),
 // podMetricsEndpoints[].port, podTargetLabels — discovering Pods through the API server of kubeconfig.
-func ScrapeConfig(pm *unstructured.Unstructured, kubeconfig string) (string, error) {
+func scrapeConfig(pm *unstructured.Unstructured, kubeconfig string) (string, error) {
 	ns, name := pm.GetNamespace(), pm.GetName()
 	matchLabels, _, err := unstructured.NestedStringMap(pm.Object, "spec", "selector", "matchLabels")
 	if err != nil {
@@ -76,7 +78,12 @@ var invalidLabelChars = regexp.MustCompile(`[^a-zA-Z0-9_]`)
 // sanitize makes a Kubernetes label name a Prometheus one, as service discovery does.
 func sanitize(label string) string { return invalidLabelChars.ReplaceAllString(label, "_") }
 
-// Config is a prometheus.yml scraping every second with the given scrape jobs.
-func Config(jobs ...string) string {
-	return "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n" + strings.Join(jobs, "")
+// StartForPodMonitor runs Prometheus (Start) scraping every second what pm selects,
+// found through the API server of kubeconfig as the Prometheus Operator configures it,
+// with ruleFiles.
+func StartForPodMonitor(t *testing.T, pm *unstructured.Unstructured, kubeconfig string, ruleFiles ...string) *Server {
+	t.Helper()
+	job, err := scrapeConfig(pm, kubeconfig)
+	require.NoError(t, err)
+	return Start(t, "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n"+job, ruleFiles...)
 }

@@ -1,7 +1,6 @@
 package podmonitor
 
 import (
-	"errors"
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -17,11 +16,10 @@ import (
 // CRDs are installed).
 func Served(mgr ctrl.Manager) (bool, error) {
 	_, err := mgr.GetRESTMapper().RESTMapping(GroupKind, "v1")
-	var noMatch *meta.NoKindMatchError
 	switch {
 	case err == nil:
 		return true, nil
-	case errors.As(err, &noMatch) || meta.IsNoMatchError(err):
+	case meta.IsNoMatchError(err):
 		return false, nil
 	}
 	return false, fmt.Errorf("looking for the PodMonitor CRD: %w", err)
