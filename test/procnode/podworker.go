@@ -139,6 +139,7 @@ func (w *podWorker) setup() bool {
 			w.volumes, w.setupError = vols, nil
 			w.mu.Unlock()
 			w.markDirty()
+			go w.refreshConfigMaps()
 			return true
 		}
 		var notReady *errVolumeNotReady

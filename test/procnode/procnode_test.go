@@ -178,3 +178,36 @@ trap 'echo got SIGTERM >> /host/events; exit 0' TERM; : > /host/trapped; while t
 	require.NoError(t, err)
 	require.Equal(t, "got SIGTERM\n", string(events), "deletion asked the container to stop before killing it")
 }
+
+// TestConfigMapVolumeFollowsItsConfigMap: a changed ConfigMap reaches the files of a
+// running Pod, as the kubelet brings them up to date.
+func TestConfigMapVolumeFollowsItsConfigMap(t *testing.T) {
+	ctx := t.Context()
+	ns := cluster.Namespace(t)
+	cm, err := cluster.Client.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "level"}, Data: map[string]string{"level": "INFO"},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	_, err = cluster.Client.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "watcher"},
+		Spec: corev1.PodSpec{
+			RestartPolicy: corev1.RestartPolicyNever,
+			Containers: []corev1.Container{{
+				Name: "main", Image: "flink:2.3",
+				Command:      []string{"bash", "-c", `cat /etc/level/level; echo; until grep -q DEBUG /etc/level/level; do sleep 0.2; done; echo changed`},
+				VolumeMounts: []corev1.VolumeMount{{Name: "level", MountPath: "/etc/level"}},
+			}},
+			Volumes: []corev1.Volume{{Name: "level", VolumeSource: corev1.VolumeSource{
+				ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "level"}}}}},
+		},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	waitFor(t, 2*time.Minute, "the pod to run", podPhase(ns, "watcher", corev1.PodRunning))
+	cm.Data["level"] = "DEBUG"
+	_, err = cluster.Client.CoreV1().ConfigMaps(ns).Update(ctx, cm, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	waitFor(t, time.Minute, "the pod to see the new content and end", podPhase(ns, "watcher", corev1.PodSucceeded))
+	logs, err := cluster.Client.CoreV1().Pods(ns).GetLogs("watcher", &corev1.PodLogOptions{}).Do(ctx).Raw()
+	require.NoError(t, err)
+	require.Equal(t, "INFO\nchanged\n", string(logs))
+}

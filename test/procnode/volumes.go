@@ -100,12 +100,7 @@ func (w *podWorker) writeSource(ctx context.Context, dir string, kind sourceKind
 
 // writeKeys writes each key as a file, or only the listed items at their paths.
 func writeKeys(dir string, data map[string][]byte, items []corev1.KeyToPath) error {
-	if len(items) == 0 {
-		for k := range data {
-			items = append(items, corev1.KeyToPath{Key: k, Path: k})
-		}
-	}
-	for _, item := range items {
+	for _, item := range volumeItems(data, items) {
 		value, ok := data[item.Key]
 		if !ok {
 			return &errVolumeNotReady{fmt.Errorf("key %q is missing", item.Key)}
@@ -223,4 +218,17 @@ func writeVolumeFile(dir, rel string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// volumeItems are the files of a ConfigMap or Secret volume: the listed items, or
+// every key under its own name.
+func volumeItems(data map[string][]byte, items []corev1.KeyToPath) []corev1.KeyToPath {
+	if len(items) > 0 {
+		return items
+	}
+	all := make([]corev1.KeyToPath, 0, len(data))
+	for k := range data {
+		all = append(all, corev1.KeyToPath{Key: k, Path: k})
+	}
+	return all
 }
