@@ -41,3 +41,7 @@ func (v Version) FileName() string {
 	}
 	return "flink-conf.yaml"
 }
+
+// Log4jConsoleFile is the logging configuration Flink's processes read on Kubernetes
+// (their console log): every cluster has one, the default unless the spec gives it.
+const Log4jConsoleFile = "log4j-console.properties"

@@ -47,6 +47,7 @@ const (
 	reasonWaitingForSession  = "WaitingForSession"
 	reasonSessionUpgrade     = "SessionUpgrade"
 	reasonWaiting            = "Waiting"
+	reasonLoggingUpdated     = "LoggingUpdated"
 )
 
 // blockingReasons keep a generation from being retried until the spec changes again.

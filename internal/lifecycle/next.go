@@ -170,7 +170,11 @@ func (d *decider) steady() {
 	} else if last == nil {
 		d.firstDeployment()
 		return
-	} else if c := d.compared.change; c != noChange && !d.blockedGeneration() {
+	} else if c := d.compared.change; c == changeLogging && !d.blockedGeneration() {
+		if d.updateLogging() {
+			return
+		}
+	} else if c != noChange && !d.blockedGeneration() {
 		d.startChange(c)
 		return
 	}

@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"strings"
 
@@ -25,6 +26,9 @@ const (
 	changeSuspend
 	// changeResume: the suspended job should run again.
 	changeResume
+	// changeLogging: only the contents of logging files changed (not which files
+	// there are): the running cluster takes them without a restart.
+	changeLogging
 )
 
 // SpecComparison is a deployment's spec compared with the one it last deployed
@@ -71,6 +75,9 @@ func classify(spec, last *v1beta1.FlinkDeploymentSpec) change {
 	if !equalPtr(spec.RestartNonce, last.RestartNonce) {
 		return changeRestart
 	}
+	if !maps.Equal(spec.LogConfiguration, last.LogConfiguration) {
+		return changeLogging
+	}
 	return noChange
 }
 
@@ -104,6 +111,16 @@ func shapeOf(spec *v1beta1.FlinkDeploymentSpec) specShape {
 	}
 	s.FlinkConfiguration = nil
 	s.RestartNonce = nil
+	// Which logging files there are is part of the shape (the Pods mount them one by
+	// one; the console's log4j file always); their contents are not: log4j reads them
+	// again while running.
+	delete(s.LogConfiguration, flinkconf.Log4jConsoleFile)
+	for name := range s.LogConfiguration {
+		s.LogConfiguration[name] = ""
+	}
+	if len(s.LogConfiguration) == 0 {
+		s.LogConfiguration = nil
+	}
 	if s.Job != nil {
 		s.Job.State = ""
 		s.Job.UpgradeMode = ""

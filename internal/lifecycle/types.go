@@ -50,6 +50,10 @@ type Observation struct {
 	DeployedHash string
 	// DesiredHash is the render hash of the spec being deployed, when it renders.
 	DesiredHash string
+	// DeployedLoggingHash is the flok.dev/logging-hash of the live JobManager
+	// Deployment: which logging files its ConfigMap holds; DesiredLoggingHash that of
+	// the current spec.
+	DeployedLoggingHash, DesiredLoggingHash string
 	// RenderError is why the current spec does not render (a field path and what is
 	// wrong); the last valid spec keeps running.
 	RenderError string
@@ -180,6 +184,10 @@ const (
 	// ActionDisposeSavepoint removes the savepoint at Path, then lets the API server
 	// delete the FlinkStateSnapshot that records it.
 	ActionDisposeSavepoint ActionType = "DisposeSavepoint"
+	// ActionUpdateLogging writes the logging files of Spec into the running cluster's
+	// ConfigMap, then marks its JobManager Deployment with their hash; nothing
+	// restarts.
+	ActionUpdateLogging ActionType = "UpdateLogging"
 )
 
 // Action is one step for the controller to take, after recording Decision.Status.

@@ -41,7 +41,7 @@ func (c *cluster) configMap() (*corev1.ConfigMap, field.ErrorList) {
 	if err != nil {
 		return nil, field.ErrorList{field.Invalid(field.NewPath("spec", "flinkConfiguration"), "", err.Error())}
 	}
-	data := map[string]string{"log4j-console.properties": defaultLog4jConsole}
+	data := map[string]string{flinkconf.Log4jConsoleFile: DefaultLog4jConsole}
 	var errs field.ErrorList
 	for name, content := range c.spec().LogConfiguration {
 		if msgs := validation.IsConfigMapKey(name); len(msgs) > 0 || name == fileName {

@@ -32,9 +32,9 @@ func VersionDefaults(v flinkconf.Version) flinkconf.Config {
 	return c
 }
 
-// defaultLog4jConsole logs to the console, where kubectl logs finds it, at INFO; the
+// DefaultLog4jConsole logs to the console, where kubectl logs finds it, at INFO; the
 // log file Flink's scripts name is written too, for the web UI's log view.
-const defaultLog4jConsole = `monitorInterval = 30
+const DefaultLog4jConsole = `monitorInterval = 30
 rootLogger.level = INFO
 rootLogger.appenderRef.console.ref = ConsoleAppender
 rootLogger.appenderRef.rolling.ref = RollingFileAppender

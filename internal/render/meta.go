@@ -26,7 +26,8 @@ const (
 
 	TypeNative     = "flink-native-kubernetes"
 	TypeStandalone = "flink-standalone-kubernetes"
-	managedByFlok  = "flok"
+	// ManagedByFlok is the value of LabelManagedBy on the objects Flok creates.
+	ManagedByFlok = "flok"
 )
 
 // commonLabels are Flink's labels of every object of the cluster: app and type.
@@ -49,7 +50,7 @@ func (c *cluster) selector(component string) map[string]string {
 // owned by the FlinkDeployment so that deleting it removes them.
 func (c *cluster) objectMeta(name string, labels map[string]string) metav1.ObjectMeta {
 	l := maps.Clone(labels)
-	l[LabelManagedBy] = managedByFlok
+	l[LabelManagedBy] = ManagedByFlok
 	return metav1.ObjectMeta{
 		Name:            name,
 		Namespace:       c.namespace(),
@@ -81,4 +82,14 @@ func hashObjects(objs []Object) (string, error) {
 		h.Write(data)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+// hashData hashes a value's JSON (maps in key order).
+func hashData(v any) (string, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])[:16], nil
 }

@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -54,6 +55,12 @@ type Objects struct {
 	// Hash identifies everything above; it is also the JobManager Deployment's
 	// flok.dev/render-hash annotation, so that a changed spec is seen at a glance.
 	Hash string
+	// LoggingFiles are the logging files of Config (log4j-console.properties and
+	// those of spec.logConfiguration); LoggingHash identifies them and is the
+	// JobManager Deployment's flok.dev/logging-hash annotation, which says which
+	// logging files the running cluster has: they change without a restart.
+	LoggingFiles map[string]string
+	LoggingHash  string
 	// Configuration is the effective Flink configuration, as the cluster reads it.
 	Configuration flinkconf.Config
 }
@@ -216,6 +223,10 @@ func (c *cluster) checkModes() field.ErrorList {
 // HashAnnotation names the JobManager Deployment's annotation that carries Objects.Hash.
 const HashAnnotation = "flok.dev/render-hash"
 
+// LoggingHashAnnotation names the JobManager Deployment's annotation that carries
+// Objects.LoggingHash.
+const LoggingHashAnnotation = "flok.dev/logging-hash"
+
 func (c *cluster) objects() (*Objects, field.ErrorList) {
 	o := &Objects{Configuration: c.conf}
 	var errs field.ErrorList
@@ -246,6 +257,12 @@ func (c *cluster) objects() (*Objects, field.ErrorList) {
 		o.JobManager.Annotations = map[string]string{}
 	}
 	o.JobManager.Annotations[HashAnnotation] = hash
+	o.LoggingFiles = maps.Clone(o.Config.Data)
+	delete(o.LoggingFiles, c.version.FileName())
+	if o.LoggingHash, err = hashData(o.LoggingFiles); err != nil {
+		return nil, field.ErrorList{field.InternalError(field.NewPath("spec", "logConfiguration"), err)}
+	}
+	o.JobManager.Annotations[LoggingHashAnnotation] = o.LoggingHash
 	return o, nil
 }
 

@@ -2,6 +2,7 @@ package deployment
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flok-dev/flok/api/v1beta1"
@@ -17,6 +19,7 @@ import (
 	"github.com/flok-dev/flok/internal/flinkrest"
 	"github.com/flok-dev/flok/internal/kube"
 	"github.com/flok-dev/flok/internal/lifecycle"
+	"github.com/flok-dev/flok/internal/render"
 )
 
 // act takes the decided action. Every action is safe to repeat: a restarted operator
@@ -31,6 +34,8 @@ func (r *Reconciler) act(ctx context.Context, fd *v1beta1.FlinkDeployment, flink
 		return r.removeCluster(ctx, fd, a.KeepHAData)
 	case lifecycle.ActionRemoveFinalizer:
 		return kube.ReleaseFinalizer(ctx, r.Client, fd)
+	case lifecycle.ActionUpdateLogging:
+		return r.updateLogging(ctx, fd, a.Spec)
 	}
 	if flink == nil {
 		return errors.New("no client of Flink's REST API (the operator's log says why)")
@@ -66,6 +71,31 @@ func (r *Reconciler) deploy(ctx context.Context, fd *v1beta1.FlinkDeployment, a 
 		}
 	}
 	return nil
+}
+
+// updateLogging writes spec's logging files into the cluster's ConfigMap, then marks
+// the JobManager Deployment with their hash — its metadata only, so nothing rolls.
+// Merge patches of those keys alone: the Flink configuration file next to them, which
+// holds the running job's id and restore path, stays as deployed.
+func (r *Reconciler) updateLogging(ctx context.Context, fd *v1beta1.FlinkDeployment, spec *v1beta1.FlinkDeploymentSpec) error {
+	objs, err := r.renderAction(fd, spec, fd.Status.JobStatus.JobID, "")
+	if err != nil {
+		return err
+	}
+	files, err := json.Marshal(map[string]any{"data": objs.LoggingFiles})
+	if err != nil {
+		return err
+	}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: fd.Namespace, Name: objs.Config.Name}}
+	if err := r.Client.Patch(ctx, cm, client.RawPatch(types.MergePatchType, files), client.FieldOwner(FieldOwner)); err != nil {
+		return fmt.Errorf("writing the logging files into ConfigMap %s: %w", cm.Name, err)
+	}
+	mark, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{render.LoggingHashAnnotation: objs.LoggingHash}}})
+	if err != nil {
+		return err
+	}
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: fd.Namespace, Name: objs.JobManager.Name}}
+	return r.Client.Patch(ctx, dep, client.RawPatch(types.MergePatchType, mark), client.FieldOwner(FieldOwner))
 }
 
 // removeCluster deletes the JobManager and TaskManager Deployments (their Pods follow)

@@ -32,7 +32,7 @@ func (r *Reconciler) observe(ctx context.Context, fd *v1beta1.FlinkDeployment) (
 	obs := lifecycle.Observation{Now: r.now()}
 	facts := r.specFacts(fd)
 	obs.RenderError, obs.HighAvailability, obs.Checkpointing = facts.renderError, facts.highAvailability, facts.checkpointing
-	obs.DesiredHash = facts.desiredHash
+	obs.DesiredHash, obs.DesiredLoggingHash = facts.desiredHash, facts.loggingHash
 	r.observeCluster(ctx, fd, &obs)
 	obs.Terminations = r.terminations.recent(client.ObjectKeyFromObject(fd), obs.Now)
 	r.observeHA(ctx, fd, &obs)
@@ -97,7 +97,7 @@ func (r *Reconciler) observeCluster(ctx context.Context, fd *v1beta1.FlinkDeploy
 		obs.Cluster = lifecycle.ClusterTerminating
 		return
 	}
-	obs.DeployedHash = dep.Annotations[render.HashAnnotation]
+	obs.DeployedHash, obs.DeployedLoggingHash = dep.Annotations[render.HashAnnotation], dep.Annotations[render.LoggingHashAnnotation]
 	obs.Cluster = lifecycle.ClusterStarting
 	for i := range pods.Items {
 		p := &pods.Items[i]

@@ -24,6 +24,8 @@ type specFacts struct {
 	renderError                     string
 	highAvailability, checkpointing bool
 	restPort                        int32
+	// loggingHash identifies the spec's logging files (render.Objects.LoggingHash).
+	loggingHash string
 
 	// lastReconciledSpec is the status' text compared is for.
 	lastReconciledSpec string
@@ -80,6 +82,7 @@ func (r *Reconciler) specOnlyFacts(fd *v1beta1.FlinkDeployment) specFacts {
 	if current := checked.Objects; current != nil {
 		f.highAvailability = current.Configuration.HighAvailability()
 		f.checkpointing = current.Configuration.Checkpointing()
+		f.loggingHash = current.LoggingHash
 	}
 	f.restPort = checked.Objects.RESTPort()
 	return f

@@ -93,7 +93,7 @@ func Desired(fd *v1beta1.FlinkDeployment, shards int) (*unstructured.Unstructure
 	u.SetNamespace(fd.Namespace)
 	u.SetName(fd.Name)
 	u.SetLabels(map[string]string{
-		render.LabelApp: fd.Name, render.LabelManagedBy: "flok",
+		render.LabelApp: fd.Name, render.LabelManagedBy: render.ManagedByFlok,
 		ShardLabel: strconv.Itoa(Shard(fd.Namespace, fd.Name, shards)),
 	})
 	u.Object["spec"] = map[string]any{
