@@ -27,6 +27,7 @@ import (
 	"github.com/flok-dev/flok/internal/artifact"
 	"github.com/flok-dev/flok/internal/controller/deployment"
 	"github.com/flok-dev/flok/internal/controller/flinkjob"
+	"github.com/flok-dev/flok/internal/controller/logkeeper"
 	"github.com/flok-dev/flok/internal/controller/podmonitor"
 	"github.com/flok-dev/flok/internal/controller/round"
 	"github.com/flok-dev/flok/internal/controller/sessionjob"
@@ -122,6 +123,11 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 	if err := setupPodMonitors(ctx, mgr, o); err != nil {
 		return err
 	}
+	if o.KeepEndedLogs {
+		if err := logkeeper.Setup(mgr); err != nil {
+			return fmt.Errorf("setting up the keeper of ended containers' logs: %w", err)
+		}
+	}
 	if err := setupWebhook(mgr, certs, defaults, settings, artifacts); err != nil {
 		return err
 	}
@@ -137,7 +143,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 func cacheOptions(namespaces []string) cache.Options {
 	flinkTypes, _ := labels.NewRequirement(render.LabelType, selection.In, []string{render.TypeNative, render.TypeStandalone})
 	flinkObjects := labels.NewSelector().Add(*flinkTypes)
-	managed, _ := labels.NewRequirement(render.LabelManagedBy, selection.Equals, []string{"flok"})
+	managed, _ := labels.NewRequirement(render.LabelManagedBy, selection.Equals, []string{render.ManagedByFlok})
 	notManaged, _ := labels.NewRequirement(render.LabelManagedBy, selection.DoesNotExist, nil)
 	opts := cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),

@@ -17,7 +17,9 @@ func BuildFlok(dir string, extraArgs ...string) ([]string, error) {
 	if err := build.Run(); err != nil {
 		return nil, fmt.Errorf("building flok-operator: %w", err)
 	}
-	args := []string{bin, "--kubeconfig={kubeconfig}", "--flink-access=direct",
+	// kwok's Pods have no logs to keep: asking for them would only make the API server
+	// dial the kwok node's address.
+	args := []string{bin, "--kubeconfig={kubeconfig}", "--flink-access=direct", "--keep-ended-logs=false",
 		"--metrics-bind-address={metrics}", "--pprof-bind-address={pprof}", "--health-probe-bind-address=0"}
 	return append(args, extraArgs...), nil
 }

@@ -165,20 +165,39 @@ func (e *env) uiCommand() *cobra.Command {
 
 func (e *env) logsCommand() *cobra.Command {
 	var o cli.LogOptions
+	var terminated bool
+	var pod string
 	cmd := &cobra.Command{
 		Use:   "logs NAME",
-		Short: "Print the log of a cluster's JobManager (or of TaskManager N)",
-		Args:  cobra.ExactArgs(1),
+		Short: "Print the log of a cluster's JobManager, a TaskManager, or a container that ended",
+		Long: `Print the log of a cluster's JobManager, or of TaskManager N.
+
+With --terminated, print the log flok-operator kept of a JobManager or TaskManager
+container that ended — crashed, OOMKilled, or stopped because its Pod was deleted —
+after its Pod is gone: the newest, or the newest of --pod. The list of what is kept
+goes to standard error.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := e.client()
 			if err != nil {
 				return err
 			}
+			if terminated {
+				return c.KeptLog(cmd.Context(), args[0], pod, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			}
+			if pod != "" {
+				return fmt.Errorf("--pod chooses among the kept logs of ended containers: use it with --terminated")
+			}
 			return c.Logs(cmd.Context(), args[0], o, cmd.OutOrStdout())
 		},
 	}
+	cmd.Flags().BoolVar(&terminated, "terminated", false, "the log kept of a container that ended (its Pod may be gone)")
+	cmd.Flags().StringVar(&pod, "pod", "", "with --terminated: the Pod whose kept log to print (default: the newest kept)")
 	cmd.Flags().IntVar(&o.TaskManager, "taskmanager", 0, "the TaskManager's number (1 is the first); default the JobManager")
 	cmd.Flags().BoolVarP(&o.Follow, "follow", "f", false, "keep printing new lines")
 	cmd.Flags().BoolVar(&o.Previous, "previous", false, "the log of the previous, crashed container")
+	cmd.MarkFlagsMutuallyExclusive("terminated", "follow")
+	cmd.MarkFlagsMutuallyExclusive("terminated", "previous")
+	cmd.MarkFlagsMutuallyExclusive("terminated", "taskmanager")
 	return cmd
 }
