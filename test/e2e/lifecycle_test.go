@@ -149,6 +149,10 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 	require.Equal(t, 1, running, "one copy of the job")
 	provePrometheus(t, fd)
 	proveProbes(t, ns, "tsw")
+	proveKeptJobManagerLog(t, ns, "tsw")
+	if release.MinorVersion() == flinkdist.Flink2.MinorVersion() {
+		proveDynamicLogLevel(t, c, ns, "tsw") // log4j's watch is the same in 1.20
+	}
 
 	// A manual savepoint by nonce.
 	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.SavepointTriggerNonce = ptr.To[int64](1) })

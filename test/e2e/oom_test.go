@@ -41,6 +41,8 @@ func TestOOMKilledTaskManager(t *testing.T) {
 	require.Contains(t, msg, "taskmanager.memory.jvm-overhead.fraction")
 	require.NotZero(t, fd.Status.LastTerminationTimestamp)
 	requireEvent(t, ns, "tsw", "ContainerOOMKilled")
+	pod := strings.Fields(strings.TrimPrefix(msg[strings.Index(msg, "TaskManager Pod "):], "TaskManager Pod "))[0]
+	proveKeptOOMKilledLog(t, ns, "tsw", pod)
 
 	require.NoError(t, c.Delete(ctx, fd))
 	deletedCleanly(t, c, fd)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -237,6 +238,40 @@ func (e *env) restartCommand() *cobra.Command {
 		func(c *cli.Client, cmd *cobra.Command, name string) (client.Object, error) {
 			return c.Restart(cmd.Context(), name)
 		}, cli.Running, nil)
+}
+
+func (e *env) loglevelCommand() *cobra.Command {
+	var w waiting
+	cmd := &cobra.Command{
+		Use:   "loglevel NAME LOGGER LEVEL",
+		Short: "Set a logger's level in a running cluster, without a restart",
+		Long: `Set a logger's level (LOGGER "root" for the root logger; LEVEL one of OFF, FATAL,
+ERROR, WARN, INFO, DEBUG, TRACE, ALL) in the deployment's log4j-console.properties
+(spec.logConfiguration; Flok's default file when the spec has none). The operator writes
+the file into the running cluster, whose JobManager and TaskManagers read it again within
+its monitorInterval: the job keeps running.`,
+		Example: `  flok loglevel orders org.apache.flink.runtime.checkpoint DEBUG
+  flok loglevel orders root WARN`,
+		Args: cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
+			obj, err := c.SetLogLevel(cmd.Context(), args[0], args[1], args[2])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: logger %s at %s asked\n", obj.GetName(), args[1], strings.ToUpper(args[2]))
+			err = w.follow(cmd, c, obj, false, func(now client.Object) bool { return cli.Observed(now, obj.GetGeneration()) })
+			if err == nil && w.wait {
+				fmt.Fprintln(cmd.OutOrStdout(), "written into the running cluster: Flink reads it within its monitorInterval, without a restart")
+			}
+			return err
+		},
+	}
+	w.flags(cmd, "the running cluster has the file")
+	return cmd
 }
 
 func (e *env) deleteCommand() *cobra.Command {

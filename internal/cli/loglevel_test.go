@@ -1,0 +1,43 @@
+package cli
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/flok-dev/flok/internal/render"
+)
+
+func TestWithLogLevel(t *testing.T) {
+	for _, tc := range []struct {
+		name, file, logger, level, want string
+	}{{
+		name: "root", file: "monitorInterval = 30\nrootLogger.level = INFO\n", logger: RootLogger, level: "DEBUG",
+		want: "monitorInterval = 30\nrootLogger.level = DEBUG\n",
+	}, {
+		name: "a declared logger, comments and colons kept", file: "monitorInterval=5\n# kafka\nlogger.kafka.name=org.apache.kafka\nlogger.kafka.level: INFO\n",
+		logger: "org.apache.kafka", level: "WARN",
+		want: "monitorInterval=5\n# kafka\nlogger.kafka.name=org.apache.kafka\nlogger.kafka.level = WARN\n",
+	}, {
+		name: "a declared logger without a level", file: "monitorInterval = 30\nlogger.cp.name = org.apache.flink.runtime.checkpoint\n",
+		logger: "org.apache.flink.runtime.checkpoint", level: "TRACE",
+		want: "monitorInterval = 30\nlogger.cp.name = org.apache.flink.runtime.checkpoint\nlogger.cp.level = TRACE\n",
+	}, {
+		name: "a new logger, its id taken by another", file: "monitorInterval = 30\nlogger.flok_a_b.name = a_b\n",
+		logger: "a.b", level: "DEBUG",
+		want: "monitorInterval = 30\nlogger.flok_a_b.name = a_b\nlogger.flok_a_b_2.name = a.b\nlogger.flok_a_b_2.level = DEBUG\n",
+	}, {
+		name: "a file log4j never reads again gets a monitorInterval", file: "rootLogger.level = INFO\n", logger: RootLogger, level: "WARN",
+		want: "monitorInterval = 30\nrootLogger.level = WARN\n",
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, withLogLevel(tc.file, tc.logger, tc.level))
+		})
+	}
+}
+
+func TestWithLogLevelOfTheDefaultFile(t *testing.T) {
+	got := withLogLevel(render.DefaultLog4jConsole, "org.apache.pekko", "DEBUG")
+	require.Contains(t, got, "logger.pekko.name = org.apache.pekko\nlogger.pekko.level = DEBUG\n")
+	require.Equal(t, len(render.DefaultLog4jConsole), len(got)-1, "one line changed, INFO → DEBUG")
+}
