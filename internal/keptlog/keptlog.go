@@ -47,7 +47,10 @@ func ConfigMapName(cluster string) string { return cluster + "-ended-logs" }
 
 // Entry describes one kept log: one run of one container.
 type Entry struct {
-	Pod       string `json:"pod"`
+	Pod string `json:"pod"`
+	// PodUID tells apart Pods of one name: Flink names the TaskManagers of each new
+	// JobManager <cluster>-taskmanager-1-1 onwards again.
+	PodUID    string `json:"podUID"`
 	Container string `json:"container"`
 	// Role is the Flink process: jobmanager or taskmanager.
 	Role string `json:"role"`
@@ -70,8 +73,8 @@ type Entry struct {
 func (e Entry) Final() bool { return e.Reason != ReasonDeleted }
 
 // KeyOf is the binaryData key of one run's log.
-func KeyOf(pod, container string, run int32) string {
-	return pod + "." + container + "." + strconv.Itoa(int(run)) + ".log.gz"
+func KeyOf(pod, podUID, container string, run int32) string {
+	return pod + "." + podUID + "." + container + "." + strconv.Itoa(int(run)) + ".log.gz"
 }
 
 // Entries lists the logs kept in cm, newest first.
@@ -100,9 +103,8 @@ func Read(cm *corev1.ConfigMap, e Entry) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(r, MaxLogBytes+1))
 }
 
-// Has says whether cm keeps the log of a container's run, and whether it is final.
-func Has(cm *corev1.ConfigMap, pod, container string, run int32) (kept, final bool) {
-	key := KeyOf(pod, container, run)
+// Has says whether cm keeps the log of key (KeyOf), and whether it is final.
+func Has(cm *corev1.ConfigMap, key string) (kept, final bool) {
 	entries, _ := Entries(cm)
 	for _, k := range entries {
 		if k.Key == key {
@@ -112,9 +114,10 @@ func Has(cm *corev1.ConfigMap, pod, container string, run int32) (kept, final bo
 	return false, false
 }
 
-// Add keeps log as e's in cm (a final log replaces one taken at deletion, never the
+// Add keeps log as e's in cm (e.Truncated: its source already dropped its beginning;
+// a final log replaces one taken at deletion, never the
 // reverse), then drops the oldest logs until the bounds hold. It reports whether cm
-// changed.
+// holds e's log now (false: cm is to be left as it was).
 func Add(cm *corev1.ConfigMap, e Entry, log []byte) (bool, error) {
 	entries, err := Entries(cm)
 	if err != nil {
@@ -122,14 +125,15 @@ func Add(cm *corev1.ConfigMap, e Entry, log []byte) (bool, error) {
 		entries = nil
 		cm.BinaryData = nil
 	}
-	e.Key = KeyOf(e.Pod, e.Container, e.Run)
+	e.Key = KeyOf(e.Pod, e.PodUID, e.Container, e.Run)
 	if i := slices.IndexFunc(entries, func(k Entry) bool { return k.Key == e.Key }); i >= 0 {
 		if entries[i].Final() || !e.Final() {
 			return false, nil
 		}
 		entries = slices.Delete(entries, i, i+1)
 	}
-	log, e.Truncated = tail(log, MaxLogBytes)
+	log, cut := tail(log, MaxLogBytes)
+	e.Truncated = e.Truncated || cut
 	e.Bytes = len(log)
 	compressed, err := compress(log)
 	if err != nil {
@@ -145,6 +149,9 @@ func Add(cm *corev1.ConfigMap, e Entry, log []byte) (bool, error) {
 	entries = slices.Insert(entries, 0, e)
 	slices.SortStableFunc(entries, func(a, b Entry) int { return b.EndedAt.Compare(a.EndedAt) })
 	entries = bound(cm, entries)
+	if !slices.ContainsFunc(entries, func(k Entry) bool { return k.Key == e.Key }) {
+		return false, nil // older than all that is kept: nothing to write
+	}
 	index, err := json.Marshal(entries)
 	if err != nil {
 		return false, err
@@ -204,10 +211,10 @@ func compress(log []byte) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// TailReader reads r to its end keeping only its last max bytes, and one more when
+// ReadTail reads r to its end keeping only its last max bytes, and one more when
 // there were more (so that Add knows the beginning was dropped): a log stream of any
 // length is read in bounded memory.
-func TailReader(r io.Reader, max int) ([]byte, error) {
+func ReadTail(r io.Reader, max int) ([]byte, error) {
 	buf := make([]byte, 0, 64<<10)
 	chunk := make([]byte, 32<<10)
 	for {

@@ -15,7 +15,7 @@ import (
 )
 
 func entry(pod string, run int32, reason string, at int) Entry {
-	return Entry{Pod: pod, Container: "flink-main-container", Role: "taskmanager", Run: run, Reason: reason,
+	return Entry{Pod: pod, PodUID: "uid-" + pod, Container: "flink-main-container", Role: "taskmanager", Run: run, Reason: reason,
 		EndedAt: time.Date(2026, 12, 1, 12, 0, at, 0, time.UTC)}
 }
 
@@ -38,7 +38,7 @@ func TestAddAndRead(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, entries, 2)
 	require.Equal(t, "jm", entries[0].Pod)
-	require.Equal(t, "jm.flink-main-container.2.log.gz", entries[0].Key)
+	require.Equal(t, "jm.uid-jm.flink-main-container.2.log.gz", entries[0].Key)
 	log, err := Read(cm, entries[1])
 	require.NoError(t, err)
 	require.Equal(t, "started\n", string(log))
@@ -61,11 +61,21 @@ func TestAddAndRead(t *testing.T) {
 	log, err = Read(cm, entries[0])
 	require.NoError(t, err)
 	require.Equal(t, "started\nstopped\n", string(log))
-	kept, final := Has(cm, "tm-1", "flink-main-container", 0)
+	kept, final := Has(cm, KeyOf("tm-1", "uid-tm-1", "flink-main-container", 0))
 	require.True(t, kept)
 	require.True(t, final)
-	kept, _ = Has(cm, "tm-1", "flink-main-container", 1)
+	kept, _ = Has(cm, KeyOf("tm-1", "uid-tm-1", "flink-main-container", 1))
 	require.False(t, kept)
+
+	// A Pod of the same name (Flink's next TaskManager after an upgrade) is another.
+	again := entry("tm-1", 0, "OOMKilled", 5)
+	again.PodUID = "uid-tm-1-again"
+	changed, err = Add(cm, again, []byte("the next one\n"))
+	require.NoError(t, err)
+	require.True(t, changed, "another Pod of the same name has a log of its own")
+	entries, err = Entries(cm)
+	require.NoError(t, err)
+	require.Len(t, entries, 3)
 }
 
 // TestBounds: one run keeps the end of its log from a line's beginning; a cluster
@@ -110,15 +120,19 @@ func TestBounds(t *testing.T) {
 	require.LessOrEqual(t, total, MaxCompressedBytes)
 	entries, _ = Entries(cm)
 	require.Equal(t, "noisy-3", entries[0].Pod)
+
+	changed, err := Add(cm, entry("long-ago", 0, "Error", -1), []byte("old\n"))
+	require.NoError(t, err)
+	require.False(t, changed, "older than all that is kept: dropped at once, nothing to write")
 }
 
-// TestTailReader reads a stream of any length into its last bytes.
-func TestTailReader(t *testing.T) {
+// TestReadTail reads a stream of any length into its last bytes.
+func TestReadTail(t *testing.T) {
 	data := bytes.Repeat([]byte("0123456789"), 100_000)
-	got, err := TailReader(bytes.NewReader(data), 1000)
+	got, err := ReadTail(bytes.NewReader(data), 1000)
 	require.NoError(t, err)
 	require.Equal(t, data[len(data)-1001:], got, "one byte more than asked tells the beginning was dropped")
-	got, err = TailReader(bytes.NewReader(data[:500]), 1000)
+	got, err = ReadTail(bytes.NewReader(data[:500]), 1000)
 	require.NoError(t, err)
 	require.Equal(t, data[:500], got)
 }

@@ -1,6 +1,7 @@
 package logkeeper
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -24,7 +25,7 @@ import (
 	"github.com/flok-dev/flok/internal/render"
 )
 
-// tailLines bounds what the kubelet sends of one log; keptlog keeps its last MiB.
+// tailLines bounds the lines kept of one log; keptlog keeps its last MiB.
 const tailLines = 20000
 
 // doneMemory is how long kept runs are remembered, so that a Pod's later updates do
@@ -61,19 +62,21 @@ func (k *Keeper) Reconcile(ctx context.Context, req request) (reconcile.Result, 
 		return reconcile.Result{}, nil
 	}
 	fd := &v1beta1.FlinkDeployment{}
-	if err := k.Client.Get(ctx, types.NamespacedName{Namespace: req.Namespace, Name: req.Cluster}, fd); err != nil || fd.DeletionTimestamp != nil {
+	if err := k.Client.Get(ctx, types.NamespacedName{Namespace: req.Namespace, Name: req.Cluster}, fd); client.IgnoreNotFound(err) != nil {
+		return reconcile.Result{}, err
+	} else if err != nil || fd.DeletionTimestamp != nil {
 		k.markDone(req.doneKey())
-		return reconcile.Result{}, client.IgnoreNotFound(err)
+		return reconcile.Result{}, nil
 	}
 	cm, err := k.configMap(ctx, req.Namespace, req.Cluster)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	if kept, final := keptlog.Has(cm, req.Pod, req.Container, req.Run); kept && (final || req.Reason == keptlog.ReasonDeleted) {
+	if kept, final := keptlog.Has(cm, req.key()); kept && (final || req.Reason == keptlog.ReasonDeleted) {
 		k.markDone(req.doneKey())
 		return reconcile.Result{}, nil
 	}
-	data, err := k.read(ctx, req)
+	data, truncated, err := k.read(ctx, req)
 	if apierrors.IsNotFound(err) || apierrors.IsBadRequest(err) {
 		// The Pod went first (or its node no longer has that run): nothing to take.
 		log.FromContext(ctx).V(1).Info("a container's log was gone before it could be kept", "pod", req.Pod, "run", req.Run, "reason", err.Error())
@@ -83,24 +86,50 @@ func (k *Keeper) Reconcile(ctx context.Context, req request) (reconcile.Result, 
 	if err != nil {
 		return reconcile.Result{}, fmt.Errorf("reading the log of Pod %s, container %s: %w", req.Pod, req.Container, err)
 	}
-	if err := k.keep(ctx, fd, req, data); err != nil {
+	if k.restartedMeanwhile(ctx, req) {
+		// What was read may be a later run's: the request for this run as the
+		// previous one comes with the Pod's update.
+		return reconcile.Result{}, nil
+	}
+	if err := k.keep(ctx, fd, req, data, truncated); err != nil {
 		return reconcile.Result{}, err
 	}
 	k.markDone(req.doneKey())
 	return reconcile.Result{}, nil
 }
 
-func (k *Keeper) read(ctx context.Context, req request) ([]byte, error) {
+// read takes the end of the run's log; truncated says lines before it were left out.
+func (k *Keeper) read(ctx context.Context, req request) (log []byte, truncated bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	// One line more than kept tells whether the kubelet left lines out.
 	stream, err := k.Logs(ctx, req.Namespace, req.Pod, &corev1.PodLogOptions{
-		Container: req.Container, Previous: req.Previous, TailLines: ptr.To[int64](tailLines),
+		Container: req.Container, Previous: req.Previous, TailLines: ptr.To[int64](tailLines + 1),
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	defer stream.Close()
-	return keptlog.TailReader(stream, keptlog.MaxLogBytes)
+	log, err = keptlog.ReadTail(stream, keptlog.MaxLogBytes)
+	if err != nil || bytes.Count(log, []byte{'\n'}) <= tailLines {
+		return log, false, err
+	}
+	return log[bytes.IndexByte(log, '\n')+1:], true, nil
+}
+
+// restartedMeanwhile says the container restarted since req was made, so that the
+// kubelet's current (or previous) log is no longer the run req names.
+func (k *Keeper) restartedMeanwhile(ctx context.Context, req request) bool {
+	pod := &corev1.Pod{}
+	if err := k.Client.Get(ctx, types.NamespacedName{Namespace: req.Namespace, Name: req.Pod}, pod); err != nil || string(pod.UID) != req.PodUID {
+		return false // gone: the log was read before it went
+	}
+	for _, cs := range pod.Status.ContainerStatuses {
+		if cs.Name == req.Container {
+			return cs.RestartCount != req.restartCount()
+		}
+	}
+	return false
 }
 
 func (k *Keeper) configMap(ctx context.Context, namespace, cluster string) (*corev1.ConfigMap, error) {
@@ -114,9 +143,9 @@ func (k *Keeper) configMap(ctx context.Context, namespace, cluster string) (*cor
 
 // keep adds the log to the cluster's ConfigMap, created owned by the FlinkDeployment
 // (so that it goes with it) when it is the first.
-func (k *Keeper) keep(ctx context.Context, fd *v1beta1.FlinkDeployment, req request, data []byte) error {
-	entry := keptlog.Entry{Pod: req.Pod, Container: req.Container, Role: req.Role, Run: req.Run, Reason: req.Reason,
-		EndedAt: time.UnixMilli(req.EndedAt).UTC()}
+func (k *Keeper) keep(ctx context.Context, fd *v1beta1.FlinkDeployment, req request, data []byte, truncated bool) error {
+	entry := keptlog.Entry{Pod: req.Pod, PodUID: req.PodUID, Container: req.Container, Role: req.Role, Run: req.Run, Reason: req.Reason,
+		EndedAt: time.UnixMilli(req.EndedAt).UTC(), Truncated: truncated}
 	if req.Ended {
 		entry.ExitCode = ptr.To(req.ExitCode)
 	}

@@ -116,7 +116,8 @@ func TestReconcile(t *testing.T) {
 	require.Equal(t, "true", cm.Labels[keptlog.LabelKeptLogs])
 	require.Len(t, entries, 1)
 	require.False(t, entries[0].Final())
-	require.Equal(t, int64(tailLines), *logs.asked[0].TailLines)
+	require.Equal(t, int64(tailLines+1), *logs.asked[0].TailLines, "one more line tells whether lines were left out")
+	require.False(t, entries[0].Truncated)
 
 	final := base
 	final.Reason, final.ExitCode, final.Ended, final.EndedAt = "Error", 143, true, finished.UnixMilli()+1000
@@ -153,4 +154,49 @@ func TestReconcile(t *testing.T) {
 	_, err = k.Reconcile(ctx, other)
 	require.NoError(t, err)
 	require.Len(t, logs.asked, asked, "nothing is read for a deployment that is gone")
+}
+
+// TestRestartedMeanwhile: a container that restarted between the request and the read
+// has a later run as its current log: nothing is kept for the run asked, and the
+// request for it as the previous run keeps it then.
+func TestRestartedMeanwhile(t *testing.T) {
+	fd := &v1beta1.FlinkDeployment{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "tsw", UID: "uid-1"}}
+	pod := flinkPod("taskmanager", corev1.ContainerStatus{Name: "flink-main-container", RestartCount: 1,
+		State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}})
+	pod.UID = "pod-uid"
+	k, logs := newKeeper(t, fd, pod)
+	current := request{Namespace: "team", Pod: pod.Name, PodUID: "pod-uid", Container: "flink-main-container", Cluster: "tsw",
+		Role: "taskmanager", Run: 0, Reason: "Error", Ended: true}
+	logs.logs[pod.Name] = "run 1\n"
+	_, err := k.Reconcile(t.Context(), current)
+	require.NoError(t, err)
+	require.False(t, k.isDone(current.doneKey()), "the run is still to be kept")
+	cm := &corev1.ConfigMap{}
+	require.True(t, apierrors.IsNotFound(k.Reader.Get(t.Context(), types.NamespacedName{Namespace: "team", Name: "tsw-ended-logs"}, cm)))
+
+	previous := current
+	previous.Previous = true
+	logs.logs[pod.Name] = "run 0\n"
+	_, err = k.Reconcile(t.Context(), previous)
+	require.NoError(t, err)
+	require.True(t, logs.asked[len(logs.asked)-1].Previous)
+	_, entries := keptEntries(t, k)
+	require.Len(t, entries, 1)
+	require.Equal(t, "pod-uid", entries[0].PodUID)
+}
+
+// TestLinesLeftOut: a log of more lines than are kept says its beginning is missing.
+func TestLinesLeftOut(t *testing.T) {
+	fd := &v1beta1.FlinkDeployment{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "tsw", UID: "uid-1"}}
+	k, logs := newKeeper(t, fd)
+	req := request{Namespace: "team", Pod: "tsw-taskmanager-1-1", Container: "flink-main-container", Cluster: "tsw",
+		Role: "taskmanager", Reason: "Error", Ended: true}
+	logs.logs[req.Pod] = "dropped\n" + strings.Repeat("kept\n", tailLines) // as the kubelet sends tailLines+1 lines
+	_, err := k.Reconcile(t.Context(), req)
+	require.NoError(t, err)
+	cm, entries := keptEntries(t, k)
+	require.True(t, entries[0].Truncated)
+	log, err := keptlog.Read(cm, entries[0])
+	require.NoError(t, err)
+	require.Equal(t, strings.Repeat("kept\n", tailLines), string(log))
 }

@@ -9,7 +9,7 @@ import (
 
 // request is one container run whose log is to be kept.
 type request struct {
-	Namespace, Pod, Container string
+	Namespace, Pod, PodUID, Container string
 	// Cluster is the Flink cluster (its FlinkDeployment's name); Role jobmanager or
 	// taskmanager.
 	Cluster, Role string
@@ -31,7 +31,19 @@ func (r request) doneKey() string {
 	if r.Reason == keptlog.ReasonDeleted {
 		final = "deleted"
 	}
-	return r.Namespace + "/" + keptlog.KeyOf(r.Pod, r.Container, r.Run) + "/" + final
+	return r.Namespace + "/" + r.key() + "/" + final
+}
+
+// key is the kept log's key (keptlog.KeyOf).
+func (r request) key() string { return keptlog.KeyOf(r.Pod, r.PodUID, r.Container, r.Run) }
+
+// restartCount is the container's restart count while the run asked for is the one
+// the kubelet serves as current (or previous) log.
+func (r request) restartCount() int32 {
+	if r.Previous {
+		return r.Run + 1
+	}
+	return r.Run
 }
 
 // requestsFor lists the runs of a Flink Pod's main container whose logs can be taken
@@ -47,7 +59,7 @@ func requestsFor(pod *corev1.Pod) []request {
 		if cs.Name != render.MainContainerName {
 			continue
 		}
-		base := request{Namespace: pod.Namespace, Pod: pod.Name, Container: cs.Name, Cluster: cluster, Role: role, Run: cs.RestartCount}
+		base := request{Namespace: pod.Namespace, Pod: pod.Name, PodUID: string(pod.UID), Container: cs.Name, Cluster: cluster, Role: role, Run: cs.RestartCount}
 		switch {
 		case cs.State.Terminated != nil:
 			out = append(out, ended(base, cs.State.Terminated))
