@@ -11,6 +11,7 @@ import (
 
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/flinkconf"
+	"github.com/flok-dev/flok/internal/lifecycle"
 	"github.com/flok-dev/flok/internal/render"
 )
 
@@ -52,10 +53,26 @@ func (c *Client) SetLogLevel(ctx context.Context, name, logger, level string) (c
 		fd.Spec.LogConfiguration = map[string]string{}
 	}
 	fd.Spec.LogConfiguration[flinkconf.Log4jConsoleFile] = withLogLevel(file, logger, level)
-	if err := c.API.Patch(ctx, fd, client.MergeFrom(before)); err != nil {
+	// Optimistic: the whole file is written, so an edit made meanwhile must not be lost.
+	if err := c.API.Patch(ctx, fd, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
 		return nil, explain(err, c.Config.Host)
 	}
 	return fd, nil
+}
+
+// LoggingRestarts says whether a change of obj's console logging file takes a restart:
+// the file it runs with makes log4j never read it again (no monitorInterval).
+func LoggingRestarts(obj client.Object) bool {
+	fd, ok := obj.(*v1beta1.FlinkDeployment)
+	if !ok {
+		return false
+	}
+	running, err := lifecycle.DecodeSpec(fd.Status.ReconciliationStatus.LastReconciledSpec)
+	if err != nil || running == nil {
+		return false
+	}
+	file, given := running.LogConfiguration[flinkconf.Log4jConsoleFile]
+	return given && !flinkconf.Log4jWatched(file)
 }
 
 // property is one "key = value" line of a properties file.
@@ -93,6 +110,11 @@ func withLogLevel(file, logger, level string) string {
 	id, declared := loggerID(lines, values, logger)
 	if !declared {
 		set("logger."+id+".name", logger)
+		if i, listed := values["loggers"]; listed {
+			// With a list, log4j configures the loggers it names only.
+			m := property.FindStringSubmatch(lines[i])
+			lines[i] = "loggers = " + strings.TrimSuffix(m[2], ",") + ", " + id
+		}
 	}
 	set("logger."+id+".level", level)
 	return strings.Join(lines, "\n") + "\n"

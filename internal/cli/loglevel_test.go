@@ -27,6 +27,10 @@ func TestWithLogLevel(t *testing.T) {
 		logger: "a.b", level: "DEBUG",
 		want: "monitorInterval = 30\nlogger.flok_a_b.name = a_b\nlogger.flok_a_b_2.name = a.b\nlogger.flok_a_b_2.level = DEBUG\n",
 	}, {
+		name: "a new logger joins the list of loggers", file: "monitorInterval = 30\nloggers = kafka\nlogger.kafka.name = org.apache.kafka\n",
+		logger: "org.apache.flink", level: "DEBUG",
+		want: "monitorInterval = 30\nloggers = kafka, flok_org_apache_flink\nlogger.kafka.name = org.apache.kafka\nlogger.flok_org_apache_flink.name = org.apache.flink\nlogger.flok_org_apache_flink.level = DEBUG\n",
+	}, {
 		name: "a file log4j never reads again gets a monitorInterval", file: "rootLogger.level = INFO\n", logger: RootLogger, level: "WARN",
 		want: "monitorInterval = 30\nrootLogger.level = WARN\n",
 	}} {

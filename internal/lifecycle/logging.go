@@ -26,3 +26,11 @@ func (d *decider) updateLogging() bool {
 	d.out.RequeueAfter = d.progressAfter()
 	return true
 }
+
+// loggingDrifted says the running cluster's logging files are not the deployed spec's:
+// a logging change reverted before it was recorded, or a write cut short (the
+// reconciler clears the mark before it writes the files).
+func (d *decider) loggingDrifted() bool {
+	return d.obs.DesiredLoggingHash != "" && d.obs.DeployedLoggingHash != d.obs.DesiredLoggingHash &&
+		(d.obs.Cluster == ClusterReady || d.obs.Cluster == ClusterStarting)
+}

@@ -170,7 +170,7 @@ func (d *decider) steady() {
 	} else if last == nil {
 		d.firstDeployment()
 		return
-	} else if c := d.compared.change; c == changeLogging && !d.blockedGeneration() {
+	} else if c := d.compared.change; (c == changeLogging || c == noChange && d.loggingDrifted()) && !d.blockedGeneration() {
 		if d.updateLogging() {
 			return
 		}

@@ -76,9 +76,25 @@ func classify(spec, last *v1beta1.FlinkDeploymentSpec) change {
 		return changeRestart
 	}
 	if !maps.Equal(spec.LogConfiguration, last.LogConfiguration) {
-		return changeLogging
+		if liveLogging(spec.LogConfiguration, last.LogConfiguration) {
+			return changeLogging
+		}
+		return changeUpgrade
 	}
 	return noChange
+}
+
+// liveLogging says the running processes take the logging change themselves: only the
+// console's log4j file changed, and the deployed one makes log4j read it again (Flok's
+// default file does). Any other file, or one never read again, takes a restart.
+func liveLogging(files, deployed map[string]string) bool {
+	for name, content := range files {
+		if name != flinkconf.Log4jConsoleFile && deployed[name] != content {
+			return false
+		}
+	}
+	running, given := deployed[flinkconf.Log4jConsoleFile]
+	return !given || flinkconf.Log4jWatched(running)
 }
 
 func suspended(spec *v1beta1.FlinkDeploymentSpec) bool {

@@ -262,10 +262,16 @@ its monitorInterval: the job keeps running.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: logger %s at %s asked\n", obj.GetName(), args[1], strings.ToUpper(args[2]))
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "%s: logger %s at %s asked\n", obj.GetName(), args[1], strings.ToUpper(args[2]))
+			noteSuspended(cmd, obj)
+			restarts := cli.LoggingRestarts(obj)
+			if restarts {
+				fmt.Fprintln(out, "its running logging file has no monitorInterval, so log4j never reads it again: the job restarts (as its upgradeMode says) to take this one, which has one")
+			}
 			err = w.follow(cmd, c, obj, false, func(now client.Object) bool { return cli.Observed(now, obj.GetGeneration()) })
-			if err == nil && w.wait {
-				fmt.Fprintln(cmd.OutOrStdout(), "written into the running cluster: Flink reads it within its monitorInterval, without a restart")
+			if err == nil && w.wait && !restarts && !cli.Suspended(obj) {
+				fmt.Fprintln(out, "written into the running cluster: Flink reads it within its monitorInterval, without a restart")
 			}
 			return err
 		},

@@ -73,29 +73,33 @@ func (r *Reconciler) deploy(ctx context.Context, fd *v1beta1.FlinkDeployment, a 
 	return nil
 }
 
-// updateLogging writes spec's logging files into the cluster's ConfigMap, then marks
-// the JobManager Deployment with their hash — its metadata only, so nothing rolls.
-// Merge patches of those keys alone: the Flink configuration file next to them, which
-// holds the running job's id and restore path, stays as deployed.
+// updateLogging writes spec's logging files into the cluster's ConfigMap and marks
+// the JobManager Deployment with their hash — its metadata only, so nothing rolls. The
+// mark is cleared first, so that a write cut short is seen as one. Merge patches of
+// those keys alone: the Flink configuration file next to them, which holds the running
+// job's id and restore path, stays as deployed.
 func (r *Reconciler) updateLogging(ctx context.Context, fd *v1beta1.FlinkDeployment, spec *v1beta1.FlinkDeploymentSpec) error {
 	objs, err := r.renderAction(fd, spec, fd.Status.JobStatus.JobID, "")
 	if err != nil {
 		return err
 	}
-	files, err := json.Marshal(map[string]any{"data": objs.LoggingFiles})
-	if err != nil {
-		return err
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: fd.Namespace, Name: objs.JobManager.Name}}
+	if err := r.mergePatch(ctx, dep, map[string]any{"metadata": map[string]any{"annotations": map[string]any{render.LoggingHashAnnotation: nil}}}); err != nil {
+		return fmt.Errorf("clearing the logging mark of Deployment %s: %w", dep.Name, err)
 	}
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: fd.Namespace, Name: objs.Config.Name}}
-	if err := r.Client.Patch(ctx, cm, client.RawPatch(types.MergePatchType, files), client.FieldOwner(FieldOwner)); err != nil {
+	if err := r.mergePatch(ctx, cm, map[string]any{"data": objs.LoggingFiles}); err != nil {
 		return fmt.Errorf("writing the logging files into ConfigMap %s: %w", cm.Name, err)
 	}
-	mark, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{render.LoggingHashAnnotation: objs.LoggingHash}}})
+	return r.mergePatch(ctx, dep, map[string]any{"metadata": map[string]any{"annotations": map[string]any{render.LoggingHashAnnotation: objs.LoggingHash}}})
+}
+
+func (r *Reconciler) mergePatch(ctx context.Context, obj client.Object, patch map[string]any) error {
+	data, err := json.Marshal(patch)
 	if err != nil {
 		return err
 	}
-	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: fd.Namespace, Name: objs.JobManager.Name}}
-	return r.Client.Patch(ctx, dep, client.RawPatch(types.MergePatchType, mark), client.FieldOwner(FieldOwner))
+	return r.Client.Patch(ctx, obj, client.RawPatch(types.MergePatchType, data), client.FieldOwner(FieldOwner))
 }
 
 // removeCluster deletes the JobManager and TaskManager Deployments (their Pods follow)
