@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -75,9 +74,6 @@ func LoggingRestarts(obj client.Object) bool {
 	return given && !flinkconf.Log4jWatched(file)
 }
 
-// property is one "key = value" line of a properties file.
-var property = regexp.MustCompile(`^\s*([^#!\s=:][^=:]*?)\s*[=:]\s*(.*?)\s*$`)
-
 // withLogLevel is a log4j2 properties file with logger's level set: the root logger's,
 // a logger the file names (logger.ID.name = logger), or a new one. A file that log4j
 // would never read again (no monitorInterval) gets one.
@@ -85,8 +81,8 @@ func withLogLevel(file, logger, level string) string {
 	lines := strings.Split(strings.TrimSuffix(file, "\n"), "\n")
 	values := map[string]int{} // key → its line
 	for i, line := range lines {
-		if m := property.FindStringSubmatch(line); m != nil {
-			values[m[1]] = i
+		if key, _, ok := flinkconf.Log4jProperty(line); ok {
+			values[key] = i
 		}
 	}
 	set := func(key, value string) {
@@ -112,8 +108,8 @@ func withLogLevel(file, logger, level string) string {
 		set("logger."+id+".name", logger)
 		if i, listed := values["loggers"]; listed {
 			// With a list, log4j configures the loggers it names only.
-			m := property.FindStringSubmatch(lines[i])
-			lines[i] = "loggers = " + strings.TrimSuffix(m[2], ",") + ", " + id
+			_, listed, _ := flinkconf.Log4jProperty(lines[i])
+			lines[i] = "loggers = " + strings.TrimSuffix(listed, ",") + ", " + id
 		}
 	}
 	set("logger."+id+".level", level)
@@ -124,11 +120,11 @@ func withLogLevel(file, logger, level string) string {
 // new one no other logger has.
 func loggerID(lines []string, values map[string]int, logger string) (id string, declared bool) {
 	for _, line := range lines {
-		m := property.FindStringSubmatch(line)
-		if m == nil || m[2] != logger {
+		key, value, ok := flinkconf.Log4jProperty(line)
+		if !ok || value != logger {
 			continue
 		}
-		if id, ok := strings.CutPrefix(m[1], "logger."); ok && strings.HasSuffix(id, ".name") {
+		if id, ok := strings.CutPrefix(key, "logger."); ok && strings.HasSuffix(id, ".name") {
 			return strings.TrimSuffix(id, ".name"), true
 		}
 	}
