@@ -1,7 +1,8 @@
 // Package v1beta1 holds Flok's API: FlinkDeployment, FlinkSessionJob and
 // FlinkStateSnapshot in group flok.dev. Every field of the Apache Flink Kubernetes
 // Operator's flink.apache.org/v1beta1 resources is accepted with the same meaning, so
-// moving a resource to Flok means changing its apiVersion.
+// moving a resource to Flok means changing its apiVersion. AlertReceiver and AlertRoute
+// say where the incidents of those jobs are sent.
 //
 // +kubebuilder:object:generate=true
 // +groupName=flok.dev
@@ -28,6 +29,8 @@ func addKnownTypes(s *runtime.Scheme) error {
 		&FlinkDeployment{}, &FlinkDeploymentList{},
 		&FlinkSessionJob{}, &FlinkSessionJobList{},
 		&FlinkStateSnapshot{}, &FlinkStateSnapshotList{},
+		&AlertReceiver{}, &AlertReceiverList{},
+		&AlertRoute{}, &AlertRouteList{},
 	)
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil

@@ -50,6 +50,14 @@ const (
 	reasonLoggingUpdated     = "LoggingUpdated"
 )
 
+// DegradedReasons are every reason a Degraded condition carries: the kinds of incident
+// of a Flink job that alerts are sent for.
+var DegradedReasons = []string{
+	reasonJobFailed, reasonStateLost, reasonRestartLoop, reasonClusterFailing, reasonCheckpointsStalled,
+	reasonSavepointFailed, reasonNoState, reasonRolledBack, reasonNotReady, reasonOOMKilled,
+	reasonDeletionBlocked, reasonArtifact, reasonInvalidSpec, reasonInvalidStatus,
+}
+
 // blockingReasons keep a generation from being retried until the spec changes again.
 var blockingReasons = map[string]bool{reasonSavepointFailed: true, reasonNoState: true, reasonInvalidSpec: true, reasonRolledBack: true}
 

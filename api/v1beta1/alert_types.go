@@ -1,0 +1,160 @@
+package v1beta1
+
+import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+// The kinds of AlertReceiver (spec.type).
+const (
+	// ReceiverWebhook posts Flok's own JSON, signed with HMAC-SHA256 when the Secret
+	// holds an hmacKey.
+	ReceiverWebhook = "webhook"
+	// ReceiverSlack posts to a Slack incoming webhook.
+	ReceiverSlack = "slack"
+	// ReceiverPagerDuty enqueues events with PagerDuty's Events API v2.
+	ReceiverPagerDuty = "pagerduty"
+)
+
+// AlertReceiverSpec says where alerts go; every address and credential is in a Secret.
+type AlertReceiverSpec struct {
+	// Type is the kind of receiver: webhook, slack or pagerduty.
+	// +kubebuilder:validation:Enum=webhook;slack;pagerduty
+	Type string `json:"type"`
+	// SecretRef names the Secret, in the receiver's namespace, that holds its address
+	// and credentials: key `address` (the URL to post to; for pagerduty optional, the
+	// Events API v2 endpoint by default), `hmacKey` (webhook, optional: the key the
+	// body's signature is made with) and `routingKey` (pagerduty: the integration key).
+	SecretRef SecretReference `json:"secretRef"`
+	// MessagesPerMinute is how many messages the receiver is sent per minute at most;
+	// the others wait their turn.
+	// +optional
+	// +kubebuilder:default=20
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=600
+	MessagesPerMinute *int32 `json:"messagesPerMinute,omitempty"`
+}
+
+// SecretReference names a Secret in the referrer's namespace.
+type SecretReference struct {
+	// Name of the Secret.
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+}
+
+// AlertReceiverStatus says whether the receiver took the latest messages.
+type AlertReceiverStatus struct {
+	// Conditions: Ready is True while the last message sent was taken, False (with
+	// the error) after one was refused or could not be sent.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// LastDelivered is when the receiver last took a message.
+	// +optional
+	LastDelivered *metav1.Time `json:"lastDelivered,omitempty"`
+	// LastError is why the last message that failed was not taken, and LastErrorTime
+	// when. No secret value is ever part of it.
+	// +optional
+	LastError string `json:"lastError,omitempty"`
+	// +optional
+	LastErrorTime *metav1.Time `json:"lastErrorTime,omitempty"`
+}
+
+// AlertReceiver is where the alerts of the AlertRoutes that name it are sent: a
+// webhook, a chat room or a paging service.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:printcolumn:name="Type",type=string,JSONPath=".spec.type"
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=".status.conditions[?(@.type==\"Ready\")].status"
+// +kubebuilder:printcolumn:name="Last Delivered",type=date,JSONPath=".status.lastDelivered"
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=".metadata.creationTimestamp"
+type AlertReceiver struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Spec says where alerts go.
+	Spec AlertReceiverSpec `json:"spec,omitempty"`
+	// Status says whether they arrive.
+	Status AlertReceiverStatus `json:"status,omitempty"`
+}
+
+// AlertReceiverList is a list of AlertReceivers.
+//
+// +kubebuilder:object:root=true
+type AlertReceiverList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []AlertReceiver `json:"items"`
+}
+
+// The severities of incidents.
+const (
+	// SeverityCritical: the job is down or about to lose its state; someone should act now.
+	SeverityCritical = "critical"
+	// SeverityWarning: the job runs but something needs care, or a change did not go through.
+	SeverityWarning = "warning"
+)
+
+// AlertResourceSelector chooses FlinkDeployments and FlinkSessionJobs in the route's
+// namespace; every field that is set must match.
+type AlertResourceSelector struct {
+	// Kinds are FlinkDeployment and/or FlinkSessionJob (none: both).
+	// +optional
+	// +kubebuilder:validation:items:Enum=FlinkDeployment;FlinkSessionJob
+	Kinds []string `json:"kinds,omitempty"`
+	// Names of the resources (none: any name).
+	// +optional
+	Names []string `json:"names,omitempty"`
+	// LabelSelector over the resources' labels.
+	// +optional
+	LabelSelector *metav1.LabelSelector `json:"labelSelector,omitempty"`
+}
+
+// AlertRouteSpec says which incidents of which Flink jobs in its namespace are sent to
+// which receivers, and how often an open one is recalled.
+type AlertRouteSpec struct {
+	// Receivers are the names of AlertReceivers in this namespace.
+	// +kubebuilder:validation:MinItems=1
+	Receivers []string `json:"receivers"`
+	// Resources chooses the FlinkDeployments and FlinkSessionJobs (unset: all of the
+	// namespace).
+	// +optional
+	Resources *AlertResourceSelector `json:"resources,omitempty"`
+	// Incidents are the kinds of incident sent — the reasons of a Degraded condition,
+	// like JobFailed, RestartLoop, CheckpointsStalled, SavepointFailed, RolledBack,
+	// ContainerOOMKilled (none: every kind).
+	// +optional
+	// +kubebuilder:validation:items:Enum=JobFailed;StateUnrecoverable;RestartLoop;ClusterFailing;CheckpointsStalled;SavepointFailed;NoStateToCarry;RolledBack;NotReadyInTime;ContainerOOMKilled;DeletionBlocked;ArtifactUnavailable;InvalidSpec;InvalidStatus
+	Incidents []string `json:"incidents,omitempty"`
+	// Severities sent: critical and/or warning (none: both).
+	// +optional
+	// +kubebuilder:validation:items:Enum=critical;warning
+	Severities []string `json:"severities,omitempty"`
+	// RepeatInterval is how often an incident still open is sent again (unset: once,
+	// and once more when it is resolved).
+	// +optional
+	RepeatInterval *metav1.Duration `json:"repeatInterval,omitempty"`
+}
+
+// AlertRoute sends the incidents of Flink jobs in its namespace to AlertReceivers:
+// once when an incident opens, at the repeat interval while it stays open, and once
+// when it is resolved.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:printcolumn:name="Receivers",type=string,JSONPath=".spec.receivers"
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=".metadata.creationTimestamp"
+type AlertRoute struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Spec says what is sent where.
+	Spec AlertRouteSpec `json:"spec,omitempty"`
+}
+
+// AlertRouteList is a list of AlertRoutes.
+//
+// +kubebuilder:object:root=true
+type AlertRouteList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []AlertRoute `json:"items"`
+}

@@ -1,0 +1,67 @@
+package alerts
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+)
+
+// Target is a route that sends an incident: its receivers and how often it recalls
+// the incident while it stays open (0: never).
+type Target struct {
+	Route     string
+	Receivers []string
+	Repeat    time.Duration
+}
+
+// Targets are the routes among routes that send the subject's incident.
+func Targets(routes []v1beta1.AlertRoute, s Subject, inc Incident) ([]Target, error) {
+	var targets []Target
+	for _, r := range routes {
+		ok, err := matches(r.Spec, s, inc)
+		if err != nil {
+			return nil, fmt.Errorf("AlertRoute %s: %w", r.Name, err)
+		}
+		if ok {
+			t := Target{Route: r.Name, Receivers: r.Spec.Receivers}
+			if r.Spec.RepeatInterval != nil {
+				t.Repeat = r.Spec.RepeatInterval.Duration
+			}
+			targets = append(targets, t)
+		}
+	}
+	return targets, nil
+}
+
+// matches reports whether a route sends the subject's incident: every part of it that
+// is set must match.
+func matches(spec v1beta1.AlertRouteSpec, s Subject, inc Incident) (bool, error) {
+	if !within(spec.Incidents, inc.Kind) || !within(spec.Severities, inc.Severity) {
+		return false, nil
+	}
+	sel := spec.Resources
+	if sel == nil {
+		return true, nil
+	}
+	if !within(sel.Kinds, s.Kind) || !within(sel.Names, s.Name) {
+		return false, nil
+	}
+	if sel.LabelSelector == nil {
+		return true, nil
+	}
+	ls, err := metav1.LabelSelectorAsSelector(sel.LabelSelector)
+	if err != nil {
+		return false, fmt.Errorf("spec.resources.labelSelector: %w", err)
+	}
+	return ls.Matches(labels.Set(s.Labels)), nil
+}
+
+// within reports whether value is among allowed, where none allowed means all.
+func within(allowed []string, value string) bool {
+	return len(allowed) == 0 || slices.Contains(allowed, value)
+}

@@ -1,0 +1,128 @@
+package alerts
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+)
+
+// Sender sends messages to one receiver.
+type Sender interface {
+	Send(ctx context.Context, m Message) error
+}
+
+// The keys of a receiver's Secret.
+const (
+	KeyAddress    = "address"
+	KeyHMACKey    = "hmacKey"
+	KeyRoutingKey = "routingKey"
+)
+
+// NewSender makes the sender of a receiver of kind typ from its Secret's data. An
+// error names the Secret's key that is missing or wrong and what it should hold,
+// never a value.
+func NewSender(typ string, secret map[string][]byte, client *http.Client) (Sender, error) {
+	switch typ {
+	case v1beta1.ReceiverWebhook:
+		address, err := addressIn(secret, "")
+		return &webhook{address: address, hmacKey: secret[KeyHMACKey], client: client}, err
+	case v1beta1.ReceiverSlack:
+		address, err := addressIn(secret, "")
+		return &slack{address: address, client: client}, err
+	case v1beta1.ReceiverPagerDuty:
+		address, err := addressIn(secret, pagerDutyEventsURL)
+		if len(secret[KeyRoutingKey]) == 0 && err == nil {
+			err = fmt.Errorf("key %s is missing: set it to the integration key of the PagerDuty service (Events API v2)", KeyRoutingKey)
+		}
+		return &pagerDuty{address: address, routingKey: string(secret[KeyRoutingKey]), client: client}, err
+	default:
+		return nil, fmt.Errorf("spec.type %q is not a kind of receiver: use %s, %s or %s", typ,
+			v1beta1.ReceiverWebhook, v1beta1.ReceiverSlack, v1beta1.ReceiverPagerDuty)
+	}
+}
+
+// addressIn is the URL under the Secret's key address, or fallback when it has none.
+func addressIn(secret map[string][]byte, fallback string) (string, error) {
+	address := strings.TrimSpace(string(secret[KeyAddress]))
+	if address == "" {
+		if fallback != "" {
+			return fallback, nil
+		}
+		return "", fmt.Errorf("key %s is missing: set it to the URL messages are posted to", KeyAddress)
+	}
+	u, err := url.Parse(address)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", fmt.Errorf("key %s is not an http(s) URL with a host: set it to the URL messages are posted to, like https://hooks.example.com/...", KeyAddress)
+	}
+	return address, nil
+}
+
+// maxAnswer is how much of a refusing receiver's answer an error quotes.
+const maxAnswer = 256
+
+// postJSON posts body as JSON to address and accepts any 2xx answer, whose body it
+// returns. Its errors name the address by scheme and host only: the path and query
+// of a webhook URL often are its secret.
+func postJSON(ctx context.Context, client *http.Client, address string, body any, header http.Header) ([]byte, error) {
+	data, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, address, bytes.NewReader(data))
+	if err != nil {
+		return nil, redact(err, address)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "flok-alerts")
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, redact(err, address)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode/100 != 2 {
+		return nil, fmt.Errorf("%s answered %s: %s", hostOf(address), resp.Status, excerpt(answer))
+	}
+	return answer, nil
+}
+
+// redact takes the address out of an error of net/http, leaving its scheme and host.
+func redact(err error, address string) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s %s: %w", ue.Op, hostOf(address), ue.Err)
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), address, hostOf(address)))
+}
+
+// hostOf is the scheme and host of address: what of it may be shown.
+func hostOf(address string) string {
+	u, err := url.Parse(address)
+	if err != nil {
+		return "the receiver's address"
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// excerpt is the start of a receiver's answer, on one line.
+func excerpt(answer []byte) string {
+	s := strings.Join(strings.Fields(string(answer)), " ")
+	if len(s) > maxAnswer {
+		s = s[:maxAnswer] + "…"
+	}
+	if s == "" {
+		return "(no body)"
+	}
+	return s
+}
