@@ -1,9 +1,43 @@
 package alerts
 
 import (
+	"encoding/json"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
 )
+
+// LabelRecord marks the ConfigMaps that hold alert records; its value is the kind of
+// resource (FlinkDeployment or FlinkSessionJob), and label app its name.
+const LabelRecord = "flok.dev/alert-record"
+
+// recordKey is the ConfigMap's key holding the record as JSON.
+const recordKey = "record.json"
+
+// RecordName is the ConfigMap of the alert record of a resource of kind.
+func RecordName(kind, name string) string {
+	return fmt.Sprintf("%s-%s-alerts", name, strings.ToLower(strings.TrimPrefix(kind, "Flink")))
+}
+
+// RecordOf reads the record a ConfigMap holds.
+func RecordOf(cm *corev1.ConfigMap) (Record, error) {
+	var r Record
+	if data := cm.Data[recordKey]; data != "" {
+		if err := json.Unmarshal([]byte(data), &r); err != nil {
+			return r, fmt.Errorf("ConfigMap %s, key %s: %w", cm.Name, recordKey, err)
+		}
+	}
+	return r, nil
+}
+
+// Encode is the record as a ConfigMap's data.
+func (r *Record) Encode() (map[string]string, error) {
+	data, err := json.Marshal(r)
+	return map[string]string{recordKey: string(data)}, err
+}
 
 // maxRecorded bounds the incidents a record keeps: the open one and the latest
 // resolved ones whose messages are not all sent.

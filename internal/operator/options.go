@@ -55,6 +55,8 @@ type Options struct {
 	MetricsShards int
 	// KeepEndedLogs keeps the logs of Flink containers that end (package keptlog).
 	KeepEndedLogs bool
+	// Alerts sends the incidents of Flink jobs to the AlertReceivers of AlertRoutes.
+	Alerts bool
 	// Webhook configures the admission webhook.
 	Webhook WebhookOptions
 }
@@ -83,7 +85,7 @@ func DefaultOptions() Options {
 		MetricsAddr: ":8080", ProbeAddr: ":8081", PprofAddr: "0", Concurrency: 16, FlinkAccess: "auto",
 		ObserveInterval: s.ObserveInterval, ProgressInterval: s.ProgressInterval, CheckpointObserveInterval: 2 * time.Minute,
 		ArtifactDir: filepath.Join(os.TempDir(), "flok-artifacts"), MaxArtifactSize: artifact.DefaultMaxSize,
-		PodMonitors: true, MetricsShards: 1, KeepEndedLogs: true,
+		PodMonitors: true, MetricsShards: 1, KeepEndedLogs: true, Alerts: true,
 		Webhook: WebhookOptions{
 			BindAddress: "0", Service: "flok-webhook", CASecret: "flok-webhook-ca", Configuration: "flok",
 			CAValidity: webhook.DefaultCAValidity, CertValidity: webhook.DefaultCertValidity, CATrustDelay: webhook.DefaultTrustDelay,
@@ -110,6 +112,7 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.AllowHTTPArtifacts, "allow-http-artifacts", o.AllowHTTPArtifacts, "let session job jars come over plain http (https always works)")
 	fs.BoolVar(&o.PodMonitors, "pod-monitors", o.PodMonitors, "keep a Prometheus Operator PodMonitor per FlinkDeployment when the cluster serves PodMonitors (looked up at start)")
 	fs.IntVar(&o.MetricsShards, "metrics-shards", o.MetricsShards, "how many Prometheus shards share the FlinkDeployments' PodMonitors (label flok.dev/metrics-shard)")
+	fs.BoolVar(&o.Alerts, "alerts", o.Alerts, "send the incidents of FlinkDeployments and FlinkSessionJobs (their Degraded conditions) to the AlertReceivers their namespace's AlertRoutes name")
 	fs.BoolVar(&o.KeepEndedLogs, "keep-ended-logs", o.KeepEndedLogs, "keep the last MiB of each JobManager and TaskManager container that ends (crash, OOMKilled, Pod deleted) in the ConfigMap <name>-ended-logs, for flok logs --terminated")
 	o.Webhook.addFlags(fs)
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/artifact"
+	"github.com/flok-dev/flok/internal/controller/alerting"
 	"github.com/flok-dev/flok/internal/controller/deployment"
 	"github.com/flok-dev/flok/internal/controller/flinkjob"
 	"github.com/flok-dev/flok/internal/controller/logkeeper"
@@ -126,6 +127,11 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 	if o.KeepEndedLogs {
 		if err := logkeeper.Setup(mgr); err != nil {
 			return fmt.Errorf("setting up the keeper of ended containers' logs: %w", err)
+		}
+	}
+	if o.Alerts {
+		if err := alerting.Setup(mgr, o.Namespaces); err != nil {
+			return fmt.Errorf("setting up the alerting controller: %w", err)
 		}
 	}
 	if err := setupWebhook(mgr, certs, defaults, settings, artifacts); err != nil {

@@ -1,0 +1,239 @@
+package alerting
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/alerts"
+)
+
+// sendTimeout bounds one message's delivery: a receiver that hangs holds a worker no
+// longer than this.
+const sendTimeout = 10 * time.Second
+
+// request names a FlinkDeployment or FlinkSessionJob.
+type request struct {
+	// Kind is FlinkDeployment or FlinkSessionJob.
+	Kind string
+	types.NamespacedName
+}
+
+// Alerter sends the incidents of Flink jobs to the receivers their routes name.
+type Alerter struct {
+	// Client reads resources, routes and receivers from the cache and writes records
+	// and receivers' statuses.
+	Client client.Client
+	// Reader reads records and Secrets from the API server: the cache keeps neither.
+	Reader   client.Reader
+	Recorder events.EventRecorder
+	// HTTP sends the messages.
+	HTTP *http.Client
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+
+	limiters   sync.Map // receiver's namespace/name -> *rate.Limiter
+	namespaces []string // watched (none: all)
+}
+
+// Reconcile brings the resource's record up to its Degraded condition, then sends
+// the messages that are due; it comes back when the next reminder, or a receiver's
+// turn under its rate limit, is due, and after a failed delivery with back-off.
+func (a *Alerter) Reconcile(ctx context.Context, req request) (reconcile.Result, error) {
+	owner, subject, err := a.subject(ctx, req)
+	if owner == nil || err != nil {
+		return reconcile.Result{}, err
+	}
+	s, err := a.loadRecord(ctx, req)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	now := a.now()
+	shown, open := alerts.OpenIncident(subject.Conditions)
+	if s.record.Observe(shown, open, now) {
+		// Written ahead: an incident seen is never forgotten, even if the operator
+		// stops before it is sent.
+		if err := a.save(ctx, owner, req, s); err != nil {
+			return reconcile.Result{}, err
+		}
+	}
+	routes := &v1beta1.AlertRouteList{}
+	if err := a.Client.List(ctx, routes, client.InNamespace(req.Namespace)); err != nil {
+		return reconcile.Result{}, err
+	}
+	var routeErr error
+	targets := func(inc alerts.Incident) []alerts.Target {
+		targets, err := alerts.Targets(routes.Items, subject, inc)
+		routeErr = err
+		return targets
+	}
+	due, next := s.record.Due(targets, now)
+	if len(due) == 0 {
+		return requeueAt(next, now), routeErr
+	}
+	out := a.deliver(ctx, subject, routes.Items, &s.record, due)
+	s.record.Prune()
+	if err := a.save(ctx, owner, req, s); err != nil {
+		return reconcile.Result{}, err
+	}
+	if _, next = s.record.Due(targets, now); !out.wait.IsZero() && (next.IsZero() || out.wait.Before(next)) {
+		next = out.wait
+	}
+	return requeueAt(next, now), errors.Join(routeErr, out.err)
+}
+
+// subject reads the resource (nil when it is gone) and what its messages say of it.
+func (a *Alerter) subject(ctx context.Context, req request) (client.Object, alerts.Subject, error) {
+	switch req.Kind {
+	case v1beta1.KindFlinkSessionJob:
+		sj := &v1beta1.FlinkSessionJob{}
+		if err := a.Client.Get(ctx, req.NamespacedName, sj); err != nil {
+			return nil, alerts.Subject{}, client.IgnoreNotFound(err)
+		}
+		return sj, alerts.SubjectOfSessionJob(sj), nil
+	default:
+		fd := &v1beta1.FlinkDeployment{}
+		if err := a.Client.Get(ctx, req.NamespacedName, fd); err != nil {
+			return nil, alerts.Subject{}, client.IgnoreNotFound(err)
+		}
+		return fd, alerts.SubjectOfDeployment(fd), nil
+	}
+}
+
+// outcome is how a round of deliveries went: when a receiver's turn comes under its
+// rate limit, and the deliveries that failed.
+type outcome struct {
+	wait time.Time
+	err  error
+}
+
+// deliver sends each due message and records it sent; a receiver that is rate-limited
+// waits its turn, one that fails is marked so and tried again later — neither holds
+// up the others.
+func (a *Alerter) deliver(ctx context.Context, subject alerts.Subject, routes []v1beta1.AlertRoute, rec *alerts.Record, due []alerts.Delivery) outcome {
+	var out outcome
+	results := map[string]error{}
+	receivers := map[string]*v1beta1.AlertReceiver{}
+	for _, d := range due {
+		inc := rec.Incidents[d.Incident]
+		m := alerts.Message{Event: d.Event, Subject: subject, Incident: inc.Incident, Route: d.Route}
+		if inc.ResolvedAt != nil {
+			m.ResolvedAt = *inc.ResolvedAt
+		}
+		receiver, err := a.receiver(ctx, subject.Namespace, d.Receiver)
+		if err != nil {
+			out.err = errors.Join(out.err, err)
+			continue
+		}
+		if receiver == nil {
+			a.receiverMissing(routes, d)
+			if d.Event == alerts.EventResolved {
+				rec.MarkSent(d, a.now()) // no one is left to tell
+			}
+			continue
+		}
+		if err := results[receiver.Name]; err != nil {
+			continue // it failed this round: its other messages wait for the retry
+		}
+		if at, ok := a.turn(receiver); !ok {
+			if out.wait.IsZero() || at.Before(out.wait) {
+				out.wait = at
+			}
+			continue
+		}
+		receivers[receiver.Name] = receiver
+		if err := a.send(ctx, receiver, m); err != nil {
+			results[receiver.Name] = err
+			out.err = errors.Join(out.err, fmt.Errorf("AlertReceiver %s: %w", receiver.Name, err))
+			continue
+		}
+		rec.MarkSent(d, a.now())
+		if _, failed := results[receiver.Name]; !failed {
+			results[receiver.Name] = nil
+		}
+	}
+	for name, err := range results {
+		a.report(ctx, receivers[name], err)
+	}
+	return out
+}
+
+// receiver reads an AlertReceiver of the namespace: nil when there is none.
+func (a *Alerter) receiver(ctx context.Context, namespace, name string) (*v1beta1.AlertReceiver, error) {
+	r := &v1beta1.AlertReceiver{}
+	if err := a.Client.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, r); apierrors.IsNotFound(err) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// receiverMissing tells the route's owners that it names a receiver that does not exist.
+func (a *Alerter) receiverMissing(routes []v1beta1.AlertRoute, d alerts.Delivery) {
+	for i := range routes {
+		if routes[i].Name == d.Route {
+			a.Recorder.Eventf(&routes[i], nil, corev1.EventTypeWarning, "ReceiverNotFound", "Deliver",
+				"spec.receivers: AlertReceiver %s does not exist in namespace %s; create it or take it out of the route", d.Receiver, routes[i].Namespace)
+		}
+	}
+}
+
+// send sends m to the receiver, with the address and credentials of its Secret.
+func (a *Alerter) send(ctx context.Context, receiver *v1beta1.AlertReceiver, m alerts.Message) error {
+	sender, err := a.sender(ctx, receiver)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
+	defer cancel()
+	if err := sender.Send(ctx, m); err != nil {
+		return err
+	}
+	log.FromContext(ctx).V(1).Info("alert sent", "receiver", receiver.Name, "event", m.Event, "incident", m.ID())
+	return nil
+}
+
+// sender reads the receiver's Secret and makes its sender; an error names the field
+// or key to fix, never a value.
+func (a *Alerter) sender(ctx context.Context, receiver *v1beta1.AlertReceiver) (alerts.Sender, error) {
+	secret := &corev1.Secret{}
+	err := a.Reader.Get(ctx, types.NamespacedName{Namespace: receiver.Namespace, Name: receiver.Spec.SecretRef.Name}, secret)
+	if apierrors.IsNotFound(err) {
+		return nil, fmt.Errorf("spec.secretRef.name: Secret %s does not exist in namespace %s; create it with the receiver's %s", receiver.Spec.SecretRef.Name, receiver.Namespace, alerts.KeyAddress)
+	} else if err != nil {
+		return nil, fmt.Errorf("reading Secret %s: %w", receiver.Spec.SecretRef.Name, err)
+	}
+	sender, err := alerts.NewSender(receiver.Spec.Type, secret.Data, a.HTTP)
+	if err != nil {
+		return nil, fmt.Errorf("Secret %s: %w", secret.Name, err)
+	}
+	return sender, nil
+}
+
+func (a *Alerter) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+// requeueAt comes back at next, if there is one.
+func requeueAt(next, now time.Time) reconcile.Result {
+	if next.IsZero() {
+		return reconcile.Result{}
+	}
+	return reconcile.Result{RequeueAfter: max(next.Sub(now), time.Second)}
+}

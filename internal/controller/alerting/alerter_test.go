@@ -1,0 +1,233 @@
+package alerting
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/alerts"
+)
+
+// inbox is a webhook receiver on loopback: it keeps what it is posted, or refuses it
+// while down.
+type inbox struct {
+	mu       sync.Mutex
+	down     bool
+	payloads []alerts.WebhookPayload
+	srv      *httptest.Server
+}
+
+func newInbox(t *testing.T) *inbox {
+	in := &inbox{}
+	in.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		in.mu.Lock()
+		defer in.mu.Unlock()
+		if in.down {
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		var p alerts.WebhookPayload
+		if err := json.Unmarshal(body, &p); err != nil || r.Header.Get(alerts.SignatureHeader) != alerts.Signature([]byte(hmacKey), body) {
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		in.payloads = append(in.payloads, p)
+	}))
+	t.Cleanup(in.srv.Close)
+	return in
+}
+
+func (in *inbox) setDown(down bool) { in.mu.Lock(); in.down = down; in.mu.Unlock() }
+
+func (in *inbox) events() []string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	var evs []string
+	for _, p := range in.payloads {
+		evs = append(evs, string(p.Event)+" "+p.Incident)
+	}
+	return evs
+}
+
+const (
+	hmacKey   = "k3y-that-must-stay-secret"
+	pathToken = "T0KEN-in-the-address"
+)
+
+// receiverObjects are an AlertReceiver posting to in and its Secret.
+func receiverObjects(ns, name string, in *inbox, perMinute int32) []client.Object {
+	return []client.Object{
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name + "-secret"},
+			Data: map[string][]byte{alerts.KeyAddress: []byte(in.srv.URL + "/hooks/" + pathToken), alerts.KeyHMACKey: []byte(hmacKey)}},
+		&v1beta1.AlertReceiver{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: v1beta1.AlertReceiverSpec{
+			Type: v1beta1.ReceiverWebhook, SecretRef: v1beta1.SecretReference{Name: name + "-secret"}, MessagesPerMinute: ptr.To(perMinute)}},
+	}
+}
+
+func degradedDeployment(ns, name, reason string) *v1beta1.FlinkDeployment {
+	fd := &v1beta1.FlinkDeployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, UID: types.UID(name + "-uid")},
+		Spec: v1beta1.FlinkDeploymentSpec{FlinkVersion: "v2_3"}}
+	fd.Status.JobStatus.JobID = "a1b2"
+	meta.SetStatusCondition(&fd.Status.Conditions, metav1.Condition{Type: "Degraded", Status: metav1.ConditionTrue, Reason: reason,
+		Message: "the job failed; fix it and change the spec", LastTransitionTime: metav1.NewTime(time.Now().Add(-time.Minute))})
+	return fd
+}
+
+type world struct {
+	client   client.Client
+	recorder *events.FakeRecorder
+}
+
+func newWorld(t *testing.T, objs ...client.Object) *world {
+	scheme := runtime.NewScheme()
+	require.NoError(t, clientgoscheme.AddToScheme(scheme))
+	require.NoError(t, v1beta1.AddToScheme(scheme))
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).
+		WithStatusSubresource(&v1beta1.AlertReceiver{}, &v1beta1.FlinkDeployment{}).Build()
+	return &world{client: c, recorder: events.NewFakeRecorder(100)}
+}
+
+// alerter is a new operator's alerting controller: nothing in memory.
+func (w *world) alerter() *Alerter {
+	return &Alerter{Client: w.client, Reader: w.client, Recorder: w.recorder, HTTP: http.DefaultClient}
+}
+
+func reconcileDeployment(t *testing.T, a *Alerter, ns, name string) error {
+	_, err := a.Reconcile(t.Context(), request{Kind: v1beta1.KindFlinkDeployment, NamespacedName: types.NamespacedName{Namespace: ns, Name: name}})
+	return err
+}
+
+func (w *world) receiverStatus(t *testing.T, ns, name string) v1beta1.AlertReceiverStatus {
+	r := &v1beta1.AlertReceiver{}
+	require.NoError(t, w.client.Get(t.Context(), types.NamespacedName{Namespace: ns, Name: name}, r))
+	return r.Status
+}
+
+// TestOneMessagePerIncident: each receiver of a matching route is told once — also by
+// an operator that restarts — a receiver that is down does not hold up the other and
+// is told when it is back, a route of another namespace hears nothing, and each is
+// told once that the incident is resolved. No secret shows in statuses or events.
+func TestOneMessagePerIncident(t *testing.T) {
+	team, down, other := newInbox(t), newInbox(t), newInbox(t)
+	down.setDown(true)
+	objs := []client.Object{
+		degradedDeployment("team", "orders", "JobFailed"),
+		&v1beta1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "oncall"}, Spec: v1beta1.AlertRouteSpec{Receivers: []string{"team", "down", "missing"}}},
+		&v1beta1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "other", Name: "all"}, Spec: v1beta1.AlertRouteSpec{Receivers: []string{"other"}}},
+	}
+	objs = append(objs, receiverObjects("team", "team", team, 20)...)
+	objs = append(objs, receiverObjects("team", "down", down, 20)...)
+	objs = append(objs, receiverObjects("other", "other", other, 20)...)
+	w := newWorld(t, objs...)
+
+	err := reconcileDeployment(t, w.alerter(), "team", "orders")
+	require.ErrorContains(t, err, "AlertReceiver down: http://127.0.0.1")
+	require.ErrorContains(t, err, "503 Service Unavailable: down for maintenance")
+	require.Equal(t, []string{"firing JobFailed"}, team.events())
+	st := w.receiverStatus(t, "team", "down")
+	require.Equal(t, metav1.ConditionFalse, meta.FindStatusCondition(st.Conditions, "Ready").Status)
+	require.Contains(t, st.LastError, "503")
+	require.True(t, meta.IsStatusConditionTrue(w.receiverStatus(t, "team", "team").Conditions, "Ready"))
+
+	down.setDown(false)
+	require.NoError(t, reconcileDeployment(t, w.alerter(), "team", "orders"), "a restarted operator")
+	require.Equal(t, []string{"firing JobFailed"}, team.events(), "not sent twice")
+	require.Equal(t, []string{"firing JobFailed"}, down.events(), "sent once it is back")
+	require.True(t, meta.IsStatusConditionTrue(w.receiverStatus(t, "team", "down").Conditions, "Ready"))
+	require.NoError(t, reconcileDeployment(t, w.alerter(), "team", "orders"))
+	require.Len(t, team.events(), 1)
+
+	fd := &v1beta1.FlinkDeployment{}
+	require.NoError(t, w.client.Get(t.Context(), types.NamespacedName{Namespace: "team", Name: "orders"}, fd))
+	meta.SetStatusCondition(&fd.Status.Conditions, metav1.Condition{Type: "Degraded", Status: metav1.ConditionFalse, Reason: "Healthy"})
+	require.NoError(t, w.client.Status().Update(t.Context(), fd))
+	require.NoError(t, reconcileDeployment(t, w.alerter(), "team", "orders"))
+	require.Equal(t, []string{"firing JobFailed", "resolved JobFailed"}, team.events())
+	require.Equal(t, []string{"firing JobFailed", "resolved JobFailed"}, down.events())
+	require.Empty(t, other.events(), "a route of another namespace")
+	require.Equal(t, "a1b2", team.payloads[0].JobID)
+	require.Equal(t, "v2_3", team.payloads[0].FlinkVersion)
+	require.Equal(t, team.payloads[0].ID, team.payloads[1].ID)
+
+	cm := &corev1.ConfigMap{}
+	require.NoError(t, w.client.Get(t.Context(), types.NamespacedName{Namespace: "team", Name: "orders-deployment-alerts"}, cm))
+	require.JSONEq(t, `{}`, cm.Data["record.json"], "every message of the incident sent: forgotten")
+	require.Equal(t, "orders", cm.OwnerReferences[0].Name)
+
+	var seen []string
+	for len(w.recorder.Events) > 0 {
+		seen = append(seen, <-w.recorder.Events)
+	}
+	require.Contains(t, strings.Join(seen, "\n"), "ReceiverNotFound spec.receivers: AlertReceiver missing does not exist in namespace team")
+	for _, text := range append(seen, st.LastError, err.Error()) {
+		require.NotContains(t, text, pathToken)
+		require.NotContains(t, text, hmacKey)
+	}
+}
+
+// TestIncidentSeenIsNeverLost: an incident recorded but not yet sent when the
+// operator stopped — here held back by the receiver's rate limit — is sent exactly
+// once by the next operator.
+func TestIncidentSeenIsNeverLost(t *testing.T) {
+	in := newInbox(t)
+	objs := append([]client.Object{
+		degradedDeployment("team", "a", "RestartLoop"), degradedDeployment("team", "b", "CheckpointsStalled"),
+		&v1beta1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "oncall"}, Spec: v1beta1.AlertRouteSpec{Receivers: []string{"pager"}}},
+	}, receiverObjects("team", "pager", in, 1)...)
+	w := newWorld(t, objs...)
+	first := w.alerter()
+	require.NoError(t, reconcileDeployment(t, first, "team", "a"))
+	res, err := first.Reconcile(t.Context(), request{Kind: v1beta1.KindFlinkDeployment, NamespacedName: types.NamespacedName{Namespace: "team", Name: "b"}})
+	require.NoError(t, err)
+	require.Greater(t, res.RequeueAfter, 30*time.Second, "b waits for the receiver's next turn, a minute on")
+	require.Equal(t, []string{"firing RestartLoop"}, in.events())
+
+	cm := &corev1.ConfigMap{}
+	require.NoError(t, w.client.Get(t.Context(), types.NamespacedName{Namespace: "team", Name: "b-deployment-alerts"}, cm))
+	require.Contains(t, cm.Data["record.json"], "CheckpointsStalled", "recorded before it was sent")
+
+	restarted := w.alerter()
+	require.NoError(t, reconcileDeployment(t, restarted, "team", "b"))
+	require.NoError(t, reconcileDeployment(t, restarted, "team", "a"))
+	require.Equal(t, []string{"firing RestartLoop", "firing CheckpointsStalled"}, in.events())
+}
+
+// TestRemindersAtTheRepeatInterval: an incident still open is sent again once the
+// route's repeat interval has passed, and the reconcile comes back when it is due.
+func TestRemindersAtTheRepeatInterval(t *testing.T) {
+	in := newInbox(t)
+	objs := append([]client.Object{
+		degradedDeployment("team", "a", "JobFailed"),
+		&v1beta1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "oncall"},
+			Spec: v1beta1.AlertRouteSpec{Receivers: []string{"pager"}, RepeatInterval: &metav1.Duration{Duration: time.Hour}}},
+	}, receiverObjects("team", "pager", in, 20)...)
+	w := newWorld(t, objs...)
+	now := time.Now()
+	a := w.alerter()
+	a.Now = func() time.Time { return now }
+	res, err := a.Reconcile(t.Context(), request{Kind: v1beta1.KindFlinkDeployment, NamespacedName: types.NamespacedName{Namespace: "team", Name: "a"}})
+	require.NoError(t, err)
+	require.Equal(t, time.Hour, res.RequeueAfter)
+	now = now.Add(time.Hour)
+	require.NoError(t, reconcileDeployment(t, a, "team", "a"))
+	require.Equal(t, []string{"firing JobFailed", "reminder JobFailed"}, in.events())
+}

@@ -1,0 +1,130 @@
+package alerting
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/alerts"
+	"github.com/flok-dev/flok/internal/lifecycle"
+	"github.com/flok-dev/flok/internal/render"
+)
+
+// concurrency is how many resources' messages are sent at once: a receiver that
+// hangs until sendTimeout holds up only its own.
+const concurrency = 4
+
+// Setup runs an Alerter on the manager, for the resources of namespaces (none: all).
+func Setup(mgr ctrl.Manager, namespaces []string) error {
+	a := &Alerter{
+		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("flok-operator"),
+		HTTP: &http.Client{Timeout: sendTimeout}, namespaces: namespaces,
+	}
+	return builder.TypedControllerManagedBy[request](mgr).
+		Named("alerting").
+		WithOptions(controller.TypedOptions[request]{
+			MaxConcurrentReconciles: concurrency,
+			// A receiver down for a minute is tried again within seconds of its return.
+			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[request](time.Second, 30*time.Second),
+		}).
+		WatchesRawSource(source.TypedKind(mgr.GetCache(), &v1beta1.FlinkDeployment{}, onDegradedChange[*v1beta1.FlinkDeployment](v1beta1.KindFlinkDeployment, func(fd *v1beta1.FlinkDeployment) []metav1.Condition { return fd.Status.Conditions }))).
+		WatchesRawSource(source.TypedKind(mgr.GetCache(), &v1beta1.FlinkSessionJob{}, onDegradedChange[*v1beta1.FlinkSessionJob](v1beta1.KindFlinkSessionJob, func(sj *v1beta1.FlinkSessionJob) []metav1.Condition { return sj.Status.Conditions }))).
+		WatchesRawSource(source.TypedKind(mgr.GetCache(), &v1beta1.AlertRoute{}, a.onRouteChange())).
+		WatchesRawSource(source.TypedFunc[request](a.recorded)).
+		Complete(a)
+}
+
+// onDegradedChange queues a resource when it shows up Degraded (an operator that
+// starts sees every resource created) and whenever its Degraded condition changes.
+func onDegradedChange[T client.Object](kind string, conditions func(T) []metav1.Condition) handler.TypedEventHandler[T, request] {
+	req := func(o T) request {
+		return request{Kind: kind, NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: o.GetName()}}
+	}
+	return handler.TypedFuncs[T, request]{
+		CreateFunc: func(_ context.Context, e event.TypedCreateEvent[T], q workqueue.TypedRateLimitingInterface[request]) {
+			if degraded(conditions(e.Object)) {
+				q.Add(req(e.Object))
+			}
+		},
+		UpdateFunc: func(_ context.Context, e event.TypedUpdateEvent[T], q workqueue.TypedRateLimitingInterface[request]) {
+			if degradedOf(conditions(e.ObjectOld)) != degradedOf(conditions(e.ObjectNew)) {
+				q.Add(req(e.ObjectNew))
+			}
+		},
+	}
+}
+
+// degradedOf is what of a Degraded condition makes an incident.
+func degradedOf(conditions []metav1.Condition) [3]string {
+	c := meta.FindStatusCondition(conditions, lifecycle.ConditionDegraded)
+	if c == nil {
+		return [3]string{}
+	}
+	return [3]string{string(c.Status), c.Reason, c.Message}
+}
+
+func degraded(conditions []metav1.Condition) bool {
+	return degradedOf(conditions)[0] == "True"
+}
+
+// onRouteChange queues, when a route changes, the resources of its namespace that
+// have an incident open: the route may now send it.
+func (a *Alerter) onRouteChange() handler.TypedEventHandler[*v1beta1.AlertRoute, request] {
+	return handler.TypedEnqueueRequestsFromMapFunc(func(ctx context.Context, route *v1beta1.AlertRoute) []request {
+		var reqs []request
+		fds := &v1beta1.FlinkDeploymentList{}
+		if err := a.Client.List(ctx, fds, client.InNamespace(route.Namespace)); err != nil {
+			log.FromContext(ctx).Error(err, "listing FlinkDeployments for an AlertRoute", "route", route.Name)
+		}
+		for _, fd := range fds.Items {
+			if degraded(fd.Status.Conditions) {
+				reqs = append(reqs, request{Kind: v1beta1.KindFlinkDeployment, NamespacedName: types.NamespacedName{Namespace: fd.Namespace, Name: fd.Name}})
+			}
+		}
+		sjs := &v1beta1.FlinkSessionJobList{}
+		if err := a.Client.List(ctx, sjs, client.InNamespace(route.Namespace)); err != nil {
+			log.FromContext(ctx).Error(err, "listing FlinkSessionJobs for an AlertRoute", "route", route.Name)
+		}
+		for _, sj := range sjs.Items {
+			if degraded(sj.Status.Conditions) {
+				reqs = append(reqs, request{Kind: v1beta1.KindFlinkSessionJob, NamespacedName: types.NamespacedName{Namespace: sj.Namespace, Name: sj.Name}})
+			}
+		}
+		return reqs
+	})
+}
+
+// recorded queues, as the controller starts, every resource with a record: an
+// incident that ended while no operator ran is resolved, one not sent is sent.
+func (a *Alerter) recorded(ctx context.Context, q workqueue.TypedRateLimitingInterface[request]) error {
+	namespaces := a.namespaces
+	if len(namespaces) == 0 {
+		namespaces = []string{metav1.NamespaceAll}
+	}
+	for _, ns := range namespaces {
+		cms := &corev1.ConfigMapList{}
+		if err := a.Reader.List(ctx, cms, client.InNamespace(ns), client.HasLabels{alerts.LabelRecord}); err != nil {
+			log.FromContext(ctx).Error(err, "listing alert records; their resources are looked at again when their conditions change")
+			continue
+		}
+		for _, cm := range cms.Items {
+			q.Add(request{Kind: cm.Labels[alerts.LabelRecord], NamespacedName: types.NamespacedName{Namespace: cm.Namespace, Name: cm.Labels[render.LabelApp]}})
+		}
+	}
+	return nil
+}
