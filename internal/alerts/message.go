@@ -124,3 +124,13 @@ func (m Message) Fields() [][2]string {
 	}
 	return fields
 }
+
+// TestMessage is what `flok alerts test` sends to a receiver.
+func TestMessage(namespace, receiver string, now time.Time) Message {
+	return Message{
+		Event:   EventTest,
+		Subject: Subject{Kind: "AlertReceiver", Namespace: namespace, Name: receiver},
+		Incident: Incident{Kind: "Test", Severity: v1beta1.SeverityWarning, Since: now.UTC(),
+			Message: "If you read this, Flok's alerts reach this receiver."},
+	}
+}

@@ -58,6 +58,10 @@ func (p *pagerDuty) Send(ctx context.Context, m Message) error {
 			CustomDetails: details,
 		}
 	}
-	_, err := postJSON(ctx, p.client, p.address, ev, nil)
+	if _, err := postJSON(ctx, p.client, p.address, ev, nil); err != nil || m.Event != EventTest {
+		return err
+	}
+	// A test opens no incident that someone would have to close by hand.
+	_, err := postJSON(ctx, p.client, p.address, pagerDutyEvent{RoutingKey: p.routingKey, EventAction: "resolve", DedupKey: ev.DedupKey}, nil)
 	return err
 }
