@@ -26,7 +26,9 @@ var alertsNow = time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)
 func TestAlertsList(t *testing.T) {
 	var rec alerts.Record
 	rec.Observe(alerts.Incident{Kind: "JobFailed", Severity: "critical", Since: alertsNow.Add(-5 * time.Minute), Message: "job failed"}, true, alertsNow)
-	due, _ := rec.Due(func(alerts.Incident) []alerts.Target { return []alerts.Target{{Route: "oncall", Receivers: []string{"slack"}}} }, alertsNow)
+	due, _ := rec.Due(func(alerts.Incident) []alerts.Target {
+		return []alerts.Target{{Route: "oncall", Receivers: []string{"slack"}}}
+	}, alertsNow)
 	rec.MarkSent(due[0], alertsNow)
 	data, err := rec.Encode()
 	require.NoError(t, err)
