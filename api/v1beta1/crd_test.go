@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 func TestCRDsFitClientSideApply(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(crdDir, "*.yaml"))
 	require.NoError(t, err)
-	require.Len(t, files, 3)
+	require.Len(t, files, 5)
 	for _, f := range files {
 		info, err := os.Stat(f)
 		require.NoError(t, err)
@@ -114,4 +114,41 @@ func unstructuredString(obj map[string]any, fields ...string) (string, bool, err
 		return "", found, err
 	}
 	return fmt.Sprint(v), true, nil
+}
+
+// TestAlertSampleIsAcceptedAndMistakesAreNamed applies config/samples/alerts.yaml,
+// and sees a route naming an unknown kind of incident, a receiver of an unknown type
+// and one without a Secret refused with the field and what would be right.
+func TestAlertSampleIsAcceptedAndMistakesAreNamed(t *testing.T) {
+	ns := cluster.Namespace(t)
+	out, err := cluster.Kubectl(t.Context(), nil, "-n", ns, "apply", "-f", "../../config/samples/alerts.yaml")
+	require.NoError(t, err, string(out))
+	require.Contains(t, string(out), "alertroute.flok.dev/gold-pages created")
+
+	bad := `
+apiVersion: flok.dev/v1beta1
+kind: AlertRoute
+metadata: {name: typo}
+spec: {receivers: [oncall-slack], incidents: [JobFailure], severities: [page]}
+---
+apiVersion: flok.dev/v1beta1
+kind: AlertReceiver
+metadata: {name: pigeon}
+spec: {type: carrier-pigeon, secretRef: {name: coop}}
+---
+apiVersion: flok.dev/v1beta1
+kind: AlertReceiver
+metadata: {name: nowhere}
+spec: {type: webhook}
+`
+	out, err = cluster.Kubectl(t.Context(), strings.NewReader(bad), "-n", ns, "apply", "-f", "-")
+	require.Error(t, err)
+	for _, want := range []string{
+		`spec.incidents[0]: Unsupported value: "JobFailure": supported values: "JobFailed"`,
+		`spec.severities[0]: Unsupported value: "page": supported values: "critical", "warning"`,
+		`spec.type: Unsupported value: "carrier-pigeon": supported values: "webhook", "slack", "pagerduty"`,
+		`spec.secretRef: Required value`,
+	} {
+		require.Contains(t, string(out), want)
+	}
 }

@@ -19,7 +19,8 @@ import (
 // TestRollback upgrades a running job to a spec whose job cannot start (a main class
 // that does not exist): with rollback enabled, the deployment returns to the last
 // stable spec, restoring the savepoint taken for the upgrade, and reports ROLLED_BACK
-// with a Degraded condition until the spec is changed again.
+// with a Degraded condition until the spec is changed again — an incident sent once to
+// the namespace's alert receiver, and once more when the spec is changed back.
 func TestRollback(t *testing.T) {
 	release := flinkdist.Flink2
 	ns, c := operatorTest(t, release)
@@ -28,7 +29,8 @@ func TestRollback(t *testing.T) {
 	fd.Spec.FlinkConfiguration = &runtime.RawExtension{Raw: []byte(strings.TrimSuffix(string(fd.Spec.FlinkConfiguration.Raw), "}") +
 		`,"kubernetes.operator.deployment.rollback.enabled":"true","kubernetes.operator.deployment.readiness.timeout":"40s"}`)}
 	require.NoError(t, c.Create(ctx, fd))
-	startOperator(t, ns, "")
+	inbox := routeAlerts(t, c, ns)
+	operator := startOperator(t, ns, "")
 	fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the first deployment", stableWith(""))
 	first := fd.Status.JobStatus.JobID
 
@@ -45,4 +47,8 @@ func TestRollback(t *testing.T) {
 	flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName("tsw"), "rest")
 	require.Equal(t, fd.Status.JobStatus.UpgradeSavepointPath, restoredFrom(t, flink, fd.Status.JobStatus.JobID), "rolled back with the state saved before the upgrade")
 	requireOneRunningJob(t, flink)
+	proveAlertSent(t, inbox, fd, "RolledBack")
+
+	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.EntryClass = "" })
+	proveAlertResolved(t, c, inbox, ns, "RolledBack", operator.LogPath)
 }

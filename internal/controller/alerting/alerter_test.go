@@ -1,12 +1,8 @@
 package alerting
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,49 +20,8 @@ import (
 
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/alerts"
+	"github.com/flok-dev/flok/test/alertinbox"
 )
-
-// inbox is a webhook receiver on loopback: it keeps what it is posted, or refuses it
-// while down.
-type inbox struct {
-	mu       sync.Mutex
-	down     bool
-	payloads []alerts.WebhookPayload
-	srv      *httptest.Server
-}
-
-func newInbox(t *testing.T) *inbox {
-	in := &inbox{}
-	in.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		in.mu.Lock()
-		defer in.mu.Unlock()
-		if in.down {
-			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
-			return
-		}
-		body, _ := io.ReadAll(r.Body)
-		var p alerts.WebhookPayload
-		if err := json.Unmarshal(body, &p); err != nil || r.Header.Get(alerts.SignatureHeader) != alerts.Signature([]byte(hmacKey), body) {
-			http.Error(w, "bad signature", http.StatusUnauthorized)
-			return
-		}
-		in.payloads = append(in.payloads, p)
-	}))
-	t.Cleanup(in.srv.Close)
-	return in
-}
-
-func (in *inbox) setDown(down bool) { in.mu.Lock(); in.down = down; in.mu.Unlock() }
-
-func (in *inbox) events() []string {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	var evs []string
-	for _, p := range in.payloads {
-		evs = append(evs, string(p.Event)+" "+p.Incident)
-	}
-	return evs
-}
 
 const (
 	hmacKey   = "k3y-that-must-stay-secret"
@@ -74,10 +29,10 @@ const (
 )
 
 // receiverObjects are an AlertReceiver posting to in and its Secret.
-func receiverObjects(ns, name string, in *inbox, perMinute int32) []client.Object {
+func receiverObjects(ns, name string, in *alertinbox.Inbox, perMinute int32) []client.Object {
 	return []client.Object{
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name + "-secret"},
-			Data: map[string][]byte{alerts.KeyAddress: []byte(in.srv.URL + "/hooks/" + pathToken), alerts.KeyHMACKey: []byte(hmacKey)}},
+			Data: map[string][]byte{alerts.KeyAddress: []byte(in.URL + "/hooks/" + pathToken), alerts.KeyHMACKey: []byte(hmacKey)}},
 		&v1beta1.AlertReceiver{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: v1beta1.AlertReceiverSpec{
 			Type: v1beta1.ReceiverWebhook, SecretRef: v1beta1.SecretReference{Name: name + "-secret"}, MessagesPerMinute: ptr.To(perMinute)}},
 	}
@@ -127,8 +82,8 @@ func (w *world) receiverStatus(t *testing.T, ns, name string) v1beta1.AlertRecei
 // is told when it is back, a route of another namespace hears nothing, and each is
 // told once that the incident is resolved. No secret shows in statuses or events.
 func TestOneMessagePerIncident(t *testing.T) {
-	team, down, other := newInbox(t), newInbox(t), newInbox(t)
-	down.setDown(true)
+	team, down, other := alertinbox.New(t, hmacKey), alertinbox.New(t, hmacKey), alertinbox.New(t, hmacKey)
+	down.SetDown(true)
 	objs := []client.Object{
 		degradedDeployment("team", "orders", "JobFailed"),
 		&v1beta1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "oncall"}, Spec: v1beta1.AlertRouteSpec{Receivers: []string{"team", "down", "missing"}}},
@@ -142,31 +97,31 @@ func TestOneMessagePerIncident(t *testing.T) {
 	err := reconcileDeployment(t, w.alerter(), "team", "orders")
 	require.ErrorContains(t, err, "AlertReceiver down: http://127.0.0.1")
 	require.ErrorContains(t, err, "503 Service Unavailable: down for maintenance")
-	require.Equal(t, []string{"firing JobFailed"}, team.events())
+	require.Equal(t, []string{"firing JobFailed"}, team.Events())
 	st := w.receiverStatus(t, "team", "down")
 	require.Equal(t, metav1.ConditionFalse, meta.FindStatusCondition(st.Conditions, "Ready").Status)
 	require.Contains(t, st.LastError, "503")
 	require.True(t, meta.IsStatusConditionTrue(w.receiverStatus(t, "team", "team").Conditions, "Ready"))
 
-	down.setDown(false)
+	down.SetDown(false)
 	require.NoError(t, reconcileDeployment(t, w.alerter(), "team", "orders"), "a restarted operator")
-	require.Equal(t, []string{"firing JobFailed"}, team.events(), "not sent twice")
-	require.Equal(t, []string{"firing JobFailed"}, down.events(), "sent once it is back")
+	require.Equal(t, []string{"firing JobFailed"}, team.Events(), "not sent twice")
+	require.Equal(t, []string{"firing JobFailed"}, down.Events(), "sent once it is back")
 	require.True(t, meta.IsStatusConditionTrue(w.receiverStatus(t, "team", "down").Conditions, "Ready"))
 	require.NoError(t, reconcileDeployment(t, w.alerter(), "team", "orders"))
-	require.Len(t, team.events(), 1)
+	require.Len(t, team.Events(), 1)
 
 	fd := &v1beta1.FlinkDeployment{}
 	require.NoError(t, w.client.Get(t.Context(), types.NamespacedName{Namespace: "team", Name: "orders"}, fd))
 	meta.SetStatusCondition(&fd.Status.Conditions, metav1.Condition{Type: "Degraded", Status: metav1.ConditionFalse, Reason: "Healthy"})
 	require.NoError(t, w.client.Status().Update(t.Context(), fd))
 	require.NoError(t, reconcileDeployment(t, w.alerter(), "team", "orders"))
-	require.Equal(t, []string{"firing JobFailed", "resolved JobFailed"}, team.events())
-	require.Equal(t, []string{"firing JobFailed", "resolved JobFailed"}, down.events())
-	require.Empty(t, other.events(), "a route of another namespace")
-	require.Equal(t, "a1b2", team.payloads[0].JobID)
-	require.Equal(t, "v2_3", team.payloads[0].FlinkVersion)
-	require.Equal(t, team.payloads[0].ID, team.payloads[1].ID)
+	require.Equal(t, []string{"firing JobFailed", "resolved JobFailed"}, team.Events())
+	require.Equal(t, []string{"firing JobFailed", "resolved JobFailed"}, down.Events())
+	require.Empty(t, other.Events(), "a route of another namespace")
+	require.Equal(t, "a1b2", team.Payloads()[0].JobID)
+	require.Equal(t, "v2_3", team.Payloads()[0].FlinkVersion)
+	require.Equal(t, team.Payloads()[0].ID, team.Payloads()[1].ID)
 
 	cm := &corev1.ConfigMap{}
 	require.NoError(t, w.client.Get(t.Context(), types.NamespacedName{Namespace: "team", Name: "orders-deployment-alerts"}, cm))
@@ -188,7 +143,7 @@ func TestOneMessagePerIncident(t *testing.T) {
 // operator stopped — here held back by the receiver's rate limit — is sent exactly
 // once by the next operator.
 func TestIncidentSeenIsNeverLost(t *testing.T) {
-	in := newInbox(t)
+	in := alertinbox.New(t, hmacKey)
 	objs := append([]client.Object{
 		degradedDeployment("team", "a", "RestartLoop"), degradedDeployment("team", "b", "CheckpointsStalled"),
 		&v1beta1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "oncall"}, Spec: v1beta1.AlertRouteSpec{Receivers: []string{"pager"}}},
@@ -199,7 +154,7 @@ func TestIncidentSeenIsNeverLost(t *testing.T) {
 	res, err := first.Reconcile(t.Context(), request{Kind: v1beta1.KindFlinkDeployment, NamespacedName: types.NamespacedName{Namespace: "team", Name: "b"}})
 	require.NoError(t, err)
 	require.Greater(t, res.RequeueAfter, 30*time.Second, "b waits for the receiver's next turn, a minute on")
-	require.Equal(t, []string{"firing RestartLoop"}, in.events())
+	require.Equal(t, []string{"firing RestartLoop"}, in.Events())
 
 	cm := &corev1.ConfigMap{}
 	require.NoError(t, w.client.Get(t.Context(), types.NamespacedName{Namespace: "team", Name: "b-deployment-alerts"}, cm))
@@ -208,13 +163,13 @@ func TestIncidentSeenIsNeverLost(t *testing.T) {
 	restarted := w.alerter()
 	require.NoError(t, reconcileDeployment(t, restarted, "team", "b"))
 	require.NoError(t, reconcileDeployment(t, restarted, "team", "a"))
-	require.Equal(t, []string{"firing RestartLoop", "firing CheckpointsStalled"}, in.events())
+	require.Equal(t, []string{"firing RestartLoop", "firing CheckpointsStalled"}, in.Events())
 }
 
 // TestRemindersAtTheRepeatInterval: an incident still open is sent again once the
 // route's repeat interval has passed, and the reconcile comes back when it is due.
 func TestRemindersAtTheRepeatInterval(t *testing.T) {
-	in := newInbox(t)
+	in := alertinbox.New(t, hmacKey)
 	objs := append([]client.Object{
 		degradedDeployment("team", "a", "JobFailed"),
 		&v1beta1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "oncall"},
@@ -229,5 +184,5 @@ func TestRemindersAtTheRepeatInterval(t *testing.T) {
 	require.Equal(t, time.Hour, res.RequeueAfter)
 	now = now.Add(time.Hour)
 	require.NoError(t, reconcileDeployment(t, a, "team", "a"))
-	require.Equal(t, []string{"firing JobFailed", "reminder JobFailed"}, in.events())
+	require.Equal(t, []string{"firing JobFailed", "reminder JobFailed"}, in.Events())
 }
