@@ -11,17 +11,36 @@ const (
 	ReceiverSlack = "slack"
 	// ReceiverPagerDuty enqueues events with PagerDuty's Events API v2.
 	ReceiverPagerDuty = "pagerduty"
+	// ReceiverEmail sends mail over SMTP (STARTTLS or TLS).
+	ReceiverEmail = "email"
+	// ReceiverDingTalk posts to a DingTalk group robot (signed when it has a secret).
+	ReceiverDingTalk = "dingtalk"
+	// ReceiverWeCom posts to a WeCom (WeChat Work) group robot.
+	ReceiverWeCom = "wecom"
+	// ReceiverLark posts to a Lark (Feishu) custom bot (signed when it has a secret).
+	ReceiverLark = "lark"
+	// ReceiverTeams posts an Adaptive Card to a Microsoft Teams workflow webhook.
+	ReceiverTeams = "teams"
 )
+
+// ReceiverTypes are the kinds of AlertReceiver.
+var ReceiverTypes = []string{ReceiverWebhook, ReceiverSlack, ReceiverPagerDuty, ReceiverEmail, ReceiverDingTalk, ReceiverWeCom, ReceiverLark, ReceiverTeams}
 
 // AlertReceiverSpec says where alerts go; every address and credential is in a Secret.
 type AlertReceiverSpec struct {
-	// Type is the kind of receiver: webhook, slack or pagerduty.
-	// +kubebuilder:validation:Enum=webhook;slack;pagerduty
+	// Type is the kind of receiver: webhook, slack, pagerduty, email, dingtalk, wecom,
+	// lark or teams.
+	// +kubebuilder:validation:Enum=webhook;slack;pagerduty;email;dingtalk;wecom;lark;teams
 	Type string `json:"type"`
 	// SecretRef names the Secret, in the receiver's namespace, that holds its address
-	// and credentials: key `address` (the URL to post to; for pagerduty optional, the
-	// Events API v2 endpoint by default), `hmacKey` (webhook, optional: the key the
-	// body's signature is made with) and `routingKey` (pagerduty: the integration key).
+	// and credentials. Key `address`: the URL to post to (the robot's or workflow's
+	// webhook URL; for pagerduty optional, the Events API v2 endpoint by default; for
+	// email the server, smtp://host:port with STARTTLS or smtps://host:port). Also
+	// `hmacKey` (webhook, optional: the key the body is signed with, header
+	// X-Flok-Signature), `routingKey` (pagerduty: the integration key), `signingSecret`
+	// (dingtalk and lark, optional: the robot's signing secret), and for email `from`,
+	// `to` (comma-separated), `username` and `password` (optional) and `caBundle`
+	// (optional PEM certificates to trust instead of the system's).
 	SecretRef SecretReference `json:"secretRef"`
 	// MessagesPerMinute is how many messages the receiver is sent per minute at most;
 	// the others wait their turn.

@@ -146,7 +146,7 @@ spec: {type: webhook}
 	for _, want := range []string{
 		`spec.incidents[0]: Unsupported value: "JobFailure": supported values: "JobFailed"`,
 		`spec.severities[0]: Unsupported value: "page": supported values: "critical", "warning"`,
-		`spec.type: Unsupported value: "carrier-pigeon": supported values: "webhook", "slack", "pagerduty"`,
+		`spec.type: Unsupported value: "carrier-pigeon": supported values: "webhook", "slack", "pagerduty", "email", "dingtalk", "wecom", "lark", "teams"`,
 		`spec.secretRef: Required value`,
 	} {
 		require.Contains(t, string(out), want)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/flok-dev/flok/api/v1beta1"
 )
@@ -24,6 +25,8 @@ const (
 	KeyAddress    = "address"
 	KeyHMACKey    = "hmacKey"
 	KeyRoutingKey = "routingKey"
+	// KeySigningSecret is the secret DingTalk and Lark robots check signatures with.
+	KeySigningSecret = "signingSecret"
 )
 
 // NewSender makes the sender of a receiver of kind typ from its Secret's data. An
@@ -43,9 +46,22 @@ func NewSender(typ string, secret map[string][]byte, client *http.Client) (Sende
 			err = fmt.Errorf("key %s is missing: set it to the integration key of the PagerDuty service (Events API v2)", KeyRoutingKey)
 		}
 		return &pagerDuty{address: address, routingKey: string(secret[KeyRoutingKey]), client: client}, err
+	case v1beta1.ReceiverDingTalk:
+		address, err := addressIn(secret, "")
+		return &dingTalk{address: address, secret: secret[KeySigningSecret], client: client, now: time.Now}, err
+	case v1beta1.ReceiverWeCom:
+		address, err := addressIn(secret, "")
+		return &weCom{address: address, client: client}, err
+	case v1beta1.ReceiverLark:
+		address, err := addressIn(secret, "")
+		return &lark{address: address, secret: secret[KeySigningSecret], client: client, now: time.Now}, err
+	case v1beta1.ReceiverTeams:
+		address, err := addressIn(secret, "")
+		return &teams{address: address, client: client}, err
+	case v1beta1.ReceiverEmail:
+		return newEmail(secret, time.Now)
 	default:
-		return nil, fmt.Errorf("spec.type %q is not a kind of receiver: use %s, %s or %s", typ,
-			v1beta1.ReceiverWebhook, v1beta1.ReceiverSlack, v1beta1.ReceiverPagerDuty)
+		return nil, fmt.Errorf("spec.type %q is not a kind of receiver: use one of %s", typ, strings.Join(v1beta1.ReceiverTypes, ", "))
 	}
 }
 

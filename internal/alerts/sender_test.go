@@ -20,6 +20,7 @@ import (
 type received struct {
 	bodies  [][]byte
 	headers []http.Header
+	queries []string
 }
 
 // receiverServer is a real HTTP server on loopback that answers status with answer.
@@ -29,6 +30,7 @@ func receiverServer(t *testing.T, status int, answer string) (*httptest.Server, 
 		body, _ := io.ReadAll(r.Body)
 		got.bodies = append(got.bodies, body)
 		got.headers = append(got.headers, r.Header.Clone())
+		got.queries = append(got.queries, r.URL.RawQuery)
 		w.WriteHeader(status)
 		_, _ = io.WriteString(w, answer)
 	}))
@@ -141,7 +143,7 @@ func TestBadSecretsSayWhatToSet(t *testing.T) {
 		{v1beta1.ReceiverWebhook, nil, "key address is missing: set it to the URL"},
 		{v1beta1.ReceiverSlack, map[string][]byte{KeyAddress: []byte("hooks.slack.com/services/x")}, "key address is not an http(s) URL"},
 		{v1beta1.ReceiverPagerDuty, nil, "key routingKey is missing"},
-		{"carrier-pigeon", nil, `spec.type "carrier-pigeon" is not a kind of receiver: use webhook, slack or pagerduty`},
+		{"carrier-pigeon", nil, `spec.type "carrier-pigeon" is not a kind of receiver: use one of webhook, slack, pagerduty, email`},
 	} {
 		_, err := NewSender(c.typ, c.secret, http.DefaultClient)
 		require.ErrorContains(t, err, c.want, c.typ)

@@ -27,9 +27,9 @@ const (
 )
 
 // routeAlerts creates, in ns, a webhook AlertReceiver posting to a new inbox on
-// loopback (its address and HMAC key in a Secret) and an AlertRoute sending it every
-// incident of the namespace.
-func routeAlerts(t *testing.T, c client.Client, ns string) *alertinbox.Inbox {
+// loopback (its address and HMAC key in a Secret) and an AlertRoute sending it the
+// namespace's incidents of the kinds given.
+func routeAlerts(t *testing.T, c client.Client, ns string, kinds ...string) *alertinbox.Inbox {
 	t.Helper()
 	in := alertinbox.New(t, alertHMACKey)
 	ctx := t.Context()
@@ -38,7 +38,7 @@ func routeAlerts(t *testing.T, c client.Client, ns string) *alertinbox.Inbox {
 	require.NoError(t, c.Create(ctx, &v1beta1.AlertReceiver{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "hook"},
 		Spec: v1beta1.AlertReceiverSpec{Type: v1beta1.ReceiverWebhook, SecretRef: v1beta1.SecretReference{Name: "hook"}}}))
 	require.NoError(t, c.Create(ctx, &v1beta1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "oncall"},
-		Spec: v1beta1.AlertRouteSpec{Receivers: []string{"hook"}}}))
+		Spec: v1beta1.AlertRouteSpec{Receivers: []string{"hook"}, Incidents: kinds}}))
 	return in
 }
 

@@ -29,7 +29,8 @@ func TestRollback(t *testing.T) {
 	fd.Spec.FlinkConfiguration = &runtime.RawExtension{Raw: []byte(strings.TrimSuffix(string(fd.Spec.FlinkConfiguration.Raw), "}") +
 		`,"kubernetes.operator.deployment.rollback.enabled":"true","kubernetes.operator.deployment.readiness.timeout":"40s"}`)}
 	require.NoError(t, c.Create(ctx, fd))
-	inbox := routeAlerts(t, c, ns)
+	// Only the rollback: the upgrade is first NotReadyInTime, an incident of its own.
+	inbox := routeAlerts(t, c, ns, "RolledBack")
 	operator := startOperator(t, ns, "")
 	fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the first deployment", stableWith(""))
 	first := fd.Status.JobStatus.JobID
