@@ -60,8 +60,9 @@ type SecretReference struct {
 
 // AlertReceiverStatus says whether the receiver took the latest messages.
 type AlertReceiverStatus struct {
-	// Conditions: Ready is True while the last message sent was taken, False (with
-	// the error) after one was refused or could not be sent.
+	// Conditions: Ready is False (with what to fix) while its Secret lacks what its
+	// type needs, or after a message was refused or could not be sent (with the
+	// error); True once its Secret is complete, and after a message was taken.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -154,12 +155,24 @@ type AlertRouteSpec struct {
 	RepeatInterval *metav1.Duration `json:"repeatInterval,omitempty"`
 }
 
+// AlertRouteStatus says whether the route can send.
+type AlertRouteStatus struct {
+	// Conditions: Ready is True while every receiver it names exists, False with the
+	// missing one's field path otherwise.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
 // AlertRoute sends the incidents of Flink jobs in its namespace to AlertReceivers:
 // once when an incident opens, at the repeat interval while it stays open, and once
 // when it is resolved.
 //
 // +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
 // +kubebuilder:printcolumn:name="Receivers",type=string,JSONPath=".spec.receivers"
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=".status.conditions[?(@.type==\"Ready\")].status"
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=".metadata.creationTimestamp"
 type AlertRoute struct {
 	metav1.TypeMeta   `json:",inline"`
@@ -167,6 +180,8 @@ type AlertRoute struct {
 
 	// Spec says what is sent where.
 	Spec AlertRouteSpec `json:"spec,omitempty"`
+	// Status says whether it can.
+	Status AlertRouteStatus `json:"status,omitempty"`
 }
 
 // AlertRouteList is a list of AlertRoutes.

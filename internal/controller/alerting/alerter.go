@@ -209,18 +209,11 @@ func (a *Alerter) send(ctx context.Context, receiver *v1beta1.AlertReceiver, m a
 // sender reads the receiver's Secret and makes its sender; an error names the field
 // or key to fix, never a value.
 func (a *Alerter) sender(ctx context.Context, receiver *v1beta1.AlertReceiver) (alerts.Sender, error) {
-	secret := &corev1.Secret{}
-	err := a.Reader.Get(ctx, types.NamespacedName{Namespace: receiver.Namespace, Name: receiver.Spec.SecretRef.Name}, secret)
-	if apierrors.IsNotFound(err) {
-		return nil, fmt.Errorf("spec.secretRef.name: Secret %s does not exist in namespace %s; create it with the receiver's %s", receiver.Spec.SecretRef.Name, receiver.Namespace, alerts.KeyAddress)
-	} else if err != nil {
-		return nil, fmt.Errorf("reading Secret %s: %w", receiver.Spec.SecretRef.Name, err)
+	sender, problem, err := senderOf(ctx, a.Reader, receiver, a.HTTP)
+	if problem != "" {
+		return nil, errors.New(problem)
 	}
-	sender, err := alerts.NewSender(receiver.Spec.Type, secret.Data, a.HTTP)
-	if err != nil {
-		return nil, fmt.Errorf("Secret %s: %w", secret.Name, err)
-	}
-	return sender, nil
+	return sender, err
 }
 
 func (a *Alerter) now() time.Time {

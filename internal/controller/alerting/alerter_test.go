@@ -57,7 +57,7 @@ func newWorld(t *testing.T, objs ...client.Object) *world {
 	require.NoError(t, clientgoscheme.AddToScheme(scheme))
 	require.NoError(t, v1beta1.AddToScheme(scheme))
 	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).
-		WithStatusSubresource(&v1beta1.AlertReceiver{}, &v1beta1.FlinkDeployment{}).Build()
+		WithStatusSubresource(&v1beta1.AlertReceiver{}, &v1beta1.AlertRoute{}, &v1beta1.FlinkDeployment{}).Build()
 	return &world{client: c, recorder: events.NewFakeRecorder(100)}
 }
 

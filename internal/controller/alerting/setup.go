@@ -35,6 +35,10 @@ func Setup(mgr ctrl.Manager, namespaces []string) error {
 		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("flok-operator"),
 		HTTP: &http.Client{Timeout: sendTimeout}, namespaces: namespaces,
 	}
+	checker := &ConfigChecker{Client: a.Client, Reader: a.Reader, Recorder: a.Recorder}
+	if err := checker.SetupWithManager(mgr); err != nil {
+		return err
+	}
 	return builder.TypedControllerManagedBy[request](mgr).
 		Named("alerting").
 		WithOptions(controller.TypedOptions[request]{
