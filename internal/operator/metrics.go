@@ -3,6 +3,7 @@ package operator
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/flok-dev/flok/internal/controller/alerting"
 	"github.com/flok-dev/flok/internal/controller/deployment"
 	"github.com/flok-dev/flok/internal/opmetrics"
 )
@@ -13,6 +14,7 @@ type operatorMetrics struct {
 	deployments *deployment.Metrics
 	sessionJobs *opmetrics.StateGauge
 	flinkREST   *opmetrics.FlinkREST
+	alerts      *alerting.Metrics
 }
 
 // newOperatorMetrics creates the operator's metrics and registers them with reg.
@@ -21,5 +23,6 @@ func newOperatorMetrics(reg prometheus.Registerer) operatorMetrics {
 		deployments: deployment.NewMetrics(reg),
 		sessionJobs: opmetrics.NewStateGauge(reg, "flok_session_jobs", "FlinkSessionJobs by lifecycle state."),
 		flinkREST:   opmetrics.NewFlinkREST(reg),
+		alerts:      alerting.NewMetrics(reg),
 	}
 }

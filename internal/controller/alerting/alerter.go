@@ -43,6 +43,8 @@ type Alerter struct {
 	HTTP *http.Client
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Metrics count deliveries (none when nil).
+	Metrics *Metrics
 
 	limiters   sync.Map // receiver's namespace/name -> *rate.Limiter
 	namespaces []string // watched (none: all)
@@ -154,7 +156,9 @@ func (a *Alerter) deliver(ctx context.Context, subject alerts.Subject, routes []
 			continue
 		}
 		receivers[receiver.Name] = receiver
-		if err := a.send(ctx, receiver, m); err != nil {
+		err = a.send(ctx, receiver, m)
+		a.Metrics.observe(receiver.Spec.Type, string(d.Event), err)
+		if err != nil {
 			results[receiver.Name] = err
 			out.err = errors.Join(out.err, fmt.Errorf("AlertReceiver %s: %w", receiver.Name, err))
 			continue

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -50,6 +52,7 @@ func degradedDeployment(ns, name, reason string) *v1beta1.FlinkDeployment {
 type world struct {
 	client   client.Client
 	recorder *events.FakeRecorder
+	metrics  *Metrics
 }
 
 func newWorld(t *testing.T, objs ...client.Object) *world {
@@ -58,12 +61,12 @@ func newWorld(t *testing.T, objs ...client.Object) *world {
 	require.NoError(t, v1beta1.AddToScheme(scheme))
 	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).
 		WithStatusSubresource(&v1beta1.AlertReceiver{}, &v1beta1.AlertRoute{}, &v1beta1.FlinkDeployment{}).Build()
-	return &world{client: c, recorder: events.NewFakeRecorder(100)}
+	return &world{client: c, recorder: events.NewFakeRecorder(100), metrics: NewMetrics(prometheus.NewRegistry())}
 }
 
 // alerter is a new operator's alerting controller: nothing in memory.
 func (w *world) alerter() *Alerter {
-	return &Alerter{Client: w.client, Reader: w.client, Recorder: w.recorder, HTTP: http.DefaultClient}
+	return &Alerter{Client: w.client, Reader: w.client, Recorder: w.recorder, HTTP: http.DefaultClient, Metrics: w.metrics}
 }
 
 func reconcileDeployment(t *testing.T, a *Alerter, ns, name string) error {
@@ -122,6 +125,9 @@ func TestOneMessagePerIncident(t *testing.T) {
 	require.Equal(t, "a1b2", team.Payloads()[0].JobID)
 	require.Equal(t, "v2_3", team.Payloads()[0].FlinkVersion)
 	require.Equal(t, team.Payloads()[0].ID, team.Payloads()[1].ID)
+	require.Equal(t, 2.0, testutil.ToFloat64(w.metrics.sent.WithLabelValues("webhook", "firing")))
+	require.Equal(t, 2.0, testutil.ToFloat64(w.metrics.sent.WithLabelValues("webhook", "resolved")))
+	require.Equal(t, 1.0, testutil.ToFloat64(w.metrics.failures.WithLabelValues("webhook")))
 
 	cm := &corev1.ConfigMap{}
 	require.NoError(t, w.client.Get(t.Context(), types.NamespacedName{Namespace: "team", Name: "orders-deployment-alerts"}, cm))

@@ -29,11 +29,12 @@ import (
 // hangs until sendTimeout holds up only its own.
 const concurrency = 4
 
-// Setup runs an Alerter on the manager, for the resources of namespaces (none: all).
-func Setup(mgr ctrl.Manager, namespaces []string) error {
+// Setup runs an Alerter on the manager, for the resources of namespaces (none: all),
+// and the ConfigChecker of receivers and routes.
+func Setup(mgr ctrl.Manager, namespaces []string, metrics *Metrics) error {
 	a := &Alerter{
 		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("flok-operator"),
-		HTTP: &http.Client{Timeout: sendTimeout}, namespaces: namespaces,
+		HTTP: &http.Client{Timeout: sendTimeout}, Metrics: metrics, namespaces: namespaces,
 	}
 	checker := &ConfigChecker{Client: a.Client, Reader: a.Reader, Recorder: a.Recorder}
 	if err := checker.SetupWithManager(mgr); err != nil {
