@@ -23,36 +23,19 @@ repeatInterval while it stays open, and once when it is resolved.`,
 }
 
 func (e *env) alertsListCommand() *cobra.Command {
-	output, all := cli.OutputTable, false
-	cmd := &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List open incidents, and the receivers told of them",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := cli.CheckOutput(output); err != nil {
-				return err
+	return e.listingCommand("List open incidents, and the receivers told of them", func(cmd *cobra.Command, c *cli.Client, output string, all bool) error {
+		open, err := c.OpenIncidents(cmd.Context(), all)
+		if err != nil {
+			return err
+		}
+		if output == cli.OutputJSON || output == cli.OutputYAML {
+			if open == nil {
+				open = []cli.OpenIncident{}
 			}
-			c, err := e.client()
-			if err != nil {
-				return err
-			}
-			open, err := c.OpenIncidents(cmd.Context(), all)
-			if err != nil {
-				return err
-			}
-			if output == cli.OutputJSON || output == cli.OutputYAML {
-				if open == nil {
-					open = []cli.OpenIncident{}
-				}
-				return cli.PrintData(cmd.OutOrStdout(), map[string]any{"items": open}, output)
-			}
-			return cli.PrintIncidents(cmd.OutOrStdout(), open, e.now())
-		},
-	}
-	outputFlag(cmd, &output)
-	cmd.Flags().BoolVarP(&all, "all-namespaces", "A", false, "list every namespace")
-	return cmd
+			return cli.PrintData(cmd.OutOrStdout(), map[string]any{"items": open}, output)
+		}
+		return cli.PrintIncidents(cmd.OutOrStdout(), open, e.now())
+	})
 }
 
 func (e *env) alertsTestCommand() *cobra.Command {

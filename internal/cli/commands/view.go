@@ -17,6 +17,20 @@ func outputFlag(cmd *cobra.Command, output *string) {
 
 // listCommand lists the summaries of Flok's resources, only those of kinds if given.
 func (e *env) listCommand(short string, kinds ...string) *cobra.Command {
+	return e.listingCommand(short, func(cmd *cobra.Command, c *cli.Client, output string, all bool) error {
+		items, err := c.List(cmd.Context(), all)
+		if err != nil {
+			return err
+		}
+		if len(kinds) > 0 {
+			items = slices.DeleteFunc(items, func(s cli.Summary) bool { return !slices.Contains(kinds, s.Kind) })
+		}
+		return cli.PrintSummaries(cmd.OutOrStdout(), items, output, e.now())
+	})
+}
+
+// listingCommand is a `list` command: -o and -A checked, a client made, then list.
+func (e *env) listingCommand(short string, list func(cmd *cobra.Command, c *cli.Client, output string, all bool) error) *cobra.Command {
 	output, all := cli.OutputTable, false
 	cmd := &cobra.Command{
 		Use:     "list",
@@ -31,14 +45,7 @@ func (e *env) listCommand(short string, kinds ...string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			items, err := c.List(cmd.Context(), all)
-			if err != nil {
-				return err
-			}
-			if len(kinds) > 0 {
-				items = slices.DeleteFunc(items, func(s cli.Summary) bool { return !slices.Contains(kinds, s.Kind) })
-			}
-			return cli.PrintSummaries(cmd.OutOrStdout(), items, output, e.now())
+			return list(cmd, c, output, all)
 		},
 	}
 	outputFlag(cmd, &output)
