@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"sync"
 	"time"
@@ -85,10 +86,17 @@ func (a *Alerter) Reconcile(ctx context.Context, req request) (reconcile.Result,
 	if len(due) == 0 {
 		return requeueAt(next, now), routeErr
 	}
+	before, err := s.record.Encode()
+	if err != nil {
+		return reconcile.Result{}, err
+	}
 	out := a.deliver(ctx, subject, routes.Items, &s.record, due)
 	s.record.Prune()
-	if err := a.save(ctx, owner, req, s); err != nil {
-		return reconcile.Result{}, err
+	// Nothing sent (a receiver down, or waiting its turn): nothing to write.
+	if after, err := s.record.Encode(); err != nil || !maps.Equal(after, before) {
+		if err := errors.Join(err, a.save(ctx, owner, req, s)); err != nil {
+			return reconcile.Result{}, err
+		}
 	}
 	if _, next = s.record.Due(targets, now); !out.wait.IsZero() && (next.IsZero() || out.wait.Before(next)) {
 		next = out.wait
