@@ -87,24 +87,23 @@ func (r *Record) Open() int {
 // when ok: a recorded incident no longer shown is resolved, a shown one not recorded
 // opens. It reports whether the record changed.
 func (r *Record) Observe(shown Incident, ok bool, now time.Time) bool {
-	changed := false
+	changed, replaced := false, false
 	if i := r.Open(); i >= 0 {
 		open := &r.Incidents[i]
-		switch {
-		case ok && open.Kind == shown.Kind:
+		if ok && open.Kind == shown.Kind {
 			if open.Message == shown.Message {
 				return false
 			}
 			open.Message = shown.Message
 			return true
-		default:
-			resolved := now.UTC()
-			open.ResolvedAt = &resolved
-			changed = true
 		}
+		resolved := now.UTC()
+		open.ResolvedAt, changed, replaced = &resolved, true, true
 	}
 	if ok {
-		if !shown.Since.After(time.Time{}) || shown.Since.After(now) {
+		// The condition's transition time is when it turned True, which a new reason
+		// replacing the old one does not move: this incident began now.
+		if replaced || shown.Since.IsZero() || shown.Since.After(now) {
 			shown.Since = now.UTC()
 		}
 		r.Incidents = append(r.Incidents, Recorded{Incident: shown})

@@ -63,11 +63,12 @@ func TestRecordFollowsTheCondition(t *testing.T) {
 	require.True(t, r.Observe(changed, true, t0.Add(time.Minute)))
 	require.Equal(t, "job failed again", r.Incidents[0].Message)
 
-	loop := Incident{Kind: "RestartLoop", Severity: "critical", Since: t0.Add(2 * time.Minute), Message: "restarting"}
+	loop := Incident{Kind: "RestartLoop", Severity: "critical", Since: t0, Message: "restarting"} // the condition's time: when it turned True
 	require.True(t, r.Observe(loop, true, t0.Add(2*time.Minute)))
 	require.Len(t, r.Incidents, 2)
 	require.NotNil(t, r.Incidents[0].ResolvedAt)
 	require.Equal(t, 1, r.Open())
+	require.Equal(t, t0.Add(2*time.Minute), r.Incidents[1].Since, "began when it replaced the other")
 
 	due, _ = r.Due(func(Incident) []Target { return nil }, t0.Add(2*time.Minute))
 	require.Equal(t, []Delivery{{0, "team", "slack", EventResolved}}, due, "resolved to who was told, though no route sends it now")

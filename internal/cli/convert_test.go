@@ -29,7 +29,9 @@ func TestInstallObjects(t *testing.T) {
 	for _, o := range objs {
 		kinds = append(kinds, o.GetKind()+"/"+o.GetName())
 	}
-	require.Equal(t, "CustomResourceDefinition/flinkdeployments.flok.dev", kinds[0])
+	require.Equal(t, "CustomResourceDefinition/alertreceivers.flok.dev", kinds[0], "the CRDs first")
+	require.Contains(t, kinds, "CustomResourceDefinition/flinkdeployments.flok.dev")
+	require.Contains(t, kinds, "CustomResourceDefinition/alertroutes.flok.dev")
 	require.Contains(t, kinds, "Namespace/flok-system")
 	require.Contains(t, kinds, "ClusterRole/flok-operator")
 	require.Equal(t, "ValidatingWebhookConfiguration/flok", kinds[len(kinds)-1], "the webhook is registered after the operator that serves it")

@@ -453,6 +453,14 @@ func TestReadinessTimeout(t *testing.T) {
 	require.Nil(t, d.Status.Operation, "the generation that failed is not tried again")
 	require.Equal(t, v1beta1.LifecycleRolledBack, d.Status.LifecycleState)
 	require.Equal(t, metav1.ConditionTrue, condition(d, ConditionReady).Status)
+
+	// The spec changed back to the one that runs: nothing to deploy, nothing blocked.
+	fd = then(fd, d)
+	fd.Spec.Job.Parallelism = 2
+	fd.Generation++
+	d = decide(t, fd, running(d.Status.JobStatus.JobID), rollback)
+	require.Nil(t, d.Status.Operation)
+	require.Equal(t, metav1.ConditionFalse, condition(d, ConditionDegraded).Status, condition(d, ConditionDegraded).Message)
 }
 
 // TestUpgradeThatNeverRuns: a deployment whose JobManager crashes never reports its

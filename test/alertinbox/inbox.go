@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/flok-dev/flok/internal/alerts"
 )
@@ -23,6 +24,7 @@ type Inbox struct {
 	mu       sync.Mutex
 	down     bool
 	payloads []alerts.WebhookPayload
+	arrivals []time.Time
 }
 
 // New starts an inbox that takes messages signed with key, stopped when the test ends.
@@ -52,6 +54,7 @@ func (in *Inbox) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in.payloads = append(in.payloads, p)
+	in.arrivals = append(in.arrivals, time.Now())
 }
 
 // SetDown makes the inbox refuse messages (503) while down.
@@ -66,6 +69,13 @@ func (in *Inbox) Payloads() []alerts.WebhookPayload {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	return append([]alerts.WebhookPayload(nil), in.payloads...)
+}
+
+// Arrival is when the i-th message was taken.
+func (in *Inbox) Arrival(i int) time.Time {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.arrivals[i]
 }
 
 // Events are the messages taken so far, as "event incident" (like "firing JobFailed").

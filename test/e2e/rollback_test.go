@@ -1,12 +1,14 @@
 package e2e
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/flok-dev/flok/api/v1beta1"
@@ -51,5 +53,14 @@ func TestRollback(t *testing.T) {
 	proveAlertSent(t, inbox, fd, "RolledBack")
 
 	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.EntryClass = "" })
+	seen := ""
+	waitForDeployment(t, c, ns, "tsw", 2*time.Minute, "the spec that runs, no longer Degraded", func(fd *v1beta1.FlinkDeployment) bool {
+		d := meta.FindStatusCondition(fd.Status.Conditions, lifecycle.ConditionDegraded)
+		if now := fmt.Sprintf("%s %s: %s", d.Status, d.Reason, d.Message); now != seen {
+			seen = now
+			t.Logf("Degraded %s (generation %d, observed %d)", seen, fd.Generation, d.ObservedGeneration)
+		}
+		return d.Status == metav1.ConditionFalse
+	})
 	proveAlertResolved(t, c, inbox, ns, "RolledBack", operator.LogPath)
 }
