@@ -130,7 +130,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 		}
 	}
 	if o.Alerts {
-		if err := alerting.Setup(mgr, o.Namespaces, m.alerts); err != nil {
+		if err := alerting.Setup(mgr, alerting.Options{Namespaces: o.Namespaces, Metrics: m.alerts, BeforeSend: hooks.BeforeAlert}); err != nil {
 			return fmt.Errorf("setting up the alerting controller: %w", err)
 		}
 	}

@@ -39,8 +39,11 @@ const (
 	kubeconfigEnv = "FLOK_E2E_KUBECONFIG"
 	// crashEnv says where the operator kills itself with SIGKILL: "before:RemoveCluster"
 	// (after recording the status that announces the action), "after:Deploy" (after
-	// the action succeeded, before anything records that it did).
+	// the action succeeded, before anything records that it did), "before:SendAlert"
+	// (after recording an incident, before sending it).
 	crashEnv = "FLOK_E2E_CRASH"
+	// crashBeforeAlert names the point before an alert is sent.
+	crashBeforeAlert = "SendAlert"
 )
 
 // runOperator is the main of an operator process: it watches one namespace and
@@ -62,10 +65,15 @@ func runOperator() int {
 	opts.ArtifactDir = filepath.Join(filepath.Dir(os.Getenv(kubeconfigEnv)), "artifacts-"+opts.Namespaces[0])
 	var hooks round.Hooks
 	when, action, _ := strings.Cut(os.Getenv(crashEnv), ":")
-	switch when {
-	case "before":
+	switch {
+	case when == "before" && action == crashBeforeAlert:
+		hooks.BeforeAlert = func(client.Object) {
+			fmt.Fprintln(os.Stderr, "crash test: killing the operator before it sends an alert")
+			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		}
+	case when == "before":
 		hooks.BeforeAction = crashAt(when, action)
-	case "after":
+	case when == "after":
 		hooks.AfterAction = crashAt(when, action)
 	}
 	if err := operator.Run(ctrl.SetupSignalHandler(), cfg, opts, hooks); err != nil {

@@ -46,6 +46,8 @@ type Alerter struct {
 	Now func() time.Time
 	// Metrics count deliveries (none when nil).
 	Metrics *Metrics
+	// BeforeSend, when set, runs before each message is sent.
+	BeforeSend func(client.Object)
 
 	limiters   sync.Map // receiver's namespace/name -> *rate.Limiter
 	namespaces []string // watched (none: all)
@@ -90,7 +92,7 @@ func (a *Alerter) Reconcile(ctx context.Context, req request) (reconcile.Result,
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	out := a.deliver(ctx, subject, routes.Items, &s.record, due)
+	out := a.deliver(ctx, owner, subject, routes.Items, &s.record, due)
 	s.record.Prune()
 	// Nothing sent (a receiver down, or waiting its turn): nothing to write.
 	if after, err := s.record.Encode(); err != nil || !maps.Equal(after, before) {
@@ -132,7 +134,7 @@ type outcome struct {
 // deliver sends each due message and records it sent; a receiver that is rate-limited
 // waits its turn, one that fails is marked so and tried again later — neither holds
 // up the others.
-func (a *Alerter) deliver(ctx context.Context, subject alerts.Subject, routes []v1beta1.AlertRoute, rec *alerts.Record, due []alerts.Delivery) outcome {
+func (a *Alerter) deliver(ctx context.Context, owner client.Object, subject alerts.Subject, routes []v1beta1.AlertRoute, rec *alerts.Record, due []alerts.Delivery) outcome {
 	var out outcome
 	results := map[string]error{}
 	receivers := map[string]*v1beta1.AlertReceiver{}
@@ -164,6 +166,9 @@ func (a *Alerter) deliver(ctx context.Context, subject alerts.Subject, routes []
 			continue
 		}
 		receivers[receiver.Name] = receiver
+		if a.BeforeSend != nil {
+			a.BeforeSend(owner)
+		}
 		err = a.send(ctx, receiver, m)
 		a.Metrics.observe(receiver.Spec.Type, string(d.Event), err)
 		if err != nil {

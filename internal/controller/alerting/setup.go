@@ -29,12 +29,22 @@ import (
 // hangs until sendTimeout holds up only its own.
 const concurrency = 4
 
-// Setup runs an Alerter on the manager, for the resources of namespaces (none: all),
-// and the ConfigChecker of receivers and routes.
-func Setup(mgr ctrl.Manager, namespaces []string, metrics *Metrics) error {
+// Options are what the operator sets of alerting.
+type Options struct {
+	// Namespaces are those watched (none: all).
+	Namespaces []string
+	// Metrics count deliveries (none when nil).
+	Metrics *Metrics
+	// BeforeSend runs before each message is sent, with the resource it is of (crash
+	// tests kill the operator there).
+	BeforeSend func(client.Object)
+}
+
+// Setup runs an Alerter on the manager, and the ConfigChecker of receivers and routes.
+func Setup(mgr ctrl.Manager, o Options) error {
 	a := &Alerter{
 		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("flok-operator"),
-		HTTP: &http.Client{Timeout: sendTimeout}, Metrics: metrics, namespaces: namespaces,
+		HTTP: &http.Client{Timeout: sendTimeout}, Metrics: o.Metrics, BeforeSend: o.BeforeSend, namespaces: o.Namespaces,
 	}
 	checker := &ConfigChecker{Client: a.Client, Reader: a.Reader, Recorder: a.Recorder}
 	if err := checker.SetupWithManager(mgr); err != nil {

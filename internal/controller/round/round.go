@@ -27,10 +27,12 @@ const conflictRetry = 200 * time.Millisecond
 type ActionHook func(obj client.Object, action lifecycle.Action)
 
 // Hooks, when set, run after the status is recorded and before the action, and after
-// the action succeeded: the crash tests kill the operator there.
+// the action succeeded — and before an alert is sent, after its incident is recorded:
+// the crash tests kill the operator there.
 type Hooks struct {
 	BeforeAction ActionHook
 	AfterAction  ActionHook
+	BeforeAlert  func(obj client.Object)
 }
 
 // Decided is one round's decision and how to carry it out for one resource.
