@@ -42,8 +42,8 @@ type AlertReceiverSpec struct {
 	// `to` (comma-separated), `username` and `password` (optional) and `caBundle`
 	// (optional PEM certificates to trust instead of the system's).
 	SecretRef SecretReference `json:"secretRef"`
-	// MessagesPerMinute is how many messages the receiver is sent per minute at most;
-	// the others wait their turn.
+	// MessagesPerMinute is how many messages the receiver is sent per minute on
+	// average, in bursts of at most a quarter of that; the others wait their turn.
 	// +optional
 	// +kubebuilder:default=20
 	// +kubebuilder:validation:Minimum=1
@@ -60,9 +60,9 @@ type SecretReference struct {
 
 // AlertReceiverStatus says whether the receiver took the latest messages.
 type AlertReceiverStatus struct {
-	// Conditions: Ready is False (with what to fix) while its Secret lacks what its
-	// type needs, or after a message was refused or could not be sent (with the
-	// error); True once its Secret is complete, and after a message was taken.
+	// Conditions: SecretValid says whether its Secret holds what its type needs (when
+	// False, which key to set); Ready whether the last message sent was taken (when
+	// False, the error).
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -70,10 +70,11 @@ type AlertReceiverStatus struct {
 	// LastDelivered is when the receiver last took a message.
 	// +optional
 	LastDelivered *metav1.Time `json:"lastDelivered,omitempty"`
-	// LastError is why the last message that failed was not taken, and LastErrorTime
-	// when. No secret value is ever part of it.
+	// LastError is why the last message that failed was not taken. No secret value
+	// is ever part of it.
 	// +optional
 	LastError string `json:"lastError,omitempty"`
+	// LastErrorTime is when the last message failed.
 	// +optional
 	LastErrorTime *metav1.Time `json:"lastErrorTime,omitempty"`
 }
@@ -120,9 +121,11 @@ type AlertResourceSelector struct {
 	// Kinds are FlinkDeployment and/or FlinkSessionJob (none: both).
 	// +optional
 	// +kubebuilder:validation:items:Enum=FlinkDeployment;FlinkSessionJob
+	// +listType=set
 	Kinds []string `json:"kinds,omitempty"`
 	// Names of the resources (none: any name).
 	// +optional
+	// +listType=set
 	Names []string `json:"names,omitempty"`
 	// LabelSelector over the resources' labels.
 	// +optional
@@ -134,6 +137,7 @@ type AlertResourceSelector struct {
 type AlertRouteSpec struct {
 	// Receivers are the names of AlertReceivers in this namespace.
 	// +kubebuilder:validation:MinItems=1
+	// +listType=set
 	Receivers []string `json:"receivers"`
 	// Resources chooses the FlinkDeployments and FlinkSessionJobs (unset: all of the
 	// namespace).
@@ -144,21 +148,25 @@ type AlertRouteSpec struct {
 	// ContainerOOMKilled (none: every kind).
 	// +optional
 	// +kubebuilder:validation:items:Enum=JobFailed;StateUnrecoverable;RestartLoop;ClusterFailing;CheckpointsStalled;SavepointFailed;NoStateToCarry;RolledBack;NotReadyInTime;ContainerOOMKilled;DeletionBlocked;ArtifactUnavailable;InvalidSpec;InvalidStatus
+	// +listType=set
 	Incidents []string `json:"incidents,omitempty"`
 	// Severities sent: critical and/or warning (none: both).
 	// +optional
 	// +kubebuilder:validation:items:Enum=critical;warning
+	// +listType=set
 	Severities []string `json:"severities,omitempty"`
 	// RepeatInterval is how often an incident still open is sent again (unset: once,
-	// and once more when it is resolved).
+	// and once more when it is resolved); a minute at least, like 30m or 4h.
 	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m')",message="must be a duration of a minute or more, like 30m or 4h"
 	RepeatInterval *metav1.Duration `json:"repeatInterval,omitempty"`
 }
 
 // AlertRouteStatus says whether the route can send.
 type AlertRouteStatus struct {
-	// Conditions: Ready is True while every receiver it names exists, False with the
-	// missing one's field path otherwise.
+	// Conditions: Ready is True while every receiver it names exists and its
+	// selector parses, False with the field path of what to fix otherwise.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

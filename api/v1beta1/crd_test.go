@@ -132,6 +132,11 @@ metadata: {name: typo}
 spec: {receivers: [oncall-slack], incidents: [JobFailure], severities: [page]}
 ---
 apiVersion: flok.dev/v1beta1
+kind: AlertRoute
+metadata: {name: chatty}
+spec: {receivers: [a, a], repeatInterval: 5s}
+---
+apiVersion: flok.dev/v1beta1
 kind: AlertReceiver
 metadata: {name: pigeon}
 spec: {type: carrier-pigeon, secretRef: {name: coop}}
@@ -148,6 +153,8 @@ spec: {type: webhook}
 		`spec.severities[0]: Unsupported value: "page": supported values: "critical", "warning"`,
 		`spec.type: Unsupported value: "carrier-pigeon": supported values: "webhook", "slack", "pagerduty", "email", "dingtalk", "wecom", "lark", "teams"`,
 		`spec.secretRef: Required value`,
+		`spec.repeatInterval: Invalid value: "5s": must be a duration of a minute or more, like 30m or 4h`,
+		`spec.receivers[1]: Duplicate value: "a"`,
 	} {
 		require.Contains(t, string(out), want)
 	}

@@ -49,10 +49,7 @@ type weCom struct {
 const weComMarkdownMax = 4096
 
 func (w *weCom) Send(ctx context.Context, m Message) error {
-	content := "**" + m.Title() + "**\n" + m.Text()
-	if len(content) > weComMarkdownMax {
-		content = content[:weComMarkdownMax]
-	}
+	content := truncate("**"+m.Title()+"**\n"+m.Text(), weComMarkdownMax-len("…"))
 	body := map[string]any{"msgtype": "markdown", "markdown": map[string]string{"content": content}}
 	return postChecked(ctx, w.client, w.address, body, "errcode", "errmsg")
 }
@@ -118,7 +115,7 @@ func postChecked(ctx context.Context, client *http.Client, address string, body 
 	}
 	var fields map[string]any
 	if err := json.Unmarshal(answer, &fields); err != nil {
-		return fmt.Errorf("%s answered what is not JSON: %s", hostOf(address), excerpt(answer))
+		return fmt.Errorf("%s answered what is not JSON: %s", hostOf(address), excerpt(answer, address))
 	}
 	if code, ok := fields[codeKey].(float64); ok && code != 0 {
 		return fmt.Errorf("%s refused the message: %s %v: %v", hostOf(address), codeKey, code, fields[msgKey])

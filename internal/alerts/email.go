@@ -13,9 +13,9 @@ import (
 	"time"
 )
 
-// email sends mail over SMTP: smtp://host:port upgrades to TLS with STARTTLS whenever
-// the server offers it (and authenticates only over TLS, or on loopback, as net/smtp
-// insists); smtps://host:port speaks TLS from the start.
+// email sends mail over SMTP: smtp://host:port upgrades to TLS with STARTTLS, which
+// the server must offer unless it is on loopback (a local relay); smtps://host:port
+// speaks TLS from the start.
 type email struct {
 	server   *url.URL
 	from     string
@@ -96,11 +96,19 @@ func (e *email) dial(ctx context.Context) (*smtp.Client, error) {
 		_ = conn.Close()
 		return nil, fmt.Errorf("%s: %w", e.server.Host, err)
 	}
-	if ok, _ := c.Extension("STARTTLS"); ok && e.server.Scheme == "smtp" {
-		if err := c.StartTLS(tlsConfig); err != nil {
-			_ = c.Close()
-			return nil, fmt.Errorf("%s: STARTTLS: %w", e.server.Host, err)
+	if e.server.Scheme == "smtps" {
+		return c, nil
+	}
+	if ok, _ := c.Extension("STARTTLS"); !ok {
+		if ip := net.ParseIP(host); host == "localhost" || ip != nil && ip.IsLoopback() {
+			return c, nil // a relay on this machine
 		}
+		_ = c.Close()
+		return nil, fmt.Errorf("%s offers no STARTTLS: mail is not sent in the clear; use a server that does, or smtps://", e.server.Host)
+	}
+	if err := c.StartTLS(tlsConfig); err != nil {
+		_ = c.Close()
+		return nil, fmt.Errorf("%s: STARTTLS: %w", e.server.Host, err)
 	}
 	return c, nil
 }

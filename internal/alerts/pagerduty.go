@@ -44,10 +44,7 @@ func (p *pagerDuty) Send(ctx context.Context, m Message) error {
 	if m.Event == EventResolved {
 		ev.EventAction = "resolve"
 	} else {
-		summary := m.Title() + ": " + m.Incident.Message
-		if len(summary) > pagerDutySummaryMax {
-			summary = summary[:pagerDutySummaryMax]
-		}
+		summary := truncate(m.Title()+": "+m.Incident.Message, pagerDutySummaryMax-len("…"))
 		details := map[string]string{"message": m.Incident.Message}
 		for _, f := range m.Fields() {
 			details[f[0]] = f[1]

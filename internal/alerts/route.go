@@ -1,6 +1,7 @@
 package alerts
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -19,13 +20,17 @@ type Target struct {
 	Repeat    time.Duration
 }
 
-// Targets are the routes among routes that send the subject's incident.
+// Targets are the routes among routes that send the subject's incident. A route whose
+// selector does not parse sends nothing and is named in the error; the others still
+// send.
 func Targets(routes []v1beta1.AlertRoute, s Subject, inc Incident) ([]Target, error) {
 	var targets []Target
+	var errs []error
 	for _, r := range routes {
 		ok, err := matches(r.Spec, s, inc)
 		if err != nil {
-			return nil, fmt.Errorf("AlertRoute %s: %w", r.Name, err)
+			errs = append(errs, fmt.Errorf("AlertRoute %s: %w", r.Name, err))
+			continue
 		}
 		if ok {
 			t := Target{Route: r.Name, Receivers: r.Spec.Receivers}
@@ -35,7 +40,18 @@ func Targets(routes []v1beta1.AlertRoute, s Subject, inc Incident) ([]Target, er
 			targets = append(targets, t)
 		}
 	}
-	return targets, nil
+	return targets, errors.Join(errs...)
+}
+
+// SelectorProblem is what is wrong with a route's resource selector ("" when nothing).
+func SelectorProblem(spec v1beta1.AlertRouteSpec) string {
+	if spec.Resources == nil || spec.Resources.LabelSelector == nil {
+		return ""
+	}
+	if _, err := metav1.LabelSelectorAsSelector(spec.Resources.LabelSelector); err != nil {
+		return "spec.resources.labelSelector: " + err.Error()
+	}
+	return ""
 }
 
 // matches reports whether a route sends the subject's incident: every part of it that

@@ -42,6 +42,8 @@ func TestTargetsMatchEverySetPart(t *testing.T) {
 func TestTargetsNameABadSelector(t *testing.T) {
 	bad := route("bad", v1beta1.AlertRouteSpec{Resources: &v1beta1.AlertResourceSelector{LabelSelector: &metav1.LabelSelector{
 		MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "tier", Operator: "Near"}}}}})
-	_, err := Targets([]v1beta1.AlertRoute{bad}, Subject{}, Incident{})
+	targets, err := Targets([]v1beta1.AlertRoute{bad, route("all", v1beta1.AlertRouteSpec{})}, Subject{}, Incident{})
 	require.ErrorContains(t, err, "AlertRoute bad: spec.resources.labelSelector")
+	require.Len(t, targets, 1, "the other routes still send")
+	require.Contains(t, SelectorProblem(bad.Spec), "spec.resources.labelSelector:")
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/flok-dev/flok/api/v1beta1"
 )
@@ -85,8 +86,8 @@ func addressIn(secret map[string][]byte, fallback string) (string, error) {
 const maxAnswer = 256
 
 // postJSON posts body as JSON to address and accepts any 2xx answer, whose body it
-// returns. Its errors name the address by scheme and host only: the path and query
-// of a webhook URL often are its secret.
+// returns; it follows no redirect. Its errors name the address by scheme and host
+// only, and quote no part of its path or query: there webhook tokens live.
 func postJSON(ctx context.Context, client *http.Client, address string, body any, header http.Header) ([]byte, error) {
 	data, err := json.Marshal(body)
 	if err != nil {
@@ -101,14 +102,16 @@ func postJSON(ctx context.Context, client *http.Client, address string, body any
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "flok-alerts")
-	resp, err := client.Do(req)
+	noRedirects := *client
+	noRedirects.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := noRedirects.Do(req)
 	if err != nil {
 		return nil, redact(err, address)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode/100 != 2 {
-		return nil, fmt.Errorf("%s answered %s: %s", hostOf(address), resp.Status, excerpt(answer))
+		return nil, fmt.Errorf("%s answered %s: %s", hostOf(address), resp.Status, excerpt(answer, address))
 	}
 	return answer, nil
 }
@@ -131,14 +134,34 @@ func hostOf(address string) string {
 	return u.Scheme + "://" + u.Host
 }
 
-// excerpt is the start of a receiver's answer, on one line.
-func excerpt(answer []byte) string {
+// excerpt is the start of a receiver's answer, on one line, with every part of the
+// address's path and query that it echoes (an error page often does) blotted out.
+func excerpt(answer []byte, address string) string {
 	s := strings.Join(strings.Fields(string(answer)), " ")
-	if len(s) > maxAnswer {
-		s = s[:maxAnswer] + "…"
+	if u, err := url.Parse(address); err == nil {
+		secrets := strings.FieldsFunc(u.Path, func(r rune) bool { return r == '/' })
+		for _, values := range u.Query() {
+			secrets = append(secrets, values...)
+		}
+		for _, secret := range secrets {
+			if len(secret) >= 4 {
+				s = strings.ReplaceAll(s, secret, "…")
+			}
+		}
 	}
 	if s == "" {
 		return "(no body)"
 	}
-	return s
+	return truncate(s, maxAnswer)
+}
+
+// truncate cuts s to at most n bytes, at a character's boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

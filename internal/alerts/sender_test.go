@@ -116,6 +116,18 @@ func TestErrorsKeepSecretsOut(t *testing.T) {
 	require.ErrorContains(t, err, "403 Forbidden: invalid_token")
 	require.NotContains(t, err.Error(), token)
 
+	echo, _ := receiverServer(t, http.StatusNotFound, "Cannot POST /services/"+token+"?key="+token)
+	err = send(t, v1beta1.ReceiverSlack, map[string][]byte{KeyAddress: []byte(echo.URL + "/services/" + token + "?key=" + token)}, sampleMessage(EventFiring))
+	require.ErrorContains(t, err, "404 Not Found: Cannot POST /…/…?key=…", "an echoed address is blotted out, segment by segment")
+	require.NotContains(t, err.Error(), token)
+
+	target, hit := receiverServer(t, http.StatusOK, "")
+	redirecting := httptest.NewServer(http.RedirectHandler(target.URL+"/internal", http.StatusFound))
+	defer redirecting.Close()
+	err = send(t, v1beta1.ReceiverWebhook, map[string][]byte{KeyAddress: []byte(redirecting.URL)}, sampleMessage(EventFiring))
+	require.ErrorContains(t, err, "302 Found")
+	require.Empty(t, hit.bodies, "no redirect is followed")
+
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	closed := l.Addr().String()

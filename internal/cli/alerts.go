@@ -19,9 +19,9 @@ import (
 	"github.com/flok-dev/flok/internal/render"
 )
 
-// OpenIncident is an incident of a Flink job the operator has recorded and not yet
-// seen end, or whose end not every receiver has been told.
-type OpenIncident struct {
+// Incident is an incident of a Flink job the operator has recorded: open, or ended
+// but not every receiver told so yet.
+type Incident struct {
 	Namespace string `json:"namespace"`
 	// Resource is Kind/name of the FlinkDeployment or FlinkSessionJob.
 	Resource string          `json:"resource"`
@@ -32,8 +32,9 @@ type OpenIncident struct {
 	SentTo []string `json:"sentTo,omitempty"`
 }
 
-// OpenIncidents reads the alert records of the namespace (all namespaces when all).
-func (c *Client) OpenIncidents(ctx context.Context, all bool) ([]OpenIncident, error) {
+// Incidents reads the alert records of the namespace (all namespaces when all); a
+// record that cannot be read is left out.
+func (c *Client) Incidents(ctx context.Context, all bool) ([]Incident, error) {
 	cms := &corev1.ConfigMapList{}
 	opts := []client.ListOption{client.HasLabels{alerts.LabelRecord}}
 	if !all {
@@ -42,14 +43,14 @@ func (c *Client) OpenIncidents(ctx context.Context, all bool) ([]OpenIncident, e
 	if err := c.API.List(ctx, cms, opts...); err != nil {
 		return nil, explain(err, c.Config.Host)
 	}
-	var open []OpenIncident
+	var open []Incident
 	for _, cm := range cms.Items {
 		rec, err := alerts.RecordOf(&cm)
 		if err != nil {
-			return nil, err
+			continue // the operator starts it again
 		}
 		for _, inc := range rec.Incidents {
-			o := OpenIncident{Namespace: cm.Namespace, Resource: cm.Labels[alerts.LabelRecord] + "/" + cm.Labels[render.LabelApp],
+			o := Incident{Namespace: cm.Namespace, Resource: cm.Labels[alerts.LabelRecord] + "/" + cm.Labels[render.LabelApp],
 				Incident: inc.Incident, Resolved: inc.ResolvedAt}
 			for _, s := range inc.Sent {
 				o.SentTo = append(o.SentTo, s.Route+"/"+s.Receiver)
@@ -57,12 +58,12 @@ func (c *Client) OpenIncidents(ctx context.Context, all bool) ([]OpenIncident, e
 			open = append(open, o)
 		}
 	}
-	slices.SortFunc(open, func(a, b OpenIncident) int { return a.Incident.Since.Compare(b.Incident.Since) })
+	slices.SortFunc(open, func(a, b Incident) int { return a.Incident.Since.Compare(b.Incident.Since) })
 	return open, nil
 }
 
 // PrintIncidents writes `flok alerts list`.
-func PrintIncidents(w io.Writer, open []OpenIncident, now time.Time) error {
+func PrintIncidents(w io.Writer, open []Incident, now time.Time) error {
 	if len(open) == 0 {
 		_, err := fmt.Fprintln(w, "No open incidents.")
 		return err
@@ -80,6 +81,9 @@ func PrintIncidents(w io.Writer, open []OpenIncident, now time.Time) error {
 	return tw.Flush()
 }
 
+// testTimeout bounds a test message's delivery.
+const testTimeout = 30 * time.Second
+
 // TestReceiver sends a test message to an AlertReceiver of the namespace, with the
 // address and credentials of its Secret (read with the caller's rights), and returns
 // the receiver's type; an error is the receiver's refusal, without secrets.
@@ -94,9 +98,11 @@ func (c *Client) TestReceiver(ctx context.Context, name string, now time.Time) (
 	if err := c.API.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: r.Spec.SecretRef.Name}, secret); err != nil {
 		return r.Spec.Type, fmt.Errorf("spec.secretRef.name: Secret %s: %w", r.Spec.SecretRef.Name, explain(err, c.Config.Host))
 	}
-	sender, err := alerts.NewSender(r.Spec.Type, secret.Data, &http.Client{Timeout: 10 * time.Second})
+	sender, err := alerts.NewSender(r.Spec.Type, secret.Data, &http.Client{Timeout: testTimeout})
 	if err != nil {
 		return r.Spec.Type, fmt.Errorf("Secret %s: %w", secret.Name, err)
 	}
+	ctx, cancel := context.WithTimeout(ctx, testTimeout)
+	defer cancel()
 	return r.Spec.Type, sender.Send(ctx, alerts.TestMessage(c.Namespace, name, now))
 }

@@ -36,14 +36,14 @@ func TestAlertsList(t *testing.T) {
 		Labels: map[string]string{alerts.LabelRecord: v1beta1.KindFlinkDeployment, "app": "orders"}}, Data: data}
 	c := &Client{API: fake.NewClientBuilder().WithScheme(Scheme()).WithObjects(record).Build(), Config: &rest.Config{}, Namespace: "team"}
 
-	open, err := c.OpenIncidents(t.Context(), false)
+	open, err := c.Incidents(t.Context(), false)
 	require.NoError(t, err)
 	var out bytes.Buffer
 	require.NoError(t, PrintIncidents(&out, open, alertsNow))
 	require.Contains(t, out.String(), "team        FlinkDeployment/orders   JobFailed   critical   5m      oncall/slack   job failed")
 
 	c.Namespace = "other"
-	open, err = c.OpenIncidents(t.Context(), false)
+	open, err = c.Incidents(t.Context(), false)
 	require.NoError(t, err)
 	require.Empty(t, open)
 }

@@ -62,6 +62,9 @@ func TestRollback(t *testing.T) {
 	seen := ""
 	waitForDeployment(t, c, ns, "tsw", 2*time.Minute, "the spec that runs, no longer Degraded", func(fd *v1beta1.FlinkDeployment) bool {
 		d := meta.FindStatusCondition(fd.Status.Conditions, lifecycle.ConditionDegraded)
+		if d == nil {
+			return false
+		}
 		if now := fmt.Sprintf("%s %s: %s", d.Status, d.Reason, d.Message); now != seen {
 			seen = now
 			t.Logf("Degraded %s (generation %d, observed %d)", seen, fd.Generation, d.ObservedGeneration)

@@ -24,13 +24,13 @@ repeatInterval while it stays open, and once when it is resolved.`,
 
 func (e *env) alertsListCommand() *cobra.Command {
 	return e.listingCommand("List open incidents, and the receivers told of them", func(cmd *cobra.Command, c *cli.Client, output string, all bool) error {
-		open, err := c.OpenIncidents(cmd.Context(), all)
+		open, err := c.Incidents(cmd.Context(), all)
 		if err != nil {
 			return err
 		}
 		if output == cli.OutputJSON || output == cli.OutputYAML {
 			if open == nil {
-				open = []cli.OpenIncident{}
+				open = []cli.Incident{}
 			}
 			return cli.PrintData(cmd.OutOrStdout(), map[string]any{"items": open}, output)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"sync"
 	"time"
@@ -78,32 +77,30 @@ func (a *Alerter) Reconcile(ctx context.Context, req request) (reconcile.Result,
 	if err := a.Client.List(ctx, routes, client.InNamespace(req.Namespace)); err != nil {
 		return reconcile.Result{}, err
 	}
-	var routeErr error
 	targets := func(inc alerts.Incident) []alerts.Target {
 		targets, err := alerts.Targets(routes.Items, subject, inc)
-		routeErr = err
+		if err != nil {
+			// The route is marked not Ready by the ConfigChecker; the others send.
+			log.FromContext(ctx).Info("an AlertRoute sends nothing until it is fixed", "error", err.Error())
+		}
 		return targets
 	}
 	due, next := s.record.Due(targets, now)
 	if len(due) == 0 {
-		return requeueAt(next, now), routeErr
+		return requeueAt(next, now), nil
 	}
-	before, err := s.record.Encode()
-	if err != nil {
-		return reconcile.Result{}, err
-	}
-	out := a.deliver(ctx, owner, subject, routes.Items, &s.record, due)
-	s.record.Prune()
-	// Nothing sent (a receiver down, or waiting its turn): nothing to write.
-	if after, err := s.record.Encode(); err != nil || !maps.Equal(after, before) {
-		if err := errors.Join(err, a.save(ctx, owner, req, s)); err != nil {
+	// Each message is recorded as soon as it is sent, so that a crash or a failed
+	// write repeats no more than the one message in flight.
+	out := a.deliver(ctx, owner, subject, routes.Items, &s.record, due, func() error { return a.save(ctx, owner, req, s) })
+	if out.err == nil && s.record.Prune() {
+		if err := a.save(ctx, owner, req, s); err != nil {
 			return reconcile.Result{}, err
 		}
 	}
 	if _, next = s.record.Due(targets, now); !out.wait.IsZero() && (next.IsZero() || out.wait.Before(next)) {
 		next = out.wait
 	}
-	return requeueAt(next, now), errors.Join(routeErr, out.err)
+	return requeueAt(next, now), out.err
 }
 
 // subject reads the resource (nil when it is gone) and what its messages say of it.
@@ -131,10 +128,11 @@ type outcome struct {
 	err  error
 }
 
-// deliver sends each due message and records it sent; a receiver that is rate-limited
-// waits its turn, one that fails is marked so and tried again later — neither holds
-// up the others.
-func (a *Alerter) deliver(ctx context.Context, owner client.Object, subject alerts.Subject, routes []v1beta1.AlertRoute, rec *alerts.Record, due []alerts.Delivery) outcome {
+// deliver sends each due message and records it sent (persist); a receiver that is
+// rate-limited waits its turn, one that fails is marked so and tried again later —
+// neither holds up the others. It stops when a message sent cannot be recorded.
+func (a *Alerter) deliver(ctx context.Context, owner client.Object, subject alerts.Subject, routes []v1beta1.AlertRoute,
+	rec *alerts.Record, due []alerts.Delivery, persist func() error) outcome {
 	var out outcome
 	results := map[string]error{}
 	receivers := map[string]*v1beta1.AlertReceiver{}
@@ -153,6 +151,10 @@ func (a *Alerter) deliver(ctx context.Context, owner client.Object, subject aler
 			a.receiverMissing(routes, d)
 			if d.Event == alerts.EventResolved {
 				rec.MarkSent(d, a.now()) // no one is left to tell
+				if err := persist(); err != nil {
+					out.err = errors.Join(out.err, err)
+					break
+				}
 			}
 			continue
 		}
@@ -179,6 +181,10 @@ func (a *Alerter) deliver(ctx context.Context, owner client.Object, subject aler
 		rec.MarkSent(d, a.now())
 		if _, failed := results[receiver.Name]; !failed {
 			results[receiver.Name] = nil
+		}
+		if err := persist(); err != nil {
+			out.err = errors.Join(out.err, fmt.Errorf("recording a message sent (it may be sent again): %w", err))
+			break
 		}
 	}
 	for name, err := range results {

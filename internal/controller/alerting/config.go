@@ -28,10 +28,11 @@ import (
 // Secrets are not watched (the operator caches none).
 const recheckAfter = time.Minute
 
-// ConfigChecker keeps the Ready conditions of AlertReceivers and AlertRoutes true to
-// their configuration, so that a mistake shows when it is made, not at the first
-// incident: a receiver's Secret that is missing or lacks what its type needs, a route
-// naming a receiver that does not exist.
+// ConfigChecker keeps the SecretValid condition of AlertReceivers and the Ready
+// condition of AlertRoutes true to their configuration, so that a mistake shows when
+// it is made, not at the first incident: a receiver's Secret that is missing or lacks
+// what its type needs, a route naming a receiver that does not exist or with a
+// selector that does not parse.
 type ConfigChecker struct {
 	Client   client.Client
 	Reader   client.Reader
@@ -54,8 +55,7 @@ func (c *ConfigChecker) SetupWithManager(mgr ctrl.Manager) error {
 		Complete(reconcile.Func(c.checkRoute))
 }
 
-// checkReceiver sets Ready from what the receiver's Secret holds, unless a delivery
-// already said more of the same spec.
+// checkReceiver sets SecretValid from what the receiver's Secret holds.
 func (c *ConfigChecker) checkReceiver(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	r := &v1beta1.AlertReceiver{}
 	if err := c.Client.Get(ctx, req.NamespacedName, r); err != nil {
@@ -65,14 +65,10 @@ func (c *ConfigChecker) checkReceiver(ctx context.Context, req reconcile.Request
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	cond := metav1.Condition{Type: "Ready", Status: metav1.ConditionTrue, Reason: "Configured",
-		Message: "its Secret holds what a " + r.Spec.Type + " receiver needs", ObservedGeneration: r.Generation}
+	cond := metav1.Condition{Type: conditionSecretValid, Status: metav1.ConditionTrue, Reason: "Complete",
+		Message: "its Secret holds what a " + r.Spec.Type + " receiver needs"}
 	if problem != "" {
 		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, "InvalidSecret", problem
-	}
-	if old := meta.FindStatusCondition(r.Status.Conditions, "Ready"); old != nil && old.ObservedGeneration == r.Generation &&
-		old.Reason != "Configured" && old.Reason != "InvalidSecret" && problem == "" {
-		return reconcile.Result{}, nil // a delivery has spoken since
 	}
 	if err := c.setCondition(ctx, r, &r.Status.Conditions, cond); err != nil {
 		return reconcile.Result{}, err
@@ -106,8 +102,12 @@ func (c *ConfigChecker) checkRoute(ctx context.Context, req reconcile.Request) (
 	if err := c.Client.Get(ctx, req.NamespacedName, route); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
-	cond := metav1.Condition{Type: "Ready", Status: metav1.ConditionTrue, Reason: "ReceiversFound",
-		Message: "every receiver it names exists", ObservedGeneration: route.Generation}
+	cond := metav1.Condition{Type: conditionReady, Status: metav1.ConditionTrue, Reason: "ReceiversFound",
+		Message: "every receiver it names exists"}
+	if problem := alerts.SelectorProblem(route.Spec); problem != "" {
+		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, "InvalidSelector", problem
+		return reconcile.Result{}, c.setCondition(ctx, route, &route.Status.Conditions, cond)
+	}
 	for i, name := range route.Spec.Receivers {
 		r := &v1beta1.AlertReceiver{}
 		err := c.Client.Get(ctx, types.NamespacedName{Namespace: route.Namespace, Name: name}, r)
@@ -124,19 +124,21 @@ func (c *ConfigChecker) checkRoute(ctx context.Context, req reconcile.Request) (
 	return reconcile.Result{}, c.setCondition(ctx, route, &route.Status.Conditions, cond)
 }
 
-// setCondition writes cond into obj's status when it changed, with a Warning event
-// when it turns False.
+// setCondition writes cond into obj's status (conditions) when it changed, with a
+// Warning event when it turns False.
 func (c *ConfigChecker) setCondition(ctx context.Context, obj client.Object, conditions *[]metav1.Condition, cond metav1.Condition) error {
-	before := obj.DeepCopyObject().(client.Object)
-	old := meta.FindStatusCondition(*conditions, cond.Type)
-	if old != nil && old.Status == cond.Status && old.Reason == cond.Reason && old.Message == cond.Message && old.ObservedGeneration == cond.ObservedGeneration {
-		return nil
-	}
-	meta.SetStatusCondition(conditions, cond)
-	if cond.Status == metav1.ConditionFalse {
-		c.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, cond.Reason, "Check", "%s", cond.Message)
-	}
-	return c.Client.Status().Patch(ctx, obj, client.MergeFrom(before))
+	return updateStatus(ctx, c.Client, c.Reader, obj, func() bool {
+		cond.ObservedGeneration = obj.GetGeneration()
+		old := meta.FindStatusCondition(*conditions, cond.Type)
+		if old != nil && old.Status == cond.Status && old.Reason == cond.Reason && old.Message == cond.Message && old.ObservedGeneration == cond.ObservedGeneration {
+			return false
+		}
+		if cond.Status == metav1.ConditionFalse {
+			c.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, cond.Reason, "Check", "%s", cond.Message)
+		}
+		meta.SetStatusCondition(conditions, cond)
+		return true
+	})
 }
 
 // routesOf are the routes of a receiver's namespace that name it.

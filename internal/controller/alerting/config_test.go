@@ -19,9 +19,10 @@ func receiverNamed(name, secret string) *v1beta1.AlertReceiver {
 		Spec: v1beta1.AlertReceiverSpec{Type: v1beta1.ReceiverSlack, SecretRef: v1beta1.SecretReference{Name: secret}}}
 }
 
-// TestConfigMistakesShowAtOnce: a receiver without its Secret, one whose Secret holds
-// no URL, and a route naming a receiver that does not exist are marked not Ready
-// with the field to fix; a complete one is Ready.
+// TestConfigMistakesShowAtOnce: a receiver without its Secret and one whose Secret
+// holds no URL are marked SecretValid False, a route naming a receiver that does not
+// exist or with a selector that does not parse Ready False, each with the field to
+// fix; a complete receiver's Secret is valid.
 func TestConfigMistakesShowAtOnce(t *testing.T) {
 	w := newWorld(t,
 		receiverNamed("nosecret", "absent"), receiverNamed("badurl", "badurl"), receiverNamed("good", "good"),
@@ -30,9 +31,9 @@ func TestConfigMistakesShowAtOnce(t *testing.T) {
 		&v1beta1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "oncall", Generation: 1}, Spec: v1beta1.AlertRouteSpec{Receivers: []string{"good", "gone"}}},
 	)
 	c := &ConfigChecker{Client: w.client, Reader: w.client, Recorder: w.recorder}
-	ready := func(obj client.Object, conditions func() []metav1.Condition) *metav1.Condition {
+	condition := func(obj client.Object, kind string, conditions func() []metav1.Condition) *metav1.Condition {
 		require.NoError(t, w.client.Get(t.Context(), client.ObjectKeyFromObject(obj), obj))
-		return meta.FindStatusCondition(conditions(), "Ready")
+		return meta.FindStatusCondition(conditions(), kind)
 	}
 	for name, want := range map[string]string{
 		"nosecret": "spec.secretRef.name: Secret absent does not exist in namespace team; create it with the receiver's address",
@@ -42,7 +43,7 @@ func TestConfigMistakesShowAtOnce(t *testing.T) {
 		res, err := c.checkReceiver(t.Context(), reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "team", Name: name}})
 		require.NoError(t, err)
 		r := &v1beta1.AlertReceiver{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: name}}
-		cond := ready(r, func() []metav1.Condition { return r.Status.Conditions })
+		cond := condition(r, conditionSecretValid, func() []metav1.Condition { return r.Status.Conditions })
 		require.Contains(t, cond.Message, want, name)
 		require.Equal(t, name == "good", cond.Status == metav1.ConditionTrue, name)
 		require.Equal(t, name != "good", res.RequeueAfter > 0, "an incomplete Secret is looked at again")
@@ -51,9 +52,19 @@ func TestConfigMistakesShowAtOnce(t *testing.T) {
 	_, err := c.checkRoute(t.Context(), reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "team", Name: "oncall"}})
 	require.NoError(t, err)
 	route := &v1beta1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "oncall"}}
-	cond := ready(route, func() []metav1.Condition { return route.Status.Conditions })
+	cond := condition(route, conditionReady, func() []metav1.Condition { return route.Status.Conditions })
 	require.Equal(t, metav1.ConditionFalse, cond.Status)
 	require.Equal(t, "spec.receivers[1]: AlertReceiver gone does not exist in namespace team; create it or take it out of the route", cond.Message)
 	require.Equal(t, []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: "team", Name: "oncall"}}}, c.routesOf(t.Context(), receiverNamed("gone", "")))
 	require.Len(t, w.recorder.Events, 3, "a Warning event for each mistake")
+
+	require.NoError(t, w.client.Create(t.Context(), &v1beta1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "typo"}, Spec: v1beta1.AlertRouteSpec{
+		Receivers: []string{"good"}, Resources: &v1beta1.AlertResourceSelector{LabelSelector: &metav1.LabelSelector{
+			MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "tier", Operator: "Near"}}}}}}))
+	_, err = c.checkRoute(t.Context(), reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "team", Name: "typo"}})
+	require.NoError(t, err)
+	typo := &v1beta1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "typo"}}
+	cond = condition(typo, conditionReady, func() []metav1.Condition { return typo.Status.Conditions })
+	require.Equal(t, "InvalidSelector", cond.Reason)
+	require.Contains(t, cond.Message, "spec.resources.labelSelector:")
 }

@@ -2,6 +2,7 @@ package alerting
 
 import (
 	"context"
+	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -9,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/flok-dev/flok/internal/alerts"
 	"github.com/flok-dev/flok/internal/render"
@@ -30,8 +32,16 @@ func (a *Alerter) loadRecord(ctx context.Context, req request) (*stored, error) 
 	} else if err != nil {
 		return nil, err
 	}
+	if _, ours := cm.Labels[alerts.LabelRecord]; !ours {
+		return nil, fmt.Errorf("ConfigMap %s is not an alert record of Flok's (no label %s); rename it, Flok keeps its record there", cm.Name, alerts.LabelRecord)
+	}
 	rec, err := alerts.RecordOf(cm)
-	return &stored{cm: cm, record: rec}, err
+	if err != nil {
+		// Unreadable (edited by hand?): start again rather than never alert.
+		log.FromContext(ctx).Error(err, "the alert record is unreadable; starting a new one (messages of its incidents may be sent again)")
+		rec = alerts.Record{}
+	}
+	return &stored{cm: cm, record: rec}, nil
 }
 
 // save writes the record: created owned by the resource (so it goes with it), else

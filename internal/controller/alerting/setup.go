@@ -59,7 +59,8 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		}).
 		WatchesRawSource(source.TypedKind(mgr.GetCache(), &v1beta1.FlinkDeployment{}, onDegradedChange[*v1beta1.FlinkDeployment](v1beta1.KindFlinkDeployment, func(fd *v1beta1.FlinkDeployment) []metav1.Condition { return fd.Status.Conditions }))).
 		WatchesRawSource(source.TypedKind(mgr.GetCache(), &v1beta1.FlinkSessionJob{}, onDegradedChange[*v1beta1.FlinkSessionJob](v1beta1.KindFlinkSessionJob, func(sj *v1beta1.FlinkSessionJob) []metav1.Condition { return sj.Status.Conditions }))).
-		WatchesRawSource(source.TypedKind(mgr.GetCache(), &v1beta1.AlertRoute{}, a.onRouteChange())).
+		WatchesRawSource(source.TypedKind(mgr.GetCache(), &v1beta1.AlertRoute{}, onConfigChange[*v1beta1.AlertRoute](a, false))).
+		WatchesRawSource(source.TypedKind(mgr.GetCache(), &v1beta1.AlertReceiver{}, onConfigChange[*v1beta1.AlertReceiver](a, true))).
 		WatchesRawSource(source.TypedFunc[request](a.recorded)).
 		Complete(a)
 }
@@ -93,35 +94,55 @@ func degradedOf(conditions []metav1.Condition) [3]string {
 	return [3]string{string(c.Status), c.Reason, c.Message}
 }
 
+// degraded reports an incident open.
 func degraded(conditions []metav1.Condition) bool {
-	return degradedOf(conditions)[0] == "True"
+	_, open := alerts.OpenIncident(conditions)
+	return open
 }
 
-// onRouteChange queues, when a route changes, the resources of its namespace that
-// have an incident open: the route may now send it.
-func (a *Alerter) onRouteChange() handler.TypedEventHandler[*v1beta1.AlertRoute, request] {
-	return handler.TypedEnqueueRequestsFromMapFunc(func(ctx context.Context, route *v1beta1.AlertRoute) []request {
-		var reqs []request
-		fds := &v1beta1.FlinkDeploymentList{}
-		if err := a.Client.List(ctx, fds, client.InNamespace(route.Namespace)); err != nil {
-			log.FromContext(ctx).Error(err, "listing FlinkDeployments for an AlertRoute", "route", route.Name)
+// degradedIn are the resources of a namespace that have an incident open: those a
+// new or changed route, or a receiver that was missing, may now send.
+func (a *Alerter) degradedIn(ctx context.Context, namespace string) []request {
+	var reqs []request
+	fds := &v1beta1.FlinkDeploymentList{}
+	if err := a.Client.List(ctx, fds, client.InNamespace(namespace)); err != nil {
+		log.FromContext(ctx).Error(err, "listing FlinkDeployments", "namespace", namespace)
+	}
+	for _, fd := range fds.Items {
+		if degraded(fd.Status.Conditions) {
+			reqs = append(reqs, request{Kind: v1beta1.KindFlinkDeployment, NamespacedName: types.NamespacedName{Namespace: fd.Namespace, Name: fd.Name}})
 		}
-		for _, fd := range fds.Items {
-			if degraded(fd.Status.Conditions) {
-				reqs = append(reqs, request{Kind: v1beta1.KindFlinkDeployment, NamespacedName: types.NamespacedName{Namespace: fd.Namespace, Name: fd.Name}})
+	}
+	sjs := &v1beta1.FlinkSessionJobList{}
+	if err := a.Client.List(ctx, sjs, client.InNamespace(namespace)); err != nil {
+		log.FromContext(ctx).Error(err, "listing FlinkSessionJobs", "namespace", namespace)
+	}
+	for _, sj := range sjs.Items {
+		if degraded(sj.Status.Conditions) {
+			reqs = append(reqs, request{Kind: v1beta1.KindFlinkSessionJob, NamespacedName: types.NamespacedName{Namespace: sj.Namespace, Name: sj.Name}})
+		}
+	}
+	return reqs
+}
+
+// onConfigChange queues the namespace's resources with an incident open when a
+// route is made or its spec changes, or a receiver is made.
+func onConfigChange[T client.Object](a *Alerter, createsOnly bool) handler.TypedEventHandler[T, request] {
+	queue := func(ctx context.Context, o T, q workqueue.TypedRateLimitingInterface[request]) {
+		for _, r := range a.degradedIn(ctx, o.GetNamespace()) {
+			q.Add(r)
+		}
+	}
+	return handler.TypedFuncs[T, request]{
+		CreateFunc: func(ctx context.Context, e event.TypedCreateEvent[T], q workqueue.TypedRateLimitingInterface[request]) {
+			queue(ctx, e.Object, q)
+		},
+		UpdateFunc: func(ctx context.Context, e event.TypedUpdateEvent[T], q workqueue.TypedRateLimitingInterface[request]) {
+			if !createsOnly && e.ObjectOld.GetGeneration() != e.ObjectNew.GetGeneration() {
+				queue(ctx, e.ObjectNew, q)
 			}
-		}
-		sjs := &v1beta1.FlinkSessionJobList{}
-		if err := a.Client.List(ctx, sjs, client.InNamespace(route.Namespace)); err != nil {
-			log.FromContext(ctx).Error(err, "listing FlinkSessionJobs for an AlertRoute", "route", route.Name)
-		}
-		for _, sj := range sjs.Items {
-			if degraded(sj.Status.Conditions) {
-				reqs = append(reqs, request{Kind: v1beta1.KindFlinkSessionJob, NamespacedName: types.NamespacedName{Namespace: sj.Namespace, Name: sj.Name}})
-			}
-		}
-		return reqs
-	})
+		},
+	}
 }
 
 // recorded queues, as the controller starts, every resource with a record: an
