@@ -42,7 +42,9 @@ func Exercise(t *testing.T, c *flinkrest.Client, cluster Cluster) {
 	ctx := t.Context()
 	var err error
 	var overview *flinkrest.Overview
-	eventually(t, 4*time.Minute, "the TaskManagers' slots", func(ctx context.Context) bool {
+	// Generous: on a loaded 2-core machine a JobManager has taken four minutes to
+	// start after its TaskManagers were up; a wait that succeeds costs nothing more.
+	eventually(t, 8*time.Minute, "the TaskManagers' slots", func(ctx context.Context) bool {
 		overview, err = c.Overview(ctx)
 		return err == nil && overview.SlotsTotal == cluster.Slots
 	})
