@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -91,7 +90,7 @@ func (a *Alerter) Reconcile(ctx context.Context, req request) (reconcile.Result,
 	}
 	// Each message is recorded as soon as it is sent, so that a crash or a failed
 	// write repeats no more than the one message in flight.
-	out := a.deliver(ctx, owner, subject, routes.Items, &s.record, due, func() error { return a.save(ctx, owner, req, s) })
+	out := a.deliver(ctx, owner, subject, &s.record, due, func() error { return a.save(ctx, owner, req, s) })
 	if out.err == nil && s.record.Prune() {
 		if err := a.save(ctx, owner, req, s); err != nil {
 			return reconcile.Result{}, err
@@ -131,8 +130,8 @@ type outcome struct {
 // deliver sends each due message and records it sent (persist); a receiver that is
 // rate-limited waits its turn, one that fails is marked so and tried again later —
 // neither holds up the others. It stops when a message sent cannot be recorded.
-func (a *Alerter) deliver(ctx context.Context, owner client.Object, subject alerts.Subject, routes []v1beta1.AlertRoute,
-	rec *alerts.Record, due []alerts.Delivery, persist func() error) outcome {
+func (a *Alerter) deliver(ctx context.Context, owner client.Object, subject alerts.Subject, rec *alerts.Record,
+	due []alerts.Delivery, persist func() error) outcome {
 	var out outcome
 	results := map[string]error{}
 	receivers := map[string]*v1beta1.AlertReceiver{}
@@ -148,7 +147,8 @@ func (a *Alerter) deliver(ctx context.Context, owner client.Object, subject aler
 			continue
 		}
 		if receiver == nil {
-			a.receiverMissing(routes, d)
+			// The ConfigChecker marks the route (ReceiverNotFound); the receiver's
+			// creation brings the resource back here.
 			if d.Event == alerts.EventResolved {
 				rec.MarkSent(d, a.now()) // no one is left to tell
 				if err := persist(); err != nil {
@@ -202,16 +202,6 @@ func (a *Alerter) receiver(ctx context.Context, namespace, name string) (*v1beta
 		return nil, err
 	}
 	return r, nil
-}
-
-// receiverMissing tells the route's owners that it names a receiver that does not exist.
-func (a *Alerter) receiverMissing(routes []v1beta1.AlertRoute, d alerts.Delivery) {
-	for i := range routes {
-		if routes[i].Name == d.Route {
-			a.Recorder.Eventf(&routes[i], nil, corev1.EventTypeWarning, "ReceiverNotFound", "Deliver",
-				"spec.receivers: AlertReceiver %s does not exist in namespace %s; create it or take it out of the route", d.Receiver, routes[i].Namespace)
-		}
-	}
 }
 
 // send sends m to the receiver, with the address and credentials of its Secret.
