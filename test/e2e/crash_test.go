@@ -29,6 +29,7 @@ var crashPoints = []string{
 // of a suspension and resumption, then starts it again: every run converges with the
 // state restored from the savepoint the status recorded, and never two jobs running.
 func TestCrashSafety(t *testing.T) {
+	t.Parallel()
 	release := flinkdist.Flink2
 	for _, scenario := range []string{"upgrade", "suspend"} {
 		t.Run(scenario, func(t *testing.T) {

@@ -39,15 +39,16 @@ func degradedFor(t *testing.T, c client.Client, ns, name, path string) *v1beta1.
 	return fd
 }
 
-// TestInvalidSpec: a spec the operator cannot deploy gets a condition and an event
-// naming the field and what would be right; a running job keeps its last valid spec.
+// TestInvalidSpec: a new spec the operator cannot deploy gets a condition and an event
+// naming the field and what would be right, and nothing is deployed. (A running job and
+// a bad change — the last valid spec keeps running — is proven by TestRollback.)
 func TestInvalidSpec(t *testing.T) {
+	t.Parallel()
 	release := flinkdist.Flink2
 	ns, c := operatorTest(t, release)
 	ctx := t.Context()
 	startOperator(t, ns, "")
 
-	// New deployments that cannot run: nothing is deployed.
 	noJar := topSpeedWindowing(t, ns, "no-jar", "native", release, flinktest.StateDir(t, cluster, ns))
 	noJar.Spec.Job.JarURI = ""
 	require.NoError(t, c.Create(ctx, noJar))
@@ -62,18 +63,21 @@ func TestInvalidSpec(t *testing.T) {
 	deployments, err := cluster.Client.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
 	require.NoError(t, err)
 	require.Empty(t, deployments.Items, "nothing deployed for invalid specs")
+}
 
-	// A running job and a bad change: the last valid spec keeps running.
-	good := topSpeedWindowing(t, ns, "tsw", "native", release, flinktest.StateDir(t, cluster, ns))
-	require.NoError(t, c.Create(ctx, good))
-	good = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the valid deployment", stableWith(""))
-	jobID := good.Status.JobStatus.JobID
-	update(t, c, good, func(fd *v1beta1.FlinkDeployment) {
+// proveBadChangeKeepsJob changes a running deployment to a spec that cannot be deployed:
+// a condition and an event name the field, and the job of the last valid spec keeps
+// running, its generation not observed.
+func proveBadChangeKeepsJob(t *testing.T, c client.Client, running *v1beta1.FlinkDeployment) {
+	t.Helper()
+	ns, name := running.Namespace, running.Name
+	jobID := running.Status.JobStatus.JobID
+	update(t, c, running, func(fd *v1beta1.FlinkDeployment) {
 		fd.Spec.JobManager = &v1beta1.JobManagerSpec{Resource: &v1beta1.Resource{Memory: "2 zb"}}
 	})
-	fd = degradedFor(t, c, ns, "tsw", "spec.jobManager.resource.memory")
+	fd := degradedFor(t, c, ns, name, "spec.jobManager.resource.memory")
 	require.Contains(t, meta.FindStatusCondition(fd.Status.Conditions, "Degraded").Message, "unknown unit")
-	fd = waitForDeployment(t, c, ns, "tsw", time.Minute, "the old job still running", stableWith(""))
+	fd = waitForDeployment(t, c, ns, name, time.Minute, "the old job still running", stableWith(""))
 	require.Equal(t, jobID, fd.Status.JobStatus.JobID)
 	require.Less(t, fd.Status.ObservedGeneration, fd.Generation, "the invalid generation is not observed")
 }

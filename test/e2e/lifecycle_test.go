@@ -89,12 +89,16 @@ func restoredFrom(t *testing.T, flink *flinkrest.Client, jobID string) string {
 	return path
 }
 
-// TestApplicationLifecycle runs TopSpeedWindowing under the operator through deploy,
-// a savepoint upgrade (new parallelism), a manual savepoint, a savepoint and a
-// checkpoint as FlinkStateSnapshots (the savepoint disposed of), suspend, resume and
-// deletion, checking over Flink's REST API that each new job starts from the recorded
-// savepoint and that deletion leaves nothing behind.
+// TestApplicationLifecycle runs the application samples of config/samples under the
+// operator — native on each Flink release, standalone on the newest — through deploy, a
+// savepoint upgrade (new parallelism), a manual savepoint, a savepoint and a checkpoint
+// as FlinkStateSnapshots (the savepoint disposed of), suspend, resume and deletion,
+// checking over Flink's REST API that each new job starts from the recorded savepoint
+// and that deletion leaves nothing behind. On the way it checks what the native cluster
+// is made of: Flink's TaskManager Pods from the rendered template, with Flok's service
+// account; job metrics in Prometheus; probes; kept logs; the dynamic log level.
 func TestApplicationLifecycle(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{"native", "standalone"} {
 		for _, release := range flinktest.Releases() {
 			if mode == "standalone" && release.MinorVersion() != flinkdist.Flink2.MinorVersion() {
@@ -109,27 +113,42 @@ func TestApplicationLifecycle(t *testing.T) {
 	}
 }
 
+// lifecycleSamples are the application samples TestApplicationLifecycle runs, by mode.
+var lifecycleSamples = map[string]string{
+	"native":     "flinkdeployment-native.yaml",
+	"standalone": "flinkdeployment-standalone.yaml",
+}
+
 func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode string, release flinkdist.Release) {
 	ctx := t.Context()
 	startOperator(t, ns, "")
 	dir := flinktest.StateDir(t, cluster, ns)
-	fd := topSpeedWindowing(t, ns, "tsw", mode, release, dir)
+	text := sampleText(t, lifecycleSamples[mode], release, dir)
+	// A label in the pod template, to be found on Flink's own TaskManager Pods.
+	text = strings.Replace(text, "  podTemplate:\n", "  podTemplate:\n    metadata:\n      labels:\n        team: streaming\n", 1)
+	fd := &v1beta1.FlinkDeployment{}
+	require.NoError(t, yaml.UnmarshalStrict([]byte(text), fd))
+	fd.Namespace = ns
+	name := fd.Name
 	// Two savepoints in the history: the third drops the first, and its record.
 	fd.Spec.FlinkConfiguration.Raw = []byte(strings.TrimSuffix(string(fd.Spec.FlinkConfiguration.Raw), "}") +
 		`,"kubernetes.operator.savepoint.history.max.count":"2"}`)
 	require.NoError(t, c.Create(ctx, fd))
-	flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName("tsw"), "rest")
+	flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName(name), "rest")
 
-	fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the job to run and the deployment to be STABLE", stableWith(""))
+	fd = waitForDeployment(t, c, ns, name, 5*time.Minute, "the job to run and the deployment to be STABLE", stableWith(""))
 	first := fd.Status.JobStatus.JobID
 	cc, err := flink.CheckpointConfig(ctx, first)
 	require.NoError(t, err)
 	require.True(t, cc.Externalization.Enabled && !cc.Externalization.DeleteOnCancellation,
 		"Flink keeps a stateful job's checkpoints on cancel and failure: %+v", cc.Externalization)
+	if mode == "native" {
+		requireNativeTaskManagers(t, ns, name)
+	}
 
-	// Savepoint upgrade: parallelism 1 → 2.
-	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.Parallelism = 2 })
-	fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the upgraded job", stableWith(first))
+	// Savepoint upgrade: parallelism 2 → 1.
+	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.Parallelism = 1 })
+	fd = waitForDeployment(t, c, ns, name, 5*time.Minute, "the upgraded job", stableWith(first))
 	upgradeSavepoint := fd.Status.JobStatus.UpgradeSavepointPath
 	require.NotEmpty(t, upgradeSavepoint)
 	require.Equal(t, upgradeSavepoint, fd.Status.JobStatus.SavepointInfo.LastSavepoint.Location)
@@ -137,7 +156,7 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 	require.Equal(t, upgradeSavepoint, restoredFrom(t, flink, fd.Status.JobStatus.JobID), "the new job restored the upgrade's savepoint")
 	job, err := flink.Job(ctx, fd.Status.JobStatus.JobID)
 	require.NoError(t, err)
-	require.Equal(t, 2, job.Vertices[len(job.Vertices)-1].Parallelism)
+	require.Equal(t, 1, job.Vertices[len(job.Vertices)-1].Parallelism)
 	jobs, err := flink.Jobs(ctx)
 	require.NoError(t, err)
 	running := 0
@@ -148,15 +167,15 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 	}
 	require.Equal(t, 1, running, "one copy of the job")
 	provePrometheus(t, fd)
-	proveProbes(t, ns, "tsw")
-	proveKeptJobManagerLog(t, ns, "tsw")
+	proveProbes(t, ns, name)
+	proveKeptJobManagerLog(t, ns, name)
 	if release.MinorVersion() == flinkdist.Flink2.MinorVersion() {
-		proveDynamicLogLevel(t, c, ns, "tsw") // log4j's watch is the same in 1.20
+		proveDynamicLogLevel(t, c, ns, name) // log4j's watch is the same in 1.20
 	}
 
 	// A manual savepoint by nonce.
 	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.SavepointTriggerNonce = ptr.To[int64](1) })
-	fd = waitForDeployment(t, c, ns, "tsw", 2*time.Minute, "the manual savepoint", func(fd *v1beta1.FlinkDeployment) bool {
+	fd = waitForDeployment(t, c, ns, name, 2*time.Minute, "the manual savepoint", func(fd *v1beta1.FlinkDeployment) bool {
 		sp := fd.Status.JobStatus.SavepointInfo
 		return sp != nil && sp.LastSavepoint != nil && sp.LastSavepoint.TriggerType == "MANUAL"
 	})
@@ -164,12 +183,12 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 	manualSavepoint := fd.Status.JobStatus.SavepointInfo.LastSavepoint.Location
 	require.DirExists(t, hostPath(dir, manualSavepoint))
 	historySnapshots(t, c, fd, upgradeSavepoint, manualSavepoint)
-	proveStateSnapshots(t, c, ns, v1beta1.KindFlinkDeployment, "tsw", dir)
+	proveStateSnapshots(t, c, ns, v1beta1.KindFlinkDeployment, name, dir)
 
 	// Suspend: the cluster goes, the savepoint stays recorded.
 	second := fd.Status.JobStatus.JobID
 	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.State = v1beta1.JobStateSuspended })
-	fd = waitForDeployment(t, c, ns, "tsw", 3*time.Minute, "the suspension", func(fd *v1beta1.FlinkDeployment) bool {
+	fd = waitForDeployment(t, c, ns, name, 3*time.Minute, "the suspension", func(fd *v1beta1.FlinkDeployment) bool {
 		return fd.Status.LifecycleState == v1beta1.LifecycleSuspended
 	})
 	suspendSavepoint := fd.Status.JobStatus.UpgradeSavepointPath
@@ -177,16 +196,32 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 	require.DirExists(t, hostPath(dir, suspendSavepoint))
 	historySnapshots(t, c, fd, manualSavepoint, suspendSavepoint)
 	require.DirExists(t, hostPath(dir, upgradeSavepoint), "a record dropped with its history keeps the files (dispose-on-delete is off)")
-	pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=tsw"})
+	pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + name})
 	require.NoError(t, err)
 	require.Empty(t, pods.Items, "a suspended deployment runs no Pods")
 
 	// Resume from it.
 	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.State = v1beta1.JobStateRunning })
-	fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the resumed job", stableWith(second))
+	fd = waitForDeployment(t, c, ns, name, 5*time.Minute, "the resumed job", stableWith(second))
 	require.Equal(t, suspendSavepoint, restoredFrom(t, flink, fd.Status.JobStatus.JobID), "the resumed job restored the suspension's savepoint")
 
 	// Deletion leaves no Flink object behind.
 	require.NoError(t, c.Delete(ctx, fd))
 	deletedCleanly(t, c, fd)
+}
+
+// requireNativeTaskManagers checks the TaskManager Pods Flink's JobManager created from
+// the template Flok rendered: one per two slots of parallelism 2, run with the service
+// account Flok made for the JobManager, labelled from spec.podTemplate and owned by the
+// JobManager Deployment, so that they go with it.
+func requireNativeTaskManagers(t *testing.T, ns, name string) {
+	t.Helper()
+	pods, err := cluster.Client.CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app=" + name + ",component=taskmanager"})
+	require.NoError(t, err)
+	require.Len(t, pods.Items, 1, "one TaskManager with two slots for parallelism 2")
+	for _, p := range pods.Items {
+		require.Equal(t, name+"-flink", p.Spec.ServiceAccountName)
+		require.Equal(t, "streaming", p.Labels["team"], "the template reached Flink's TaskManagers")
+		require.Equal(t, "Deployment", p.OwnerReferences[0].Kind)
+	}
 }

@@ -59,6 +59,7 @@ func killPods(t *testing.T, ns, selector string) {
 // starts empty; that deletion removes the HA ConfigMaps; and that a new deployment of
 // the same name starts clean.
 func TestHighAvailabilityRecovery(t *testing.T) {
+	t.Parallel()
 	release := flinkdist.Flink2
 	ns, c := operatorTest(t, release)
 	ctx := t.Context()

@@ -61,98 +61,30 @@ func runningJob(t *testing.T, flink *flinkrest.Client) string {
 	return jobID
 }
 
-// TestRenderedNativeApplication deploys what Flok renders for a native application:
-// Flink's JobManager, through the ServiceAccount and Role Flok rendered, creates its
-// TaskManager Pods from the shipped template; the job runs and checkpoints; deleting the
-// FlinkDeployment removes the whole cluster, TaskManagers included.
-func TestRenderedNativeApplication(t *testing.T) {
-	flinktest.ForEachRelease(t, cluster, func(t *testing.T, release flinkdist.Release, ns string) {
-		ctx := t.Context()
-		_, err := flinkdist.Provision(ctx, release)
-		require.NoError(t, err)
-		objs := deployRendered(t, ns, fmt.Sprintf(`
-apiVersion: flok.dev/v1beta1
-kind: FlinkDeployment
-metadata:
-  name: tsw
-spec:
-  image: flink:%s
-  flinkVersion: %s
-  flinkConfiguration:
-    execution.checkpointing.interval: 2s
-  podTemplate:
-    metadata:
-      labels:
-        team: streaming
-  job:
-    jarURI: local:///opt/flink/examples/streaming/TopSpeedWindowing.jar
-    parallelism: 2
-`, release.MinorVersion(), versionField(release)))
-		require.NotNil(t, objs.ServiceAccount, "Flok creates the JobManager's service account")
-
-		flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName("tsw"), "rest")
-		runningJob(t, flink)
-		pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=tsw,component=taskmanager"})
-		require.NoError(t, err)
-		require.Len(t, pods.Items, 2, "one TaskManager per slot for parallelism 2")
-		for _, p := range pods.Items {
-			require.Equal(t, "tsw-flink", p.Spec.ServiceAccountName)
-			require.Equal(t, "streaming", p.Labels["team"], "the template reached Flink's TaskManagers")
-			require.Equal(t, "Deployment", p.OwnerReferences[0].Kind)
-		}
-
-		_, err = cluster.Kubectl(ctx, nil, "-n", ns, "delete", "flinkdeployment", "tsw", "--wait=false")
-		require.NoError(t, err)
-		flinktest.WaitFor(t, 2*time.Minute, "the cluster's Pods to go with the FlinkDeployment", func(ctx context.Context) (bool, error) {
-			pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=tsw"})
-			return err == nil && len(pods.Items) == 0, nil
-		})
-	})
-}
-
-// TestRenderedStandaloneSession deploys seed 000's standalone session cluster as a
-// FlinkDeployment — two TaskManagers, checkpoints in a hostPath directory — submits
-// TopSpeedWindowing over REST and finds its checkpoints on the host.
-func TestRenderedStandaloneSession(t *testing.T) {
+// TestStandaloneSession runs the standalone session sample under the operator on each
+// Flink release — seed 000's cluster: two TaskManagers, checkpoints in a hostPath
+// directory — submits TopSpeedWindowing over REST and finds its checkpoints on the host.
+func TestStandaloneSession(t *testing.T) {
+	t.Parallel()
 	flinktest.ForEachRelease(t, cluster, func(t *testing.T, release flinkdist.Release, ns string) {
 		ctx := t.Context()
 		home, err := flinkdist.Provision(ctx, release)
 		require.NoError(t, err)
+		flinktest.DumpOnFailure(t, cluster, ns)
+		c := flokClient(t)
 		stateDir := flinktest.StateDir(t, cluster, ns)
-		deployRendered(t, ns, fmt.Sprintf(`
-apiVersion: flok.dev/v1beta1
-kind: FlinkDeployment
-metadata:
-  name: session
-spec:
-  mode: standalone
-  image: flink:%s
-  flinkVersion: %s
-  flinkConfiguration:
-    taskmanager.numberOfTaskSlots: "2"
-    execution.checkpointing.interval: 2s
-    execution.checkpointing.dir: file:///dump/1/state/checkpoints
-  taskManager:
-    replicas: 2
-  podTemplate:
-    spec:
-      containers:
-      - name: flink-main-container
-        volumeMounts:
-        - name: state
-          mountPath: /dump/1/state
-      volumes:
-      - name: state
-        hostPath:
-          path: %s
-          type: DirectoryOrCreate
-`, release.MinorVersion(), versionField(release), stateDir))
+		fd := &v1beta1.FlinkDeployment{}
+		require.NoError(t, yaml.UnmarshalStrict([]byte(sampleText(t, "flinkdeployment-session-standalone.yaml", release, stateDir)), fd))
+		fd.Namespace = ns
+		require.NoError(t, c.Create(ctx, fd))
+		startOperator(t, ns, "")
+		waitForSessionReady(t, c, fd)
 
-		flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName("session"), "rest")
-		flinktest.WaitFor(t, 4*time.Minute, "two TaskManagers with two slots each", func(ctx context.Context) (bool, error) {
-			tms, err := flink.TaskManagers(ctx)
-			return err == nil && len(tms) == 2 && tms[0].SlotsNumber == 2, nil
-		})
+		flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName(fd.Name), "rest")
+		tms, err := flink.TaskManagers(ctx)
+		require.NoError(t, err)
+		require.Len(t, tms, 2)
+		require.Equal(t, 2, tms[0].SlotsNumber)
 		jar, err := os.Open(home.ExampleJar(flinkdist.TopSpeedWindowing))
 		require.NoError(t, err)
 		defer jar.Close()
@@ -165,7 +97,7 @@ spec:
 			matches, _ := filepath.Glob(filepath.Join(stateDir, "checkpoints", jobID, "chk-*"))
 			return len(matches) > 0, nil
 		})
-		tmPods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=session,component=taskmanager"})
+		tmPods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + fd.Name + ",component=taskmanager"})
 		require.NoError(t, err)
 		require.Len(t, tmPods.Items, 2)
 		require.Equal(t, corev1.PodRunning, tmPods.Items[0].Status.Phase)
@@ -182,6 +114,7 @@ func versionField(r flinkdist.Release) string {
 // runs with parallelism 1; scaling the TaskManager Deployment to two — what the scale
 // subresource will do — rescales the running job to 2.
 func TestRenderedStandaloneReactiveApplication(t *testing.T) {
+	t.Parallel()
 	flinktest.ForEachRelease(t, cluster, func(t *testing.T, release flinkdist.Release, ns string) {
 		ctx := t.Context()
 		_, err := flinkdist.Provision(ctx, release)

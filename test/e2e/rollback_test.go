@@ -18,13 +18,15 @@ import (
 	"github.com/flok-dev/flok/test/flinktest"
 )
 
-// TestRollback upgrades a running job to a spec whose job cannot start (a main class
-// that does not exist): with rollback enabled, the deployment returns to the last
+// TestRollback first changes a running job to a spec that cannot be deployed (the job
+// keeps running), then upgrades it to a spec whose job cannot start (a main class that
+// does not exist): with rollback enabled, the deployment returns to the last
 // stable spec, restoring the savepoint taken for the upgrade, and reports ROLLED_BACK
 // with a Degraded condition until the spec is changed again — an incident sent once to
 // the namespace's alert receiver (also when the operator is killed between recording
 // and sending it), and once more when the spec is changed back.
 func TestRollback(t *testing.T) {
+	t.Parallel()
 	release := flinkdist.Flink2
 	ns, c := operatorTest(t, release)
 	ctx := t.Context()
@@ -37,12 +39,16 @@ func TestRollback(t *testing.T) {
 	operator := startOperator(t, ns, "")
 	fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the first deployment", stableWith(""))
 	first := fd.Status.JobStatus.JobID
+	proveBadChangeKeepsJob(t, c, fd)
 	operator.Stop(10 * time.Second)
 
 	// The operator is killed after it recorded the incident, before it sent it: the
 	// next one sends it, once.
 	operator = crashThenRestart(t, ns, "before:"+crashBeforeAlert, func() {
-		update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.EntryClass = "org.example.DoesNotExist" })
+		update(t, c, fd, func(fd *v1beta1.FlinkDeployment) {
+			fd.Spec.JobManager = nil // the invalid change undone
+			fd.Spec.Job.EntryClass = "org.example.DoesNotExist"
+		})
 	})
 	fd = waitForDeployment(t, c, ns, "tsw", 6*time.Minute, "the rollback", func(fd *v1beta1.FlinkDeployment) bool {
 		return fd.Status.LifecycleState == v1beta1.LifecycleRolledBack && fd.Status.JobStatus.State == "RUNNING" && fd.Status.JobStatus.JobID != first

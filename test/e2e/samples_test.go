@@ -17,20 +17,50 @@ import (
 	"github.com/flok-dev/flok/test/flinktest"
 )
 
-// TestSamples applies each FlinkDeployment of config/samples as it is — only its
-// state directory moved to the test's — and waits for it to run. The HA sample's
-// periodic savepoint interval is shortened so that one is seen.
+// samplesRunElsewhere are the samples other tests run, as they are, through more than
+// TestSamples would: the application samples through TestApplicationLifecycle, the
+// standalone session through TestStandaloneSession.
+var samplesRunElsewhere = map[string]bool{
+	lifecycleSamples["native"]:                true,
+	lifecycleSamples["standalone"]:            true,
+	"flinkdeployment-session-standalone.yaml": true,
+}
+
+// sampleText is a sample of config/samples for a test: its state directory moved to the
+// test's, checkpoints every 2 s, on the Flink release given.
+func sampleText(t *testing.T, file string, release flinkdist.Release, stateDir string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("../../config/samples", file))
+	require.NoError(t, err)
+	text := string(data)
+	for old, replacement := range map[string]string{
+		"/var/lib/flink-data":                   stateDir,
+		"execution.checkpointing.interval: 10s": "execution.checkpointing.interval: 2s",
+		"image: flink:2.3":                      "image: flink:" + release.MinorVersion(),
+		"flinkVersion: v2_3":                    "flinkVersion: " + versionField(release),
+	} {
+		require.Contains(t, text, old, "%s changed: the test's replacements no longer apply", file)
+		text = strings.ReplaceAll(text, old, replacement)
+	}
+	return text
+}
+
+// TestSamples applies each FlinkDeployment of config/samples that no other test runs, as
+// it is — only its state directory moved to the test's — and waits for it to run. The
+// HA sample's periodic savepoint interval is shortened so that one is seen.
 func TestSamples(t *testing.T) {
+	t.Parallel()
 	samples, err := filepath.Glob("../../config/samples/flinkdeployment-*.yaml")
 	require.NoError(t, err)
 	require.NotEmpty(t, samples)
 	for _, path := range samples {
+		if samplesRunElsewhere[filepath.Base(path)] {
+			continue
+		}
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".yaml"), func(t *testing.T) {
 			t.Parallel()
 			ns, c := operatorTest(t, flinkdist.Flink2)
-			data, err := os.ReadFile(path)
-			require.NoError(t, err)
-			text := strings.ReplaceAll(string(data), "/var/lib/flink-data", flinktest.StateDir(t, cluster, ns))
+			text := sampleText(t, filepath.Base(path), flinkdist.Flink2, flinktest.StateDir(t, cluster, ns))
 			text = strings.ReplaceAll(text, "periodic.savepoint.interval: 30 min", "periodic.savepoint.interval: 20 s")
 			fd := &v1beta1.FlinkDeployment{}
 			require.NoError(t, yaml.UnmarshalStrict([]byte(text), fd))
@@ -52,20 +82,26 @@ func TestSamples(t *testing.T) {
 	}
 }
 
-// testSessionSample waits for a session cluster sample to be ready with its
-// TaskManagers; the native session runs flinksessionjobs.yaml, its jars served from
-// the provisioned release instead of Maven Central.
-func testSessionSample(t *testing.T, ns string, c client.Client, fd *v1beta1.FlinkDeployment) {
-	waitForDeployment(t, c, ns, fd.Name, 5*time.Minute, "the session cluster ready", func(fd *v1beta1.FlinkDeployment) bool {
+// waitForSessionReady waits for a session cluster to be STABLE with all its TaskManagers
+// (a standalone session's replicas; a native session's first, whose JobManager creates
+// them on demand).
+func waitForSessionReady(t *testing.T, c client.Client, fd *v1beta1.FlinkDeployment) {
+	t.Helper()
+	waitForDeployment(t, c, fd.Namespace, fd.Name, 5*time.Minute, "the session cluster ready", func(fd *v1beta1.FlinkDeployment) bool {
 		s := fd.Status.Session
 		if fd.Spec.Mode == v1beta1.ModeStandalone && (s == nil || s.TaskManagers != *fd.Spec.TaskManager.Replicas) {
 			return false
 		}
 		return fd.Status.LifecycleState == v1beta1.LifecycleStable && s != nil
 	})
-	if fd.Spec.Mode == v1beta1.ModeStandalone {
-		return
-	}
+}
+
+// testSessionSample waits for the native session cluster sample to be ready and runs
+// flinksessionjobs.yaml on it, its jars served from the provisioned release instead of
+// Maven Central.
+func testSessionSample(t *testing.T, ns string, c client.Client, fd *v1beta1.FlinkDeployment) {
+	fd.Namespace = ns
+	waitForSessionReady(t, c, fd)
 	jars := jarServer(t, flinkdist.Flink2)
 	data, err := os.ReadFile("../../config/samples/flinksessionjobs.yaml")
 	require.NoError(t, err)

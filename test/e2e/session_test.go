@@ -135,6 +135,7 @@ func flinkJobState(t *testing.T, flink *flinkrest.Client, id string) string {
 // deletion, and the session's forced deletion with jobs left. Bad artifacts are refused
 // alongside, with conditions and events, while the rest goes on.
 func TestSessionJobs(t *testing.T) {
+	t.Parallel()
 	for _, release := range flinktest.Releases() {
 		t.Run(release.MinorVersion(), func(t *testing.T) {
 			t.Parallel()

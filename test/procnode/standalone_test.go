@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/flok-dev/flok/internal/flinkrest"
+	"github.com/flok-dev/flok/internal/flinkrest/flinkresttest"
 	"github.com/flok-dev/flok/test/flinkdist"
 	"github.com/flok-dev/flok/test/flinktest"
 )
@@ -24,24 +25,36 @@ func kubectlApply(t *testing.T, ns, manifest string) {
 	require.NoError(t, err)
 }
 
+// stateMount is where examples/standalone-session.yaml mounts its state directory.
+const stateMount = "/dump/1/state"
+
 // TestStandaloneSessionClusterFromPlainYAML applies the documented standalone session
-// cluster with kubectl, submits TopSpeedWindowing with `flink run` from a Pod, waits for
+// cluster with kubectl; runs the REST client's whole scenario against its JobManager
+// through the API server's service proxy, as an operator or CLI outside the cluster
+// reaches it; submits TopSpeedWindowing with `flink run` from a Pod, waits for
 // checkpoints, then deletes a TaskManager Pod and waits for its replacement and for the
 // job to recover from a checkpoint.
 func TestStandaloneSessionClusterFromPlainYAML(t *testing.T) {
 	flinktest.ForEachRelease(t, cluster, func(t *testing.T, release flinkdist.Release, ns string) {
 		ctx := t.Context()
+		home, err := flinkdist.Provision(ctx, release)
+		require.NoError(t, err)
 		stateDir := flinktest.StateDir(t, cluster, ns)
 		manifest, err := os.ReadFile("../../examples/standalone-session.yaml")
 		require.NoError(t, err)
 		kubectlApply(t, ns, os.Expand(string(manifest), func(k string) string {
 			return map[string]string{"FLINK_VERSION": release.MinorVersion(), "STATE_DIR": stateDir}[k]
 		}))
-		flink := flinktest.RESTClient(t, cluster, ns, "flink-jobmanager", "webui")
-		waitFor(t, 4*time.Minute, "2 registered TaskManagers", func(ctx context.Context) (bool, error) {
-			o, err := flink.Overview(ctx)
-			return err == nil && o.TaskManagers == 2, nil
+		proxied, err := flinkrest.NewServiceProxy(cluster.Config, ns, "flink-jobmanager", "webui")
+		require.NoError(t, err)
+		flinkresttest.Exercise(t, proxied, flinkresttest.Cluster{
+			Release: release, Home: home, TaskManagers: 2, Slots: 4, CheckpointInterval: "2s",
+			SavepointDir: "file://" + stateMount + "/savepoints",
+			LocalPath: func(uri string) string {
+				return stateDir + strings.TrimPrefix(flinkresttest.FilePath(uri), stateMount)
+			},
 		})
+		flink := flinktest.RESTClient(t, cluster, ns, "flink-jobmanager", "webui")
 
 		_, err = cluster.Client.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: "submit"},
