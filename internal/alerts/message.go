@@ -68,8 +68,10 @@ type Message struct {
 	Event    Event
 	Subject  Subject
 	Incident Incident
-	// ResolvedAt is when a resolved incident ended.
+	// ResolvedAt is when a resolved incident ended, and Resolution how, when not by its
+	// condition clearing.
 	ResolvedAt time.Time
+	Resolution string
 	// Route is the AlertRoute that sent it.
 	Route string
 }
@@ -92,7 +94,11 @@ func (m Message) Text() string {
 	var b strings.Builder
 	switch m.Event {
 	case EventResolved:
-		fmt.Fprintf(&b, "Resolved at %s after %s.\n", m.ResolvedAt.UTC().Format(time.RFC3339), m.ResolvedAt.Sub(m.Incident.Since).Round(time.Second))
+		fmt.Fprintf(&b, "Resolved at %s after %s", m.ResolvedAt.UTC().Format(time.RFC3339), m.ResolvedAt.Sub(m.Incident.Since).Round(time.Second))
+		if m.Resolution != "" {
+			fmt.Fprintf(&b, ": %s", m.Resolution)
+		}
+		b.WriteString(".\n")
 	case EventReminder:
 		fmt.Fprintf(&b, "Still open, since %s.\n", m.Incident.Since.UTC().Format(time.RFC3339))
 	case EventTest:

@@ -49,6 +49,10 @@ const maxRecorded = 20
 // nor sends one again (but for one sent in the instant before a crash).
 type Record struct {
 	Incidents []Recorded `json:"incidents,omitempty"`
+	// JobID and FlinkVersion are the resource's as its status said when the record was
+	// last written: what a message names once the resource is gone.
+	JobID        string `json:"jobID,omitempty"`
+	FlinkVersion string `json:"flinkVersion,omitempty"`
 }
 
 // Recorded is one incident and the messages sent about it.
@@ -56,6 +60,9 @@ type Recorded struct {
 	Incident `json:",inline"`
 	// ResolvedAt is when the incident was seen to end.
 	ResolvedAt *time.Time `json:"resolvedAt,omitempty"`
+	// Resolution is how it ended when not by its condition clearing: the resource was
+	// deleted.
+	Resolution string `json:"resolution,omitempty"`
 	// Sent are the receivers told of it, one entry per route and receiver.
 	Sent []Sent `json:"sent,omitempty"`
 }
@@ -110,6 +117,37 @@ func (r *Record) Observe(shown Incident, ok bool, now time.Time) bool {
 		changed = true
 	}
 	return r.prune() || changed
+}
+
+// Remember keeps what messages name of the resource once it is gone.
+func (r *Record) Remember(s Subject) {
+	r.JobID, r.FlinkVersion = s.JobID, s.FlinkVersion
+}
+
+// ResolveDeleted ends the open incident of a resource that was deleted. It reports
+// whether there was one.
+func (r *Record) ResolveDeleted(kind string, now time.Time) bool {
+	i := r.Open()
+	if i < 0 {
+		return false
+	}
+	resolved := now.UTC()
+	r.Incidents[i].ResolvedAt = &resolved
+	r.Incidents[i].Resolution = "the " + kind + " was deleted"
+	return true
+}
+
+// Settled reports that no message is owed any more: every incident ended and its end
+// was sent to all who were told of it.
+func (r *Record) Settled() bool {
+	r.prune()
+	return len(r.Incidents) == 0
+}
+
+// Deleted is what messages say of a resource of kind that was deleted: what its record
+// remembers.
+func (r *Record) Deleted(kind, namespace, name string) Subject {
+	return Subject{Kind: kind, Namespace: namespace, Name: name, JobID: r.JobID, FlinkVersion: r.FlinkVersion, LifecycleState: "DELETED"}
 }
 
 // Due are the messages to send at now, given the routes that send each incident; and

@@ -29,6 +29,7 @@ type WebhookPayload struct {
 	Incident     string     `json:"incident"`
 	Since        time.Time  `json:"since"`
 	ResolvedAt   *time.Time `json:"resolvedAt,omitempty"`
+	Resolution   string     `json:"resolution,omitempty"`
 	Message      string     `json:"message"`
 	Title        string     `json:"title"`
 	Kind         string     `json:"kind"`
@@ -49,7 +50,7 @@ func (w *webhook) Send(ctx context.Context, m Message) error {
 		FlinkVersion: m.Subject.FlinkVersion, Route: m.Route,
 	}
 	if m.Event == EventResolved {
-		p.ResolvedAt = &m.ResolvedAt
+		p.ResolvedAt, p.Resolution = &m.ResolvedAt, m.Resolution
 	}
 	body, err := json.Marshal(p)
 	if err != nil {

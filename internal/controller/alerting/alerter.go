@@ -52,23 +52,27 @@ type Alerter struct {
 }
 
 // Reconcile brings the resource's record up to its Degraded condition, then sends
-// the messages that are due; it comes back when the next reminder, or a receiver's
+// the messages that are due (of a resource that is gone: the ends of its incidents); it comes back when the next reminder, or a receiver's
 // turn under its rate limit, is due, and after a failed delivery with back-off.
 func (a *Alerter) Reconcile(ctx context.Context, req request) (reconcile.Result, error) {
 	owner, subject, err := a.subject(ctx, req)
-	if owner == nil || err != nil {
+	if err != nil {
 		return reconcile.Result{}, err
 	}
 	s, err := a.loadRecord(ctx, req)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
+	if owner == nil {
+		return a.settleDeleted(ctx, req, s)
+	}
 	now := a.now()
+	s.record.Remember(subject)
 	shown, open := alerts.OpenIncident(subject.Conditions)
 	if s.record.Observe(shown, open, now) {
 		// Written ahead: an incident seen is never forgotten, even if the operator
 		// stops before it is sent.
-		if err := a.save(ctx, owner, req, s); err != nil {
+		if err := a.save(ctx, req, s); err != nil {
 			return reconcile.Result{}, err
 		}
 	}
@@ -90,9 +94,9 @@ func (a *Alerter) Reconcile(ctx context.Context, req request) (reconcile.Result,
 	}
 	// Each message is recorded as soon as it is sent, so that a crash or a failed
 	// write repeats no more than the one message in flight.
-	out := a.deliver(ctx, owner, subject, &s.record, due, func() error { return a.save(ctx, owner, req, s) })
+	out := a.deliver(ctx, owner, subject, &s.record, due, func() error { return a.save(ctx, req, s) })
 	if out.err == nil && s.record.Prune() {
-		if err := a.save(ctx, owner, req, s); err != nil {
+		if err := a.save(ctx, req, s); err != nil {
 			return reconcile.Result{}, err
 		}
 	}
@@ -139,7 +143,7 @@ func (a *Alerter) deliver(ctx context.Context, owner client.Object, subject aler
 		inc := rec.Incidents[d.Incident]
 		m := alerts.Message{Event: d.Event, Subject: subject, Incident: inc.Incident, Route: d.Route}
 		if inc.ResolvedAt != nil {
-			m.ResolvedAt = *inc.ResolvedAt
+			m.ResolvedAt, m.Resolution = *inc.ResolvedAt, inc.Resolution
 		}
 		receiver, err := a.receiver(ctx, subject.Namespace, d.Receiver)
 		if err != nil {

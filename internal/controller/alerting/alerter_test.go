@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -131,8 +132,7 @@ func TestOneMessagePerIncident(t *testing.T) {
 
 	cm := &corev1.ConfigMap{}
 	require.NoError(t, w.client.Get(t.Context(), types.NamespacedName{Namespace: "team", Name: "orders-deployment-alerts"}, cm))
-	require.JSONEq(t, `{}`, cm.Data["record.json"], "every message of the incident sent: forgotten")
-	require.Equal(t, "orders", cm.OwnerReferences[0].Name)
+	require.JSONEq(t, `{"jobID":"a1b2","flinkVersion":"v2_3"}`, cm.Data["record.json"], "every message of the incident sent: forgotten")
 
 	var seen []string
 	for len(w.recorder.Events) > 0 {
@@ -143,6 +143,40 @@ func TestOneMessagePerIncident(t *testing.T) {
 		require.NotContains(t, text, pathToken)
 		require.NotContains(t, text, hmacKey)
 	}
+}
+
+// TestDeletedResourceResolves: a resource deleted while its incident is open — its
+// receiver down at that moment — has the end of the incident sent, saying it was
+// deleted and naming the job as it was, once the receiver is back; then its record goes.
+func TestDeletedResourceResolves(t *testing.T) {
+	team := alertinbox.New(t, hmacKey)
+	objs := []client.Object{
+		degradedDeployment("team", "orders", "JobFailed"),
+		&v1beta1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "oncall"}, Spec: v1beta1.AlertRouteSpec{Receivers: []string{"team"}}},
+	}
+	w := newWorld(t, append(objs, receiverObjects("team", "team", team, 20)...)...)
+	require.NoError(t, reconcileDeployment(t, w.alerter(), "team", "orders"))
+	require.Equal(t, []string{"firing JobFailed"}, team.Events())
+
+	require.NoError(t, w.client.Delete(t.Context(), objs[0]))
+	team.SetDown(true)
+	require.ErrorContains(t, reconcileDeployment(t, w.alerter(), "team", "orders"), "503")
+	record := types.NamespacedName{Namespace: "team", Name: "orders-deployment-alerts"}
+	require.NoError(t, w.client.Get(t.Context(), record, &corev1.ConfigMap{}), "kept while an end is owed")
+
+	team.SetDown(false)
+	require.NoError(t, reconcileDeployment(t, w.alerter(), "team", "orders"))
+	require.Equal(t, []string{"firing JobFailed", "resolved JobFailed"}, team.Events())
+	resolved := team.Payloads()[1]
+	require.Equal(t, "the FlinkDeployment was deleted", resolved.Resolution)
+	require.Equal(t, "a1b2", resolved.JobID)
+	require.Equal(t, "v2_3", resolved.FlinkVersion)
+	require.Equal(t, "DELETED", resolved.Lifecycle)
+	require.Equal(t, team.Payloads()[0].ID, resolved.ID)
+	require.True(t, apierrors.IsNotFound(w.client.Get(t.Context(), record, &corev1.ConfigMap{})), "the record goes with the last message")
+
+	require.NoError(t, reconcileDeployment(t, w.alerter(), "team", "orders"))
+	require.Len(t, team.Events(), 2, "nothing more")
 }
 
 // TestIncidentSeenIsNeverLost: an incident recorded but not yet sent when the

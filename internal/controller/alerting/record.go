@@ -9,8 +9,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/flok-dev/flok/internal/alerts"
 	"github.com/flok-dev/flok/internal/render"
@@ -44,9 +44,11 @@ func (a *Alerter) loadRecord(ctx context.Context, req request) (*stored, error) 
 	return &stored{cm: cm, record: rec}, nil
 }
 
-// save writes the record: created owned by the resource (so it goes with it), else
-// updated under the resourceVersion it was read at, so two writers never both win.
-func (a *Alerter) save(ctx context.Context, owner client.Object, req request, s *stored) error {
+// save writes the record: created, else updated under the resourceVersion it was read
+// at, so two writers never both win. It is not owned by its resource: when that is
+// deleted, the record lives on until the ends of its incidents are sent
+// (settleDeleted), then goes.
+func (a *Alerter) save(ctx context.Context, req request, s *stored) error {
 	data, err := s.record.Encode()
 	if err != nil {
 		return err
@@ -56,9 +58,6 @@ func (a *Alerter) save(ctx context.Context, owner client.Object, req request, s 
 			Name: alerts.RecordName(req.Kind, req.Name), Namespace: req.Namespace,
 			Labels: map[string]string{render.LabelApp: req.Name, render.LabelManagedBy: render.ManagedByFlok, alerts.LabelRecord: req.Kind},
 		}}
-		if err := controllerutil.SetOwnerReference(owner, cm, a.Client.Scheme()); err != nil {
-			return err
-		}
 		cm.Data = data
 		if err := a.Client.Create(ctx, cm); err != nil {
 			return err
@@ -68,4 +67,32 @@ func (a *Alerter) save(ctx context.Context, owner client.Object, req request, s 
 	}
 	s.cm.Data = data
 	return a.Client.Update(ctx, s.cm)
+}
+
+// settleDeleted ends the open incident of a resource that is gone, sends the ends owed
+// to those told of its incidents, then deletes its record.
+func (a *Alerter) settleDeleted(ctx context.Context, req request, s *stored) (reconcile.Result, error) {
+	if s.cm == nil {
+		return reconcile.Result{}, nil
+	}
+	now := a.now()
+	if s.record.ResolveDeleted(req.Kind, now) {
+		if err := a.save(ctx, req, s); err != nil {
+			return reconcile.Result{}, err
+		}
+	}
+	noRoutes := func(alerts.Incident) []alerts.Target { return nil }
+	if due, _ := s.record.Due(noRoutes, now); len(due) > 0 {
+		gone := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: req.Namespace, Name: req.Name}}
+		out := a.deliver(ctx, gone, s.record.Deleted(req.Kind, req.Namespace, req.Name), &s.record, due,
+			func() error { return a.save(ctx, req, s) })
+		if out.err != nil || !out.wait.IsZero() {
+			return requeueAt(out.wait, now), out.err
+		}
+	}
+	if !s.record.Settled() {
+		return reconcile.Result{}, nil
+	}
+	err := a.Client.Delete(ctx, s.cm, client.Preconditions{ResourceVersion: &s.cm.ResourceVersion})
+	return reconcile.Result{}, client.IgnoreNotFound(err)
 }

@@ -66,7 +66,8 @@ func Setup(mgr ctrl.Manager, o Options) error {
 }
 
 // onDegradedChange queues a resource when it shows up Degraded (an operator that
-// starts sees every resource created) and whenever its Degraded condition changes.
+// starts sees every resource created), whenever its Degraded condition changes, and
+// when it is deleted.
 func onDegradedChange[T client.Object](kind string, conditions func(T) []metav1.Condition) handler.TypedEventHandler[T, request] {
 	req := func(o T) request {
 		return request{Kind: kind, NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: o.GetName()}}
@@ -81,6 +82,11 @@ func onDegradedChange[T client.Object](kind string, conditions func(T) []metav1.
 			if degradedOf(conditions(e.ObjectOld)) != degradedOf(conditions(e.ObjectNew)) {
 				q.Add(req(e.ObjectNew))
 			}
+		},
+		// Gone: whoever was told of its incidents is told they ended, and its record
+		// goes (the record may hold an end not yet sent, so every deletion is looked at).
+		DeleteFunc: func(_ context.Context, e event.TypedDeleteEvent[T], q workqueue.TypedRateLimitingInterface[request]) {
+			q.Add(req(e.Object))
 		},
 	}
 }
