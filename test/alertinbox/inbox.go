@@ -23,6 +23,7 @@ type Inbox struct {
 	key      []byte
 	mu       sync.Mutex
 	down     bool
+	attempts int
 	payloads []alerts.WebhookPayload
 	arrivals []time.Time
 }
@@ -39,6 +40,7 @@ func New(t testing.TB, key string) *Inbox {
 func (in *Inbox) serve(w http.ResponseWriter, r *http.Request) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	in.attempts++
 	if in.down {
 		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
 		return
@@ -62,6 +64,13 @@ func (in *Inbox) SetDown(down bool) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.down = down
+}
+
+// Attempts counts the requests made to it, refused ones included.
+func (in *Inbox) Attempts() int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.attempts
 }
 
 // Payloads are the messages taken so far.

@@ -48,6 +48,7 @@ type Alerter struct {
 	BeforeSend func(client.Object)
 
 	limiters   sync.Map // receiver's namespace/name -> *rate.Limiter
+	backoff    receiverBackoff
 	namespaces []string // watched (none: all)
 }
 
@@ -132,8 +133,8 @@ type outcome struct {
 }
 
 // deliver sends each due message and records it sent (persist); a receiver that is
-// rate-limited waits its turn, one that fails is marked so and tried again later —
-// neither holds up the others. It stops when a message sent cannot be recorded.
+// rate-limited waits its turn, one that fails is marked so and tried again after its
+// back-off — neither holds up the others. It stops when a message sent cannot be recorded.
 func (a *Alerter) deliver(ctx context.Context, owner client.Object, subject alerts.Subject, rec *alerts.Record,
 	due []alerts.Delivery, persist func() error) outcome {
 	var out outcome
@@ -162,8 +163,13 @@ func (a *Alerter) deliver(ctx context.Context, owner client.Object, subject aler
 			}
 			continue
 		}
-		if err := results[receiver.Name]; err != nil {
-			continue // it failed this round: its other messages wait for the retry
+		key := receiver.Namespace + "/" + receiver.Name
+		if at, failing := a.backoff.until(key, a.now()); failing {
+			// It failed lately (this round, or another resource's): its messages wait.
+			if out.wait.IsZero() || at.Before(out.wait) {
+				out.wait = at
+			}
+			continue
 		}
 		if at, ok := a.turn(receiver); !ok {
 			if out.wait.IsZero() || at.Before(out.wait) {
@@ -178,14 +184,14 @@ func (a *Alerter) deliver(ctx context.Context, owner client.Object, subject aler
 		err = a.send(ctx, receiver, m)
 		a.Metrics.observe(receiver.Spec.Type, string(d.Event), err)
 		if err != nil {
+			a.backoff.failed(key, a.now())
 			results[receiver.Name] = err
 			out.err = errors.Join(out.err, fmt.Errorf("AlertReceiver %s: %w", receiver.Name, err))
 			continue
 		}
+		a.backoff.succeeded(key)
 		rec.MarkSent(d, a.now())
-		if _, failed := results[receiver.Name]; !failed {
-			results[receiver.Name] = nil
-		}
+		results[receiver.Name] = nil
 		if err := persist(); err != nil {
 			out.err = errors.Join(out.err, fmt.Errorf("recording a message sent (it may be sent again): %w", err))
 			break

@@ -179,6 +179,45 @@ func TestDeletedResourceResolves(t *testing.T) {
 	require.Len(t, team.Events(), 2, "nothing more")
 }
 
+// TestFailingReceiverBacksOff: a receiver that failed is not tried again by another
+// resource's messages until its back-off ends — a receiver that hangs would hold a
+// worker for every resource routed to it — while the other receiver of the route is
+// sent at once; after the back-off it is tried, and takes what is owed.
+func TestFailingReceiverBacksOff(t *testing.T) {
+	down, team := alertinbox.New(t, hmacKey), alertinbox.New(t, hmacKey)
+	down.SetDown(true)
+	objs := []client.Object{
+		degradedDeployment("team", "a", "JobFailed"), degradedDeployment("team", "b", "RestartLoop"),
+		&v1beta1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "oncall"}, Spec: v1beta1.AlertRouteSpec{Receivers: []string{"down", "team"}}},
+	}
+	objs = append(objs, receiverObjects("team", "down", down, 20)...)
+	w := newWorld(t, append(objs, receiverObjects("team", "team", team, 20)...)...)
+	now := time.Now()
+	a := w.alerter()
+	a.Now = func() time.Time { return now }
+
+	require.ErrorContains(t, reconcileDeployment(t, a, "team", "a"), "503")
+	res, err := a.Reconcile(t.Context(), request{Kind: v1beta1.KindFlinkDeployment, NamespacedName: types.NamespacedName{Namespace: "team", Name: "b"}})
+	require.NoError(t, err, "b does not try the receiver a found failing")
+	require.Equal(t, 1, down.Attempts())
+	require.Equal(t, firstBackoff, res.RequeueAfter, "b comes back when the back-off ends")
+	require.ElementsMatch(t, []string{"firing JobFailed", "firing RestartLoop"}, team.Events(), "the other receiver is not held up")
+
+	now = now.Add(firstBackoff)
+	require.ErrorContains(t, reconcileDeployment(t, a, "team", "b"), "503", "tried again after the back-off")
+	require.Equal(t, 2, down.Attempts())
+	res, err = a.Reconcile(t.Context(), request{Kind: v1beta1.KindFlinkDeployment, NamespacedName: types.NamespacedName{Namespace: "team", Name: "a"}})
+	require.NoError(t, err)
+	require.Equal(t, 2*firstBackoff, res.RequeueAfter, "the back-off doubles")
+
+	down.SetDown(false)
+	now = now.Add(2 * firstBackoff)
+	require.NoError(t, reconcileDeployment(t, a, "team", "a"))
+	require.NoError(t, reconcileDeployment(t, a, "team", "b"))
+	require.ElementsMatch(t, []string{"firing JobFailed", "firing RestartLoop"}, down.Events())
+	require.Equal(t, 4, down.Attempts(), "after a success no back-off is left")
+}
+
 // TestIncidentSeenIsNeverLost: an incident recorded but not yet sent when the
 // operator stopped — here held back by the receiver's rate limit — is sent exactly
 // once by the next operator.
