@@ -51,6 +51,19 @@ func waitForAlerts(t *testing.T, in *alertinbox.Inbox, want ...string) {
 	require.Equal(t, want, in.Events())
 }
 
+// proveReceiverFailing waits for the receiver's status to say its deliveries fail.
+func proveReceiverFailing(t *testing.T, c client.Client, ns, name string) {
+	t.Helper()
+	flinktest.WaitFor(t, 2*time.Minute, "AlertReceiver "+name+" not Ready (DeliveryFailed)", func(ctx context.Context) (bool, error) {
+		r := &v1beta1.AlertReceiver{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, r); err != nil {
+			return false, nil
+		}
+		ready := meta.FindStatusCondition(r.Status.Conditions, "Ready")
+		return ready != nil && ready.Status == metav1.ConditionFalse && ready.Reason == "DeliveryFailed", nil
+	})
+}
+
 // proveAlertSent: the deployment's incident reached the inbox once, signed, naming
 // the job, soon after the condition was set; `flok alerts list` shows it.
 func proveAlertSent(t *testing.T, in *alertinbox.Inbox, fd *v1beta1.FlinkDeployment, kind string) {

@@ -56,7 +56,7 @@ func runOperator() int {
 		return 2
 	}
 	opts := operator.DefaultOptions()
-	opts.Namespaces = []string{os.Getenv(operatorEnv)}
+	opts.Namespaces = strings.Split(os.Getenv(operatorEnv), ",")
 	opts.MetricsAddr, opts.ProbeAddr, opts.FlinkAccess = "0", "0", "proxy"
 	// Checkpoints are read every round, as the tests of recorded checkpoints expect.
 	opts.ProgressInterval, opts.ObserveInterval, opts.CheckpointObserveInterval = time.Second, 5*time.Second, 5*time.Second
@@ -93,8 +93,9 @@ func crashAt(when, action string) round.ActionHook {
 	}
 }
 
-// startOperator runs an operator for ns as a child process (this test binary, run
-// again), stopped when the test ends; crashBefore makes it kill itself (see crashEnv).
+// startOperator runs an operator for ns (namespaces, comma-separated) as a child
+// process (this test binary, run again), stopped when the test ends; crashBefore makes
+// it kill itself (see crashEnv).
 func startOperator(t *testing.T, ns, crashBefore string) *supervisor.Process {
 	t.Helper()
 	sup, err := supervisor.New(t.TempDir())
@@ -104,7 +105,7 @@ func startOperator(t *testing.T, ns, crashBefore string) *supervisor.Process {
 	require.NoError(t, err)
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), operatorEnv+"="+ns, kubeconfigEnv+"="+operatorKubeconfig(t), crashEnv+"="+crashBefore)
-	p, err := sup.Start("flok-operator-"+ns, cmd)
+	p, err := sup.Start("flok-operator-"+strings.ReplaceAll(ns, ",", "+"), cmd)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		p.Stop(10 * time.Second)

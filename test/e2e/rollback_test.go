@@ -24,7 +24,8 @@ import (
 // stable spec, restoring the savepoint taken for the upgrade, and reports ROLLED_BACK
 // with a Degraded condition until the spec is changed again — an incident sent once to
 // the namespace's alert receiver (also when the operator is killed between recording
-// and sending it), and once more when the spec is changed back.
+// and sending it, and the receiver is down for a minute), never to another namespace's,
+// and once more when the spec is changed back.
 func TestRollback(t *testing.T) {
 	t.Parallel()
 	release := flinkdist.Flink2
@@ -36,7 +37,12 @@ func TestRollback(t *testing.T) {
 	require.NoError(t, c.Create(ctx, fd))
 	// Only the rollback: the upgrade is first NotReadyInTime, an incident of its own.
 	inbox := routeAlerts(t, c, ns, "RolledBack")
-	operator := startOperator(t, ns, "")
+	// Another namespace, watched by the same operator, routes all its incidents: it
+	// hears nothing of this one's.
+	other := cluster.Namespace(t)
+	otherInbox := routeAlerts(t, c, other)
+	watched := ns + "," + other
+	operator := startOperator(t, watched, "")
 	fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the first deployment", stableWith(""))
 	first := fd.Status.JobStatus.JobID
 	proveBadChangeKeepsJob(t, c, fd)
@@ -44,7 +50,10 @@ func TestRollback(t *testing.T) {
 
 	// The operator is killed after it recorded the incident, before it sent it: the
 	// next one sends it, once.
-	operator = crashThenRestart(t, ns, "before:"+crashBeforeAlert, func() {
+	// The receiver is down for a minute from then on: the alert goes out when it is back.
+	inbox.SetDown(true)
+	downSince := time.Now()
+	operator = crashThenRestart(t, watched, "before:"+crashBeforeAlert, func() {
 		update(t, c, fd, func(fd *v1beta1.FlinkDeployment) {
 			fd.Spec.JobManager = nil // the invalid change undone
 			fd.Spec.Job.EntryClass = "org.example.DoesNotExist"
@@ -62,6 +71,10 @@ func TestRollback(t *testing.T) {
 	flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName("tsw"), "rest")
 	require.Equal(t, fd.Status.JobStatus.UpgradeSavepointPath, restoredFrom(t, flink, fd.Status.JobStatus.JobID), "rolled back with the state saved before the upgrade")
 	requireOneRunningJob(t, flink)
+	proveReceiverFailing(t, c, ns, "hook")
+	time.Sleep(time.Until(downSince.Add(time.Minute))) // the outage's length is the test's input
+	inbox.SetDown(false)
+	t.Logf("the receiver is back after %s", time.Since(downSince).Round(time.Second))
 	proveAlertSent(t, inbox, fd, "RolledBack")
 
 	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.EntryClass = "" })
@@ -78,4 +91,5 @@ func TestRollback(t *testing.T) {
 		return d.Status == metav1.ConditionFalse
 	})
 	proveAlertResolved(t, c, inbox, ns, "RolledBack", operator.LogPath)
+	require.Empty(t, otherInbox.Events(), "a route of another namespace")
 }
