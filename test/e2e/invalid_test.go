@@ -63,6 +63,40 @@ func TestInvalidSpec(t *testing.T) {
 	deployments, err := cluster.Client.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
 	require.NoError(t, err)
 	require.Empty(t, deployments.Items, "nothing deployed for invalid specs")
+
+	// Alerting configured wrong: a receiver without its Secret, a route naming a
+	// receiver that does not exist.
+	require.NoError(t, c.Create(ctx, &v1beta1.AlertReceiver{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "chat"},
+		Spec: v1beta1.AlertReceiverSpec{Type: v1beta1.ReceiverSlack, SecretRef: v1beta1.SecretReference{Name: "slack-hook"}}}))
+	require.NoError(t, c.Create(ctx, &v1beta1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "oncall"},
+		Spec: v1beta1.AlertRouteSpec{Receivers: []string{"chat", "pager"}}}))
+	configMistake(t, c, &v1beta1.AlertReceiver{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "chat"}}, "SecretValid", "InvalidSecret",
+		"spec.secretRef.name: Secret slack-hook does not exist in namespace "+ns)
+	configMistake(t, c, &v1beta1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "oncall"}}, "Ready", "ReceiverNotFound",
+		"spec.receivers[1]: AlertReceiver pager does not exist in namespace "+ns)
+}
+
+// configMistake waits for obj's condition to be False for reason with a message that
+// names the field, and for a Warning event saying the same.
+func configMistake(t *testing.T, c client.Client, obj client.Object, condition, reason, message string) {
+	t.Helper()
+	conditions := func() []metav1.Condition {
+		switch o := obj.(type) {
+		case *v1beta1.AlertReceiver:
+			return o.Status.Conditions
+		case *v1beta1.AlertRoute:
+			return o.Status.Conditions
+		}
+		return nil
+	}
+	flinktest.WaitFor(t, time.Minute, obj.GetName()+" "+condition+" False, "+reason, func(ctx context.Context) (bool, error) {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+			return false, nil
+		}
+		cond := meta.FindStatusCondition(conditions(), condition)
+		return cond != nil && cond.Status == metav1.ConditionFalse && cond.Reason == reason && strings.Contains(cond.Message, message), nil
+	})
+	requireEvent(t, obj.GetNamespace(), obj.GetName(), reason)
 }
 
 // proveBadChangeKeepsJob changes a running deployment to a spec that cannot be deployed:
