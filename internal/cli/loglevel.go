@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flok-dev/flok/api/v1beta1"
@@ -35,25 +36,31 @@ func (c *Client) SetLogLevel(ctx context.Context, name, logger, level string) (c
 	if logger == "" {
 		return nil, fmt.Errorf("logger: must be a logger name such as org.apache.flink.runtime.checkpoint, or %q", RootLogger)
 	}
-	obj, err := c.Get(ctx, name)
+	var fd *v1beta1.FlinkDeployment
+	// Optimistic: the whole file is written, so an edit made meanwhile must not be lost;
+	// a write that lost the race (the operator writes the status all the time) is made
+	// again from what is there now.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		obj, err := c.Get(ctx, name)
+		if err != nil {
+			return err
+		}
+		var ok bool
+		if fd, ok = obj.(*v1beta1.FlinkDeployment); !ok {
+			return fmt.Errorf("%s is a session job: its logging is its session cluster's (flok loglevel SESSION %s %s)", obj.GetName(), logger, level)
+		}
+		before := fd.DeepCopy()
+		file, ok := fd.Spec.LogConfiguration[flinkconf.Log4jConsoleFile]
+		if !ok {
+			file = render.DefaultLog4jConsole
+		}
+		if fd.Spec.LogConfiguration == nil {
+			fd.Spec.LogConfiguration = map[string]string{}
+		}
+		fd.Spec.LogConfiguration[flinkconf.Log4jConsoleFile] = withLogLevel(file, logger, level)
+		return c.API.Patch(ctx, fd, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
+	})
 	if err != nil {
-		return nil, err
-	}
-	fd, ok := obj.(*v1beta1.FlinkDeployment)
-	if !ok {
-		return nil, fmt.Errorf("%s is a session job: its logging is its session cluster's (flok loglevel SESSION %s %s)", obj.GetName(), logger, level)
-	}
-	before := fd.DeepCopy()
-	file, ok := fd.Spec.LogConfiguration[flinkconf.Log4jConsoleFile]
-	if !ok {
-		file = render.DefaultLog4jConsole
-	}
-	if fd.Spec.LogConfiguration == nil {
-		fd.Spec.LogConfiguration = map[string]string{}
-	}
-	fd.Spec.LogConfiguration[flinkconf.Log4jConsoleFile] = withLogLevel(file, logger, level)
-	// Optimistic: the whole file is written, so an edit made meanwhile must not be lost.
-	if err := c.API.Patch(ctx, fd, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
 		return nil, explain(err, c.Config.Host)
 	}
 	return fd, nil

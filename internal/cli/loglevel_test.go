@@ -1,10 +1,18 @@
 package cli
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/flinkconf"
 	"github.com/flok-dev/flok/internal/render"
 )
 
@@ -44,4 +52,31 @@ func TestWithLogLevelOfTheDefaultFile(t *testing.T) {
 	got := withLogLevel(render.DefaultLog4jConsole, "org.apache.pekko", "DEBUG")
 	require.Contains(t, got, "logger.pekko.name = org.apache.pekko\nlogger.pekko.level = DEBUG\n")
 	require.Equal(t, len(render.DefaultLog4jConsole), len(got)-1, "one line changed, INFO → DEBUG")
+}
+
+// TestSetLogLevelWinsTheRaceWithTheOperator: a write that lost the race with another
+// writer (the operator writes the status all the time) is made again from what is there
+// now, and keeps the other writer's change.
+func TestSetLogLevelWinsTheRaceWithTheOperator(t *testing.T) {
+	fd := &v1beta1.FlinkDeployment{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "orders"}}
+	raced := false
+	api := fake.NewClientBuilder().WithScheme(Scheme()).WithObjects(fd).WithInterceptorFuncs(interceptor.Funcs{
+		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+			if !raced {
+				raced = true
+				other := &v1beta1.FlinkDeployment{}
+				require.NoError(t, c.Get(ctx, client.ObjectKeyFromObject(obj), other))
+				other.Labels = map[string]string{"team": "payments"}
+				require.NoError(t, c.Update(ctx, other))
+			}
+			return c.Patch(ctx, obj, patch, opts...)
+		},
+	}).Build()
+	cl := &Client{API: api, Config: &rest.Config{}, Namespace: "team"}
+	_, err := cl.SetLogLevel(t.Context(), "orders", "org.apache.flink", "debug")
+	require.NoError(t, err)
+	got := &v1beta1.FlinkDeployment{}
+	require.NoError(t, api.Get(t.Context(), client.ObjectKeyFromObject(fd), got))
+	require.Contains(t, got.Spec.LogConfiguration[flinkconf.Log4jConsoleFile], "org.apache.flink")
+	require.Equal(t, "payments", got.Labels["team"], "the other writer's change is kept")
 }
