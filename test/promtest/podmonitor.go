@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -35,7 +36,7 @@ func OperatorCRD(ctx context.Context, resource string) (string, error) {
 // scrapeConfig is the scrape job the Prometheus Operator makes of a PodMonitor, for
 // the fields Flok's PodMonitors use — selector.matchLabels and matchExpressions (In),
 // podMetricsEndpoints[].port, podTargetLabels — discovering Pods through the API server of kubeconfig.
-func scrapeConfig(pm *unstructured.Unstructured, kubeconfig string) (string, error) {
+func scrapeConfig(pm *unstructured.Unstructured, kubeconfig, redirect string) (string, error) {
 	ns, name := pm.GetNamespace(), pm.GetName()
 	matchLabels, _, err := unstructured.NestedStringMap(pm.Object, "spec", "selector", "matchLabels")
 	if err != nil {
@@ -70,6 +71,9 @@ func scrapeConfig(pm *unstructured.Unstructured, kubeconfig string) (string, err
 		fmt.Fprintf(&b, "  - {source_labels: [__meta_kubernetes_pod_label_%s], target_label: %s}\n", sanitize(l), sanitize(l))
 	}
 	fmt.Fprintf(&b, "  - {target_label: job, replacement: %q}\n  - {target_label: endpoint, replacement: %q}\n", ns+"/"+name, port)
+	if redirect != "" {
+		fmt.Fprintf(&b, "  - {target_label: __address__, replacement: %q}\n", redirect)
+	}
 	return b.String(), nil
 }
 
@@ -83,7 +87,26 @@ func sanitize(label string) string { return invalidLabelChars.ReplaceAllString(l
 // with ruleFiles.
 func StartForPodMonitor(t *testing.T, pm *unstructured.Unstructured, kubeconfig string, ruleFiles ...string) *Server {
 	t.Helper()
-	job, err := scrapeConfig(pm, kubeconfig)
-	require.NoError(t, err)
-	return Start(t, "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n"+job, ruleFiles...)
+	return StartForPodMonitors(t, []*unstructured.Unstructured{pm}, kubeconfig, "", ruleFiles...)
+}
+
+// StartForPodMonitors is StartForPodMonitor for several PodMonitors — those one
+// Prometheus shard selects. redirect, when set, is the address every target is scraped
+// at instead of its Pod's: a kwok Pod's address leads nowhere, and the tests send no
+// traffic off loopback.
+func StartForPodMonitors(t *testing.T, pms []*unstructured.Unstructured, kubeconfig, redirect string, ruleFiles ...string) *Server {
+	t.Helper()
+	config := "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n"
+	for _, pm := range pms {
+		job, err := scrapeConfig(pm, kubeconfig, redirect)
+		require.NoError(t, err)
+		config += job
+	}
+	return Start(t, config, ruleFiles...)
+}
+
+// ActiveTargets are the targets Prometheus scrapes now, as its API lists them.
+func (s *Server) ActiveTargets(ctx context.Context) ([]promv1.ActiveTarget, error) {
+	targets, err := s.api.Targets(ctx)
+	return targets.Active, err
 }
