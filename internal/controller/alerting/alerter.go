@@ -53,8 +53,9 @@ type Alerter struct {
 }
 
 // Reconcile brings the resource's record up to its Degraded condition, then sends
-// the messages that are due (of a resource that is gone: the ends of its incidents); it comes back when the next reminder, or a receiver's
-// turn under its rate limit, is due, and after a failed delivery with back-off.
+// the messages that are due (of a resource that is gone: the ends of its incidents);
+// it comes back when the next reminder, or a receiver's turn under its rate limit or
+// after its back-off, is due, and after a failed delivery with back-off.
 func (a *Alerter) Reconcile(ctx context.Context, req request) (reconcile.Result, error) {
 	owner, subject, err := a.subject(ctx, req)
 	if err != nil {
@@ -134,7 +135,8 @@ type outcome struct {
 
 // deliver sends each due message and records it sent (persist); a receiver that is
 // rate-limited waits its turn, one that fails is marked so and tried again after its
-// back-off — neither holds up the others. It stops when a message sent cannot be recorded.
+// back-off — neither holds up the others. It stops when a message sent cannot be
+// recorded.
 func (a *Alerter) deliver(ctx context.Context, owner client.Object, subject alerts.Subject, rec *alerts.Record,
 	due []alerts.Delivery, persist func() error) outcome {
 	var out outcome
