@@ -17,6 +17,7 @@ const (
 	runningJobID = "0123456789abcdef0123456789abcdef"
 	savepointA   = "file:///state/savepoints/savepoint-a"
 	checkpointA  = "file:///state/checkpoints/0123/chk-7"
+	checkpointB  = "file:///state/checkpoints/0123/chk-8"
 )
 
 // newDeployment is an application in savepoint mode, never deployed.

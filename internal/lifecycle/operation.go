@@ -221,6 +221,7 @@ func (d *decider) removingCluster(op *v1beta1.Operation) {
 		d.removeAction()
 		return
 	}
+	d.restoreEndedJobsCheckpoint(op)
 	switch op.Kind {
 	case v1beta1.OperationDelete:
 		d.out.Action = Action{Type: ActionRemoveFinalizer}
@@ -248,6 +249,19 @@ func (d *decider) removingCluster(op *v1beta1.Operation) {
 		}
 		op.JobID, op.Step, op.Message = d.status.JobStatus.JobID, v1beta1.StepDeploying, "deploying"
 		d.deployActionFor(spec)
+	}
+}
+
+// restoreEndedJobsCheckpoint makes a session job cancelled to carry its last state
+// restart from the newest checkpoint of the job as it ended: one completed while it was
+// being cancelled has subsumed — deleted — the one seen when the cancellation began.
+// (Its session cluster still reports the ended job; an application's cluster is gone.)
+func (d *decider) restoreEndedJobsCheckpoint(op *v1beta1.Operation) {
+	if !d.sessionJob || op.UpgradeMode != v1beta1.UpgradeModeLastState || op.KeepHAData || op.RestorePath == "" {
+		return
+	}
+	if j := d.ourJob(); j != nil && j.LatestCheckpoint != "" && j.LatestCheckpoint != op.RestorePath {
+		op.RestorePath = j.LatestCheckpoint
 	}
 }
 

@@ -105,6 +105,16 @@ func TestSessionJobLastStateCancels(t *testing.T) {
 	d := decideJob(t, sj, inSession(j))
 	require.Equal(t, ActionRemoveCluster, d.Action.Type)
 	require.Equal(t, checkpointA, d.Status.Operation.RestorePath)
+
+	// A checkpoint completed while the job was being cancelled subsumed checkpointA: the
+	// job as it ended names the one to restore.
+	sj = thenJob(sj, d)
+	ended := *j
+	ended.State, ended.LatestCheckpoint = JobCanceled, checkpointB
+	d = decideJob(t, sj, inSession(&ended))
+	require.Equal(t, ActionDeploy, d.Action.Type)
+	require.Equal(t, checkpointB, d.Action.RestorePath)
+	require.Equal(t, checkpointB, d.Status.JobStatus.UpgradeSavepointPath)
 }
 
 func TestSessionJobFailedIsNotResubmitted(t *testing.T) {
