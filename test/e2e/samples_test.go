@@ -46,8 +46,8 @@ func sampleText(t *testing.T, file string, release flinkdist.Release, stateDir s
 }
 
 // TestSamples applies each FlinkDeployment of config/samples that no other test runs, as
-// it is — only its state directory moved to the test's — and waits for it to run. The
-// HA sample's periodic savepoint interval is shortened so that one is seen.
+// it is — but for sampleText's changes — and waits for it to run. The HA sample's
+// periodic savepoint interval is shortened so that one is seen.
 func TestSamples(t *testing.T) {
 	t.Parallel()
 	samples, err := filepath.Glob("../../config/samples/flinkdeployment-*.yaml")
