@@ -68,9 +68,9 @@ type Message struct {
 	Event    Event
 	Subject  Subject
 	Incident Incident
-	// ResolvedAt is when a resolved incident ended, and Resolution how, when not by its
-	// condition clearing.
+	// ResolvedAt is when a resolved incident ended.
 	ResolvedAt time.Time
+	// Resolution is how it ended when not by its condition clearing.
 	Resolution string
 	// Route is the AlertRoute that sent it.
 	Route string

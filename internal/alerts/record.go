@@ -8,6 +8,9 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/flok-dev/flok/api/v1beta1"
 )
 
 // LabelRecord marks the ConfigMaps that hold alert records; its value is the kind of
@@ -49,10 +52,12 @@ const maxRecorded = 20
 // nor sends one again (but for one sent in the instant before a crash).
 type Record struct {
 	Incidents []Recorded `json:"incidents,omitempty"`
-	// JobID and FlinkVersion are the resource's as its status said when the record was
-	// last written: what a message names once the resource is gone.
-	JobID        string `json:"jobID,omitempty"`
-	FlinkVersion string `json:"flinkVersion,omitempty"`
+	// UID is the resource's the record is of: one of the same name made later has a
+	// record of its own. JobID and FlinkVersion are as its status said when the record
+	// was last written: what a message names once the resource is gone.
+	UID          types.UID `json:"uid,omitempty"`
+	JobID        string    `json:"jobID,omitempty"`
+	FlinkVersion string    `json:"flinkVersion,omitempty"`
 }
 
 // Recorded is one incident and the messages sent about it.
@@ -119,9 +124,16 @@ func (r *Record) Observe(shown Incident, ok bool, now time.Time) bool {
 	return r.prune() || changed
 }
 
-// Remember keeps what messages name of the resource once it is gone.
+// Remember keeps which resource the record is of, and what messages name of it once it
+// is gone.
 func (r *Record) Remember(s Subject) {
-	r.JobID, r.FlinkVersion = s.JobID, s.FlinkVersion
+	r.UID, r.JobID, r.FlinkVersion = s.UID, s.JobID, s.FlinkVersion
+}
+
+// Of reports whether the record is of the resource with uid (a record from before UIDs
+// were kept is taken to be).
+func (r *Record) Of(uid types.UID) bool {
+	return r.UID == "" || r.UID == uid
 }
 
 // ResolveDeleted ends the open incident of a resource that was deleted. It reports
@@ -137,8 +149,9 @@ func (r *Record) ResolveDeleted(kind string, now time.Time) bool {
 	return true
 }
 
-// Settled reports that no message is owed any more: every incident ended and its end
-// was sent to all who were told of it.
+// Settled drops the incidents whose messages are all sent (Prune) and reports that no
+// message is owed any more: every incident ended and its end was sent to all who were
+// told of it.
 func (r *Record) Settled() bool {
 	r.prune()
 	return len(r.Incidents) == 0
@@ -147,7 +160,7 @@ func (r *Record) Settled() bool {
 // Deleted is what messages say of a resource of kind that was deleted: what its record
 // remembers.
 func (r *Record) Deleted(kind, namespace, name string) Subject {
-	return Subject{Kind: kind, Namespace: namespace, Name: name, JobID: r.JobID, FlinkVersion: r.FlinkVersion, LifecycleState: "DELETED"}
+	return Subject{Kind: kind, Namespace: namespace, Name: name, UID: r.UID, JobID: r.JobID, FlinkVersion: r.FlinkVersion, LifecycleState: string(v1beta1.LifecycleDeleted)}
 }
 
 // Due are the messages to send at now, given the routes that send each incident; and

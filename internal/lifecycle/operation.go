@@ -221,7 +221,9 @@ func (d *decider) removingCluster(op *v1beta1.Operation) {
 		d.removeAction()
 		return
 	}
-	d.restoreEndedJobsCheckpoint(op)
+	if !d.restoreEndedJobsCheckpoint(op) {
+		return // the ended job's checkpoints next round
+	}
 	switch op.Kind {
 	case v1beta1.OperationDelete:
 		d.out.Action = Action{Type: ActionRemoveFinalizer}
@@ -256,13 +258,21 @@ func (d *decider) removingCluster(op *v1beta1.Operation) {
 // restart from the newest checkpoint of the job as it ended: one completed while it was
 // being cancelled has subsumed — deleted — the one seen when the cancellation began.
 // (Its session cluster still reports the ended job; an application's cluster is gone.)
-func (d *decider) restoreEndedJobsCheckpoint(op *v1beta1.Operation) {
+// It reports false while Flink has not told the ended job's checkpoints.
+func (d *decider) restoreEndedJobsCheckpoint(op *v1beta1.Operation) bool {
 	if !d.sessionJob || op.UpgradeMode != v1beta1.UpgradeModeLastState || op.KeepHAData || op.RestorePath == "" {
-		return
+		return true
 	}
-	if j := d.ourJob(); j != nil && j.LatestCheckpoint != "" && j.LatestCheckpoint != op.RestorePath {
+	j := d.ourJob()
+	switch {
+	case j == nil:
+		return true
+	case j.CheckpointsUnread:
+		return false
+	case j.LatestCheckpoint != "":
 		op.RestorePath = j.LatestCheckpoint
 	}
+	return true
 }
 
 func statePhrase(op *v1beta1.Operation) string {

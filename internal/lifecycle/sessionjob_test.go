@@ -110,7 +110,11 @@ func TestSessionJobLastStateCancels(t *testing.T) {
 	// job as it ended names the one to restore.
 	sj = thenJob(sj, d)
 	ended := *j
-	ended.State, ended.LatestCheckpoint = JobCanceled, checkpointB
+	ended.State, ended.LatestCheckpoint, ended.CheckpointsUnread = JobCanceled, "", true
+	d = decideJob(t, sj, inSession(&ended))
+	require.Equal(t, ActionNone, d.Action.Type, "Flink did not tell the ended job's checkpoints: wait for them")
+	require.Equal(t, checkpointA, d.Status.Operation.RestorePath)
+	ended.LatestCheckpoint, ended.CheckpointsUnread = checkpointB, false
 	d = decideJob(t, sj, inSession(&ended))
 	require.Equal(t, ActionDeploy, d.Action.Type)
 	require.Equal(t, checkpointB, d.Action.RestorePath)

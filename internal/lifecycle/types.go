@@ -114,9 +114,11 @@ type Job struct {
 	// TasksRunning reports whether all of the job's tasks run (or have finished): a
 	// RUNNING job may still be deploying tasks, and takes no savepoint until they run.
 	TasksRunning bool
-	// LatestCheckpoint is the latest completed checkpoint's path, and its time.
+	// LatestCheckpoint is the latest completed checkpoint's path, and its time;
+	// CheckpointsUnread, that Flink did not answer for them this round.
 	LatestCheckpoint     string
 	LatestCheckpointTime int64
+	CheckpointsUnread    bool
 	// LatestSavepoint is the latest completed savepoint's path (Flink's checkpoint
 	// statistics), which survives the job's end.
 	LatestSavepoint string

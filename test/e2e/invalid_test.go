@@ -24,19 +24,26 @@ func degradedFor(t *testing.T, c client.Client, ns, name, path string) *v1beta1.
 		cond := meta.FindStatusCondition(fd.Status.Conditions, "Degraded")
 		return cond != nil && cond.Status == metav1.ConditionTrue && cond.Reason == "InvalidSpec" && strings.Contains(cond.Message, path)
 	})
-	flinktest.WaitFor(t, time.Minute, "a Warning event naming "+path, func(ctx context.Context) (bool, error) {
+	warningEvent(t, ns, name, "InvalidSpec", path)
+	return fd
+}
+
+// warningEvent waits for a Warning event of the object name with reason whose note
+// contains text.
+func warningEvent(t *testing.T, ns, name, reason, text string) {
+	t.Helper()
+	flinktest.WaitFor(t, time.Minute, "a Warning event "+reason+" naming "+text, func(ctx context.Context) (bool, error) {
 		events, err := cluster.Client.EventsV1().Events(ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return false, nil
 		}
 		for _, e := range events.Items {
-			if e.Regarding.Name == name && e.Type == "Warning" && e.Reason == "InvalidSpec" && strings.Contains(e.Note, path) {
+			if e.Regarding.Name == name && e.Type == "Warning" && e.Reason == reason && strings.Contains(e.Note, text) {
 				return true, nil
 			}
 		}
 		return false, nil
 	})
-	return fd
 }
 
 // TestInvalidSpec: a new spec the operator cannot deploy gets a condition and an event
@@ -96,7 +103,7 @@ func configMistake(t *testing.T, c client.Client, obj client.Object, condition, 
 		cond := meta.FindStatusCondition(conditions(), condition)
 		return cond != nil && cond.Status == metav1.ConditionFalse && cond.Reason == reason && strings.Contains(cond.Message, message), nil
 	})
-	requireEvent(t, obj.GetNamespace(), obj.GetName(), reason)
+	warningEvent(t, obj.GetNamespace(), obj.GetName(), reason, message)
 }
 
 // proveBadChangeKeepsJob changes a running deployment to a spec that cannot be deployed:

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,11 +106,13 @@ func shardsOf(t *testing.T, ns string, names []string, shards int) map[string]in
 			for _, target := range targets {
 				pods = append(pods, string(target.Labels["pod"]))
 			}
+			slices.Sort(pods)
 			return len(pods) >= len(pms), nil
 		})
 		require.Len(t, pods, len(pms), "shard %d of %d scrapes its jobs' JobManagers only", shard, shards)
 		for _, pod := range pods {
-			name := pod[:len(pod)-len("-jobmanager")]
+			name, ok := strings.CutSuffix(pod, "-jobmanager")
+			require.True(t, ok, "target of Pod %q, not a JobManager", pod)
 			_, twice := found[name]
 			require.False(t, twice, "%s scraped by two shards", name)
 			found[name] = shard

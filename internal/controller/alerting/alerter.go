@@ -62,11 +62,18 @@ func (a *Alerter) Reconcile(ctx context.Context, req request) (reconcile.Result,
 		return reconcile.Result{}, err
 	}
 	s, err := a.loadRecord(ctx, req)
-	if err != nil {
+	if owner == nil && errors.Is(err, errNotARecord) {
+		return reconcile.Result{}, nil // gone, and nothing of Flok's to settle
+	} else if err != nil {
 		return reconcile.Result{}, err
 	}
-	if owner == nil {
-		return a.settleDeleted(ctx, req, s)
+	if owner == nil || !s.record.Of(subject.UID) {
+		// Gone, or replaced by a resource of the same name: the old one's incidents end.
+		gone, res, err := a.settleDeleted(ctx, req, s)
+		if owner == nil || !gone || err != nil {
+			return res, err
+		}
+		s = &stored{}
 	}
 	now := a.now()
 	s.record.Remember(subject)
@@ -166,8 +173,9 @@ func (a *Alerter) deliver(ctx context.Context, owner client.Object, subject aler
 			continue
 		}
 		key := receiver.Namespace + "/" + receiver.Name
-		if at, failing := a.backoff.until(key, a.now()); failing {
-			// It failed lately (this round, or another resource's): its messages wait.
+		if at, ok := a.backoff.mayTry(key, a.now()); !ok {
+			// It failed lately (this round, or another resource's), or another worker
+			// is trying it now: its messages wait.
 			if out.wait.IsZero() || at.Before(out.wait) {
 				out.wait = at
 			}

@@ -132,7 +132,8 @@ func TestOneMessagePerIncident(t *testing.T) {
 
 	cm := &corev1.ConfigMap{}
 	require.NoError(t, w.client.Get(t.Context(), types.NamespacedName{Namespace: "team", Name: "orders-deployment-alerts"}, cm))
-	require.JSONEq(t, `{"jobID":"a1b2","flinkVersion":"v2_3"}`, cm.Data["record.json"], "every message of the incident sent: forgotten")
+	require.JSONEq(t, `{"uid":"orders-uid","jobID":"a1b2","flinkVersion":"v2_3"}`, cm.Data["record.json"], "every message of the incident sent: forgotten")
+	require.Empty(t, cm.OwnerReferences, "the record outlives its resource until the ends it owes are sent")
 
 	var seen []string
 	for len(w.recorder.Events) > 0 {
@@ -177,6 +178,35 @@ func TestDeletedResourceResolves(t *testing.T) {
 
 	require.NoError(t, reconcileDeployment(t, w.alerter(), "team", "orders"))
 	require.Len(t, team.Events(), 2, "nothing more")
+}
+
+// TestRecreatedResourceStartsAfresh: a resource deleted and made again under the same
+// name before the Alerter saw the deletion does not inherit the old one's incident: its
+// end is sent, saying it was deleted, then the new one's incident opens anew. A
+// ConfigMap of a record's name that is not Flok's is left alone once its resource is gone.
+func TestRecreatedResourceStartsAfresh(t *testing.T) {
+	team := alertinbox.New(t, hmacKey)
+	old := degradedDeployment("team", "orders", "JobFailed")
+	objs := []client.Object{old,
+		&v1beta1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "oncall"}, Spec: v1beta1.AlertRouteSpec{Receivers: []string{"team"}}},
+	}
+	w := newWorld(t, append(objs, receiverObjects("team", "team", team, 20)...)...)
+	require.NoError(t, reconcileDeployment(t, w.alerter(), "team", "orders"))
+
+	require.NoError(t, w.client.Delete(t.Context(), old))
+	again := degradedDeployment("team", "orders", "JobFailed")
+	again.UID, again.ResourceVersion, again.Status.JobStatus.JobID = "orders-uid-2", "", "c3d4"
+	require.NoError(t, w.client.Create(t.Context(), again))
+	require.NoError(t, reconcileDeployment(t, w.alerter(), "team", "orders"))
+	require.Equal(t, []string{"firing JobFailed", "resolved JobFailed", "firing JobFailed"}, team.Events())
+	p := team.Payloads()
+	require.Equal(t, "the FlinkDeployment was deleted", p[1].Resolution)
+	require.Equal(t, "a1b2", p[1].JobID, "the end names the old job")
+	require.Equal(t, "c3d4", p[2].JobID)
+
+	require.NoError(t, w.client.Create(t.Context(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "gone-deployment-alerts"}}))
+	require.NoError(t, reconcileDeployment(t, w.alerter(), "team", "gone"), "not Flok's, and nothing to settle")
+	require.NoError(t, w.client.Get(t.Context(), types.NamespacedName{Namespace: "team", Name: "gone-deployment-alerts"}, &corev1.ConfigMap{}))
 }
 
 // TestFailingReceiverBacksOff: a receiver that failed is not tried again by another

@@ -13,9 +13,10 @@ const (
 )
 
 // receiverBackoff keeps a receiver that failed from being tried again, by any
-// resource's messages, before its back-off ends. A receiver that hangs until
-// sendTimeout then holds a worker once per back-off, not once for every resource
-// routed to it, and the messages of other receivers go out meanwhile.
+// resource's messages, before its back-off ends, and then by one worker at a time. A
+// receiver that hangs until sendTimeout then holds one worker once per back-off, not
+// one for every resource routed to it, and the messages of other receivers go out
+// meanwhile.
 type receiverBackoff struct {
 	mu      sync.Mutex
 	failing map[string]backoff // by receiver's namespace/name
@@ -26,12 +27,23 @@ type backoff struct {
 	delay time.Duration
 }
 
-// until is when the receiver may be tried again, if that is after now.
-func (b *receiverBackoff) until(key string, now time.Time) (time.Time, bool) {
+// mayTry reports whether the receiver may be tried at now, or else when it may. Once a
+// back-off has ended, one caller at a time tries it: the others wait for that try's
+// outcome (at most sendTimeout), so that a receiver that hangs is not tried by every
+// worker at once.
+func (b *receiverBackoff) mayTry(key string, now time.Time) (time.Time, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	f, ok := b.failing[key]
-	return f.until, ok && now.Before(f.until)
+	f, failing := b.failing[key]
+	if !failing {
+		return time.Time{}, true
+	}
+	if now.Before(f.until) {
+		return f.until, false
+	}
+	f.until = now.Add(sendTimeout)
+	b.failing[key] = f
+	return time.Time{}, true
 }
 
 // failed starts or doubles the receiver's back-off.

@@ -2,6 +2,7 @@ package alerting
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -22,6 +23,9 @@ type stored struct {
 	record alerts.Record
 }
 
+// errNotARecord: a ConfigMap has the name of a record but is not one of Flok's.
+var errNotARecord = errors.New("not an alert record")
+
 // loadRecord reads the resource's record from the API server (records are not
 // cached: the operator's cache keeps no ConfigMaps of its own).
 func (a *Alerter) loadRecord(ctx context.Context, req request) (*stored, error) {
@@ -33,7 +37,8 @@ func (a *Alerter) loadRecord(ctx context.Context, req request) (*stored, error) 
 		return nil, err
 	}
 	if _, ours := cm.Labels[alerts.LabelRecord]; !ours {
-		return nil, fmt.Errorf("ConfigMap %s is not an alert record of Flok's (no label %s); rename it, Flok keeps its record there", cm.Name, alerts.LabelRecord)
+		return nil, fmt.Errorf("ConfigMap %s is not an alert record of Flok's (no label %s); rename it, Flok keeps its record there: %w",
+			cm.Name, alerts.LabelRecord, errNotARecord)
 	}
 	rec, err := alerts.RecordOf(cm)
 	if err != nil {
@@ -66,19 +71,23 @@ func (a *Alerter) save(ctx context.Context, req request, s *stored) error {
 		return nil
 	}
 	s.cm.Data = data
+	// Records made by earlier versions were owned by their resource: the garbage
+	// collector would take them before the ends they owe are sent.
+	s.cm.OwnerReferences = nil
 	return a.Client.Update(ctx, s.cm)
 }
 
-// settleDeleted ends the open incident of a resource that is gone, sends the ends owed
-// to those told of its incidents, then deletes its record.
-func (a *Alerter) settleDeleted(ctx context.Context, req request, s *stored) (reconcile.Result, error) {
+// settleDeleted ends the open incident of a resource that is gone (or was replaced by
+// one of the same name), sends the ends owed to those told of its incidents, then
+// deletes its record. It reports whether the record is gone.
+func (a *Alerter) settleDeleted(ctx context.Context, req request, s *stored) (bool, reconcile.Result, error) {
 	if s.cm == nil {
-		return reconcile.Result{}, nil
+		return true, reconcile.Result{}, nil
 	}
 	now := a.now()
 	if s.record.ResolveDeleted(req.Kind, now) {
 		if err := a.save(ctx, req, s); err != nil {
-			return reconcile.Result{}, err
+			return false, reconcile.Result{}, err
 		}
 	}
 	noRoutes := func(alerts.Incident) []alerts.Target { return nil }
@@ -86,13 +95,16 @@ func (a *Alerter) settleDeleted(ctx context.Context, req request, s *stored) (re
 		gone := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: req.Namespace, Name: req.Name}}
 		out := a.deliver(ctx, gone, s.record.Deleted(req.Kind, req.Namespace, req.Name), &s.record, due,
 			func() error { return a.save(ctx, req, s) })
-		if out.err != nil || !out.wait.IsZero() {
-			return requeueAt(out.wait, now), out.err
+		if out.err != nil {
+			return false, reconcile.Result{}, out.err
+		}
+		if !out.wait.IsZero() {
+			return false, requeueAt(out.wait, now), nil
 		}
 	}
 	if !s.record.Settled() {
-		return reconcile.Result{}, nil
+		return false, reconcile.Result{}, fmt.Errorf("the record of %s %s still owes messages", req.Kind, req.Name)
 	}
 	err := a.Client.Delete(ctx, s.cm, client.Preconditions{ResourceVersion: &s.cm.ResourceVersion})
-	return reconcile.Result{}, client.IgnoreNotFound(err)
+	return err == nil || apierrors.IsNotFound(err), reconcile.Result{}, client.IgnoreNotFound(err)
 }

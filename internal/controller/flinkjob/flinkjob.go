@@ -68,6 +68,7 @@ func job(ctx context.Context, flink *flinkrest.Client, memory *Memory, res Resou
 	out.ID, out.Name, out.State, out.StartTime = j.ID, j.Name, string(j.State), j.StartTime
 	out.TasksRunning = j.Tasks["total"] > 0 && j.Tasks["running"]+j.Tasks["finished"] == j.Tasks["total"]
 	checkpointsOK := !readCheckpoints || readJobCheckpoints(ctx, flink, j.ID, out)
+	out.CheckpointsUnread = !checkpointsOK
 	failuresOK := !readFailures || readJobFailures(ctx, flink, j, out)
 	switch {
 	case !checkpointsOK || !failuresOK:
