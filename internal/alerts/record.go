@@ -136,17 +136,13 @@ func (r *Record) Of(uid types.UID) bool {
 	return r.UID == "" || r.UID == uid
 }
 
-// ResolveDeleted ends the open incident of a resource that was deleted. It reports
-// whether there was one.
-func (r *Record) ResolveDeleted(kind string, now time.Time) bool {
-	i := r.Open()
-	if i < 0 {
-		return false
+// ResolveDeleted ends the open incident, if any, of a resource that was deleted.
+func (r *Record) ResolveDeleted(kind string, now time.Time) {
+	if i := r.Open(); i >= 0 {
+		resolved := now.UTC()
+		r.Incidents[i].ResolvedAt = &resolved
+		r.Incidents[i].Resolution = "the " + kind + " was deleted"
 	}
-	resolved := now.UTC()
-	r.Incidents[i].ResolvedAt = &resolved
-	r.Incidents[i].Resolution = "the " + kind + " was deleted"
-	return true
 }
 
 // Settled drops the incidents whose messages are all sent (Prune) and reports that no

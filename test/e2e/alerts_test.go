@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -51,17 +52,43 @@ func waitForAlerts(t *testing.T, in *alertinbox.Inbox, want ...string) {
 	require.Equal(t, want, in.Events())
 }
 
+// proveDeletedIncidentEnds routes fd's incident to an inbox, deletes fd while the
+// incident is open, and waits for its end — saying the deployment was deleted — and for
+// its alert record to go.
+func proveDeletedIncidentEnds(t *testing.T, c client.Client, fd *v1beta1.FlinkDeployment) {
+	t.Helper()
+	in := routeAlerts(t, c, fd.Namespace)
+	sent := func(event string) []alerts.WebhookPayload {
+		var of []alerts.WebhookPayload
+		for _, p := range in.Payloads() {
+			if p.Name == fd.Name && string(p.Event) == event {
+				of = append(of, p)
+			}
+		}
+		return of
+	}
+	flinktest.WaitFor(t, time.Minute, "the incident of "+fd.Name+" sent", func(context.Context) (bool, error) {
+		return len(sent("firing")) > 0, nil
+	})
+	require.NoError(t, c.Delete(t.Context(), fd))
+	flinktest.WaitFor(t, time.Minute, "the end of "+fd.Name+"'s incident sent", func(context.Context) (bool, error) {
+		return len(sent("resolved")) > 0, nil
+	})
+	ended := sent("resolved")
+	require.Len(t, ended, 1)
+	require.Equal(t, "the FlinkDeployment was deleted", ended[0].Resolution)
+	require.Equal(t, sent("firing")[0].ID, ended[0].ID)
+	flinktest.WaitFor(t, time.Minute, "the alert record of "+fd.Name+" deleted", func(ctx context.Context) (bool, error) {
+		err := c.Get(ctx, client.ObjectKey{Namespace: fd.Namespace, Name: alerts.RecordName(v1beta1.KindFlinkDeployment, fd.Name)}, &corev1.ConfigMap{})
+		return apierrors.IsNotFound(err), nil
+	})
+}
+
 // proveReceiverFailing waits for the receiver's status to say its deliveries fail.
 func proveReceiverFailing(t *testing.T, c client.Client, ns, name string) {
 	t.Helper()
-	flinktest.WaitFor(t, 2*time.Minute, "AlertReceiver "+name+" not Ready (DeliveryFailed)", func(ctx context.Context) (bool, error) {
-		r := &v1beta1.AlertReceiver{}
-		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, r); err != nil {
-			return false, nil
-		}
-		ready := meta.FindStatusCondition(r.Status.Conditions, "Ready")
-		return ready != nil && ready.Status == metav1.ConditionFalse && ready.Reason == "DeliveryFailed", nil
-	})
+	receiver := &v1beta1.AlertReceiver{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	alertConditionFalse(t, c, receiver, 2*time.Minute, "Ready", "DeliveryFailed", "")
 }
 
 // proveAlertSent: the deployment's incident reached the inbox once, signed, naming

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/utils/ptr"
@@ -212,13 +213,19 @@ func leaderUpdated(ctx context.Context, ns, old string) bool {
 // requireEvent checks that the FlinkDeployment got an event with the reason.
 func requireEvent(t *testing.T, ns, name, reason string) {
 	t.Helper()
-	flinktest.WaitFor(t, time.Minute, "a "+reason+" event", func(ctx context.Context) (bool, error) {
+	waitForEvent(t, ns, name, "a "+reason+" event", func(e eventsv1.Event) bool { return e.Reason == reason })
+}
+
+// waitForEvent waits for an event of the object name that matches.
+func waitForEvent(t *testing.T, ns, name, what string, matches func(eventsv1.Event) bool) {
+	t.Helper()
+	flinktest.WaitFor(t, time.Minute, what, func(ctx context.Context) (bool, error) {
 		events, err := cluster.Client.EventsV1().Events(ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return false, nil
 		}
 		for _, e := range events.Items {
-			if e.Regarding.Name == name && e.Reason == reason {
+			if e.Regarding.Name == name && matches(e) {
 				return true, nil
 			}
 		}

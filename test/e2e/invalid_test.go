@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -32,22 +33,15 @@ func degradedFor(t *testing.T, c client.Client, ns, name, path string) *v1beta1.
 // contains text.
 func warningEvent(t *testing.T, ns, name, reason, text string) {
 	t.Helper()
-	flinktest.WaitFor(t, time.Minute, "a Warning event "+reason+" naming "+text, func(ctx context.Context) (bool, error) {
-		events, err := cluster.Client.EventsV1().Events(ns).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return false, nil
-		}
-		for _, e := range events.Items {
-			if e.Regarding.Name == name && e.Type == "Warning" && e.Reason == reason && strings.Contains(e.Note, text) {
-				return true, nil
-			}
-		}
-		return false, nil
+	waitForEvent(t, ns, name, "a Warning event "+reason+" naming "+text, func(e eventsv1.Event) bool {
+		return e.Type == "Warning" && e.Reason == reason && strings.Contains(e.Note, text)
 	})
 }
 
 // TestInvalidSpec: a new spec the operator cannot deploy gets a condition and an event
-// naming the field and what would be right, and nothing is deployed. (A running job and
+// naming the field and what would be right, and nothing is deployed; deleted with its
+// incident open, whoever was told hears that it ended. Alerting configured wrong is
+// named as well. (A running job and
 // a bad change — the last valid spec keeps running — is proven by TestRollback.)
 func TestInvalidSpec(t *testing.T) {
 	t.Parallel()
@@ -70,22 +64,31 @@ func TestInvalidSpec(t *testing.T) {
 	deployments, err := cluster.Client.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
 	require.NoError(t, err)
 	require.Empty(t, deployments.Items, "nothing deployed for invalid specs")
+	proveDeletedIncidentEnds(t, c, noJar)
 
 	// Alerting configured wrong: a receiver without its Secret, a route naming a
 	// receiver that does not exist.
 	require.NoError(t, c.Create(ctx, &v1beta1.AlertReceiver{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "chat"},
 		Spec: v1beta1.AlertReceiverSpec{Type: v1beta1.ReceiverSlack, SecretRef: v1beta1.SecretReference{Name: "slack-hook"}}}))
-	require.NoError(t, c.Create(ctx, &v1beta1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "oncall"},
+	require.NoError(t, c.Create(ctx, &v1beta1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "misrouted"},
 		Spec: v1beta1.AlertRouteSpec{Receivers: []string{"chat", "pager"}}}))
 	configMistake(t, c, &v1beta1.AlertReceiver{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "chat"}}, "SecretValid", "InvalidSecret",
 		"spec.secretRef.name: Secret slack-hook does not exist in namespace "+ns)
-	configMistake(t, c, &v1beta1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "oncall"}}, "Ready", "ReceiverNotFound",
+	configMistake(t, c, &v1beta1.AlertRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "misrouted"}}, "Ready", "ReceiverNotFound",
 		"spec.receivers[1]: AlertReceiver pager does not exist in namespace "+ns)
 }
 
 // configMistake waits for obj's condition to be False for reason with a message that
 // names the field, and for a Warning event saying the same.
 func configMistake(t *testing.T, c client.Client, obj client.Object, condition, reason, message string) {
+	t.Helper()
+	alertConditionFalse(t, c, obj, time.Minute, condition, reason, message)
+	warningEvent(t, obj.GetNamespace(), obj.GetName(), reason, message)
+}
+
+// alertConditionFalse waits for the condition of an AlertReceiver or AlertRoute to be
+// False for reason, its message containing message.
+func alertConditionFalse(t *testing.T, c client.Client, obj client.Object, timeout time.Duration, condition, reason, message string) {
 	t.Helper()
 	conditions := func() []metav1.Condition {
 		switch o := obj.(type) {
@@ -96,14 +99,13 @@ func configMistake(t *testing.T, c client.Client, obj client.Object, condition, 
 		}
 		return nil
 	}
-	flinktest.WaitFor(t, time.Minute, obj.GetName()+" "+condition+" False, "+reason, func(ctx context.Context) (bool, error) {
+	flinktest.WaitFor(t, timeout, obj.GetName()+" "+condition+" False, "+reason, func(ctx context.Context) (bool, error) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
 			return false, nil
 		}
 		cond := meta.FindStatusCondition(conditions(), condition)
 		return cond != nil && cond.Status == metav1.ConditionFalse && cond.Reason == reason && strings.Contains(cond.Message, message), nil
 	})
-	warningEvent(t, obj.GetNamespace(), obj.GetName(), reason, message)
 }
 
 // proveBadChangeKeepsJob changes a running deployment to a spec that cannot be deployed:

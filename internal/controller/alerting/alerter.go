@@ -69,11 +69,10 @@ func (a *Alerter) Reconcile(ctx context.Context, req request) (reconcile.Result,
 	}
 	if owner == nil || !s.record.Of(subject.UID) {
 		// Gone, or replaced by a resource of the same name: the old one's incidents end.
-		gone, res, err := a.settleDeleted(ctx, req, s)
-		if owner == nil || !gone || err != nil {
+		res, err := a.settleDeleted(ctx, req, s)
+		if owner == nil || s.cm != nil || err != nil {
 			return res, err
 		}
-		s = &stored{}
 	}
 	now := a.now()
 	s.record.Remember(subject)
@@ -140,6 +139,13 @@ type outcome struct {
 	err  error
 }
 
+// comeBackAt makes the round come back at the latest at.
+func (out *outcome) comeBackAt(at time.Time) {
+	if out.wait.IsZero() || at.Before(out.wait) {
+		out.wait = at
+	}
+}
+
 // deliver sends each due message and records it sent (persist); a receiver that is
 // rate-limited waits its turn, one that fails is marked so and tried again after its
 // back-off — neither holds up the others. It stops when a message sent cannot be
@@ -172,19 +178,15 @@ func (a *Alerter) deliver(ctx context.Context, owner client.Object, subject aler
 			}
 			continue
 		}
-		key := receiver.Namespace + "/" + receiver.Name
+		key := receiverKey(receiver)
 		if at, ok := a.backoff.mayTry(key, a.now()); !ok {
 			// It failed lately (this round, or another resource's), or another worker
 			// is trying it now: its messages wait.
-			if out.wait.IsZero() || at.Before(out.wait) {
-				out.wait = at
-			}
+			out.comeBackAt(at)
 			continue
 		}
 		if at, ok := a.turn(receiver); !ok {
-			if out.wait.IsZero() || at.Before(out.wait) {
-				out.wait = at
-			}
+			out.comeBackAt(at)
 			continue
 		}
 		receivers[receiver.Name] = receiver

@@ -35,7 +35,7 @@ func (a *Alerter) turn(receiver *v1beta1.AlertReceiver) (time.Time, bool) {
 		perMinute = int(*receiver.Spec.MessagesPerMinute)
 	}
 	limit := rate.Limit(float64(perMinute) / 60)
-	key := receiver.Namespace + "/" + receiver.Name
+	key := receiverKey(receiver)
 	burst := max(1, perMinute/4)
 	v, _ := a.limiters.LoadOrStore(key, rate.NewLimiter(limit, burst))
 	l := v.(*rate.Limiter)
@@ -51,6 +51,9 @@ func (a *Alerter) turn(receiver *v1beta1.AlertReceiver) (time.Time, bool) {
 	}
 	return time.Time{}, true
 }
+
+// receiverKey names a receiver in the Alerter's memory of rate limits and back-offs.
+func receiverKey(r *v1beta1.AlertReceiver) string { return r.Namespace + "/" + r.Name }
 
 // report writes how the receiver's latest messages went into its status — Ready, and
 // the last delivery or error — and a failure into an event as well.

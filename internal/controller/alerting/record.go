@@ -79,32 +79,32 @@ func (a *Alerter) save(ctx context.Context, req request, s *stored) error {
 
 // settleDeleted ends the open incident of a resource that is gone (or was replaced by
 // one of the same name), sends the ends owed to those told of its incidents, then
-// deletes its record. It reports whether the record is gone.
-func (a *Alerter) settleDeleted(ctx context.Context, req request, s *stored) (bool, reconcile.Result, error) {
+// deletes its record (s.cm is nil once it is gone). The end is recorded with its first
+// message: one owed to no one needs no write before the record goes.
+func (a *Alerter) settleDeleted(ctx context.Context, req request, s *stored) (reconcile.Result, error) {
 	if s.cm == nil {
-		return true, reconcile.Result{}, nil
+		return reconcile.Result{}, nil
 	}
 	now := a.now()
-	if s.record.ResolveDeleted(req.Kind, now) {
-		if err := a.save(ctx, req, s); err != nil {
-			return false, reconcile.Result{}, err
-		}
-	}
+	s.record.ResolveDeleted(req.Kind, now)
 	noRoutes := func(alerts.Incident) []alerts.Target { return nil }
 	if due, _ := s.record.Due(noRoutes, now); len(due) > 0 {
 		gone := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: req.Namespace, Name: req.Name}}
 		out := a.deliver(ctx, gone, s.record.Deleted(req.Kind, req.Namespace, req.Name), &s.record, due,
 			func() error { return a.save(ctx, req, s) })
 		if out.err != nil {
-			return false, reconcile.Result{}, out.err
+			return reconcile.Result{}, out.err
 		}
 		if !out.wait.IsZero() {
-			return false, requeueAt(out.wait, now), nil
+			return requeueAt(out.wait, now), nil
 		}
 	}
 	if !s.record.Settled() {
-		return false, reconcile.Result{}, fmt.Errorf("the record of %s %s still owes messages", req.Kind, req.Name)
+		return reconcile.Result{}, fmt.Errorf("the record of %s %s still owes messages", req.Kind, req.Name)
 	}
-	err := a.Client.Delete(ctx, s.cm, client.Preconditions{ResourceVersion: &s.cm.ResourceVersion})
-	return err == nil || apierrors.IsNotFound(err), reconcile.Result{}, client.IgnoreNotFound(err)
+	if err := a.Client.Delete(ctx, s.cm, client.Preconditions{ResourceVersion: &s.cm.ResourceVersion}); client.IgnoreNotFound(err) != nil {
+		return reconcile.Result{}, err
+	}
+	s.cm = nil
+	return reconcile.Result{}, nil
 }
