@@ -95,6 +95,21 @@ func (c *Client) SetState(ctx context.Context, name string, state v1beta1.JobSta
 	})
 }
 
+// SetParallelism changes the job's parallelism: an upgrade, carrying its state as its
+// upgradeMode says.
+func (c *Client) SetParallelism(ctx context.Context, name string, parallelism int32) (client.Object, error) {
+	if parallelism < 1 {
+		return nil, fmt.Errorf("parallelism %d: it must be 1 or more", parallelism)
+	}
+	return c.change(ctx, name, func(job *v1beta1.JobSpec, _ **int64, _ **runtime.RawExtension) error {
+		if job.Parallelism == parallelism {
+			return fmt.Errorf("%s already runs with parallelism %d", name, parallelism)
+		}
+		job.Parallelism = parallelism
+		return nil
+	})
+}
+
 // savepointOnDeletion is the option that makes deletion stop the job with a savepoint.
 const savepointOnDeletion = "kubernetes.operator.job.savepoint-on-deletion"
 

@@ -49,6 +49,13 @@ func New(cfg *rest.Config, namespace string) (*Client, error) {
 	return &Client{API: c, Config: cfg, Namespace: namespace}, nil
 }
 
+// InNamespace is the same client looking up names in namespace.
+func (c *Client) InNamespace(namespace string) *Client {
+	in := *c
+	in.Namespace = namespace
+	return &in
+}
+
 // ErrNotInstalled says Flok's CRDs are missing from the cluster.
 var ErrNotInstalled = errors.New("flok's resources (FlinkDeployment, FlinkSessionJob) are not installed in this cluster; run `flok install` first")
 

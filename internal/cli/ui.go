@@ -33,7 +33,23 @@ func (c *Client) ServeUI(ctx context.Context, name, addr string) (*UIProxy, erro
 	if err != nil {
 		return nil, err
 	}
-	cluster := ClusterName(obj)
+	proxy, err := c.FlinkUIHandler(ClusterName(obj))
+	if err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	p := &UIProxy{URL: "http://" + l.Addr().String() + "/", listener: l, server: &http.Server{Handler: OnlyAddressedByIP(proxy), ReadHeaderTimeout: 10 * time.Second}}
+	go func() { _ = p.server.Serve(l) }()
+	return p, nil
+}
+
+// FlinkUIHandler serves the web UI and REST API of the namespace's Flink cluster
+// through the API server's service proxy, with the client's credentials: a request for
+// /x reaches the cluster's /x (strip any prefix of your own first).
+func (c *Client) FlinkUIHandler(cluster string) (http.Handler, error) {
 	transport, err := rest.TransportFor(c.Config)
 	if err != nil {
 		return nil, err
@@ -42,30 +58,23 @@ func (c *Client) ServeUI(ctx context.Context, name, addr string) (*UIProxy, erro
 	if err != nil {
 		return nil, err
 	}
-	prefix := fmt.Sprintf("/api/v1/namespaces/%s/services/%s:rest/proxy", c.Namespace, render.RESTServiceName(cluster))
-	proxy := &httputil.ReverseProxy{
+	prefix := fmt.Sprintf("/api/v1/namespaces/%s/services/%s:rest/proxy", url.PathEscape(c.Namespace), url.PathEscape(render.RESTServiceName(cluster)))
+	return &httputil.ReverseProxy{
 		Transport: transport,
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(target)
-			r.Out.URL.Path = prefix + r.In.URL.Path
+			r.Out.URL.Path = prefix + "/" + strings.TrimPrefix(r.In.URL.Path, "/")
 			r.Out.URL.RawPath = ""
 			r.Out.Host = target.Host
 		},
-	}
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	p := &UIProxy{URL: "http://" + l.Addr().String() + "/", listener: l, server: &http.Server{Handler: onlyAddressedByIP(proxy), ReadHeaderTimeout: 10 * time.Second}}
-	go func() { _ = p.server.Serve(l) }()
-	return p, nil
+	}, nil
 }
 
-// onlyAddressedByIP refuses requests whose Host is a name other than localhost. The
+// OnlyAddressedByIP refuses requests whose Host is a name other than localhost. The
 // proxy acts with the user's credentials, and Flink's REST API runs uploaded jars: a web
 // page whose own domain name was made to resolve to this address (DNS rebinding) must
 // not reach it. (kubectl proxy guards itself the same way with --accept-hosts.)
-func onlyAddressedByIP(next http.Handler) http.Handler {
+func OnlyAddressedByIP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host, _, err := net.SplitHostPort(r.Host)
 		if err != nil {
@@ -73,7 +82,7 @@ func onlyAddressedByIP(next http.Handler) http.Handler {
 		}
 		host = strings.Trim(host, "[]")
 		if net.ParseIP(host) == nil && !strings.EqualFold(host, "localhost") {
-			http.Error(w, "flok ui answers requests addressed to an IP address or localhost only", http.StatusForbidden)
+			http.Error(w, "flok answers requests addressed to an IP address or localhost only", http.StatusForbidden)
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -11,7 +11,7 @@ import (
 // TestOnlyAddressedByIP: the UI proxy answers requests to an address or localhost, and
 // refuses a request a rebinding domain name carries.
 func TestOnlyAddressedByIP(t *testing.T) {
-	h := onlyAddressedByIP(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	h := OnlyAddressedByIP(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 	for host, want := range map[string]int{
 		"127.0.0.1:8081":     http.StatusNoContent,
 		"localhost:8081":     http.StatusNoContent,

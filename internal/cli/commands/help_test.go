@@ -22,7 +22,7 @@ import (
 func TestHelpGolden(t *testing.T) {
 	for _, args := range [][]string{
 		{}, {"run"}, {"submit"}, {"session"}, {"session", "start"}, {"list"}, {"status"}, {"savepoint"}, {"suspend"},
-		{"resume"}, {"restart"}, {"delete"}, {"logs"}, {"ui"}, {"render"}, {"install"}, {"uninstall"}, {"convert"},
+		{"resume"}, {"restart"}, {"delete"}, {"logs"}, {"ui"}, {"dashboard"}, {"render"}, {"install"}, {"uninstall"}, {"convert"},
 	} {
 		var out bytes.Buffer
 		code := Execute(context.Background(), genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &out}, append(args, "--help"))

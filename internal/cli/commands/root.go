@@ -78,7 +78,7 @@ cannot go through, or waiting was stopped by Ctrl-C or --timeout (the change goe
 	root.AddCommand(
 		e.runCommand(), e.submitCommand(), e.sessionCommand(), e.listCommand("List Flink applications, session clusters and session jobs"), e.statusCommand(),
 		e.savepointCommand(), e.suspendCommand(), e.resumeCommand(), e.restartCommand(), e.loglevelCommand(), e.deleteCommand(), e.alertsCommand(),
-		renderCommand(), e.uiCommand(), e.logsCommand(), e.installCommand(), e.uninstallCommand(),
+		renderCommand(), e.uiCommand(), e.dashboardCommand(), e.logsCommand(), e.installCommand(), e.uninstallCommand(),
 		convertCommand(), versionCommand(),
 	)
 	return root

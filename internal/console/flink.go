@@ -1,0 +1,100 @@
+package console
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/flok-dev/flok/internal/flinkrest"
+	"github.com/flok-dev/flok/internal/render"
+)
+
+// FlinkView is what a deployment's page shows from its Flink cluster, read through the
+// API server's service proxy as the viewer. Each part that could not be read says why
+// instead (a suspended job has no cluster to ask).
+type FlinkView struct {
+	// Checkpoints are the job's recent checkpoints and savepoints, oldest first, as
+	// Flink keeps them (web.checkpoints.history).
+	Checkpoints      []flinkrest.CheckpointStats `json:"checkpoints"`
+	CheckpointsError string                      `json:"checkpointsError,omitempty"`
+	// Exceptions are the job's recent failures, newest first.
+	Exceptions      []flinkrest.ExceptionEntry `json:"exceptions"`
+	ExceptionsError string                     `json:"exceptionsError,omitempty"`
+	// TaskManagers registered with the JobManager, with their slots.
+	TaskManagers      []flinkrest.TaskManager `json:"taskManagers"`
+	TaskManagersError string                  `json:"taskManagersError,omitempty"`
+}
+
+// maxExceptions is how many of a job's failures a page shows.
+const maxExceptions = 10
+
+// flinkViewTTL is how long a cluster's answers serve every page that asks: open pages
+// refresh every few seconds, and many pages must not mean as many requests to Flink.
+const flinkViewTTL = 2 * time.Second
+
+// flinkViews reads FlinkViews and keeps each for flinkViewTTL, per viewer (the API
+// server decides who may reach which cluster).
+type flinkViews struct {
+	mu    sync.Mutex
+	views map[string]cachedFlinkView
+}
+
+type cachedFlinkView struct {
+	view *FlinkView
+	at   time.Time
+}
+
+// get is the view of the job of cluster in namespace, read or recalled.
+func (f *flinkViews) get(ctx context.Context, v *Viewer, namespace, cluster, jobID string) (*FlinkView, error) {
+	key := v.key + "/" + namespace + "/" + cluster + "/" + jobID
+	f.mu.Lock()
+	cached, ok := f.views[key]
+	f.mu.Unlock()
+	if ok && time.Since(cached.at) < flinkViewTTL {
+		return cached.view, nil
+	}
+	flink, err := v.flink.Client(namespace, render.RESTServiceName(cluster), "rest", flinkrest.WithTimeout(5*time.Second))
+	if err != nil {
+		return nil, err
+	}
+	view := readFlinkView(ctx, flink, jobID)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.views == nil {
+		f.views = map[string]cachedFlinkView{}
+	}
+	for k, c := range f.views {
+		if time.Since(c.at) >= flinkViewTTL {
+			delete(f.views, k)
+		}
+	}
+	f.views[key] = cachedFlinkView{view: view, at: time.Now()}
+	return view, nil
+}
+
+func readFlinkView(ctx context.Context, flink *flinkrest.Client, jobID string) *FlinkView {
+	view := &FlinkView{}
+	if tms, err := flink.TaskManagers(ctx); err != nil {
+		view.TaskManagersError = err.Error()
+	} else {
+		view.TaskManagers = tms
+	}
+	if jobID == "" {
+		view.CheckpointsError, view.ExceptionsError = "no job runs", "no job runs"
+		return view
+	}
+	if cps, err := flink.Checkpoints(ctx, jobID); err != nil {
+		view.CheckpointsError = err.Error()
+	} else {
+		// Flink lists the newest first.
+		for i := len(cps.History) - 1; i >= 0; i-- {
+			view.Checkpoints = append(view.Checkpoints, cps.History[i])
+		}
+	}
+	if ex, err := flink.Exceptions(ctx, jobID, maxExceptions); err != nil {
+		view.ExceptionsError = err.Error()
+	} else {
+		view.Exceptions = ex.Entries
+	}
+	return view
+}

@@ -1,0 +1,206 @@
+// Package console is Flok's web console: every FlinkDeployment and FlinkSessionJob a
+// viewer may see, a page per deployment (status, events, snapshots, checkpoints, Pods
+// and logs, the Flink UI) and the actions of the flok CLI — all read from the
+// Kubernetes API and Flink, never from a copy, and made with the viewer's own identity.
+// One Server serves `flok dashboard` (the kubeconfig's identity) and the operator's
+// console (bearer tokens, reviewed).
+package console
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+
+	"github.com/flok-dev/flok/internal/cli"
+)
+
+// Server serves the console.
+type Server struct {
+	auth  Authenticator
+	live  *live
+	flink flinkViews
+	mux   *http.ServeMux
+	// secureCookies marks cookies Secure (the console is served over TLS, or behind a
+	// proxy that terminates it).
+	secureCookies bool
+}
+
+// Options configure a Server.
+type Options struct {
+	// Authenticator says whom each request comes from.
+	Authenticator Authenticator
+	// Mapper maps Flok's kinds for the live views' watches (shared by all viewers).
+	Mapper meta.RESTMapper
+	// SecureCookies marks cookies Secure: set it when pages are served over HTTPS.
+	SecureCookies bool
+}
+
+// New makes a console server.
+func New(o Options) *Server {
+	s := &Server{auth: o.Authenticator, live: &live{mapper: o.Mapper}, mux: http.NewServeMux(), secureCookies: o.SecureCookies}
+	s.routes()
+	return s
+}
+
+// ServeHTTP serves the console's pages, API and Flink UI proxy.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Referrer-Policy", "same-origin")
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /api/session", s.session)
+	s.mux.HandleFunc("POST /api/login", s.checkCSRF(s.login))
+	s.mux.HandleFunc("POST /api/logout", s.checkCSRF(s.logout))
+	s.mux.HandleFunc("GET /api/namespaces", s.viewed(s.namespaces))
+	s.mux.HandleFunc("GET /api/overview", s.viewed(s.overview))
+	s.mux.HandleFunc("GET /api/live", s.viewed(s.liveRows))
+	s.mux.HandleFunc("GET /api/resources/{namespace}/{resource}/{name}", s.viewed(s.detail))
+	s.mux.HandleFunc("GET /api/resources/{namespace}/{resource}/{name}/flink", s.viewed(s.flinkView))
+	s.mux.HandleFunc("POST /api/resources/{namespace}/{resource}/{name}/{action}", s.checkCSRF(s.viewed(s.act)))
+	s.mux.HandleFunc("GET /api/logs/{namespace}/{pod}/{container}", s.viewed(s.logs))
+	s.mux.HandleFunc("GET /flink/{namespace}/{cluster}/", s.viewed(s.flinkUI))
+	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, apiError{Error: r.Method + " " + r.URL.Path + ": the console has no such API", Reason: "NotFound"})
+	})
+	s.mux.Handle("/", assets())
+}
+
+// viewerHandler serves a request for an authenticated viewer.
+type viewerHandler func(w http.ResponseWriter, r *http.Request, v *Viewer)
+
+// viewed authenticates the request first; an unknown viewer gets 401.
+func (s *Server) viewed(h viewerHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := s.auth.Authenticate(r)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		h(w, r, v)
+	}
+}
+
+// writeJSON answers with v as JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// apiError is how the console's API says what went wrong.
+type apiError struct {
+	Error string `json:"error"`
+	// Reason is the API server's reason (Forbidden, NotFound, Conflict, …), when it
+	// answered.
+	Reason string `json:"reason,omitempty"`
+}
+
+// writeError answers with err, its status the API server's when it answered (a
+// refusal is shown with the API server's own reason).
+func writeError(w http.ResponseWriter, err error) {
+	status, reason := statusOf(err)
+	writeJSON(w, status, apiError{Error: err.Error(), Reason: reason})
+}
+
+func statusOf(err error) (int, string) {
+	var api apierrors.APIStatus
+	var notFound *cli.NotFoundError
+	var ambiguous *cli.AmbiguousError
+	switch {
+	case errors.Is(err, ErrUnauthenticated):
+		return http.StatusUnauthorized, "Unauthorized"
+	case errors.As(err, &api):
+		st := api.Status()
+		return int(st.Code), string(st.Reason)
+	case errors.As(err, &notFound):
+		return http.StatusNotFound, "NotFound"
+	case errors.As(err, &ambiguous):
+		return http.StatusConflict, "Ambiguous"
+	case errors.Is(err, errBadRequest):
+		return http.StatusBadRequest, "BadRequest"
+	}
+	return http.StatusInternalServerError, ""
+}
+
+// errBadRequest marks a request the console cannot take as it is.
+var errBadRequest = errors.New("bad request")
+
+func badRequest(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", errBadRequest, fmt.Sprintf(format, args...))
+}
+
+// CSRFCookie and CSRFHeader carry the token every change must repeat: a page of
+// another site can make the browser send the cookie, but cannot read it to set the
+// header.
+const (
+	CSRFCookie = "flok-csrf"
+	CSRFHeader = "X-Flok-Csrf"
+)
+
+func (s *Server) checkCSRF(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie(CSRFCookie)
+		if err != nil || c.Value == "" || r.Header.Get(CSRFHeader) != c.Value {
+			writeJSON(w, http.StatusForbidden, apiError{Error: "the request did not come from the console's own page (its CSRF token is missing or wrong): reload the page", Reason: "CSRF"})
+			return
+		}
+		if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" {
+			writeJSON(w, http.StatusForbidden, apiError{Error: "changes are taken from the console's own pages only (Sec-Fetch-Site: " + site + ")", Reason: "CSRF"})
+			return
+		}
+		next(w, r)
+	}
+}
+
+// setCookie sets an HttpOnly cookie for the whole console (maxAge 0: for the browser's session).
+func (s *Server) setCookie(w http.ResponseWriter, name, value string, maxAge time.Duration, httpOnly bool) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: value, Path: "/", HttpOnly: httpOnly, Secure: s.secureCookies,
+		SameSite: http.SameSiteStrictMode, MaxAge: int(maxAge.Seconds()),
+	})
+}
+
+// namespaceParam is the namespace a list asks for: "" for all of them ("*").
+func namespaceParam(r *http.Request, v *Viewer) string {
+	ns := r.URL.Query().Get("namespace")
+	switch ns {
+	case "":
+		return v.Client.Namespace
+	case "*":
+		return ""
+	}
+	return ns
+}
+
+// resourceRef is the cli reference of a request's {resource}/{name}.
+func resourceRef(r *http.Request) (string, error) {
+	resource := r.PathValue("resource")
+	if resource != ResourceDeployment && resource != ResourceSessionJob {
+		return "", badRequest("%q: the resource is %s or %s", resource, ResourceDeployment, ResourceSessionJob)
+	}
+	return resource + "/" + r.PathValue("name"), nil
+}
+
+// bearerFromLogin reads the token of a sign-in.
+func bearerFromLogin(r *http.Request) (string, error) {
+	var body struct {
+		Token string `json:"token"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10)).Decode(&body); err != nil {
+		return "", badRequest("the sign-in takes {\"token\": \"…\"}: %v", err)
+	}
+	token := strings.TrimSpace(body.Token)
+	if token == "" {
+		return "", badRequest("token: paste a Kubernetes bearer token (kubectl create token NAME)")
+	}
+	return token, nil
+}
