@@ -56,7 +56,7 @@ generate: ## Regenerate deepcopy code, CRDs (config/crd) and the operator's Clus
 	$$cg object paths=./api/... && \
 	rm -rf config/crd && \
 	$$cg crd:allowDangerousTypes=true paths=./api/... output:crd:artifacts:config=config/crd && \
-	$$cg rbac:roleName=flok-operator paths=./internal/controller/... paths=./internal/webhook/... output:rbac:artifacts:config=config/rbac && \
+	$$cg rbac:roleName=flok-operator paths=./internal/controller/... paths=./internal/webhook/... paths=./internal/operator/... output:rbac:artifacts:config=config/rbac && \
 	$(GO) run ./hack/chart
 
 .PHONY: fmt
@@ -76,8 +76,9 @@ verify: generate vet ## Fail if generated files are stale, code is unformatted o
 	$(GO) mod tidy -diff
 
 .PHONY: tools
-tools: ## Build the pinned control-plane binaries into ~/.cache/flok (once per version).
+tools: ## Build the pinned control-plane binaries into ~/.cache/flok (once per version); install Chromium for the console's browser tests when missing.
 	@hack/k8s-tools.sh >/dev/null
+	@hack/browser.sh >/dev/null
 
 ##@ Local cluster
 

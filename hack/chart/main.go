@@ -24,6 +24,7 @@ var renderedInto = map[string]string{
 	"templates/clusterrole.yaml":     "",
 	"templates/deployment.yaml":      "manager/operator.yaml",
 	"templates/metrics-service.yaml": "manager/metrics_service.yaml",
+	"templates/console-service.yaml": "manager/console_service.yaml",
 	"templates/webhook.yaml":         "webhook/webhook.yaml",
 }
 

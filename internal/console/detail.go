@@ -122,3 +122,17 @@ func jobIDOf(obj client.Object) string {
 	}
 	return ""
 }
+
+// noCluster is what a suspended job's page says instead of Flink's answers.
+const noCluster = "the job is suspended: no Flink cluster runs"
+
+// suspended says the resource's job is suspended (its cluster removed).
+func suspended(obj client.Object) bool {
+	switch o := obj.(type) {
+	case *v1beta1.FlinkDeployment:
+		return o.Status.LifecycleState == v1beta1.LifecycleSuspended
+	case *v1beta1.FlinkSessionJob:
+		return o.Status.LifecycleState == v1beta1.LifecycleSuspended
+	}
+	return false
+}

@@ -185,6 +185,10 @@ func (s *Server) flinkView(w http.ResponseWriter, r *http.Request, v *Viewer) {
 		writeError(w, err)
 		return
 	}
+	if suspended(obj) {
+		writeJSON(w, http.StatusOK, &FlinkView{CheckpointsError: noCluster, ExceptionsError: noCluster, TaskManagersError: noCluster})
+		return
+	}
 	view, err := s.flink.get(r.Context(), v, ns, cli.ClusterName(obj), jobIDOf(obj))
 	if err != nil {
 		writeError(w, err)
@@ -249,7 +253,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, v *Viewer) {
 		}
 	}
 	if err := do(r, v.Client.InNamespace(r.PathValue("namespace")), ref, a); err != nil {
-		writeError(w, err)
+		writeError(w, refused(err))
 		return
 	}
 	w.WriteHeader(http.StatusAccepted)

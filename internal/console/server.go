@@ -7,6 +7,7 @@
 package console
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,6 +68,10 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/resources/{namespace}/{resource}/{name}/{action}", s.checkCSRF(s.viewed(s.act)))
 	s.mux.HandleFunc("GET /api/logs/{namespace}/{pod}/{container}", s.viewed(s.logs))
 	s.mux.HandleFunc("GET /flink/{namespace}/{cluster}/", s.viewed(s.flinkUI))
+	s.mux.HandleFunc("/flink/{namespace}/{cluster}/", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeJSON(w, http.StatusMethodNotAllowed, apiError{Error: "Flink's web UI is shown for reading: change jobs through Flok (the actions of the deployment's page), or Flok would not know", Reason: "MethodNotAllowed"})
+	})
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, apiError{Error: r.Method + " " + r.URL.Path + ": the console has no such API", Reason: "NotFound"})
 	})
@@ -108,7 +113,13 @@ type apiError struct {
 // refusal is shown with the API server's own reason).
 func writeError(w http.ResponseWriter, err error) {
 	status, reason := statusOf(err)
-	writeJSON(w, status, apiError{Error: err.Error(), Reason: reason})
+	msg := err.Error()
+	// The API server's own words, without the CLI's advice about kubeconfigs.
+	var api apierrors.APIStatus
+	if errors.As(err, &api) && api.Status().Message != "" {
+		msg = api.Status().Message
+	}
+	writeJSON(w, status, apiError{Error: msg, Reason: reason})
 }
 
 func statusOf(err error) (int, string) {
@@ -127,12 +138,30 @@ func statusOf(err error) (int, string) {
 		return http.StatusConflict, "Ambiguous"
 	case errors.Is(err, errBadRequest):
 		return http.StatusBadRequest, "BadRequest"
+	case errors.Is(err, errRefused):
+		return http.StatusConflict, "Refused"
 	}
 	return http.StatusInternalServerError, ""
 }
 
 // errBadRequest marks a request the console cannot take as it is.
 var errBadRequest = errors.New("bad request")
+
+// errRefused marks an action the resource is not in a state to take (resuming a
+// running job).
+var errRefused = errors.New("refused")
+
+// refused marks an action's error that the API server did not give as a refusal of the
+// console's (the CLI's checks): the API server's own answers keep their status.
+func refused(err error) error {
+	var api apierrors.APIStatus
+	var notFound *cli.NotFoundError
+	var ambiguous *cli.AmbiguousError
+	if errors.As(err, &api) || errors.As(err, &notFound) || errors.As(err, &ambiguous) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", errRefused, err)
+}
 
 func badRequest(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errBadRequest, fmt.Sprintf(format, args...))

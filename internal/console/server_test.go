@@ -171,8 +171,11 @@ func TestActionsChangeTheResourceAsTheCLIDoes(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, do(t, s, http.MethodPost, path+"restart", "", true).Code)
 	require.Equal(t, int64(1), *get().Spec.RestartNonce)
 
+	w = do(t, s, http.MethodPost, path+"resume", "", true)
+	require.Equal(t, http.StatusConflict, w.Code)
+	require.Equal(t, "Refused", decode[apiError](t, w).Reason)
 	w = do(t, s, http.MethodPost, path+"scale", `{"parallelism":0}`, true)
-	require.Equal(t, http.StatusInternalServerError, w.Code)
+	require.Equal(t, http.StatusConflict, w.Code)
 	require.Contains(t, decode[apiError](t, w).Error, "it must be 1 or more")
 	w = do(t, s, http.MethodPost, path+"explode", "", true)
 	require.Equal(t, http.StatusBadRequest, w.Code)
@@ -188,7 +191,9 @@ func TestRefusalsCarryTheAPIServersReason(t *testing.T) {
 	forbidden := apierrors.NewForbidden(schema.GroupResource{Group: v1beta1.GroupVersion.Group, Resource: "flinkdeployments"}, "alpha",
 		errForTest("User \"viewer\" cannot patch resource"))
 	api := fakeAPI(application("a", "alpha", nil)).WithInterceptorFuncs(interceptor.Funcs{
-		Patch: func(context.Context, client.WithWatch, client.Object, client.Patch, ...client.PatchOption) error { return forbidden },
+		Patch: func(context.Context, client.WithWatch, client.Object, client.Patch, ...client.PatchOption) error {
+			return forbidden
+		},
 		List: func(ctx context.Context, c client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
 			if (&client.ListOptions{}).ApplyOptions(opts).Namespace == "b" {
 				return apierrors.NewForbidden(schema.GroupResource{Group: v1beta1.GroupVersion.Group, Resource: "flinkdeployments"}, "", errForTest("not in b"))

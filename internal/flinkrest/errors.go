@@ -30,10 +30,20 @@ func newHTTPError(method, path string, status int, body []byte) *HTTPError {
 	e := &HTTPError{Method: method, Path: path, Status: status}
 	var parsed struct {
 		Errors []string `json:"errors"`
+		// An API server's service proxy answers with a Status of its own.
+		Kind    string `json:"kind"`
+		Message string `json:"message"`
 	}
-	if json.Unmarshal(body, &parsed) == nil && len(parsed.Errors) > 0 {
+	switch {
+	case json.Unmarshal(body, &parsed) != nil:
+	case len(parsed.Errors) > 0:
 		e.Messages = parsed.Errors
-	} else if text := strings.TrimSpace(string(body)); text != "" {
+		return e
+	case parsed.Kind == "Status" && parsed.Message != "":
+		e.Messages = []string{"the API server's service proxy: " + parsed.Message}
+		return e
+	}
+	if text := strings.TrimSpace(string(body)); text != "" {
 		// An API-server proxy error or an HTML page: keep its start.
 		e.Messages = []string{truncate(text, 500)}
 	}

@@ -57,6 +57,11 @@ type Options struct {
 	KeepEndedLogs bool
 	// Alerts sends the incidents of Flink jobs to the AlertReceivers of AlertRoutes.
 	Alerts bool
+	// ConsoleAddr serves the Flok Console (host:port); "0", the default, turns it off.
+	ConsoleAddr string
+	// ConsoleSecureCookies marks the console's cookies Secure (it is reached over HTTPS,
+	// through an ingress or proxy that terminates TLS).
+	ConsoleSecureCookies bool
 	// Webhook configures the admission webhook.
 	Webhook WebhookOptions
 }
@@ -85,7 +90,7 @@ func DefaultOptions() Options {
 		MetricsAddr: ":8080", ProbeAddr: ":8081", PprofAddr: "0", Concurrency: 16, FlinkAccess: "auto",
 		ObserveInterval: s.ObserveInterval, ProgressInterval: s.ProgressInterval, CheckpointObserveInterval: 2 * time.Minute,
 		ArtifactDir: filepath.Join(os.TempDir(), "flok-artifacts"), MaxArtifactSize: artifact.DefaultMaxSize,
-		PodMonitors: true, MetricsShards: 1, KeepEndedLogs: true, Alerts: true,
+		PodMonitors: true, MetricsShards: 1, KeepEndedLogs: true, Alerts: true, ConsoleAddr: "0",
 		Webhook: WebhookOptions{
 			BindAddress: "0", Service: "flok-webhook", CASecret: "flok-webhook-ca", Configuration: "flok",
 			CAValidity: webhook.DefaultCAValidity, CertValidity: webhook.DefaultCertValidity, CATrustDelay: webhook.DefaultTrustDelay,
@@ -113,6 +118,8 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.PodMonitors, "pod-monitors", o.PodMonitors, "keep a Prometheus Operator PodMonitor per FlinkDeployment when the cluster serves PodMonitors (looked up at start)")
 	fs.IntVar(&o.MetricsShards, "metrics-shards", o.MetricsShards, "how many Prometheus shards share the FlinkDeployments' PodMonitors (label flok.dev/metrics-shard)")
 	fs.BoolVar(&o.Alerts, "alerts", o.Alerts, "send the incidents of FlinkDeployments and FlinkSessionJobs (their Degraded conditions) to the AlertReceivers their namespace's AlertRoutes name")
+	fs.StringVar(&o.ConsoleAddr, "console-bind-address", o.ConsoleAddr, "address of the Flok Console (0 turns it off): viewers come with a bearer token (an authenticating proxy's, or pasted on its sign-in page), reviewed by the API server, and act with it")
+	fs.BoolVar(&o.ConsoleSecureCookies, "console-secure-cookies", o.ConsoleSecureCookies, "mark the console's cookies Secure (set when viewers reach it over HTTPS)")
 	fs.BoolVar(&o.KeepEndedLogs, "keep-ended-logs", o.KeepEndedLogs, "keep the last MiB of each JobManager and TaskManager container that ends (crash, OOMKilled, Pod deleted) in the ConfigMap <name>-ended-logs, for flok logs --terminated")
 	o.Webhook.addFlags(fs)
 }

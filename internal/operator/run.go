@@ -137,6 +137,9 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 	if err := setupWebhook(mgr, certs, defaults, settings, artifacts); err != nil {
 		return err
 	}
+	if err := setupConsole(mgr, cfg, o); err != nil {
+		return err
+	}
 	return mgr.Start(ctx)
 }
 

@@ -3,17 +3,18 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/console"
 	"github.com/flok-dev/flok/internal/flinkrest"
 	"github.com/flok-dev/flok/internal/render"
 	"github.com/flok-dev/flok/test/flinkdist"
@@ -173,8 +174,24 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 		proveDynamicLogLevel(t, c, ns, name) // log4j's watch is the same in 1.20
 	}
 
+	// The console shows the job, its checkpoints, Pods, logs and Flink UI; a manual
+	// savepoint, the suspension and the resumption below are asked from it.
+	page := startLocalConsole(t, ns)
+	proveConsoleViews(t, page, ns, name)
+	ask := func(action string) {
+		status, msg := page.act(ns, console.ResourceDeployment, name, action, "")
+		require.Equal(t, http.StatusAccepted, status, msg)
+	}
+	var b *browser
+	if mode == "native" && release.MinorVersion() == flinkdist.Flink2.MinorVersion() {
+		// Once in a real browser: the same server and requests from its page.
+		b = newBrowser(t)
+		proveConsolePages(b, page.URL, ns, name)
+		ask = b.confirm
+	}
+
 	// A manual savepoint by nonce.
-	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.SavepointTriggerNonce = ptr.To[int64](1) })
+	ask("savepoint")
 	fd = waitForDeployment(t, c, ns, name, 2*time.Minute, "the manual savepoint", func(fd *v1beta1.FlinkDeployment) bool {
 		sp := fd.Status.JobStatus.SavepointInfo
 		return sp != nil && sp.LastSavepoint != nil && sp.LastSavepoint.TriggerType == "MANUAL"
@@ -184,10 +201,20 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 	require.DirExists(t, hostPath(dir, manualSavepoint))
 	historySnapshots(t, c, fd, upgradeSavepoint, manualSavepoint)
 	proveStateSnapshots(t, c, ns, v1beta1.KindFlinkDeployment, name, dir)
+	page.liveRows(ns, time.Minute, "the manual savepoint", func(rows []console.Row) bool {
+		r := rowNamed(rows, name)
+		return r != nil && r.LastSavepoint == manualSavepoint
+	})
+	if b != nil {
+		b.waitForText("#savepoints", manualSavepoint, time.Minute)
+	}
+	status, msg := page.act(ns, console.ResourceDeployment, name, "resume", "")
+	require.Equal(t, http.StatusConflict, status, "a running job cannot be resumed")
+	require.Contains(t, msg, "is already running")
 
 	// Suspend: the cluster goes, the savepoint stays recorded.
 	second := fd.Status.JobStatus.JobID
-	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.State = v1beta1.JobStateSuspended })
+	ask("suspend")
 	fd = waitForDeployment(t, c, ns, name, 3*time.Minute, "the suspension", func(fd *v1beta1.FlinkDeployment) bool {
 		return fd.Status.LifecycleState == v1beta1.LifecycleSuspended
 	})
@@ -201,7 +228,10 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 	require.Empty(t, pods.Items, "a suspended deployment runs no Pods")
 
 	// Resume from it.
-	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.State = v1beta1.JobStateRunning })
+	if b != nil {
+		b.waitForText("main", "SUSPENDED", time.Minute)
+	}
+	ask("resume")
 	fd = waitForDeployment(t, c, ns, name, 5*time.Minute, "the resumed job", stableWith(second))
 	require.Equal(t, suspendSavepoint, restoredFrom(t, flink, fd.Status.JobStatus.JobID), "the resumed job restored the suspension's savepoint")
 

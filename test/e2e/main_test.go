@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
 	"github.com/flok-dev/flok/test/localk8s"
 	"github.com/flok-dev/flok/test/procnode"
 )
@@ -19,6 +22,8 @@ func TestMain(m *testing.M) {
 		// This process is an operator a test started (see startOperator).
 		os.Exit(runOperator())
 	}
+	// The console's live views (test/e2e/console_test.go) watch through controller-runtime.
+	ctrllog.SetLogger(logr.Discard())
 	binDir, err := os.MkdirTemp("", "flok-e2e-bin")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -117,6 +117,7 @@ func TestInstallRunUninstall(t *testing.T) {
 	operatorReady(t, 2, image.id)
 	podMonitorOnShard(t, ns, "topspeedwindowing", 3)
 	podMonitorRepaired(t, ns, "topspeedwindowing")
+	consoleServedInCluster(t, ns, "topspeedwindowing")
 	_, err = cluster.Client.RbacV1().ClusterRoleBindings().Get(ctx, "flok-operator", metav1.GetOptions{})
 	require.True(t, apierrors.IsNotFound(err), "no cluster-wide binding of the operator's ClusterRole: %v", err)
 	refusesBadDeployments(t, ns, 6)

@@ -8,9 +8,11 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/flok-dev/flok/internal/cli"
 	"github.com/flok-dev/flok/internal/console"
@@ -29,6 +31,8 @@ command line. It acts as your kubeconfig's user, as kubectl proxy does: it shows
 changes only what that user may.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// The live views' watches log through controller-runtime; pages show their errors.
+			ctrllog.SetLogger(logr.Discard())
 			c, err := e.client()
 			if err != nil {
 				return err
