@@ -5,6 +5,12 @@ import (
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/checkpointhistory"
 	"github.com/flok-dev/flok/internal/flinkrest"
 	"github.com/flok-dev/flok/internal/render"
 )
@@ -13,10 +19,11 @@ import (
 // API server's service proxy as the viewer. Each part that could not be read says why
 // instead (a suspended job has no cluster to ask).
 type FlinkView struct {
-	// Checkpoints are the job's recent checkpoints and savepoints, oldest first, as
-	// Flink keeps them (web.checkpoints.history).
-	Checkpoints      []flinkrest.CheckpointStats `json:"checkpoints"`
-	CheckpointsError string                      `json:"checkpointsError,omitempty"`
+	// Checkpoints are the ended checkpoints and savepoints of the resource's jobs,
+	// oldest first: those the operator kept (package checkpointhistory) and those Flink
+	// still reports.
+	Checkpoints      []checkpointhistory.Entry `json:"checkpoints"`
+	CheckpointsError string                    `json:"checkpointsError,omitempty"`
 	// Exceptions are the job's recent failures, newest first.
 	Exceptions      []flinkrest.ExceptionEntry `json:"exceptions"`
 	ExceptionsError string                     `json:"exceptionsError,omitempty"`
@@ -86,10 +93,12 @@ func readFlinkView(ctx context.Context, flink *flinkrest.Client, jobID string) *
 	if cps, err := flink.Checkpoints(ctx, jobID); err != nil {
 		view.CheckpointsError = err.Error()
 	} else {
-		// Flink lists the newest first.
-		for i := len(cps.History) - 1; i >= 0; i-- {
-			view.Checkpoints = append(view.Checkpoints, cps.History[i])
+		for _, c := range cps.History {
+			if e, ended := checkpointhistory.FromFlink(jobID, c); ended {
+				view.Checkpoints = append(view.Checkpoints, e)
+			}
 		}
+		view.Checkpoints = checkpointhistory.Merge(nil, view.Checkpoints, checkpointhistory.MaxEntries)
 	}
 	if ex, err := flink.Exceptions(ctx, jobID, maxExceptions); err != nil {
 		view.ExceptionsError = err.Error()
@@ -97,4 +106,36 @@ func readFlinkView(ctx context.Context, flink *flinkrest.Client, jobID string) *
 		view.Exceptions = ex.Entries
 	}
 	return view
+}
+
+// withHistory is view (nil: no cluster to ask) with the checkpoints the operator kept
+// for obj merged in, read as the viewer; a viewer who may not read them sees Flink's.
+func withHistory(ctx context.Context, v *Viewer, obj client.Object, view *FlinkView) *FlinkView {
+	kind := v1beta1.KindFlinkDeployment
+	if _, ok := obj.(*v1beta1.FlinkSessionJob); ok {
+		kind = v1beta1.KindFlinkSessionJob
+	}
+	out := &FlinkView{CheckpointsError: noCluster, ExceptionsError: noCluster, TaskManagersError: noCluster}
+	if view != nil {
+		copied := *view
+		out = &copied
+	}
+	cm := &corev1.ConfigMap{}
+	err := v.Client.API.Get(ctx, client.ObjectKey{Namespace: obj.GetNamespace(), Name: checkpointhistory.ConfigMapName(obj.GetName(), kind)}, cm)
+	if err != nil {
+		if !apierrors.IsNotFound(err) && out.CheckpointsError == "" {
+			out.CheckpointsError = "the kept history: " + err.Error()
+		}
+		return out
+	}
+	kept, err := checkpointhistory.Decode(cm)
+	if err != nil {
+		out.CheckpointsError = err.Error()
+		return out
+	}
+	out.Checkpoints = checkpointhistory.Merge(kept, out.Checkpoints, checkpointhistory.MaxEntries)
+	if len(out.Checkpoints) > 0 && view == nil {
+		out.CheckpointsError = ""
+	}
+	return out
 }

@@ -185,16 +185,14 @@ func (s *Server) flinkView(w http.ResponseWriter, r *http.Request, v *Viewer) {
 		writeError(w, err)
 		return
 	}
-	if suspended(obj) {
-		writeJSON(w, http.StatusOK, &FlinkView{CheckpointsError: noCluster, ExceptionsError: noCluster, TaskManagersError: noCluster})
-		return
+	var view *FlinkView
+	if !suspended(obj) {
+		if view, err = s.flink.get(r.Context(), v, ns, cli.ClusterName(obj), jobIDOf(obj)); err != nil {
+			writeError(w, err)
+			return
+		}
 	}
-	view, err := s.flink.get(r.Context(), v, ns, cli.ClusterName(obj), jobIDOf(obj))
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, view)
+	writeJSON(w, http.StatusOK, withHistory(r.Context(), v, obj, view))
 }
 
 // Action is what a page asks to change; which fields count depends on the action.

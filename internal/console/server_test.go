@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/checkpointhistory"
 	"github.com/flok-dev/flok/internal/cli"
 	"github.com/flok-dev/flok/internal/lifecycle"
 	"github.com/flok-dev/flok/internal/render"
@@ -290,4 +291,21 @@ func TestAssetsAreEmbedded(t *testing.T) {
 	w := do(t, s, http.MethodGet, "/api/nothing", "", false)
 	require.Equal(t, http.StatusNotFound, w.Code)
 	require.Contains(t, decode[apiError](t, w).Error, "no such API")
+}
+
+// TestSuspendedJobShowsItsKeptHistory: a suspended job has no cluster to ask, and its
+// page still charts the checkpoints the operator kept.
+func TestSuspendedJobShowsItsKeptHistory(t *testing.T) {
+	fd := application("a", "alpha", func(fd *v1beta1.FlinkDeployment) { fd.Status.LifecycleState = v1beta1.LifecycleSuspended })
+	data, err := checkpointhistory.Encode([]checkpointhistory.Entry{{JobID: "j-1", ID: 4, Status: "COMPLETED", Triggered: 10, DurationMs: 120, Size: 4096}})
+	require.NoError(t, err)
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "alpha-flinkdeployment-checkpoints"}, Data: data}
+	s, _ := testServer(t, fakeAPI(fd, cm).Build())
+	w := do(t, s, http.MethodGet, "/api/resources/a/flinkdeployment/alpha/flink", "", false)
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	view := decode[FlinkView](t, w)
+	require.Len(t, view.Checkpoints, 1)
+	require.Equal(t, int64(4), view.Checkpoints[0].ID)
+	require.Empty(t, view.CheckpointsError)
+	require.Equal(t, noCluster, view.TaskManagersError)
 }

@@ -44,6 +44,9 @@ type Options struct {
 	// CheckpointObserveInterval is how often a steady job's checkpoints are read (and
 	// the latest recorded in its status); the rounds between read only the job's state.
 	CheckpointObserveInterval time.Duration
+	// CheckpointHistoryInterval is how often the checkpoints read are added to each
+	// resource's history ConfigMap (the console's chart); 0 keeps no history.
+	CheckpointHistoryInterval time.Duration
 	// ArtifactDir holds the session jobs' fetched jars; MaxArtifactSize bounds them;
 	// AllowHTTPArtifacts lets them come over plain http.
 	ArtifactDir        string
@@ -89,6 +92,7 @@ func DefaultOptions() Options {
 	return Options{
 		MetricsAddr: ":8080", ProbeAddr: ":8081", PprofAddr: "0", Concurrency: 16, FlinkAccess: "auto",
 		ObserveInterval: s.ObserveInterval, ProgressInterval: s.ProgressInterval, CheckpointObserveInterval: 2 * time.Minute,
+		CheckpointHistoryInterval: 5 * time.Minute,
 		ArtifactDir: filepath.Join(os.TempDir(), "flok-artifacts"), MaxArtifactSize: artifact.DefaultMaxSize,
 		PodMonitors: true, MetricsShards: 1, KeepEndedLogs: true, Alerts: true, ConsoleAddr: "0",
 		Webhook: WebhookOptions{
@@ -112,6 +116,7 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.ObserveInterval, "observe-interval", o.ObserveInterval, "how often a steady deployment is observed")
 	fs.DurationVar(&o.ProgressInterval, "progress-interval", o.ProgressInterval, "how often a deployment in transition is observed")
 	fs.DurationVar(&o.CheckpointObserveInterval, "checkpoint-observe-interval", o.CheckpointObserveInterval, "how often a steady job's checkpoints are read and the latest recorded (the rounds between read only its state)")
+	fs.DurationVar(&o.CheckpointHistoryInterval, "checkpoint-history-interval", o.CheckpointHistoryInterval, "how often the checkpoints read are added to each resource's <name>-<kind>-checkpoints ConfigMap, the console's history (0: keep none)")
 	fs.StringVar(&o.ArtifactDir, "artifact-dir", o.ArtifactDir, "directory for the session jobs' fetched jars")
 	fs.Int64Var(&o.MaxArtifactSize, "max-artifact-size", o.MaxArtifactSize, "largest session job jar fetched, in bytes")
 	fs.BoolVar(&o.AllowHTTPArtifacts, "allow-http-artifacts", o.AllowHTTPArtifacts, "let session job jars come over plain http (https always works)")
@@ -157,6 +162,8 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--flink-access %q: use direct, proxy or auto", o.FlinkAccess)
 	case o.ObserveInterval <= 0 || o.ProgressInterval <= 0 || o.CheckpointObserveInterval <= 0:
 		return fmt.Errorf("--observe-interval, --progress-interval and --checkpoint-observe-interval must be above zero")
+	case o.CheckpointHistoryInterval < 0:
+		return fmt.Errorf("--checkpoint-history-interval %s: zero (no history) or more", o.CheckpointHistoryInterval)
 	case o.MetricsShards < 1:
 		return fmt.Errorf("--metrics-shards %d: must be 1 or more", o.MetricsShards)
 	case o.MaxArtifactSize <= 0:

@@ -26,6 +26,7 @@ import (
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/artifact"
 	"github.com/flok-dev/flok/internal/controller/alerting"
+	"github.com/flok-dev/flok/internal/controller/checkpointrecorder"
 	"github.com/flok-dev/flok/internal/controller/deployment"
 	"github.com/flok-dev/flok/internal/controller/flinkjob"
 	"github.com/flok-dev/flok/internal/controller/logkeeper"
@@ -88,11 +89,14 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 	if err != nil {
 		return err
 	}
+	deploymentDetails, err := jobDetails(mgr, o, v1beta1.KindFlinkDeployment, func() client.Object { return &v1beta1.FlinkDeployment{} })
+	if err != nil {
+		return err
+	}
 	r := &deployment.Reconciler{
 		Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("flok-operator"),
 		Flink: flink, Defaults: defaults, Settings: settings,
-		Hooks: hooks, Metrics: m.deployments,
-		JobDetails: flinkjob.NewMemory(o.CheckpointObserveInterval),
+		Hooks: hooks, Metrics: m.deployments, JobDetails: deploymentDetails,
 	}
 	if err := deployment.Index(ctx, mgr); err != nil {
 		return err
@@ -101,11 +105,14 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 		return fmt.Errorf("setting up the FlinkDeployment controller: %w", err)
 	}
 	artifacts := &artifact.Fetcher{Dir: o.ArtifactDir, MaxSize: o.MaxArtifactSize, AllowHTTP: o.AllowHTTPArtifacts}
+	sessionJobDetails, err := jobDetails(mgr, o, v1beta1.KindFlinkSessionJob, func() client.Object { return &v1beta1.FlinkSessionJob{} })
+	if err != nil {
+		return err
+	}
 	jobs := &sessionjob.Reconciler{
 		Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("flok-operator"),
 		Flink: flink, Defaults: defaults, Settings: settings, Artifacts: artifacts,
-		Hooks: hooks, JobDetails: flinkjob.NewMemory(o.CheckpointObserveInterval),
-		States: m.sessionJobs,
+		Hooks: hooks, JobDetails: sessionJobDetails, States: m.sessionJobs,
 	}
 	if err := jobs.SetupWithManager(mgr, o.Concurrency); err != nil {
 		return fmt.Errorf("setting up the FlinkSessionJob controller: %w", err)
@@ -141,6 +148,20 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 		return err
 	}
 	return mgr.Start(ctx)
+}
+
+// jobDetails is the memory of one kind's job details, handing the checkpoints it reads
+// to a recorder of their history when one is kept.
+func jobDetails(mgr ctrl.Manager, o Options, kind string, newObject func() client.Object) (*flinkjob.Memory, error) {
+	memory := flinkjob.NewMemory(o.CheckpointObserveInterval)
+	if o.CheckpointHistoryInterval == 0 {
+		return memory, nil
+	}
+	recorder := &checkpointrecorder.Recorder{
+		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Kind: kind, NewObject: newObject, Interval: o.CheckpointHistoryInterval,
+	}
+	memory.History = recorder
+	return memory, mgr.Add(recorder)
 }
 
 // cacheOptions keep in memory only what Flok reads, and of it only the fields it reads:

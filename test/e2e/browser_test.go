@@ -1,7 +1,12 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/color/palette"
+	"image/draw"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,17 +88,53 @@ func (b *browser) confirm(action string) {
 
 // screenshot saves the page as a PNG in the test's artifacts.
 func (b *browser) screenshot(name string) {
+	b.screenshotInto(b.t.ArtifactDir(), name)
+}
+
+// docScreenshotsEnv names a directory where the browser test saves the screenshots
+// docs/console.md shows (FLOK_CONSOLE_SCREENSHOTS=docs/images).
+const docScreenshotsEnv = "FLOK_CONSOLE_SCREENSHOTS"
+
+// docScreenshot saves the page for the docs when asked to, in 256 colours (the docs
+// keep each image under 200 KB).
+func (b *browser) docScreenshot(name string) {
+	if dir := os.Getenv(docScreenshotsEnv); dir != "" {
+		b.screenshotInto(dir, name, toPalette)
+	}
+}
+
+// screenshotInto saves the whole page as dir/name.png, its bytes passed through
+// convert when given.
+func (b *browser) screenshotInto(dir, name string, convert ...func([]byte) ([]byte, error)) {
 	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	data, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	for _, c := range convert {
+		if err == nil {
+			data, err = c(data)
+		}
+	}
 	if err != nil {
 		b.t.Logf("no screenshot: %v", err)
 		return
 	}
-	path := filepath.Join(b.t.ArtifactDir(), name+".png")
-	if err := os.WriteFile(path, png, 0o644); err == nil {
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, data, 0o644); err == nil {
 		b.t.Logf("screenshot of the page: %s", path)
 	}
+}
+
+// toPalette re-encodes a PNG in the 256 colours of the Plan 9 palette.
+func toPalette(data []byte) ([]byte, error) {
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	paletted := image.NewPaletted(img.Bounds(), palette.Plan9)
+	draw.Draw(paletted, img.Bounds(), img, img.Bounds().Min, draw.Src)
+	var out bytes.Buffer
+	err = (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&out, paletted)
+	return out.Bytes(), err
 }
 
 // proveConsolePages: the overview lists the job running; its page draws a checkpoint
@@ -103,6 +144,7 @@ func proveConsolePages(b *browser, consoleURL, ns, name string) {
 	row := `#overview tr[data-name="` + name + `"]`
 	b.run("the overview", time.Minute, chromedp.Navigate(consoleURL+"/#/?namespace="+ns), chromedp.WaitVisible(chromedp.CSS(row)))
 	b.waitForText(row, "RUNNING", time.Minute)
+	b.docScreenshot("console-overview")
 	b.run("the deployment's page", 2*time.Minute, chromedp.Click(chromedp.CSS(row+" a")),
 		chromedp.WaitVisible(chromedp.CSS("#action-savepoint")),
 		chromedp.WaitVisible(chromedp.CSS("svg.chart rect.bar")))
@@ -111,4 +153,6 @@ func proveConsolePages(b *browser, consoleURL, ns, name string) {
 	bars, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSSAll("svg.chart rect.bar"), chromedp.AtLeast(2)))
 	require.NoError(b.t, err, "the checkpoint chart")
 	require.GreaterOrEqual(b.t, len(bars), 2, "a chart of two checkpoints at least")
+	b.run("the page drawn", time.Minute, chromedp.WaitVisible(chromedp.CSS("#taskmanagers")))
+	b.docScreenshot("console-deployment")
 }

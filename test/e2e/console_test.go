@@ -2,25 +2,34 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/checkpointhistory"
+	"github.com/flok-dev/flok/internal/cli/commands"
 	"github.com/flok-dev/flok/internal/console"
 	"github.com/flok-dev/flok/internal/render"
 	"github.com/flok-dev/flok/test/flinkdist"
 	"github.com/flok-dev/flok/test/flinktest"
+	"github.com/flok-dev/flok/test/hostnet"
 )
 
 // consoleClient is a page of the Flok Console as a browser would load it: it keeps the
@@ -66,15 +75,11 @@ func startConsole(t *testing.T, opts console.Options) *consoleClient {
 // get reads path's JSON into out and returns the status.
 func (c *consoleClient) get(path string, out any) int {
 	c.t.Helper()
-	res, err := c.http.Get(c.URL + path)
-	require.NoError(c.t, err)
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	require.NoError(c.t, err)
-	if out != nil && res.StatusCode == http.StatusOK {
-		require.NoError(c.t, json.Unmarshal(body, out), string(body))
+	status, body := c.text(path)
+	if out != nil && status == http.StatusOK {
+		require.NoError(c.t, json.Unmarshal([]byte(body), out), body)
 	}
-	return res.StatusCode
+	return status
 }
 
 // text reads path as text.
@@ -141,9 +146,10 @@ func rowNamed(rows []console.Row, name string) *console.Row {
 }
 
 // proveConsoleViews: the console's overview and live rows list the running job; its
-// page shows its JobManager Pod, its log and Flink's checkpoints (a chart needs two);
+// page shows its JobManager Pod, its log and the checkpoints — the running job's (a
+// chart needs two) and those the operator kept of earlierJob, which an upgrade ended;
 // Flink's web UI answers through the console, for reading only.
-func proveConsoleViews(t *testing.T, page *consoleClient, ns, name string) {
+func proveConsoleViews(t *testing.T, page *consoleClient, ns, name, earlierJob string) {
 	t.Helper()
 	var rows []console.Row
 	require.Equal(t, http.StatusOK, page.get("/api/overview?namespace="+ns, &rows))
@@ -177,16 +183,19 @@ func proveConsoleViews(t *testing.T, page *consoleClient, ns, name string) {
 	for {
 		var view console.FlinkView
 		require.Equal(t, http.StatusOK, page.get(base+"/flink", &view))
-		completed := 0
+		completed, earlier := 0, 0
 		for _, cp := range view.Checkpoints {
-			if cp.Status == "COMPLETED" {
+			switch {
+			case cp.JobID == earlierJob:
+				earlier++
+			case cp.Status == "COMPLETED":
 				completed++
 			}
 		}
-		if completed >= 2 && len(view.TaskManagers) > 0 {
+		if completed >= 2 && earlier > 0 && len(view.TaskManagers) > 0 {
 			break
 		}
-		require.True(t, time.Now().Before(deadline), "two completed checkpoints and a TaskManager on the page: %+v", view)
+		require.True(t, time.Now().Before(deadline), "two completed checkpoints, the earlier job's kept ones and a TaskManager on the page: %+v", view)
 		time.Sleep(time.Second)
 	}
 
@@ -203,8 +212,8 @@ func proveConsoleViews(t *testing.T, page *consoleClient, ns, name string) {
 // API server reviews, and see and change only what their own rights allow — a viewer
 // bound to namespace A never sees namespace B's jobs, in the JSON, the live stream or
 // through the Flink UI proxy; an action without patch rights is refused with the API
-// server's reason; a forged token is refused. (No Flink: the rights are the API
-// server's.)
+// server's reason; a forged token is refused. `flok dashboard` serves the same console
+// with the kubeconfig's identity. (No Flink: the rights are the API server's.)
 func TestConsoleAuthorization(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -246,6 +255,7 @@ func TestConsoleAuthorization(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, status)
 	require.Contains(t, msg, "Forbidden: ")
 	require.Contains(t, msg, `cannot patch resource "flinkdeployments"`, "the API server's reason")
+	proveDashboardCommand(t, nsA, "a-job")
 }
 
 // login signs in with token as the sign-in page does.
@@ -269,4 +279,64 @@ func (c *consoleClient) csrf(req *http.Request) {
 			req.Header.Set(console.CSRFHeader, ck.Value)
 		}
 	}
+}
+
+// proveDashboardCommand: `flok dashboard` serves the console with the kubeconfig's
+// identity in the namespace of -n, refuses a request addressed by a foreign host name,
+// and stops when its context does.
+func proveDashboardCommand(t *testing.T, ns, name string) {
+	t.Helper()
+	ports, err := hostnet.FreePorts(1)
+	require.NoError(t, err)
+	addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
+	ctx, stop := context.WithCancel(t.Context())
+	done := make(chan int, 1)
+	var out bytes.Buffer
+	go func() {
+		done <- commands.Execute(ctx, genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &out},
+			[]string{"--kubeconfig", cluster.KubeconfigPath, "-n", ns, "dashboard", "--address", addr, "--no-open"})
+	}()
+	page := &consoleClient{t: t, URL: "http://" + addr, http: &http.Client{Timeout: time.Minute}}
+	var session console.Session
+	flinktest.WaitFor(t, time.Minute, "flok dashboard serving", func(context.Context) (bool, error) {
+		res, err := http.Get(page.URL + "/api/session")
+		if err != nil {
+			return false, nil
+		}
+		defer res.Body.Close()
+		return res.StatusCode == http.StatusOK, json.NewDecoder(res.Body).Decode(&session)
+	})
+	require.Equal(t, ns, session.Namespace)
+	require.NotEmpty(t, session.Viewer, "the kubeconfig's user")
+	require.False(t, session.SignIn)
+	var rows []console.Row
+	require.Equal(t, http.StatusOK, page.get("/api/overview", &rows))
+	require.NotNil(t, rowNamed(rows, name), "%+v", rows)
+	req, err := http.NewRequest(http.MethodGet, page.URL+"/api/overview", nil)
+	require.NoError(t, err)
+	req.Host = "rebound.example:80"
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusForbidden, res.StatusCode, "DNS rebinding")
+	stop()
+	require.Equal(t, 0, <-done, out.String())
+	require.Contains(t, out.String(), "Flok Console: http://"+addr+"/")
+}
+
+// waitForKeptCheckpoint waits until the operator kept a completed checkpoint of job in
+// the deployment's history ConfigMap.
+func waitForKeptCheckpoint(t *testing.T, ns, name, job string) {
+	t.Helper()
+	flinktest.WaitFor(t, time.Minute, "a checkpoint of job "+job+" kept in the history", func(ctx context.Context) (bool, error) {
+		cm, err := cluster.Client.CoreV1().ConfigMaps(ns).Get(ctx, checkpointhistory.ConfigMapName(name, v1beta1.KindFlinkDeployment), metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		entries, err := checkpointhistory.Decode(cm)
+		return slices.ContainsFunc(entries, func(e checkpointhistory.Entry) bool { return e.JobID == job && e.Status == "COMPLETED" }), err
+	})
 }

@@ -146,6 +146,8 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 	if mode == "native" {
 		requireNativeTaskManagers(t, ns, name)
 	}
+	// The console's chart keeps this job's checkpoints past the upgrade below.
+	waitForKeptCheckpoint(t, ns, name, first)
 
 	// Savepoint upgrade: parallelism 2 → 1.
 	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.Parallelism = 1 })
@@ -177,7 +179,7 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 	// The console shows the job, its checkpoints, Pods, logs and Flink UI; a manual
 	// savepoint, the suspension and the resumption below are asked from it.
 	page := startLocalConsole(t, ns)
-	proveConsoleViews(t, page, ns, name)
+	proveConsoleViews(t, page, ns, name, first)
 	ask := func(action string) {
 		status, msg := page.act(ns, console.ResourceDeployment, name, action, "")
 		require.Equal(t, http.StatusAccepted, status, msg)

@@ -14,8 +14,9 @@ import (
 )
 
 // NamespaceViewerToken is a token of a service account "viewer" of ns that may read
-// Flok's resources, their Pods, logs and events and reach Flink through the service
-// proxy there — and change nothing: a console viewer bound to one namespace.
+// Flok's resources, their Pods, logs, events and ConfigMaps (the checkpoint history)
+// and reach Flink through the service proxy there — and change nothing: a console
+// viewer bound to one namespace.
 func NamespaceViewerToken(t *testing.T, c *localk8s.Cluster, ns string) string {
 	t.Helper()
 	ctx := t.Context()
@@ -27,7 +28,7 @@ func NamespaceViewerToken(t *testing.T, c *localk8s.Cluster, ns string) string {
 		{APIGroups: []string{v1beta1.GroupVersion.Group}, Resources: []string{"flinkdeployments", "flinksessionjobs", "flinkstatesnapshots"}, Verbs: read},
 		{APIGroups: []string{""}, Resources: []string{"pods", "pods/log"}, Verbs: read},
 		{APIGroups: []string{"events.k8s.io"}, Resources: []string{"events"}, Verbs: read},
-		{APIGroups: []string{""}, Resources: []string{"services/proxy"}, Verbs: []string{"get"}},
+		{APIGroups: []string{""}, Resources: []string{"services/proxy", "configmaps"}, Verbs: []string{"get"}},
 	}}, metav1.CreateOptions{})
 	require.NoError(t, err)
 	_, err = kube.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{

@@ -67,7 +67,7 @@ func job(ctx context.Context, flink *flinkrest.Client, memory *Memory, res Resou
 	out := &known
 	out.ID, out.Name, out.State, out.StartTime = j.ID, j.Name, string(j.State), j.StartTime
 	out.TasksRunning = j.Tasks["total"] > 0 && j.Tasks["running"]+j.Tasks["finished"] == j.Tasks["total"]
-	checkpointsOK := !readCheckpoints || readJobCheckpoints(ctx, flink, j.ID, out)
+	checkpointsOK := !readCheckpoints || readJobCheckpoints(ctx, flink, memory.historyOf(res.Key), j.ID, out)
 	out.CheckpointsUnread = !checkpointsOK
 	failuresOK := !readFailures || readJobFailures(ctx, flink, j, out)
 	switch {
@@ -79,11 +79,12 @@ func job(ctx context.Context, flink *flinkrest.Client, memory *Memory, res Resou
 	return out
 }
 
-// readJobCheckpoints reads the job's latest checkpoint, savepoint and restore into out;
-// false when Flink did not answer.
-func readJobCheckpoints(ctx context.Context, flink *flinkrest.Client, jobID string, out *lifecycle.Job) bool {
+// readJobCheckpoints reads the job's latest checkpoint, savepoint and restore into out,
+// and hands the recent ones to history; false when Flink did not answer.
+func readJobCheckpoints(ctx context.Context, flink *flinkrest.Client, history func(jobID string, recent []flinkrest.CheckpointStats), jobID string, out *lifecycle.Job) bool {
 	cps, err := flink.Checkpoints(ctx, jobID)
 	if err == nil {
+		history(jobID, cps.History)
 		if c := cps.Latest.Completed; c != nil {
 			out.LatestCheckpoint, out.LatestCheckpointTime = c.ExternalPath, c.LatestAckTimestamp
 		}

@@ -19,6 +19,9 @@ import (
 type Memory struct {
 	// CheckpointEvery is how old the checkpoints read may be for a steady job.
 	CheckpointEvery time.Duration
+	// History, when set, is handed every job's recent checkpoints as they are read, to
+	// keep them longer than Flink does.
+	History CheckpointSink
 
 	mu   sync.Mutex
 	jobs map[types.NamespacedName]remembered
@@ -33,6 +36,20 @@ type remembered struct {
 // NewMemory remembers job details for up to checkpointEvery.
 func NewMemory(checkpointEvery time.Duration) *Memory {
 	return &Memory{CheckpointEvery: checkpointEvery, jobs: map[types.NamespacedName]remembered{}}
+}
+
+// CheckpointSink takes the recent checkpoints Flink reported for a resource's job.
+type CheckpointSink interface {
+	Saw(key types.NamespacedName, jobID string, recent []flinkrest.CheckpointStats)
+}
+
+// historyOf hands a resource's checkpoints to the History, if any.
+func (m *Memory) historyOf(key types.NamespacedName) func(jobID string, recent []flinkrest.CheckpointStats) {
+	return func(jobID string, recent []flinkrest.CheckpointStats) {
+		if m != nil && m.History != nil {
+			m.History.Saw(key, jobID, recent)
+		}
+	}
 }
 
 // Forget drops what is remembered of a resource (deleted).

@@ -200,21 +200,21 @@ function checkpointChart(cps) {
     return e;
   };
   const left = 50, right = 750, top = 10, bottom = 190;
-  const maxDur = Math.max(1, ...cps.map(c => c.end_to_end_duration || 0));
-  const maxSize = Math.max(1, ...cps.map(c => c.checkpointed_size || c.state_size || 0));
+  const maxDur = Math.max(1, ...cps.map(c => c.durationMs || 0));
+  const maxSize = Math.max(1, ...cps.map(c => c.size || 0));
   const w = (right - left) / Math.max(cps.length, 1);
   mk("line", { class: "axis", x1: left, y1: bottom, x2: right, y2: bottom });
   mk("text", { x: 2, y: top + 10 }, maxDur + " ms");
   mk("text", { x: right + 4, y: top + 10 }, fmtBytes(maxSize));
   const points = [];
   cps.forEach((c, i) => {
-    const h = ((c.end_to_end_duration || 0) / maxDur) * (bottom - top);
-    const cls = "bar" + (c.status === "FAILED" ? " failed" : c.is_savepoint ? " savepoint" : "");
+    const h = ((c.durationMs || 0) / maxDur) * (bottom - top);
+    const cls = "bar" + (c.status === "FAILED" ? " failed" : c.savepoint ? " savepoint" : "");
     const bar = mk("rect", { class: cls, x: left + i * w + 1, y: bottom - Math.max(h, 2), width: Math.max(w - 2, 1), height: Math.max(h, 2), "data-id": c.id });
     const title = document.createElementNS(NS, "title");
-    title.textContent = "#" + c.id + " " + c.status + (c.is_savepoint ? " savepoint" : "") + ", " + (c.end_to_end_duration || 0) + " ms, " + fmtBytes(c.checkpointed_size || 0) + (c.failure_message ? ": " + c.failure_message : "");
+    title.textContent = "job " + c.jobId.slice(0, 8) + " #" + c.id + " " + c.status + (c.savepoint ? " savepoint" : "") + ", " + (c.durationMs || 0) + " ms, " + fmtBytes(c.size || 0) + (c.failure ? ": " + c.failure : "");
     bar.append(title);
-    const size = c.checkpointed_size || c.state_size || 0;
+    const size = c.size || 0;
     points.push((left + i * w + w / 2) + "," + (bottom - (size / maxSize) * (bottom - top)));
     if (cps.length <= 20 || i % Math.ceil(cps.length / 20) === 0) mk("text", { x: left + i * w + w / 2 - 6, y: bottom + 14 }, "#" + c.id);
   });
@@ -318,10 +318,10 @@ function logButton(ns, pod, container, previous, logPart) {
 function flinkParts(f) {
   const cps = f.checkpoints || [];
   const parts = [el("div", { class: "card" }, el("h2", {}, "Checkpoints"), cps.length ? [checkpointChart(cps), el("table", { id: "checkpoints" },
-    el("thead", {}, el("tr", {}, ["#", "Status", "Type", "Triggered", "Duration", "Size", "Path or failure"].map(h => el("th", { scope: "col" }, h)))),
-    el("tbody", {}, cps.slice().reverse().map(c => el("tr", { class: c.status === "FAILED" ? "problem" : "" }, el("td", {}, c.id), el("td", {}, stateSpan(c.status)),
-      el("td", {}, c.is_savepoint ? "savepoint" : c.checkpoint_type), el("td", {}, when(c.trigger_timestamp)), el("td", {}, (c.end_to_end_duration || 0) + " ms"),
-      el("td", {}, fmtBytes(c.checkpointed_size || 0)), el("td", {}, c.failure_message || c.external_path || "")))))] :
+    el("thead", {}, el("tr", {}, ["Job", "#", "Status", "Type", "Triggered", "Duration", "Size", "Path or failure"].map(h => el("th", { scope: "col" }, h)))),
+    el("tbody", {}, cps.slice().reverse().map(c => el("tr", { class: c.status === "FAILED" ? "problem" : "" }, el("td", { title: c.jobId }, c.jobId.slice(0, 8)), el("td", {}, c.id), el("td", {}, stateSpan(c.status)),
+      el("td", {}, c.savepoint ? "savepoint" : "checkpoint"), el("td", {}, when(c.triggered)), el("td", {}, (c.durationMs || 0) + " ms"),
+      el("td", {}, fmtBytes(c.size || 0)), el("td", {}, c.failure || c.path || "")))))] :
     el("p", { class: "muted" }, f.checkpointsError || "No checkpoints yet."))];
   const ex = f.exceptions || [];
   parts.push(el("div", { class: "card" }, el("h2", {}, "Exceptions"), ex.length ? ex.map(e => el("details", {},
@@ -330,7 +330,7 @@ function flinkParts(f) {
   const tms = f.taskManagers || [];
   parts.push(el("div", { class: "card" }, el("h2", {}, "TaskManagers"), tms.length ? el("table", { id: "taskmanagers" },
     el("thead", {}, el("tr", {}, ["TaskManager", "Slots", "Free", "Last heartbeat"].map(h => el("th", { scope: "col" }, h)))),
-    el("tbody", {}, tms.map(t => el("tr", {}, el("td", {}, t.id), el("td", {}, t.slotsNumber), el("td", {}, t.freeSlots), el("td", {}, age(Date.now() - t.timeSinceLastHeartbeat) + " ago"))))) :
+    el("tbody", {}, tms.map(t => el("tr", {}, el("td", {}, t.id), el("td", {}, t.slotsNumber), el("td", {}, t.freeSlots), el("td", {}, age(t.timeSinceLastHeartbeat) + " ago"))))) :
     el("p", { class: "muted" }, f.taskManagersError || "No TaskManagers.")));
   return parts;
 }
