@@ -2,6 +2,7 @@ package install
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -21,7 +22,11 @@ func consoleServedInCluster(t *testing.T, ns, name string) {
 	ctx := t.Context()
 	get := func(path, cookie string) []byte {
 		t.Helper()
+		path, query, _ := strings.Cut(path, "?")
 		req := cluster.Client.CoreV1().RESTClient().Get().AbsPath("/api/v1/namespaces/flok-system/services/flok-console:http/proxy" + path)
+		if name, value, ok := strings.Cut(query, "="); ok {
+			req = req.Param(name, value)
+		}
 		if cookie != "" {
 			req = req.SetHeader("Cookie", console.TokenCookie+"="+cookie)
 		}
