@@ -33,7 +33,7 @@ func (c *Client) ServeUI(ctx context.Context, name, addr string) (*UIProxy, erro
 	if err != nil {
 		return nil, err
 	}
-	proxy, err := c.FlinkUIHandler(ClusterName(obj))
+	proxy, err := c.FlinkUIHandler(ClusterName(obj), "")
 	if err != nil {
 		return nil, err
 	}
@@ -48,8 +48,10 @@ func (c *Client) ServeUI(ctx context.Context, name, addr string) (*UIProxy, erro
 
 // FlinkUIHandler serves the web UI and REST API of the namespace's Flink cluster
 // through the API server's service proxy, with the client's credentials: a request for
-// /x reaches the cluster's /x (strip any prefix of your own first).
-func (c *Client) FlinkUIHandler(cluster string) (http.Handler, error) {
+// /x reaches the cluster's /x (strip any prefix of your own first). Flink lets any
+// origin read its answers (Access-Control-Allow-Origin: *); through a proxy that acts
+// with someone's credentials only corsOrigin may ("": none but the proxy's own).
+func (c *Client) FlinkUIHandler(cluster, corsOrigin string) (http.Handler, error) {
 	transport, err := rest.TransportFor(c.Config)
 	if err != nil {
 		return nil, err
@@ -66,6 +68,19 @@ func (c *Client) FlinkUIHandler(cluster string) (http.Handler, error) {
 			r.Out.URL.Path = prefix + "/" + strings.TrimPrefix(r.In.URL.Path, "/")
 			r.Out.URL.RawPath = ""
 			r.Out.Host = target.Host
+			// The caller's credentials are for this proxy, never for Flink (the API server
+			// passes cookies on to the JobManager).
+			r.Out.Header.Del("Cookie")
+			r.Out.Header.Del("Authorization")
+		},
+		// Flink may not set cookies on the proxy's origin.
+		ModifyResponse: func(res *http.Response) error {
+			res.Header.Del("Set-Cookie")
+			res.Header.Del("Access-Control-Allow-Origin")
+			if corsOrigin != "" {
+				res.Header.Set("Access-Control-Allow-Origin", corsOrigin)
+			}
+			return nil
 		},
 	}, nil
 }

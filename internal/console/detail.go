@@ -114,13 +114,8 @@ func containerState(s corev1.ContainerState) string {
 
 // jobIDOf is the id of the resource's job as last observed.
 func jobIDOf(obj client.Object) string {
-	switch o := obj.(type) {
-	case *v1beta1.FlinkDeployment:
-		return o.Status.JobStatus.JobID
-	case *v1beta1.FlinkSessionJob:
-		return o.Status.JobStatus.JobID
-	}
-	return ""
+	st, _ := v1beta1.StatusOf(obj)
+	return st.JobStatus.JobID
 }
 
 // noCluster is what a suspended job's page says instead of Flink's answers.
@@ -128,11 +123,6 @@ const noCluster = "the job is suspended: no Flink cluster runs"
 
 // suspended says the resource's job is suspended (its cluster removed).
 func suspended(obj client.Object) bool {
-	switch o := obj.(type) {
-	case *v1beta1.FlinkDeployment:
-		return o.Status.LifecycleState == v1beta1.LifecycleSuspended
-	case *v1beta1.FlinkSessionJob:
-		return o.Status.LifecycleState == v1beta1.LifecycleSuspended
-	}
-	return false
+	st, _ := v1beta1.StatusOf(obj)
+	return st.LifecycleState == v1beta1.LifecycleSuspended
 }

@@ -65,6 +65,9 @@ func (f *flinkViews) get(ctx context.Context, v *Viewer, namespace, cluster, job
 		return nil, err
 	}
 	view := readFlinkView(ctx, flink, jobID)
+	if ctx.Err() != nil {
+		return view, nil // a page that left: its answers are no one else's
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.views == nil {

@@ -4,10 +4,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -149,8 +151,12 @@ func (s *Server) liveRows(w http.ResponseWriter, r *http.Request, v *Viewer) {
 		select {
 		case <-r.Context().Done():
 			return
-		case data := <-rows:
-			fmt.Fprintf(w, "event: rows\ndata: %s\n\n", data)
+		case u := <-rows:
+			fmt.Fprintf(w, "event: %s\ndata: %s\n\n", u.event, u.data)
+			if u.event == "refused" {
+				flusher.Flush()
+				return
+			}
 		case <-tick.C:
 			fmt.Fprint(w, ": still here\n\n")
 		}
@@ -244,11 +250,13 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, v *Viewer) {
 		return
 	}
 	var a Action
-	if r.ContentLength != 0 {
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10)).Decode(&a); err != nil {
-			writeError(w, badRequest("the action's body: %v", err))
-			return
-		}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10)).Decode(&a); err != nil && !errors.Is(err, io.EOF) {
+		writeError(w, badRequest("the action's body: %v", err))
+		return
+	}
+	if r.PathValue("action") == "scale" && a.Parallelism < 1 {
+		writeError(w, badRequest("parallelism: %d; the new parallelism is 1 or more ({\"parallelism\": 4})", a.Parallelism))
+		return
 	}
 	if err := do(r, v.Client.InNamespace(r.PathValue("namespace")), ref, a); err != nil {
 		writeError(w, refused(err))
@@ -276,15 +284,35 @@ func (s *Server) logs(w http.ResponseWriter, r *http.Request, v *Viewer) {
 	_, _ = io.Copy(w, stream)
 }
 
+// flinkUIPolicy sandboxes Flink's pages: whoever built the job's image wrote them, so
+// they run in an opaque origin of their own ("null"), without the console's cookies
+// or its API. Their own requests come back to the proxy from that origin, which alone
+// may read the answers.
+const flinkUIPolicy = "sandbox allow-scripts allow-forms allow-popups"
+
 // flinkUI proxies the Flink web UI of a cluster as the viewer: only reads, since a
 // change made in Flink's UI (a job cancelled, a jar run) would go around Flok.
 func (s *Server) flinkUI(w http.ResponseWriter, r *http.Request, v *Viewer) {
 	ns, cluster := r.PathValue("namespace"), r.PathValue("cluster")
-	h, err := v.Client.InNamespace(ns).FlinkUIHandler(cluster)
+	if changesThroughGET(r.URL.Path) {
+		writeJSON(w, http.StatusMethodNotAllowed, apiError{Error: flinkUIReadOnly, Reason: "MethodNotAllowed"})
+		return
+	}
+	h, err := v.Client.InNamespace(ns).FlinkUIHandler(cluster, "null")
 	if err != nil {
 		writeError(w, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Security-Policy", flinkUIPolicy)
 	http.StripPrefix("/flink/"+ns+"/"+cluster, h).ServeHTTP(w, r)
+}
+
+// flinkUIReadOnly says why a change through Flink's UI is refused.
+const flinkUIReadOnly = "Flink's web UI is shown for reading: change jobs through Flok (the actions of the deployment's page), or Flok would not know"
+
+// changesThroughGET says a Flink REST path changes a job although asked with GET
+// (Flink 1.x's UI cancels and stops jobs that way).
+func changesThroughGET(path string) bool {
+	return strings.HasSuffix(path, "/yarn-cancel") || strings.HasSuffix(path, "/yarn-stop")
 }

@@ -3,9 +3,11 @@ package console
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
@@ -39,15 +41,22 @@ type feed struct {
 	stop        context.CancelFunc
 	changed     chan struct{}
 	mu          sync.Mutex
-	latest      []byte
-	subscribers map[chan []byte]struct{}
+	latest      *update
+	subscribers map[chan update]struct{}
 	idle        *time.Timer
+}
+
+// update is one server-sent event: "rows" (the rows as JSON) or "refused" (the API
+// server's refusal, after which the feed ends).
+type update struct {
+	event string
+	data  []byte
 }
 
 // subscribe returns the rows of namespace ("" for all) as JSON, at once and at each
 // change, until unsubscribe is called. The viewer's rights are checked first, so that a
 // refusal is an error now rather than a watch that never starts.
-func (l *live) subscribe(ctx context.Context, v *Viewer, namespace string) (<-chan []byte, func(), error) {
+func (l *live) subscribe(ctx context.Context, v *Viewer, namespace string) (<-chan update, func(), error) {
 	if err := mayList(ctx, v.Client, namespace); err != nil {
 		return nil, nil, err
 	}
@@ -58,7 +67,7 @@ func (l *live) subscribe(ctx context.Context, v *Viewer, namespace string) (<-ch
 	f, ok := l.feeds[key]
 	if !ok {
 		var err error
-		if f, err = l.start(v.Client.Config, namespace, func() { l.stopIfIdle(key) }); err != nil {
+		if f, err = l.start(v.Client.Config, namespace, func() { l.stopIfIdle(key) }, func() { l.remove(key) }); err != nil {
 			return nil, nil, err
 		}
 		if l.feeds == nil {
@@ -66,9 +75,16 @@ func (l *live) subscribe(ctx context.Context, v *Viewer, namespace string) (<-ch
 		}
 		l.feeds[key] = f
 	}
-	ch := make(chan []byte, 1)
+	ch := make(chan update, 1)
 	f.add(ch)
 	return ch, func() { f.drop(ch) }, nil
+}
+
+// remove forgets a feed that ended.
+func (l *live) remove(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.feeds, key)
 }
 
 // stopIfIdle stops the feed of key if nobody subscribed since it was left.
@@ -97,18 +113,26 @@ func mayList(ctx context.Context, c *cli.Client, namespace string) error {
 	return c.API.List(ctx, &v1beta1.FlinkSessionJobList{}, opts...)
 }
 
-// start begins a feed: an informer cache of both kinds, trimmed to what rows show.
-func (l *live) start(cfg *rest.Config, namespace string, whenLeft func()) (*feed, error) {
-	opts := cache.Options{Scheme: cli.Scheme(), Mapper: l.mapper, DefaultTransform: trimForRows}
+// start begins a feed: an informer cache of both kinds, trimmed to what rows show. A
+// watch the API server refuses later (the viewer's token expired, their rights
+// revoked) ends the feed with a "refused" event, rather than rows that silently stop.
+func (l *live) start(cfg *rest.Config, namespace string, whenLeft, ended func()) (*feed, error) {
+	ctx, stop := context.WithCancel(context.Background())
+	f := &feed{stop: stop, changed: make(chan struct{}, 1), subscribers: map[chan update]struct{}{}}
+	opts := cache.Options{Scheme: cli.Scheme(), Mapper: l.mapper, DefaultTransform: trimForRows,
+		DefaultWatchErrorHandler: func(_ context.Context, _ *toolscache.Reflector, err error) {
+			if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
+				f.refuse(err, ended)
+			}
+		}}
 	if namespace != "" {
 		opts.DefaultNamespaces = map[string]cache.Config{namespace: {}}
 	}
 	c, err := cache.New(cfg, opts)
 	if err != nil {
+		stop()
 		return nil, err
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	f := &feed{stop: stop, changed: make(chan struct{}, 1), subscribers: map[chan []byte]struct{}{}}
 	f.idle = time.AfterFunc(feedLinger, whenLeft)
 	f.idle.Stop()
 	for _, obj := range []client.Object{&v1beta1.FlinkDeployment{}, &v1beta1.FlinkSessionJob{}} {
@@ -170,7 +194,7 @@ func (f *feed) run(ctx context.Context, c cache.Cache) {
 		if err != nil {
 			continue
 		}
-		f.publish(data)
+		f.publish(update{event: "rows", data: data})
 		select {
 		case <-ctx.Done():
 			return
@@ -179,36 +203,45 @@ func (f *feed) run(ctx context.Context, c cache.Cache) {
 	}
 }
 
-// publish hands the rows to every subscriber, replacing what one has not read yet.
-func (f *feed) publish(data []byte) {
+// publish hands an update to every subscriber, replacing what one has not read yet.
+func (f *feed) publish(u update) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.latest = data
+	f.latest = &u
 	for ch := range f.subscribers {
-		offer(ch, data)
+		offer(ch, u)
 	}
 }
 
-// offer puts data in ch, dropping an unread older value.
-func offer(ch chan []byte, data []byte) {
+// refuse ends the feed with the API server's refusal.
+func (f *feed) refuse(err error, ended func()) {
+	status, reason := statusOf(err)
+	data, _ := json.Marshal(apiError{Error: fmt.Sprintf("%d %s: %v", status, reason, err), Reason: reason})
+	f.publish(update{event: "refused", data: data})
+	ended()
+	f.stop()
+}
+
+// offer puts u in ch, dropping an unread older one.
+func offer(ch chan update, u update) {
 	select {
 	case <-ch:
 	default:
 	}
-	ch <- data
+	ch <- u
 }
 
-func (f *feed) add(ch chan []byte) {
+func (f *feed) add(ch chan update) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.idle.Stop()
 	f.subscribers[ch] = struct{}{}
 	if f.latest != nil {
-		offer(ch, f.latest)
+		offer(ch, *f.latest)
 	}
 }
 
-func (f *feed) drop(ch chan []byte) {
+func (f *feed) drop(ch chan update) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	delete(f.subscribers, ch)

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -53,7 +54,24 @@ func New(o Options) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Referrer-Policy", "same-origin")
+	if fromAnotherSite(r) {
+		writeJSON(w, http.StatusForbidden, apiError{Error: "the console answers its own pages only (Sec-Fetch-Site: " + r.Header.Get("Sec-Fetch-Site") + ")", Reason: "CrossSite"})
+		return
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// fromAnotherSite is a request for the API that a browser says another site's page
+// made: `flok dashboard` needs no cookie to act, so an image or script of any page
+// could otherwise use its identity. (Browsers that send no Sec-Fetch-Site are let
+// through; changes also need the CSRF token. The Flink UI's own requests come from its
+// sandbox, another site by definition: they may only read, see flinkUI.)
+func fromAnotherSite(r *http.Request) bool {
+	if !strings.HasPrefix(r.URL.Path, "/api/") {
+		return false
+	}
+	site := r.Header.Get("Sec-Fetch-Site")
+	return site == "cross-site" || site == "same-site"
 }
 
 func (s *Server) routes() {
@@ -70,7 +88,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /flink/{namespace}/{cluster}/", s.viewed(s.flinkUI))
 	s.mux.HandleFunc("/flink/{namespace}/{cluster}/", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Allow", "GET, HEAD")
-		writeJSON(w, http.StatusMethodNotAllowed, apiError{Error: "Flink's web UI is shown for reading: change jobs through Flok (the actions of the deployment's page), or Flok would not know", Reason: "MethodNotAllowed"})
+		writeJSON(w, http.StatusMethodNotAllowed, apiError{Error: flinkUIReadOnly, Reason: "MethodNotAllowed"})
 	})
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, apiError{Error: r.Method + " " + r.URL.Path + ": the console has no such API", Reason: "NotFound"})
@@ -129,7 +147,9 @@ func statusOf(err error) (int, string) {
 	switch {
 	case errors.Is(err, ErrUnauthenticated):
 		return http.StatusUnauthorized, "Unauthorized"
-	case errors.As(err, &api):
+	case errors.Is(err, ErrReviewUnavailable):
+		return http.StatusServiceUnavailable, "ReviewUnavailable"
+	case errors.As(err, &api) && api.Status().Code != 0:
 		st := api.Status()
 		return int(st.Code), string(st.Reason)
 	case errors.As(err, &notFound):
@@ -151,13 +171,12 @@ var errBadRequest = errors.New("bad request")
 // running job).
 var errRefused = errors.New("refused")
 
-// refused marks an action's error that the API server did not give as a refusal of the
-// console's (the CLI's checks): the API server's own answers keep their status.
+// refused marks an action's error that nobody else classified as a refusal of the
+// CLI's own checks (already running, a session cluster has no job): the API server's
+// answers, unknown names and failures to reach anyone keep their status.
 func refused(err error) error {
-	var api apierrors.APIStatus
-	var notFound *cli.NotFoundError
-	var ambiguous *cli.AmbiguousError
-	if errors.As(err, &api) || errors.As(err, &notFound) || errors.As(err, &ambiguous) || errors.Is(err, context.Canceled) {
+	var netErr net.Error
+	if status, _ := statusOf(err); status != http.StatusInternalServerError || errors.As(err, &netErr) || errors.Is(err, context.Canceled) {
 		return err
 	}
 	return fmt.Errorf("%w: %w", errRefused, err)

@@ -176,8 +176,11 @@ func TestActionsChangeTheResourceAsTheCLIDoes(t *testing.T) {
 	require.Equal(t, http.StatusConflict, w.Code)
 	require.Equal(t, "Refused", decode[apiError](t, w).Reason)
 	w = do(t, s, http.MethodPost, path+"scale", `{"parallelism":0}`, true)
-	require.Equal(t, http.StatusConflict, w.Code)
-	require.Contains(t, decode[apiError](t, w).Error, "it must be 1 or more")
+	require.Equal(t, http.StatusBadRequest, w.Code)
+	require.Contains(t, decode[apiError](t, w).Error, "the new parallelism is 1 or more")
+	w = do(t, s, http.MethodPost, path+"scale", `{"parallelism":4}`, true)
+	require.Equal(t, http.StatusConflict, w.Code, "already 4")
+	require.Contains(t, decode[apiError](t, w).Error, "already runs with parallelism 4")
 	w = do(t, s, http.MethodPost, path+"explode", "", true)
 	require.Equal(t, http.StatusBadRequest, w.Code)
 	require.Contains(t, decode[apiError](t, w).Error, "the actions are savepoint, suspend")
@@ -308,4 +311,31 @@ func TestSuspendedJobShowsItsKeptHistory(t *testing.T) {
 	require.Equal(t, int64(4), view.Checkpoints[0].ID)
 	require.Empty(t, view.CheckpointsError)
 	require.Equal(t, noCluster, view.TaskManagersError)
+}
+
+// TestOtherSitesAndFlinksPagesCannotAct: the API refuses what another site's page asks
+// (flok dashboard needs no cookie to act); Flink's UI is served sandboxed, and its
+// GETs that change a job are refused.
+func TestOtherSitesAndFlinksPagesCannotAct(t *testing.T) {
+	s, _ := testServer(t, fakeAPI(application("a", "alpha", nil)).Build())
+	for _, site := range []string{"cross-site", "same-site"} {
+		r := httptest.NewRequest(http.MethodGet, "/api/overview", nil)
+		r.Header.Set("Sec-Fetch-Site", site)
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		require.Equal(t, http.StatusForbidden, w.Code, site)
+		require.Equal(t, "CrossSite", decode[apiError](t, w).Reason)
+	}
+	r := httptest.NewRequest(http.MethodGet, "/api/overview", nil)
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, r)
+	require.Equal(t, http.StatusOK, w.Code)
+
+	w = do(t, s, http.MethodGet, "/flink/a/alpha/jobs/j-alpha/yarn-cancel", "", false)
+	require.Equal(t, http.StatusMethodNotAllowed, w.Code)
+	require.Contains(t, decode[apiError](t, w).Error, "shown for reading")
+	w = do(t, s, http.MethodPost, "/flink/a/alpha/jars/upload", "", true)
+	require.Equal(t, http.StatusMethodNotAllowed, w.Code)
+	require.Equal(t, "sandbox allow-scripts allow-forms allow-popups", flinkUIPolicy, "no allow-same-origin: Flink's pages never get the console's origin")
 }

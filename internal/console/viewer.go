@@ -93,10 +93,20 @@ type Tokens struct {
 	viewers map[string]tokenViewer
 }
 
+// tokenViewer is a review's outcome: the viewer, or why the token was refused.
 type tokenViewer struct {
 	viewer  *Viewer
+	refused error
 	expires time.Time
 }
+
+// refusalTTL is how long a refused token stays refused without asking the API server
+// again: a page or a script repeating a bad token must not become a stream of reviews.
+const refusalTTL = 10 * time.Second
+
+// ErrReviewUnavailable is a TokenReview the API server did not answer: the console's
+// trouble (or its rights), not the viewer's.
+var ErrReviewUnavailable = errors.New("the API server could not review the token")
 
 // maxCachedViewers bounds the reviewed tokens kept; beyond it the cache starts again.
 const maxCachedViewers = 1000
@@ -114,26 +124,30 @@ func (t *Tokens) Authenticate(r *http.Request) (*Viewer, error) {
 	cached, ok := t.viewers[key]
 	t.mu.Unlock()
 	if ok && now.Before(cached.expires) {
-		return cached.viewer, nil
+		return cached.viewer, cached.refused
 	}
 	v, err := t.review(r, token)
-	if err != nil {
-		return nil, err
+	outcome := tokenViewer{viewer: v, expires: now.Add(cmp.Or(t.TTL, time.Minute))}
+	switch {
+	case errors.Is(err, ErrReviewUnavailable):
+		return nil, err // asked again next time
+	case err != nil:
+		outcome = tokenViewer{refused: err, expires: now.Add(refusalTTL)}
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.viewers == nil || len(t.viewers) >= maxCachedViewers {
 		t.viewers = map[string]tokenViewer{}
 	}
-	t.viewers[key] = tokenViewer{viewer: v, expires: now.Add(cmp.Or(t.TTL, time.Minute))}
-	return v, nil
+	t.viewers[key] = outcome
+	return outcome.viewer, outcome.refused
 }
 
 func (t *Tokens) review(r *http.Request, token string) (*Viewer, error) {
 	review, err := t.Reviews.AuthenticationV1().TokenReviews().Create(r.Context(),
 		&authnv1.TokenReview{Spec: authnv1.TokenReviewSpec{Token: token}}, metav1.CreateOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("the API server could not review the token: %w", err)
+		return nil, fmt.Errorf("%w: %v", ErrReviewUnavailable, err)
 	}
 	if !review.Status.Authenticated {
 		msg := review.Status.Error

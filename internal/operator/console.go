@@ -48,8 +48,10 @@ type consoleServer struct {
 // NeedLeaderElection is false: standby replicas serve the console too.
 func (consoleServer) NeedLeaderElection() bool { return false }
 
-// Start serves until ctx ends, then lets open requests finish for a few seconds.
+// Start serves until ctx ends, then lets open requests finish for a few seconds;
+// live streams end with ctx.
 func (c consoleServer) Start(ctx context.Context) error {
+	c.server.BaseContext = func(net.Listener) context.Context { return ctx }
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)

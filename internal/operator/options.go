@@ -93,7 +93,7 @@ func DefaultOptions() Options {
 		MetricsAddr: ":8080", ProbeAddr: ":8081", PprofAddr: "0", Concurrency: 16, FlinkAccess: "auto",
 		ObserveInterval: s.ObserveInterval, ProgressInterval: s.ProgressInterval, CheckpointObserveInterval: 2 * time.Minute,
 		CheckpointHistoryInterval: 5 * time.Minute,
-		ArtifactDir: filepath.Join(os.TempDir(), "flok-artifacts"), MaxArtifactSize: artifact.DefaultMaxSize,
+		ArtifactDir:               filepath.Join(os.TempDir(), "flok-artifacts"), MaxArtifactSize: artifact.DefaultMaxSize,
 		PodMonitors: true, MetricsShards: 1, KeepEndedLogs: true, Alerts: true, ConsoleAddr: "0",
 		Webhook: WebhookOptions{
 			BindAddress: "0", Service: "flok-webhook", CASecret: "flok-webhook-ca", Configuration: "flok",

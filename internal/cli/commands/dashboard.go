@@ -37,6 +37,9 @@ changes only what that user may.`,
 			if err != nil {
 				return err
 			}
+			if err := loopbackOnly(addr); err != nil {
+				return err
+			}
 			handler, err := localConsole(c, e.viewerName())
 			if err != nil {
 				return err
@@ -62,6 +65,19 @@ changes only what that user may.`,
 	cmd.Flags().StringVar(&addr, "address", addr, "local address to serve on (port 0: any free port)")
 	cmd.Flags().BoolVar(&noOpen, "no-open", false, "do not open a browser")
 	return cmd
+}
+
+// loopbackOnly refuses an address others could reach: the dashboard acts with your
+// kubeconfig's identity for whoever connects, without signing in.
+func loopbackOnly(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--address %q: %w (want host:port, like 127.0.0.1:8090)", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("--address %q: flok dashboard acts with your kubeconfig's identity for whoever connects, so it listens on loopback only (127.0.0.1 or localhost); to share a console, install the operator's (docs/console.md)", addr)
+	}
+	return nil
 }
 
 // localConsole is the console acting as c's user, known as name.

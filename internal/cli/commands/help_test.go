@@ -88,3 +88,12 @@ func TestFileCommandsReadStandardInput(t *testing.T) {
 	require.Equal(t, ExitOK, Execute(context.Background(), streams, []string{"convert", "-f", "-"}), errOut.String())
 	require.Contains(t, out.String(), "apiVersion: flok.dev/v1beta1")
 }
+
+// TestDashboardListensOnLoopbackOnly: an address others could reach is refused before
+// anything is served.
+func TestDashboardListensOnLoopbackOnly(t *testing.T) {
+	for addr, ok := range map[string]bool{"127.0.0.1:8090": true, "localhost:0": true, "[::1]:8090": true, "0.0.0.0:8090": false, ":8090": false, "10.1.2.3:80": false, "8090": false} {
+		err := loopbackOnly(addr)
+		require.Equal(t, ok, err == nil, "%s: %v", addr, err)
+	}
+}

@@ -7,6 +7,7 @@ package checkpointrecorder
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -44,17 +45,21 @@ type Recorder struct {
 
 	mu      sync.Mutex
 	pending map[types.NamespacedName][]checkpointhistory.Entry
-	// written is the newest checkpoint in each resource's ConfigMap, so that the same
-	// ten Flink keeps are not written again every round (checkpoint ids only grow
-	// within a job; a new job's are all new).
-	written map[types.NamespacedName]newest
+	// written are the newest checkpoints in each resource's ConfigMap, so that the same
+	// ten Flink keeps are not written again every round. (Not a high-water mark: a
+	// savepoint, or one of concurrent checkpoints, may end after a newer one.)
+	written map[types.NamespacedName][]checkpointRef
 }
 
-// newest is a job's newest checkpoint written.
-type newest struct {
+// checkpointRef names one checkpoint of one job.
+type checkpointRef struct {
 	jobID string
 	id    int64
 }
+
+// rememberedWritten is how many of a resource's newest written checkpoints are
+// remembered: more than Flink reports at once (web.checkpoints.history, 10 by default).
+const rememberedWritten = 32
 
 // Saw takes the checkpoints Flink reported for a resource's job; those not yet written
 // wait for the next batch.
@@ -67,7 +72,7 @@ func (r *Recorder) Saw(key types.NamespacedName, jobID string, history []flinkre
 	var fresh []checkpointhistory.Entry
 	for _, s := range history {
 		e, ended := checkpointhistory.FromFlink(jobID, s)
-		if w, ok := r.written[key]; ended && (!ok || w.jobID != jobID || e.ID > w.id) {
+		if ended && !slices.Contains(r.written[key], checkpointRef{jobID: e.JobID, id: e.ID}) {
 			fresh = append(fresh, e)
 		}
 	}
@@ -126,7 +131,7 @@ func (r *Recorder) write(ctx context.Context, key types.NamespacedName, entries 
 	owner := r.NewObject()
 	if err := r.Client.Get(ctx, key, owner); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.forget(key)
+			r.Forget(key)
 			return nil
 		}
 		return err
@@ -136,6 +141,9 @@ func (r *Recorder) write(ctx context.Context, key types.NamespacedName, entries 
 	var history []checkpointhistory.Entry
 	err := r.Reader.Get(ctx, types.NamespacedName{Namespace: key.Namespace, Name: name}, current)
 	switch {
+	case err == nil && current.Labels[render.LabelManagedBy] != render.ManagedByFlok:
+		log.FromContext(ctx).Info("a ConfigMap that is not Flok's has the checkpoint history's name; no history is kept", "configmap", key.Namespace+"/"+name)
+		return nil
 	case err == nil:
 		// A history that no longer reads is started again rather than kept failing.
 		history, _ = checkpointhistory.Decode(current)
@@ -159,26 +167,30 @@ func (r *Recorder) write(ctx context.Context, key types.NamespacedName, entries 
 		},
 		Data: data,
 	}
+	// Applied over what was read, or not at all: a write of another replica meanwhile
+	// (a new leader) is merged in the next batch instead of overwritten.
+	cm.ResourceVersion = current.ResourceVersion
 	if err := kube.Apply(ctx, r.Client, cm, fieldOwner); err != nil {
 		return err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.written == nil {
-		r.written = map[types.NamespacedName]newest{}
+		r.written = map[types.NamespacedName][]checkpointRef{}
 	}
-	last := newest{jobID: entries[len(entries)-1].JobID}
-	for _, e := range entries {
-		if e.JobID == last.jobID {
-			last.id = max(last.id, e.ID)
-		}
+	refs := make([]checkpointRef, 0, rememberedWritten)
+	for _, e := range history[max(0, len(history)-rememberedWritten):] {
+		refs = append(refs, checkpointRef{jobID: e.JobID, id: e.ID})
 	}
-	r.written[key] = last
+	r.written[key] = refs
 	return nil
 }
 
-// forget drops what is known of a resource that is gone.
-func (r *Recorder) forget(key types.NamespacedName) {
+// Forget drops what is known of a resource that is gone.
+func (r *Recorder) Forget(key types.NamespacedName) {
+	if r == nil {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.written, key)

@@ -63,12 +63,40 @@ func TestRecorderWritesWhatIsNewInBatches(t *testing.T) {
 	require.Equal(t, "job-1", entries[0].JobID)
 	require.Equal(t, "job-2", entries[2].JobID)
 
+	// A savepoint that ended after a newer checkpoint is still new.
+	r.Saw(key, "job-2", []flinkrest.CheckpointStats{checkpoint(3, 50)})
+	r.Flush(ctx)
+	savepoint := checkpoint(2, 45)
+	savepoint.IsSavepoint = true
+	r.Saw(key, "job-2", []flinkrest.CheckpointStats{checkpoint(3, 50), savepoint})
+	r.Flush(ctx)
+	entries = stored()
+	require.Len(t, entries, 5)
+	require.True(t, entries[3].Savepoint, "%+v", entries)
+	writesBefore := writes
+
 	require.NoError(t, api.Delete(ctx, fd))
 	r.Saw(key, "job-2", []flinkrest.CheckpointStats{checkpoint(2, 40)})
 	r.Flush(ctx)
-	require.Equal(t, 2, writes, "a deleted resource has nothing written")
+	require.Equal(t, writesBefore, writes, "a deleted resource has nothing written")
 	require.Empty(t, r.pending)
 
 	var none *Recorder
 	none.Saw(key, "job", nil) // no recorder: nothing kept
+}
+
+// TestRecorderLeavesForeignConfigMapsAlone: a ConfigMap of the history's name that Flok
+// did not make is neither written nor adopted.
+func TestRecorderLeavesForeignConfigMapsAlone(t *testing.T) {
+	fd := &v1beta1.FlinkDeployment{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "orders", UID: "u-1"}}
+	theirs := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "orders-flinkdeployment-checkpoints"}, Data: map[string]string{"mine": "yes"}}
+	api := fake.NewClientBuilder().WithScheme(cli.Scheme()).WithObjects(fd, theirs).Build()
+	r := &Recorder{Client: api, Reader: api, Kind: v1beta1.KindFlinkDeployment, NewObject: func() client.Object { return &v1beta1.FlinkDeployment{} }}
+	key := types.NamespacedName{Namespace: "a", Name: "orders"}
+	r.Saw(key, "job-1", []flinkrest.CheckpointStats{checkpoint(1, 10)})
+	r.Flush(context.Background())
+	cm := &corev1.ConfigMap{}
+	require.NoError(t, api.Get(context.Background(), types.NamespacedName{Namespace: "a", Name: theirs.Name}, cm))
+	require.Equal(t, map[string]string{"mine": "yes"}, cm.Data)
+	require.Empty(t, cm.OwnerReferences)
 }

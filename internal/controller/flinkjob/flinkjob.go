@@ -72,7 +72,7 @@ func job(ctx context.Context, flink *flinkrest.Client, memory *Memory, res Resou
 	failuresOK := !readFailures || readJobFailures(ctx, flink, j, out)
 	switch {
 	case !checkpointsOK || !failuresOK:
-		memory.Forget(res.Key) // read everything again next time
+		memory.forgetDetails(res.Key) // read everything again next time
 	case readCheckpoints:
 		memory.remember(res.Key, j, *out, now)
 	}

@@ -38,9 +38,11 @@ func NewMemory(checkpointEvery time.Duration) *Memory {
 	return &Memory{CheckpointEvery: checkpointEvery, jobs: map[types.NamespacedName]remembered{}}
 }
 
-// CheckpointSink takes the recent checkpoints Flink reported for a resource's job.
+// CheckpointSink takes the recent checkpoints Flink reported for a resource's job, and
+// forgets a resource that is gone.
 type CheckpointSink interface {
 	Saw(key types.NamespacedName, jobID string, recent []flinkrest.CheckpointStats)
+	Forget(key types.NamespacedName)
 }
 
 // historyOf hands a resource's checkpoints to the History, if any.
@@ -54,6 +56,17 @@ func (m *Memory) historyOf(key types.NamespacedName) func(jobID string, recent [
 
 // Forget drops what is remembered of a resource (deleted).
 func (m *Memory) Forget(key types.NamespacedName) {
+	if m == nil {
+		return
+	}
+	m.forgetDetails(key)
+	if m.History != nil {
+		m.History.Forget(key)
+	}
+}
+
+// forgetDetails drops the job details remembered of a resource, to read them all again.
+func (m *Memory) forgetDetails(key types.NamespacedName) {
 	if m == nil {
 		return
 	}

@@ -116,6 +116,7 @@ function overviewPage(main, params) {
 
   state.stream = new EventSource("/api/live?namespace=" + encodeURIComponent(ns));
   state.stream.addEventListener("rows", e => { rows = JSON.parse(e.data); draw(); });
+  state.stream.addEventListener("refused", e => { state.stream.close(); main.prepend(banner("error", "No longer live: " + JSON.parse(e.data).error)); });
   state.stream.onerror = () => {
     // A refusal ends the stream: ask once to show the API server's reason.
     api("/api/overview?namespace=" + encodeURIComponent(ns)).then(r => { rows = r; draw(); status.textContent += " (reconnecting)"; })
@@ -253,6 +254,7 @@ async function detailPage(main, ns, resource, name) {
   state.timers.push(setInterval(drawFlink, 10000));
   // The namespace's live rows say when this resource changed.
   state.stream = new EventSource("/api/live?namespace=" + encodeURIComponent(ns));
+  state.stream.addEventListener("refused", e => { state.stream.close(); message.replaceChildren(banner("error", "No longer live: " + JSON.parse(e.data).error)); });
   state.stream.addEventListener("rows", e => {
     const row = JSON.parse(e.data).find(r => r.resource === resource && r.name === name);
     if (!row) { top.replaceChildren(banner("info", name + " is gone from " + ns + ".")); return; }
@@ -360,7 +362,8 @@ async function route(reloadSession) {
   if (s.viewer && s.signIn) who.append(" ", el("button", { type: "button", onclick: async () => { await api("/api/logout", { method: "POST" }); route(true); } }, "Sign out"));
   if (!s.viewer) { s.signIn ? signInPage(main, s.error) : main.replaceChildren(banner("error", s.error)); return; }
   const [path, query] = (location.hash.replace(/^#/, "") || "/").split("?");
-  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  let parts;
+  try { parts = path.split("/").filter(Boolean).map(decodeURIComponent); } catch (e) { parts = []; }
   if (parts.length === 3) return detailPage(main, ...parts);
   overviewPage(main, new URLSearchParams(query || ""));
 }
