@@ -62,9 +62,15 @@ func rowOf(s cli.Summary, st v1beta1.CommonStatus, conditions []metav1.Condition
 	if js.State == "RUNNING" {
 		r.JobStarted = epochMillis(js.StartTime)
 	}
-	if ci := js.CheckpointInfo; ci != nil && ci.LastPeriodicCheckpointTimestamp > 0 {
-		t := time.UnixMilli(ci.LastPeriodicCheckpointTimestamp)
-		r.LastCheckpoint = &t
+	if ci := js.CheckpointInfo; ci != nil {
+		latest := ci.LastPeriodicCheckpointTimestamp
+		if ci.LastCheckpoint != nil {
+			latest = max(latest, ci.LastCheckpoint.TimeStamp)
+		}
+		if latest > 0 {
+			t := time.UnixMilli(latest)
+			r.LastCheckpoint = &t
+		}
 	}
 	if op := st.Operation; op != nil {
 		r.Operation = string(op.Kind) + ", " + string(op.Step)

@@ -85,7 +85,10 @@ func TestOverviewPutsProblemsFirst(t *testing.T) {
 	})
 	session := &v1beta1.FlinkDeployment{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "shared"}}
 	sj := &v1beta1.FlinkSessionJob{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "beta"}, Spec: v1beta1.FlinkSessionJobSpec{DeploymentName: "shared", Job: &v1beta1.JobSpec{}}}
-	s, _ := testServer(t, fakeAPI(application("a", "alpha", nil), failed, session, sj, application("b", "other", nil)).Build())
+	alpha := application("a", "alpha", func(fd *v1beta1.FlinkDeployment) {
+		fd.Status.JobStatus.CheckpointInfo = &v1beta1.CheckpointInfo{LastCheckpoint: &v1beta1.Snapshot{TimeStamp: 1700000060000, Location: "file:///cp/chk-9"}}
+	})
+	s, _ := testServer(t, fakeAPI(alpha, failed, session, sj, application("b", "other", nil)).Build())
 
 	w := do(t, s, http.MethodGet, "/api/overview", "", false)
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
@@ -98,6 +101,7 @@ func TestOverviewPutsProblemsFirst(t *testing.T) {
 	require.Equal(t, "JobFailed: the job failed: boom", rows[0].Problem)
 	require.Equal(t, ResourceSessionJob, rows[2].Resource)
 	require.NotNil(t, rows[1].JobStarted, "a running job has an uptime")
+	require.Equal(t, int64(1700000060000), rows[1].LastCheckpoint.UnixMilli(), "the latest checkpoint Flok recorded")
 
 	rows = decode[[]Row](t, do(t, s, http.MethodGet, "/api/overview?namespace=*", "", false))
 	require.Len(t, rows, 5)

@@ -158,9 +158,9 @@ func proveConsoleViews(t *testing.T, page *consoleClient, ns, name, earlierJob s
 	require.Equal(t, console.ResourceDeployment, row.Resource)
 	require.Equal(t, "RUNNING", row.JobState)
 	require.NotNil(t, row.JobStarted, "a running job has an uptime")
-	page.liveRows(ns, time.Minute, name+" running", func(rows []console.Row) bool {
+	page.liveRows(ns, time.Minute, name+" running with a checkpoint recorded", func(rows []console.Row) bool {
 		r := rowNamed(rows, name)
-		return r != nil && r.JobState == "RUNNING" && r.Lifecycle == string(v1beta1.LifecycleStable)
+		return r != nil && r.JobState == "RUNNING" && r.Lifecycle == string(v1beta1.LifecycleStable) && r.LastCheckpoint != nil
 	})
 
 	base := "/api/resources/" + ns + "/" + console.ResourceDeployment + "/" + name
