@@ -67,7 +67,7 @@ func (l *live) subscribe(ctx context.Context, v *Viewer, namespace string) (<-ch
 	f, ok := l.feeds[key]
 	if !ok {
 		var err error
-		if f, err = l.start(v.Client.Config, namespace, func() { l.stopIfIdle(key) }, func() { l.remove(key) }); err != nil {
+		if f, err = l.start(v.Client.Config, namespace, func() { l.stopIfIdle(key) }, func(ended *feed) { l.remove(key, ended) }); err != nil {
 			return nil, nil, err
 		}
 		if l.feeds == nil {
@@ -80,11 +80,13 @@ func (l *live) subscribe(ctx context.Context, v *Viewer, namespace string) (<-ch
 	return ch, func() { f.drop(ch) }, nil
 }
 
-// remove forgets a feed that ended.
-func (l *live) remove(key string) {
+// remove forgets a feed that ended (not a newer one of the same key).
+func (l *live) remove(key string, ended *feed) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.feeds, key)
+	if l.feeds[key] == ended {
+		delete(l.feeds, key)
+	}
 }
 
 // stopIfIdle stops the feed of key if nobody subscribed since it was left.
@@ -116,7 +118,7 @@ func mayList(ctx context.Context, c *cli.Client, namespace string) error {
 // start begins a feed: an informer cache of both kinds, trimmed to what rows show. A
 // watch the API server refuses later (the viewer's token expired, their rights
 // revoked) ends the feed with a "refused" event, rather than rows that silently stop.
-func (l *live) start(cfg *rest.Config, namespace string, whenLeft, ended func()) (*feed, error) {
+func (l *live) start(cfg *rest.Config, namespace string, whenLeft func(), ended func(*feed)) (*feed, error) {
 	ctx, stop := context.WithCancel(context.Background())
 	f := &feed{stop: stop, changed: make(chan struct{}, 1), subscribers: map[chan update]struct{}{}}
 	opts := cache.Options{Scheme: cli.Scheme(), Mapper: l.mapper, DefaultTransform: trimForRows,
@@ -214,11 +216,11 @@ func (f *feed) publish(u update) {
 }
 
 // refuse ends the feed with the API server's refusal.
-func (f *feed) refuse(err error, ended func()) {
+func (f *feed) refuse(err error, ended func(*feed)) {
 	status, reason := statusOf(err)
 	data, _ := json.Marshal(apiError{Error: fmt.Sprintf("%d %s: %v", status, reason, err), Reason: reason})
 	f.publish(update{event: "refused", data: data})
-	ended()
+	ended(f)
 	f.stop()
 }
 

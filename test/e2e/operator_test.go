@@ -60,8 +60,9 @@ func runOperator() int {
 	opts.MetricsAddr, opts.ProbeAddr, opts.FlinkAccess = "0", "0", "proxy"
 	// Checkpoints are read every round, as the tests of recorded checkpoints expect.
 	opts.ProgressInterval, opts.ObserveInterval, opts.CheckpointObserveInterval = time.Second, 5*time.Second, 5*time.Second
-	// The console's checkpoint history is written soon after it is read.
-	opts.CheckpointHistoryInterval = 2 * time.Second
+	// The console's checkpoint history is written soon after it is read — not every
+	// round: each write is the whole history, and a dozen jobs share this API server.
+	opts.CheckpointHistoryInterval = 20 * time.Second
 	// Session jobs' jars come from a test server on loopback; kept with the cluster.
 	opts.AllowHTTPArtifacts, opts.MaxArtifactSize = true, testMaxArtifactSize
 	opts.ArtifactDir = filepath.Join(filepath.Dir(os.Getenv(kubeconfigEnv)), "artifacts-"+opts.Namespaces[0])
