@@ -254,23 +254,33 @@ func (d *decider) removingCluster(op *v1beta1.Operation) {
 	}
 }
 
+// endedJobGrace is how long a session job cancelled to carry its last state waits for
+// its session cluster to report the ended job and its newest checkpoint: Flink 2.x
+// archives an ended job, and may not list it, or its checkpoints, for a moment.
+const endedJobGrace = 30 * time.Second
+
 // restoreEndedJobsCheckpoint makes a session job cancelled to carry its last state
 // restart from the newest checkpoint of the job as it ended: one completed while it was
 // being cancelled has subsumed — deleted — the one seen when the cancellation began.
 // (Its session cluster still reports the ended job; an application's cluster is gone.)
-// It reports false while Flink has not told the ended job's checkpoints.
+// It reports false while Flink does not answer for the ended job's checkpoints, and
+// for up to endedJobGrace while it answers without them — the job unlisted, or listed
+// without the checkpoint it must have (one was seen before the cancellation); then the
+// checkpoint seen before is all there is.
 func (d *decider) restoreEndedJobsCheckpoint(op *v1beta1.Operation) bool {
 	if !d.sessionJob || op.UpgradeMode != v1beta1.UpgradeModeLastState || op.KeepHAData || op.RestorePath == "" {
 		return true
 	}
 	j := d.ourJob()
 	switch {
-	case j == nil:
-		return true
-	case j.CheckpointsUnread:
-		return false
-	case j.LatestCheckpoint != "":
+	case j != nil && j.CheckpointsUnread:
+		return false // Flink did not answer: ask again, however long it takes
+	case j != nil && j.LatestCheckpoint != "":
 		op.RestorePath = j.LatestCheckpoint
+		return true
+	case d.now().Sub(op.StartTime.Time) < endedJobGrace:
+		op.Message = "waiting for the session cluster to report the cancelled job's last checkpoint"
+		return false
 	}
 	return true
 }

@@ -114,11 +114,23 @@ func TestSessionJobLastStateCancels(t *testing.T) {
 	d = decideJob(t, sj, inSession(&ended))
 	require.Equal(t, ActionNone, d.Action.Type, "Flink did not tell the ended job's checkpoints: wait for them")
 	require.Equal(t, checkpointA, d.Status.Operation.RestorePath)
-	ended.LatestCheckpoint, ended.CheckpointsUnread = checkpointB, false
+	ended.CheckpointsUnread = false
+	d = decideJob(t, sj, inSession(&ended))
+	require.Equal(t, ActionNone, d.Action.Type, "Flink answered without the ended job's checkpoint (archiving it): wait for it")
+	d = decideJob(t, sj, inSession(nil))
+	require.Equal(t, ActionNone, d.Action.Type, "the ended job is not listed yet: wait for it")
+	ended.LatestCheckpoint = checkpointB
 	d = decideJob(t, sj, inSession(&ended))
 	require.Equal(t, ActionDeploy, d.Action.Type)
 	require.Equal(t, checkpointB, d.Action.RestorePath)
 	require.Equal(t, checkpointB, d.Status.JobStatus.UpgradeSavepointPath)
+
+	// Never listed again: after a while, the checkpoint seen before is all there is.
+	late := inSession(nil)
+	late.Now = sj.Status.Operation.StartTime.Add(endedJobGrace + time.Second)
+	d = decideJob(t, sj, late)
+	require.Equal(t, ActionDeploy, d.Action.Type)
+	require.Equal(t, checkpointA, d.Action.RestorePath)
 }
 
 func TestSessionJobFailedIsNotResubmitted(t *testing.T) {
