@@ -259,6 +259,12 @@ func (d *decider) removingCluster(op *v1beta1.Operation) {
 // archives an ended job, and may not list it, or its checkpoints, for a moment.
 const endedJobGrace = 30 * time.Second
 
+// checkpointStatsCache is how long after a job ended its checkpoint statistics may
+// still be an answer Flink cached before (rest.cache.checkpoint-statistics-timeout,
+// web.refresh-interval: 3 s by default), with a margin: a checkpoint completed just
+// before the cancellation is missing from those.
+const checkpointStatsCache = 5 * time.Second
+
 // restoreEndedJobsCheckpoint makes a session job cancelled to carry its last state
 // restart from the newest checkpoint of the job as it ended: one completed while it was
 // being cancelled has subsumed — deleted — the one seen when the cancellation began.
@@ -275,6 +281,9 @@ func (d *decider) restoreEndedJobsCheckpoint(op *v1beta1.Operation) bool {
 	switch {
 	case j != nil && j.CheckpointsUnread:
 		return false // Flink did not answer: ask again, however long it takes
+	case j != nil && j.EndTime > 0 && d.now().Sub(time.UnixMilli(j.EndTime)) < checkpointStatsCache:
+		op.Message = "waiting for Flink's checkpoint statistics of the cancelled job (it caches them for a few seconds)"
+		return false
 	case j != nil && j.LatestCheckpoint != "":
 		op.RestorePath = j.LatestCheckpoint
 		return true

@@ -110,7 +110,12 @@ func TestSessionJobLastStateCancels(t *testing.T) {
 	// job as it ended names the one to restore.
 	sj = thenJob(sj, d)
 	ended := *j
-	ended.State, ended.LatestCheckpoint, ended.CheckpointsUnread = JobCanceled, "", true
+	ended.State, ended.EndTime = JobCanceled, t0.UnixMilli()
+	d = decideJob(t, sj, inSession(&ended))
+	require.Equal(t, ActionNone, d.Action.Type, "Flink's checkpoint statistics of a job that just ended may be cached from before: wait")
+	require.Equal(t, checkpointA, d.Status.Operation.RestorePath)
+	ended.EndTime = t0.Add(-time.Minute).UnixMilli()
+	ended.LatestCheckpoint, ended.CheckpointsUnread = "", true
 	d = decideJob(t, sj, inSession(&ended))
 	require.Equal(t, ActionNone, d.Action.Type, "Flink did not tell the ended job's checkpoints: wait for them")
 	require.Equal(t, checkpointA, d.Status.Operation.RestorePath)

@@ -109,8 +109,9 @@ type Job struct {
 	ID    string
 	Name  string
 	State string
-	// StartTime is in epoch milliseconds.
+	// StartTime is in epoch milliseconds; EndTime too, once the job ended (else 0).
 	StartTime int64
+	EndTime   int64
 	// TasksRunning reports whether all of the job's tasks run (or have finished): a
 	// RUNNING job may still be deploying tasks, and takes no savepoint until they run.
 	TasksRunning bool

@@ -66,6 +66,9 @@ func job(ctx context.Context, flink *flinkrest.Client, memory *Memory, res Resou
 	readCheckpoints, readFailures, known := memory.need(res.Key, j, now, res.Fresh)
 	out := &known
 	out.ID, out.Name, out.State, out.StartTime = j.ID, j.Name, string(j.State), j.StartTime
+	if j.State.IsGloballyTerminal() && j.EndTime > 0 {
+		out.EndTime = j.EndTime
+	}
 	out.TasksRunning = j.Tasks["total"] > 0 && j.Tasks["running"]+j.Tasks["finished"] == j.Tasks["total"]
 	checkpointsOK := !readCheckpoints || readJobCheckpoints(ctx, flink, memory.historyOf(res.Key), j.ID, out)
 	out.CheckpointsUnread = !checkpointsOK
