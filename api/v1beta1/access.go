@@ -16,3 +16,12 @@ func StatusOf(obj runtime.Object) (CommonStatus, []metav1.Condition) {
 	}
 	return CommonStatus{}, nil
 }
+
+// KindOf is the kind of a FlinkSessionJob or, for anything else, FlinkDeployment: typed
+// objects read by a client carry no kind of their own.
+func KindOf(obj runtime.Object) string {
+	if _, ok := obj.(*FlinkSessionJob); ok {
+		return KindFlinkSessionJob
+	}
+	return KindFlinkDeployment
+}

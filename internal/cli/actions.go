@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"reflect"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -146,9 +147,13 @@ func (c *Client) StopSession(ctx context.Context, name string, force bool) (clie
 	if fd.Spec.Job != nil {
 		return nil, fmt.Errorf("%s is an application, not a session cluster (`flok delete %s` deletes it)", name, name)
 	}
-	jobs, err := c.sessionJobsOf(ctx, name)
+	sessionJobs, err := c.SessionJobsOf(ctx, name)
 	if err != nil {
 		return nil, err
+	}
+	var jobs []string
+	for _, sj := range sessionJobs {
+		jobs = append(jobs, sj.Name)
 	}
 	if len(jobs) > 0 && !force {
 		return nil, fmt.Errorf("session cluster %s still runs session jobs %s: delete them first (`flok delete %s`), or stop it anyway with --force (the jobs then wait for a session of that name)",
@@ -167,19 +172,14 @@ func (c *Client) StopSession(ctx context.Context, name string, force bool) (clie
 	return fd, nil
 }
 
-// sessionJobsOf names the FlinkSessionJobs that run on the session cluster.
-func (c *Client) sessionJobsOf(ctx context.Context, session string) ([]string, error) {
+// SessionJobsOf are the FlinkSessionJobs of the namespace that run on the session
+// cluster.
+func (c *Client) SessionJobsOf(ctx context.Context, session string) ([]v1beta1.FlinkSessionJob, error) {
 	list := &v1beta1.FlinkSessionJobList{}
 	if err := c.API.List(ctx, list, client.InNamespace(c.Namespace)); err != nil {
 		return nil, explain(err, c.Config.Host)
 	}
-	var names []string
-	for _, sj := range list.Items {
-		if sj.Spec.DeploymentName == session {
-			names = append(names, sj.Name)
-		}
-	}
-	return names, nil
+	return slices.DeleteFunc(list.Items, func(sj v1beta1.FlinkSessionJob) bool { return sj.Spec.DeploymentName != session }), nil
 }
 
 // setOption sets one Flink option in a flinkConfiguration, kept flat.

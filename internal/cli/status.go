@@ -68,10 +68,7 @@ func (c *Client) snapshotsOf(ctx context.Context, obj client.Object) ([]v1beta1.
 	if err := c.API.List(ctx, list, client.InNamespace(c.Namespace)); err != nil {
 		return nil, err
 	}
-	kind := v1beta1.KindFlinkDeployment
-	if _, ok := obj.(*v1beta1.FlinkSessionJob); ok {
-		kind = v1beta1.KindFlinkSessionJob
-	}
+	kind := v1beta1.KindOf(obj)
 	var out []v1beta1.FlinkStateSnapshot
 	for _, s := range list.Items {
 		if ref := s.Spec.JobReference; ref != nil && ref.Kind == kind && ref.Name == obj.GetName() {

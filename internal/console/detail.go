@@ -79,12 +79,11 @@ func detail(ctx context.Context, c *cli.Client, ref string) (*Detail, error) {
 }
 
 func sessionJobsOf(ctx context.Context, c *cli.Client, session string) ([]Row, error) {
-	list := &v1beta1.FlinkSessionJobList{}
-	if err := c.API.List(ctx, list, client.InNamespace(c.Namespace)); err != nil {
+	jobs, err := c.SessionJobsOf(ctx, session)
+	if err != nil {
 		return nil, err
 	}
-	list.Items = slices.DeleteFunc(list.Items, func(sj v1beta1.FlinkSessionJob) bool { return sj.Spec.DeploymentName != session })
-	return rowsOf(nil, list.Items), nil
+	return rowsOf(nil, jobs), nil
 }
 
 func podOf(p *corev1.Pod) Pod {

@@ -114,17 +114,13 @@ func readFlinkView(ctx context.Context, flink *flinkrest.Client, jobID string) *
 // withHistory is view (nil: no cluster to ask) with the checkpoints the operator kept
 // for obj merged in, read as the viewer; a viewer who may not read them sees Flink's.
 func withHistory(ctx context.Context, v *Viewer, obj client.Object, view *FlinkView) *FlinkView {
-	kind := v1beta1.KindFlinkDeployment
-	if _, ok := obj.(*v1beta1.FlinkSessionJob); ok {
-		kind = v1beta1.KindFlinkSessionJob
-	}
 	out := &FlinkView{CheckpointsError: noCluster, ExceptionsError: noCluster, TaskManagersError: noCluster}
 	if view != nil {
 		copied := *view
 		out = &copied
 	}
 	cm := &corev1.ConfigMap{}
-	err := v.Client.API.Get(ctx, client.ObjectKey{Namespace: obj.GetNamespace(), Name: checkpointhistory.ConfigMapName(obj.GetName(), kind)}, cm)
+	err := v.Client.API.Get(ctx, client.ObjectKey{Namespace: obj.GetNamespace(), Name: checkpointhistory.ConfigMapName(obj.GetName(), v1beta1.KindOf(obj))}, cm)
 	if err != nil {
 		if !apierrors.IsNotFound(err) && out.CheckpointsError == "" {
 			out.CheckpointsError = "the kept history: " + err.Error()

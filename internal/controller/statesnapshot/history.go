@@ -64,7 +64,7 @@ func (h *History) SetupWithManager(mgr ctrl.Manager) error {
 		DeleteFunc: func(event.DeleteEvent) bool { return false },
 	}
 	for _, kind := range []client.Object{&v1beta1.FlinkDeployment{}, &v1beta1.FlinkSessionJob{}} {
-		name := strings.ToLower(kindOf(kind)) + "-history"
+		name := strings.ToLower(v1beta1.KindOf(kind)) + "-history"
 		err := ctrl.NewControllerManagedBy(mgr).Named(name).
 			For(kind, builder.WithPredicates(historyChanged)).
 			Complete(historyReconciler{h, kind})
@@ -162,7 +162,7 @@ func recordOf(obj client.Object, sp v1beta1.Snapshot, disposeOnDelete bool) v1be
 			Labels:    map[string]string{LabelTriggerType: strings.ToUpper(trigger), LabelHistoryOf: historyLabel(obj)},
 		},
 		Spec: v1beta1.FlinkStateSnapshotSpec{
-			JobReference: &v1beta1.JobReference{Kind: kindOf(obj), Name: obj.GetName()},
+			JobReference: &v1beta1.JobReference{Kind: v1beta1.KindOf(obj), Name: obj.GetName()},
 			Savepoint: &v1beta1.SavepointSpec{
 				Path: sp.Location, FormatType: sp.FormatType, AlreadyExists: true, DisposeOnDelete: ptr.To(disposeOnDelete),
 			},
@@ -183,13 +183,6 @@ func recordName(name, trigger string, millis int64) string {
 
 // maxNameLength is the longest name of a Kubernetes object.
 const maxNameLength = 253
-
-func kindOf(obj client.Object) string {
-	if _, ok := obj.(*v1beta1.FlinkSessionJob); ok {
-		return v1beta1.KindFlinkSessionJob
-	}
-	return v1beta1.KindFlinkDeployment
-}
 
 func historyLabel(obj client.Object) string { return string(obj.GetUID()) }
 
