@@ -261,6 +261,33 @@ func TestSuspendAndResume(t *testing.T) {
 	require.Equal(t, savepointA, d.Action.RestorePath)
 }
 
+// TestSuspendedDuringUpgrade: a job suspended while its upgrade removes the cluster is
+// not deployed with the suspended spec once the cluster is gone — that job would run
+// against its spec, and resuming it would start a second one beside it (found by
+// FuzzNext). It is suspended, keeping the upgrade's savepoint.
+func TestSuspendedDuringUpgrade(t *testing.T) {
+	fd := runningDeployment()
+	fd.Status.LifecycleState = v1beta1.LifecycleUpgrading
+	fd.Status.Operation = &v1beta1.Operation{Kind: v1beta1.OperationUpgrade, Step: v1beta1.StepRemovingCluster,
+		UpgradeMode: v1beta1.UpgradeModeSavepoint, JobID: runningJobID, RestorePath: savepointA, StartTime: metav1.NewTime(t0)}
+	fd = changed(fd)
+	fd.Spec.Job.State = v1beta1.JobStateSuspended
+	d := decide(t, fd, missing())
+	require.Equal(t, ActionNone, d.Action.Type)
+	require.Nil(t, d.Status.Operation)
+	require.Equal(t, v1beta1.LifecycleSuspended, d.Status.LifecycleState)
+	require.Equal(t, savepointA, d.Status.JobStatus.UpgradeSavepointPath)
+	require.Equal(t, encodeSpec(&fd.Spec), d.Status.ReconciliationStatus.LastReconciledSpec)
+
+	fd = then(fd, d)
+	fd.Spec.Job.State = v1beta1.JobStateRunning
+	fd.Generation++
+	d = decide(t, fd, missing())
+	require.Equal(t, ActionDeploy, d.Action.Type, "resumed, it starts from the upgrade's savepoint")
+	require.Equal(t, savepointA, d.Action.RestorePath)
+	require.Equal(t, int32(4), d.Action.Spec.Job.Parallelism)
+}
+
 func TestRecovery(t *testing.T) {
 	// A lost JobManager Deployment is redeployed from the latest recorded state.
 	fd := runningDeployment()

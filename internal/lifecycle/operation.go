@@ -228,13 +228,15 @@ func (d *decider) removingCluster(op *v1beta1.Operation) {
 	case v1beta1.OperationDelete:
 		d.out.Action = Action{Type: ActionRemoveFinalizer}
 	case v1beta1.OperationSuspend:
-		d.status.Operation = nil
-		d.status.JobStatus.UpgradeSavepointPath = op.RestorePath
-		d.status.JobStatus.State = JobSuspended
-		d.status.LifecycleState = v1beta1.LifecycleSuspended
-		d.accept()
-		d.event(reasonSuspended, "job suspended%s", statePhrase(op))
+		d.suspended(op)
 	default:
+		if op.Kind != v1beta1.OperationRollback && suspended(d.spec()) {
+			// Suspended while the cluster was going: the state it kept is recorded and
+			// nothing starts — deploying the suspended spec would run a job the spec
+			// says is stopped, and its resumption would start a second one.
+			d.suspended(op)
+			return
+		}
 		spec := d.spec()
 		if op.Kind == v1beta1.OperationRollback {
 			spec, _ = DecodeSpec(d.status.ReconciliationStatus.LastStableSpec)
@@ -252,6 +254,17 @@ func (d *decider) removingCluster(op *v1beta1.Operation) {
 		op.JobID, op.Step, op.Message = d.status.JobStatus.JobID, v1beta1.StepDeploying, "deploying"
 		d.deployActionFor(spec)
 	}
+}
+
+// suspended ends an operation whose cluster is gone as a suspension, recording the
+// state the job resumes from.
+func (d *decider) suspended(op *v1beta1.Operation) {
+	d.status.Operation = nil
+	d.status.JobStatus.UpgradeSavepointPath = op.RestorePath
+	d.status.JobStatus.State = JobSuspended
+	d.status.LifecycleState = v1beta1.LifecycleSuspended
+	d.accept()
+	d.event(reasonSuspended, "job suspended%s", statePhrase(op))
 }
 
 // endedJobGrace is how long a session job cancelled to carry its last state waits for
