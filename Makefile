@@ -12,6 +12,8 @@ PUSH ?=
 # make bench-scale's size, and further flags of test/cmd/benchscale.
 N ?= 1000
 BENCH_SCALE_FLAGS ?=
+# How long make fuzz runs each fuzz target.
+FUZZ_TIME ?= 3m
 
 .PHONY: help
 help: ## Show this help.
@@ -41,6 +43,10 @@ build: ## Compile every package.
 .PHONY: bench
 bench: ## Run the Go benchmarks (time and allocations per operation).
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZ_TIME each (default 3m); writes .local/fuzz.tsv. Not part of make test.
+	@FUZZ_TIME=$(FUZZ_TIME) hack/fuzz.sh
 
 .PHONY: bench-scale
 bench-scale: tools ## Measure flok-operator with N FlinkDeployments (default 1000) on simulated Flink; writes .local/bench-scale.json.

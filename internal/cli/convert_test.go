@@ -60,3 +60,32 @@ func TestInstallObjectsWithImage(t *testing.T) {
 	_, err = InstallObjects("Not An Image")
 	require.ErrorContains(t, err, `--image "Not An Image"`)
 }
+
+// FuzzConvert: any text converts or is refused with an error, never a panic; what
+// converts holds no Apache resource any more and converts again to itself.
+func FuzzConvert(f *testing.F) {
+	if apache, err := os.ReadFile("testdata/apache-basic.yaml"); err == nil {
+		f.Add(string(apache))
+	}
+	f.Add("apiVersion: flink.apache.org/v1beta1\nkind: FlinkSessionJob\nmetadata: {name: j}\nspec: {deploymentName: s, job: {jarURI: 'https://x/j.jar'}}\n---\napiVersion: v1\nkind: ConfigMap\n")
+	f.Add("apiVersion: flink.apache.org/v1beta1\nkind: FlinkStateSnapshot\nmetadata: {name: s}\nspec: {savepoint: {path: 'file:///sp'}}\nstatus: {state: COMPLETED}\n")
+	f.Add("apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nspec: {flinkConfiguration: {a.b: 1, c: [1, 2]}}\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		out, err := Convert([]byte(text))
+		if err != nil {
+			return
+		}
+		docs, err := decodeAll(out)
+		require.NoError(t, err, "Convert wrote what it cannot read:\n%s", out)
+		for _, u := range docs {
+			require.NotEqual(t, apacheGroupVersion, u.GetAPIVersion())
+		}
+		again, err := Convert(out)
+		require.NoError(t, err)
+		// As objects: YAML's key order is not stable for some keys that mix digits and
+		// letters (go-yaml's natural sort), and means nothing.
+		againDocs, err := decodeAll(again)
+		require.NoError(t, err)
+		require.Equal(t, docs, againDocs, "converting Flok's resources changes them")
+	})
+}
