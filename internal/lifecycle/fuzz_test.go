@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -30,18 +31,18 @@ func FuzzNext(f *testing.F) {
 	f.Add([]byte{1, 9, 0x13, 0x80, 0x31, 0, 0, 1, 0x40, 0, 0, 0, 0x10, 10, 0x13, 0x80, 0})
 	f.Add([]byte{0, 0x1b, 0x13, 0x80, 0, 8, 0x13, 0, 0x12, 0, 0x13, 0, 0xf2, 0, 0, 0, 0xf0})
 	f.Add([]byte{1, 12, 0x13, 0, 0x31, 0, 0x13, 0, 0x32, 0, 0, 0, 0x10})
+	f.Add([]byte{2, 8, 0x13, 0, 0x31, 0, 0x90, 0, 0x40, 0, 0, 0, 0x10, 9, 0x13, 0x80, 0x31})
+	f.Add([]byte{2, 0x1b, 0x13, 0x80, 0, 8, 0x13, 0x80, 0, 0, 0x90, 0x80, 0x30, 0, 0x13, 0, 0x10})
 	f.Fuzz(func(t *testing.T, script []byte) {
 		if len(script) == 0 {
 			return
 		}
-		w := &walk{fd: runningDeployment(), now: t0, highAvailability: script[0]&1 == 1, clusterUp: true, jobID: runningJobID}
-		w.fd.Status.JobStatus.CheckpointInfo = &v1beta1.CheckpointInfo{LastCheckpoint: &v1beta1.Snapshot{
-			Location: checkpointA, TimeStamp: t0.Add(-time.Minute).UnixMilli(), TriggerType: "PERIODIC"}}
+		w := newWalk(script[0])
 		for step, i := 0, 1; i+4 <= len(script) && step < 64; step, i = step+1, i+4 {
 			w.edit(script[i])
 			obs := w.observe(step, script[i+1], script[i+2], script[i+3])
 			before := w.fd
-			d := decide(t, before, obs)
+			d := w.decide(t, obs)
 			if msg := promiseBroken(before, obs, d); msg != "" {
 				t.Fatalf("round %d: %s\nstatus before: %s\nobserved: %+v\njob: %+v\naction: %+v", step, msg, statusJSON(before.Status), obs, obs.Job, d.Action)
 			}
@@ -60,9 +61,11 @@ func FuzzNext(f *testing.F) {
 // walk is the resource, the clock and the world of one scripted walk: whether a
 // cluster runs and which job it was deployed with, whether HA metadata exists. The
 // world changes only by the decisions' actions — and by the cluster being lost, when
-// the script says so.
+// the script says so. A session job's walk sees the resource as NextSessionJob does:
+// its "cluster" is its job in the session cluster.
 type walk struct {
 	fd               *v1beta1.FlinkDeployment
+	sessionJob       bool
 	now              time.Time
 	highAvailability bool
 	clusterUp        bool
@@ -70,6 +73,35 @@ type walk struct {
 	removed bool
 	jobID   string
 	haData  bool
+}
+
+// newWalk starts a walk from a running job with a recorded checkpoint: an
+// application (with HA when the first script byte's lowest bit is set) or a session job
+// (its second bit).
+func newWalk(b byte) *walk {
+	w := &walk{fd: runningDeployment(), now: t0, sessionJob: b&2 != 0, highAvailability: b&3 == 1, clusterUp: true, jobID: runningJobID}
+	w.fd.Status.JobStatus.CheckpointInfo = &v1beta1.CheckpointInfo{LastCheckpoint: &v1beta1.Snapshot{
+		Location: checkpointA, TimeStamp: t0.Add(-time.Minute).UnixMilli(), TriggerType: "PERIODIC"}}
+	if w.sessionJob {
+		spec := &w.fd.Spec
+		*spec = v1beta1.FlinkDeploymentSpec{Job: spec.Job, FlinkConfiguration: spec.FlinkConfiguration}
+		rs := &w.fd.Status.ReconciliationStatus
+		rs.LastReconciledSpec, rs.LastStableSpec = encodeSpec(spec), encodeSpec(spec)
+	}
+	return w
+}
+
+// decide is the round's decision, as Next or NextSessionJob takes it: checked to
+// leave its input alone and to decide the same twice.
+func (w *walk) decide(t *testing.T, obs Observation) Decision {
+	if !w.sessionJob {
+		return decide(t, w.fd, obs)
+	}
+	before := w.fd.DeepCopy()
+	d := next(Input{Deployment: w.fd, Observed: obs, Settings: DefaultSettings()}, true)
+	require.Equal(t, before, w.fd, "NextSessionJob must not modify its input")
+	require.Equal(t, d, next(Input{Deployment: w.fd, Observed: obs, Settings: DefaultSettings()}, true), "the same input must give the same decision")
+	return d
 }
 
 // edit applies the user's change a script byte names, if any: a new generation.
@@ -121,6 +153,14 @@ func (w *walk) observe(step int, cluster, job, snapshot byte) Observation {
 	obs.HAData = w.haData
 	if !w.clusterUp {
 		obs.Cluster = ClusterMissing
+		if w.sessionJob && w.jobID != "" && job&16 != 0 {
+			// The session cluster still lists the cancelled job, with its last checkpoint.
+			obs.Job = &Job{ID: w.jobID, Name: "orders", State: JobCanceled, StartTime: t0.UnixMilli(), EndTime: w.now.Add(-time.Minute).UnixMilli()}
+			if job&128 != 0 {
+				obs.Job.LatestCheckpoint = fmt.Sprintf("file:///state/checkpoints/%s/chk-%d", w.jobID, step+10)
+				obs.Job.LatestCheckpointTime = w.now.Add(-time.Minute).UnixMilli()
+			}
+		}
 		return obs
 	}
 	obs.DeployedHash = "h1"
@@ -128,14 +168,23 @@ func (w *walk) observe(step int, cluster, job, snapshot byte) Observation {
 		obs.DeployedHash = "old"
 	}
 	obs.Cluster = []ClusterState{ClusterStarting, ClusterReady, ClusterReady, ClusterFailing}[cluster%4]
-	if w.removed {
+	switch {
+	case w.sessionJob:
+		obs.Cluster = ClusterReady // the job is listed by its session cluster
+		if cluster%16 == 14 {
+			obs.SessionUnavailable = "the session cluster is being changed"
+		}
+	case w.removed:
 		obs.Cluster = ClusterTerminating
 	}
-	if obs.Cluster != ClusterReady || cluster&64 != 0 {
+	if obs.Cluster != ClusterReady || cluster&64 != 0 && !w.sessionJob {
 		return obs
 	}
 	obs.Job = &Job{ID: w.jobID, Name: "orders", State: jobStates[int(job)%len(jobStates)], TasksRunning: job&64 != 0,
 		StartTime: w.now.UnixMilli(), CheckpointsUnread: job&32 != 0}
+	if w.sessionJob && w.removed {
+		obs.Job.State = "CANCELLING"
+	}
 	if job&128 != 0 {
 		obs.Job.LatestCheckpoint = fmt.Sprintf("file:///state/checkpoints/%s/chk-%d", w.jobID, step+10)
 		obs.Job.LatestCheckpointTime = w.now.UnixMilli()
