@@ -17,6 +17,9 @@ import (
 
 var cluster *localk8s.Cluster
 
+// node is the process node running the cluster's Pods (their processes are looked at).
+var node *procnode.Node
+
 func TestMain(m *testing.M) {
 	if os.Getenv(operatorEnv) != "" {
 		// This process is an operator a test started (see startOperator).
@@ -33,7 +36,7 @@ func TestMain(m *testing.M) {
 	addNode := procnode.AddOn(procnode.Options{
 		Log:            func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) },
 		OperatorBinary: operatorBinaryPath,
-	}, nil)
+	}, func(n *procnode.Node) { node = n })
 	code := localk8s.Run(m, localk8s.Options{CRDs: []string{"../../config/crd"}, AddOns: []localk8s.AddOn{addNode}}, &cluster)
 	_ = os.RemoveAll(binDir)
 	os.Exit(code)

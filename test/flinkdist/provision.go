@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"github.com/flok-dev/flok/test/toolcache"
 )
@@ -65,10 +66,14 @@ func (r Release) key() string {
 func assemble(ctx context.Context, r Release, work string) error {
 	downloads := filepath.Join(work, "downloads")
 	home := filepath.Join(work, "home")
-	if err := pipDownload(ctx, downloads, "apache-flink=="+r.Version, true); err != nil {
+	python := r.Python
+	if python == "" {
+		python = "3.11"
+	}
+	if err := pipDownload(ctx, downloads, "apache-flink=="+r.Version, python); err != nil {
 		return err
 	}
-	if err := pipDownload(ctx, downloads, "apache-flink-libraries=="+r.Version, false); err != nil {
+	if err := pipDownload(ctx, downloads, "apache-flink-libraries=="+r.Version, ""); err != nil {
 		return err
 	}
 	for _, a := range []Artifact{r.Scripts, r.Libraries} {
@@ -84,7 +89,13 @@ func assemble(ctx context.Context, r Release, work string) error {
 		return err
 	}
 	for name, sum := range r.Examples {
-		if err := fetchExample(ctx, r.ExamplesVersion, name, sum, downloads, home); err != nil {
+		if err := fetchExample(ctx, r.ExamplesVersion, name, r.WholeExamples[name], sum, downloads, home); err != nil {
+			return err
+		}
+	}
+	for artifact, sum := range r.ExampleLibs {
+		name := strings.Join(strings.Split(artifact, ":")[1:3], "-") + ".jar"
+		if err := fetchJar(ctx, artifact, sum, downloads, filepath.Join(home, "lib", name)); err != nil {
 			return err
 		}
 	}
@@ -92,31 +103,47 @@ func assemble(ctx context.Context, r Release, work string) error {
 }
 
 // pipDownload fetches one package without its dependencies. The scripts wheel is
-// platform-tagged; pinning the tag makes every machine fetch the same file.
-func pipDownload(ctx context.Context, dir, requirement string, pinnedWheel bool) error {
+// platform-tagged; pinning the tag (for a Python version: "3.11") makes every machine
+// fetch the same file.
+func pipDownload(ctx context.Context, dir, requirement, wheelPython string) error {
 	args := []string{"-m", "pip", "download", "--quiet", "--no-deps", "--dest", dir}
-	if pinnedWheel {
+	if wheelPython != "" {
+		abi := "cp" + strings.ReplaceAll(wheelPython, ".", "")
 		args = append(args, "--only-binary=:all:", "--platform", "manylinux2014_x86_64",
-			"--python-version", "3.11", "--implementation", "cp", "--abi", "cp311")
+			"--python-version", wheelPython, "--implementation", "cp", "--abi", abi)
 	}
 	return run(ctx, "python3", append(args, requirement)...)
 }
 
-// fetchExample copies flink-examples-streaming:<version>:jar:<name> from Maven Central
-// into examples/streaming/<name>.jar, where the official image has it. Plugin 2.8 copies
-// the jar without resolving its parent POMs, which not every mirror carries.
-func fetchExample(ctx context.Context, version, name, sum, downloads, home string) error {
-	artifact := "org.apache.flink:flink-examples-streaming:" + version + ":jar:" + name
+// fetchExample copies flink-examples-streaming:<version>:jar:<name> (or, whole, the
+// module's main jar) from Maven Central into examples/streaming/<name>.jar, where the
+// official image has it.
+func fetchExample(ctx context.Context, version, name string, whole bool, sum, downloads, home string) error {
+	artifact := "org.apache.flink:flink-examples-streaming:" + version
+	if !whole {
+		artifact += ":jar:" + name
+	}
+	return fetchJar(ctx, artifact, sum, downloads, filepath.Join(home, "examples", "streaming", name+".jar"))
+}
+
+// fetchJar copies the jar of a Maven artifact (group:artifact:version[:jar:classifier])
+// from Maven Central to dst, checking its SHA-256. Plugin 2.8 copies the jar without
+// resolving its parent POMs, which not every mirror carries.
+func fetchJar(ctx context.Context, artifact, sum, downloads, dst string) error {
 	if err := run(ctx, "mvn", "--batch-mode", "--quiet",
 		"org.apache.maven.plugins:maven-dependency-plugin:2.8:copy",
 		"-Dartifact="+artifact, "-DoutputDirectory="+downloads); err != nil {
 		return err
 	}
-	src := filepath.Join(downloads, "flink-examples-streaming-"+version+"-"+name+".jar")
+	parts := strings.Split(artifact, ":")
+	file := parts[1] + "-" + parts[2]
+	if len(parts) == 5 {
+		file += "-" + parts[4]
+	}
+	src := filepath.Join(downloads, file+".jar")
 	if err := verify(src, sum); err != nil {
 		return err
 	}
-	dst := filepath.Join(home, "examples", "streaming", name+".jar")
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package flinkdist
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -17,12 +18,22 @@ type Release struct {
 	// Libraries is the apache-flink-libraries package (lib/, opt/, plugins/): a wheel
 	// for 2.2 and later, a source archive before.
 	Libraries Artifact
+	// Python is the Python version the scripts wheel is tagged for ("" is 3.11): older
+	// Flink releases were not built for the newer Pythons.
+	Python string `json:",omitempty"` // omitted when empty: the cache keys of other releases stay
 	// ExamplesVersion is the Maven version of org.apache.flink:flink-examples-streaming.
 	// Maven Central does not carry every patch release of the examples; a job compiled
 	// against an earlier patch of the same minor version runs unchanged.
 	ExamplesVersion string
 	// Examples maps an example's classifier (TopSpeedWindowing) to the SHA-256 of its jar.
 	Examples map[string]string
+	// WholeExamples names the examples Maven Central has no jar of their own for: the
+	// module's main jar, which holds every example, is used instead (its manifest names
+	// no entry class: a job must give job.entryClass).
+	WholeExamples map[string]bool `json:",omitempty"`
+	// ExampleLibs are Maven jars (group:artifact:version → SHA-256) put into lib/: the
+	// connectors the examples' own jars bundle and the main jar of WholeExamples lacks.
+	ExampleLibs map[string]string `json:",omitempty"`
 }
 
 // Artifact is one downloaded file and its expected SHA-256.
@@ -73,8 +84,33 @@ var Flink2 = Release{
 	},
 }
 
-// Releases are the Flink versions Flok is proven on.
+// Flink118 is the newest release that reads flink-conf.yaml (Flink 1.19 moved to
+// config.yaml): provisioned only by the tests of that format, not for every test.
+var Flink118 = Release{
+	Version: "1.18.1",
+	Scripts: Artifact{
+		File:   "apache_flink-1.18.1-cp310-cp310-manylinux1_x86_64.whl",
+		SHA256: "f93cbc4d88e39135dd59d7d7cc2e2252dec4017c4943dd8ab62e117e953a2d15",
+	},
+	Libraries: Artifact{
+		File:   "apache-flink-libraries-1.18.1.tar.gz",
+		SHA256: "369ce11ab33e5e15cdd349db2f5412dcc2fad163b6a87aa93b927a3631bcca7f",
+	},
+	Python:          "3.10",
+	ExamplesVersion: "1.18.1",
+	Examples:        map[string]string{TopSpeedWindowing: "0d1ab415f5d56b4f267bdc0c2b9d02e6022607208f4390fde2d583aace27f33e"},
+	WholeExamples:   map[string]bool{TopSpeedWindowing: true},
+	// TopSpeedWindowing generates its input with the datagen source.
+	ExampleLibs: map[string]string{
+		"org.apache.flink:flink-connector-datagen:1.18.1": "0ec9070743fad9c4e8fd1b4fb1c0429c8abbfd7c2c71bb7219c41752221c56dc",
+	},
+}
+
+// Releases are the Flink versions Flok is proven on, each by every end-to-end test.
 var Releases = []Release{Flink1, Flink2}
+
+// known are the releases images and Lookup can name: Releases and Flink118.
+var known = append([]Release{Flink118}, Releases...)
 
 // MinorVersion is "1.20" for "1.20.5".
 func (r Release) MinorVersion() string {
@@ -84,15 +120,16 @@ func (r Release) MinorVersion() string {
 
 // Lookup finds the release for a version given as major ("2"), minor ("1.20") or full
 // ("1.20.5"), the way image tags name them.
+// A major version names the newest of Releases.
 func Lookup(version string) (Release, error) {
-	for _, r := range Releases {
+	for _, r := range slices.Backward(known) {
 		if version == r.Version || version == r.MinorVersion() || version == strings.SplitN(r.Version, ".", 2)[0] {
 			return r, nil
 		}
 	}
-	known := make([]string, 0, len(Releases))
-	for _, r := range Releases {
-		known = append(known, r.Version)
+	versions := make([]string, 0, len(known))
+	for _, r := range known {
+		versions = append(versions, r.Version)
 	}
-	return Release{}, fmt.Errorf("no provisioned Flink release matches %q (known: %s)", version, strings.Join(known, ", "))
+	return Release{}, fmt.Errorf("no provisioned Flink release matches %q (known: %s)", version, strings.Join(versions, ", "))
 }
