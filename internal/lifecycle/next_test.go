@@ -387,6 +387,46 @@ func TestSnapshotsByNonceAndPeriod(t *testing.T) {
 	require.Equal(t, "PERIODIC", d.Status.JobStatus.SavepointInfo.TriggerType)
 }
 
+// Flink answers a checkpoint trigger with the checkpoint's id; its path is read from
+// the job's statistics, which lag: a completed checkpoint without a path is waited for,
+// and never reported failed.
+func TestManualCheckpointCompletes(t *testing.T) {
+	triggered := func() *v1beta1.FlinkDeployment {
+		fd := runningDeployment()
+		fd.Spec.Job.CheckpointTriggerNonce = ptr.To[int64](1)
+		fd.Status.JobStatus.CheckpointInfo = &v1beta1.CheckpointInfo{TriggerID: "t", TriggerType: "MANUAL", TriggerTimestamp: t0.Add(-5 * time.Second).UnixMilli()}
+		return fd
+	}
+	obs := running(runningJobID)
+	obs.Checkpoint = &SnapshotResult{Done: true, CheckpointID: 7}
+	d := decide(t, triggered(), obs)
+	require.Equal(t, "t", d.Status.JobStatus.CheckpointInfo.TriggerID, "waits for the path")
+	require.Empty(t, d.Events)
+
+	obs.Checkpoint.Path = checkpointA
+	d = decide(t, triggered(), obs)
+	info := d.Status.JobStatus.CheckpointInfo
+	require.Empty(t, info.TriggerID)
+	require.Equal(t, checkpointA, info.LastCheckpoint.Location)
+	require.Equal(t, "MANUAL", info.LastCheckpoint.TriggerType)
+	require.Equal(t, int64(1), *info.LastCheckpoint.TriggerNonce)
+	require.Equal(t, reasonCheckpointDone, d.Events[0].Reason)
+
+	late := triggered()
+	late.Status.JobStatus.CheckpointInfo.TriggerTimestamp = t0.Add(-checkpointPathWait).UnixMilli()
+	obs.Checkpoint.Path = ""
+	d = decide(t, late, obs)
+	require.Empty(t, d.Status.JobStatus.CheckpointInfo.TriggerID)
+	require.Nil(t, d.Status.JobStatus.CheckpointInfo.LastCheckpoint, "no location to record")
+	require.Equal(t, reasonCheckpointDone, d.Events[0].Reason)
+	require.Contains(t, d.Events[0].Message, "checkpoint 7 completed")
+
+	obs.Checkpoint = &SnapshotResult{Done: true, Failure: "Checkpoint was declined"}
+	d = decide(t, triggered(), obs)
+	require.Equal(t, reasonCheckpointFailed, d.Events[0].Reason)
+	require.Contains(t, d.Events[0].Message, "Checkpoint was declined")
+}
+
 func TestSavepointHistoryRetention(t *testing.T) {
 	fd := runningDeployment()
 	info := &v1beta1.SavepointInfo{TriggerID: "t", TriggerType: "MANUAL", TriggerTimestamp: t0.UnixMilli()}

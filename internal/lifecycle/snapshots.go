@@ -103,17 +103,23 @@ func (d *decider) awaitSavepoint(info *v1beta1.SavepointInfo) {
 	info.TriggerID, info.TriggerType, info.FormatType, info.TriggerTimestamp = "", "", "", 0
 }
 
-// awaitCheckpoint records a manual checkpoint once Flink reports it.
+// awaitCheckpoint records a manual checkpoint once Flink reports it. Flink answers
+// with the checkpoint's id; its path shows in the job's checkpoint statistics, which
+// Flink caches for a few seconds, so a completed checkpoint without one is waited for.
 func (d *decider) awaitCheckpoint(info *v1beta1.CheckpointInfo) {
 	res := d.obs.Checkpoint
 	started := time.UnixMilli(info.TriggerTimestamp)
 	switch {
+	case res != nil && res.Done && res.Failure != "":
+		d.warn(reasonCheckpointFailed, "checkpoint failed: %s", res.Failure)
 	case res != nil && res.Done && res.Path != "":
 		info.LastCheckpoint = &v1beta1.Snapshot{TimeStamp: d.now().UnixMilli(), Location: res.Path, TriggerType: "MANUAL", FormatType: info.FormatType,
 			TriggerNonce: d.spec().Job.CheckpointTriggerNonce}
 		d.event(reasonCheckpointDone, "checkpoint %s", res.Path)
+	case res != nil && res.Done && d.now().Sub(started) < checkpointPathWait:
+		return
 	case res != nil && res.Done:
-		d.warn(reasonCheckpointFailed, "checkpoint failed: %s", res.Failure)
+		d.event(reasonCheckpointDone, "checkpoint %d completed; Flink's statistics no longer list where", res.CheckpointID)
 	case d.now().Sub(started) > d.set.SavepointTimeout:
 		d.warn(reasonCheckpointFailed, "checkpoint did not complete within %s", d.set.SavepointTimeout)
 	default:

@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -60,6 +63,19 @@ spec:
 	return fd
 }
 
+// withOptions adds options to the deployment's Flink configuration.
+func withOptions(t *testing.T, fd *v1beta1.FlinkDeployment, options map[string]string) {
+	t.Helper()
+	conf := map[string]string{}
+	if fd.Spec.FlinkConfiguration != nil {
+		require.NoError(t, json.Unmarshal(fd.Spec.FlinkConfiguration.Raw, &conf))
+	}
+	maps.Copy(conf, options)
+	raw, err := json.Marshal(conf)
+	require.NoError(t, err)
+	fd.Spec.FlinkConfiguration = &runtime.RawExtension{Raw: raw}
+}
+
 func update(t *testing.T, c client.Client, fd *v1beta1.FlinkDeployment, change func(*v1beta1.FlinkDeployment)) {
 	t.Helper()
 	require.NoError(t, c.Get(t.Context(), client.ObjectKeyFromObject(fd), fd))
@@ -92,8 +108,8 @@ func restoredFrom(t *testing.T, flink *flinkrest.Client, jobID string) string {
 
 // TestApplicationLifecycle runs the application samples of config/samples under the
 // operator — native on each Flink release, standalone on the newest — through deploy, a
-// savepoint upgrade (new parallelism), a manual savepoint, a savepoint and a checkpoint
-// as FlinkStateSnapshots (the savepoint disposed of), suspend, resume and deletion,
+// savepoint upgrade (new parallelism), a manual savepoint, a manual checkpoint (both by
+// nonce), a savepoint and a checkpoint as FlinkStateSnapshots (the savepoint disposed of), suspend, resume and deletion,
 // checking over Flink's REST API that each new job starts from the recorded savepoint
 // and that deletion leaves nothing behind. On the way it checks what the native cluster
 // is made of: Flink's TaskManager Pods from the rendered template, with Flok's service
@@ -132,8 +148,7 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 	fd.Namespace = ns
 	name := fd.Name
 	// Two savepoints in the history: the third drops the first, and its record.
-	fd.Spec.FlinkConfiguration.Raw = []byte(strings.TrimSuffix(string(fd.Spec.FlinkConfiguration.Raw), "}") +
-		`,"kubernetes.operator.savepoint.history.max.count":"2"}`)
+	withOptions(t, fd, map[string]string{"kubernetes.operator.savepoint.history.max.count": "2"})
 	require.NoError(t, c.Create(ctx, fd))
 	flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName(name), "rest")
 
@@ -202,6 +217,7 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 	manualSavepoint := fd.Status.JobStatus.SavepointInfo.LastSavepoint.Location
 	require.DirExists(t, hostPath(dir, manualSavepoint))
 	historySnapshots(t, c, fd, upgradeSavepoint, manualSavepoint)
+	proveCheckpointNonce(t, c, fd, flink, dir)
 	proveStateSnapshots(t, c, ns, v1beta1.KindFlinkDeployment, name, dir)
 	page.liveRows(ns, time.Minute, "the manual savepoint", func(rows []console.Row) bool {
 		r := rowNamed(rows, name)

@@ -27,8 +27,7 @@ func TestOOMKilledTaskManager(t *testing.T) {
 	startOperator(t, ns, "")
 	fd := topSpeedWindowing(t, ns, "tsw", "native", release, flinktest.StateDir(t, cluster, ns))
 	fd.Spec.Job.UpgradeMode = v1beta1.UpgradeModeStateless
-	fd.Spec.FlinkConfiguration.Raw = []byte(strings.TrimSuffix(string(fd.Spec.FlinkConfiguration.Raw), "}") +
-		`,"env.java.opts.taskmanager":"-Xms3g -Xmx3g -XX:+AlwaysPreTouch"}`)
+	withOptions(t, fd, map[string]string{"env.java.opts.taskmanager": "-Xms3g -Xmx3g -XX:+AlwaysPreTouch"})
 	require.NoError(t, c.Create(ctx, fd))
 
 	fd = waitForDeployment(t, c, ns, "tsw", 3*time.Minute, "the OOMKilled TaskManager reported", func(fd *v1beta1.FlinkDeployment) bool {

@@ -2,14 +2,12 @@ package e2e
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/flinkrest"
@@ -19,9 +17,8 @@ import (
 )
 
 // withHA turns Kubernetes high availability on, its metadata in the state directory.
-func withHA(fd *v1beta1.FlinkDeployment) {
-	fd.Spec.FlinkConfiguration = &runtime.RawExtension{Raw: []byte(strings.TrimSuffix(string(fd.Spec.FlinkConfiguration.Raw), "}") +
-		`,"high-availability.type":"kubernetes","high-availability.storageDir":"file:///flink-data/ha"}`)}
+func withHA(t *testing.T, fd *v1beta1.FlinkDeployment) {
+	withOptions(t, fd, map[string]string{"high-availability.type": "kubernetes", "high-availability.storageDir": "file:///flink-data/ha"})
 }
 
 // restoredCheckpoint waits until the job runs, restored after since from a checkpoint
@@ -65,7 +62,7 @@ func TestHighAvailabilityRecovery(t *testing.T) {
 	ctx := t.Context()
 	dir := flinktest.StateDir(t, cluster, ns)
 	fd := topSpeedWindowing(t, ns, "tsw", "native", release, dir)
-	withHA(fd)
+	withHA(t, fd)
 	fd.Spec.Job.UpgradeMode = v1beta1.UpgradeModeLastState
 	require.NoError(t, c.Create(ctx, fd))
 	startOperator(t, ns, "")
@@ -126,7 +123,7 @@ func TestHighAvailabilityRecovery(t *testing.T) {
 	require.NoError(t, c.Delete(ctx, fd))
 	deletedCleanly(t, c, fd)
 	again := topSpeedWindowing(t, ns, "tsw", "native", release, dir)
-	withHA(again)
+	withHA(t, again)
 	require.NoError(t, c.Create(ctx, again))
 	again = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the new deployment of the same name", stableWith(""))
 	require.NotEqual(t, jobID, again.Status.JobStatus.JobID)

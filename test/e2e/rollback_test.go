@@ -2,14 +2,12 @@ package e2e
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/lifecycle"
@@ -32,8 +30,7 @@ func TestRollback(t *testing.T) {
 	ns, c := operatorTest(t, release)
 	ctx := t.Context()
 	fd := topSpeedWindowing(t, ns, "tsw", "native", release, flinktest.StateDir(t, cluster, ns))
-	fd.Spec.FlinkConfiguration = &runtime.RawExtension{Raw: []byte(strings.TrimSuffix(string(fd.Spec.FlinkConfiguration.Raw), "}") +
-		`,"kubernetes.operator.deployment.rollback.enabled":"true","kubernetes.operator.deployment.readiness.timeout":"40s"}`)}
+	withOptions(t, fd, map[string]string{"kubernetes.operator.deployment.rollback.enabled": "true", "kubernetes.operator.deployment.readiness.timeout": "40s"})
 	require.NoError(t, c.Create(ctx, fd))
 	// Only the rollback: the upgrade is first NotReadyInTime, an incident of its own.
 	inbox := routeAlerts(t, c, ns, "RolledBack")

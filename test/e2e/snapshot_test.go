@@ -3,16 +3,23 @@ package e2e
 import (
 	"context"
 	"maps"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/controller/statesnapshot"
+	"github.com/flok-dev/flok/internal/flinkrest"
 	"github.com/flok-dev/flok/test/flinktest"
 )
 
@@ -79,4 +86,51 @@ func historySnapshots(t *testing.T, c client.Client, obj client.Object, paths ..
 		}
 		return maps.Equal(got, want), nil
 	})
+}
+
+// proveCheckpointNonce asks for a checkpoint of the FlinkDeployment by its spec's
+// checkpointTriggerNonce: Flok triggers it and reports it done with its path; Flink
+// lists it as a completed checkpoint at that path; the status records it, or a newer
+// one (a periodic checkpoint may have subsumed it since, as Flink keeps the newest), and
+// so do the files on disk under stateDir.
+func proveCheckpointNonce(t *testing.T, c client.Client, fd *v1beta1.FlinkDeployment, flink *flinkrest.Client, stateDir string) {
+	t.Helper()
+	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.CheckpointTriggerNonce = ptr.To[int64](1) })
+	var path string
+	waitForEvent(t, fd.Namespace, fd.Name, "the manual checkpoint's event", func(e eventsv1.Event) bool {
+		path = strings.TrimPrefix(e.Note, "checkpoint ")
+		return e.Reason == "CheckpointCompleted"
+	})
+	id := checkpointNumber(t, path)
+	cps, err := flink.Checkpoints(t.Context(), fd.Status.JobStatus.JobID)
+	require.NoError(t, err)
+	i := slices.IndexFunc(cps.History, func(s flinkrest.CheckpointStats) bool { return s.ID == id })
+	require.GreaterOrEqual(t, i, 0, "Flink lists checkpoint %d", id)
+	require.Equal(t, "COMPLETED", cps.History[i].Status)
+	require.False(t, cps.History[i].IsSavepoint)
+	require.Equal(t, path, cps.History[i].ExternalPath)
+
+	require.NoError(t, c.Get(t.Context(), client.ObjectKeyFromObject(fd), fd))
+	last := fd.Status.JobStatus.CheckpointInfo.LastCheckpoint
+	require.NotNil(t, last)
+	require.GreaterOrEqual(t, checkpointNumber(t, last.Location), id, "the status records the manual checkpoint or a newer one")
+	if last.Location == path {
+		require.Equal(t, "MANUAL", last.TriggerType)
+		require.Equal(t, int64(1), ptr.Deref(last.TriggerNonce, 0))
+	}
+	kept, err := filepath.Glob(filepath.Join(filepath.Dir(hostPath(stateDir, path)), "chk-*", "_metadata"))
+	require.NoError(t, err)
+	newest := int64(-1)
+	for _, k := range kept {
+		newest = max(newest, checkpointNumber(t, filepath.Dir(k)))
+	}
+	require.GreaterOrEqual(t, newest, id, "the manual checkpoint or a newer one on disk")
+}
+
+// checkpointNumber is N of a checkpoint's path …/chk-N.
+func checkpointNumber(t *testing.T, path string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(strings.TrimPrefix(filepath.Base(path), "chk-"), 10, 64)
+	require.NoError(t, err, "a checkpoint path %q", path)
+	return n
 }

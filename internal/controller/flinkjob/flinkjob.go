@@ -130,7 +130,9 @@ func snapshotResult(ctx context.Context, flink *flinkrest.Client, kind flinkrest
 }
 
 // SnapshotResult asks Flink how a triggered snapshot went: nil without error when
-// Flink does not know the trigger, an error when it did not answer.
+// Flink does not know the trigger, an error when it did not answer. A completed
+// checkpoint's path comes from the job's checkpoint statistics, as Flink answers a
+// checkpoint trigger with the checkpoint's id only.
 func SnapshotResult(ctx context.Context, flink *flinkrest.Client, op flinkrest.Operation) (*lifecycle.SnapshotResult, error) {
 	res, err := flink.Status(ctx, op)
 	if flinkrest.IsNotFound(err) {
@@ -146,7 +148,28 @@ func SnapshotResult(ctx context.Context, flink *flinkrest.Client, op flinkrest.O
 			out.Failure = res.Failure.Class
 		}
 	}
+	if out.Done && out.Failure == "" && op.Kind == flinkrest.CheckpointOperation {
+		out.Path = checkpointPath(ctx, flink, op.JobID, out.CheckpointID)
+	}
 	return out, nil
+}
+
+// checkpointPath is where a completed checkpoint is, from the job's checkpoint
+// statistics; "" when Flink no longer lists it.
+func checkpointPath(ctx context.Context, flink *flinkrest.Client, jobID string, id int64) string {
+	cps, err := flink.Checkpoints(ctx, jobID)
+	if err != nil {
+		return ""
+	}
+	if c := cps.Latest.Completed; c != nil && c.ID == id {
+		return c.ExternalPath
+	}
+	for _, c := range cps.History {
+		if c.ID == id {
+			return c.ExternalPath
+		}
+	}
+	return ""
 }
 
 func firstLine(s string) string {

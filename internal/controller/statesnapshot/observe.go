@@ -54,9 +54,6 @@ func (r *Reconciler) observe(ctx context.Context, snap *v1beta1.FlinkStateSnapsh
 		o.Unanswered = err.Error()
 		return o
 	}
-	if res != nil && res.Done && res.Failure == "" && op.Kind == flinkrest.CheckpointOperation {
-		res.Path = checkpointPath(ctx, o.flink, o.JobID, res.CheckpointID)
-	}
 	o.Result = res
 	return o
 }
@@ -148,20 +145,3 @@ func (r *Reconciler) reach(cluster *v1beta1.FlinkDeployment, jobConf flinkconf.C
 	}
 }
 
-// checkpointPath is where a completed checkpoint is, from the job's checkpoint
-// statistics; "" when Flink no longer lists it.
-func checkpointPath(ctx context.Context, flink *flinkrest.Client, jobID string, id int64) string {
-	cps, err := flink.Checkpoints(ctx, jobID)
-	if err != nil {
-		return ""
-	}
-	if c := cps.Latest.Completed; c != nil && c.ID == id {
-		return c.ExternalPath
-	}
-	for _, c := range cps.History {
-		if c.ID == id {
-			return c.ExternalPath
-		}
-	}
-	return ""
-}
