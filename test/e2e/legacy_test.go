@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/flinkrest"
 	"github.com/flok-dev/flok/internal/render"
 	"github.com/flok-dev/flok/test/flinkdist"
 	"github.com/flok-dev/flok/test/flinktest"
@@ -29,7 +32,9 @@ import (
 // reports the options, and checkpoints land in the directory named by 1.18's key); a
 // savepoint upgrade restores the new job from the savepoint; deletion leaves nothing.
 // On the way, the Ingress of spec.ingress is checked against the Service it names and
-// followed as an ingress controller would, to Flink; and a Secret given as env
+// followed as an ingress controller would, to Flink; the REST Service, exposed as a
+// LoadBalancer, reaches Flink from outside the cluster on its NodePort and on the
+// address its status publishes; and a Secret given as env
 // (kubernetes.env.secretKeyRef) and as files (kubernetes.secrets) reaches the JVMs of
 // the JobManager and a TaskManager, while its value shows nowhere Flok writes or says
 // anything: the operator's log, events, the status, the CLI.
@@ -46,7 +51,8 @@ func TestFlink118ConfFile(t *testing.T) {
 		`"execution.checkpointing.interval":"2s","state.checkpoints.dir":"file:///flink-data/checkpoints",` +
 		`"state.savepoints.dir":"file:///flink-data/savepoints","pipeline.name":"orders by car: legacy",` +
 		`"kubernetes.secrets":"legacy-credentials:/opt/flink/credentials",` +
-		`"kubernetes.env.secretKeyRef":"env:ORDERS_TOKEN,secret:legacy-credentials,key:token"}`)}
+		`"kubernetes.env.secretKeyRef":"env:ORDERS_TOKEN,secret:legacy-credentials,key:token",` +
+		`"kubernetes.rest-service.exposed.type":"LoadBalancer"}`)}
 	fd.Spec.Job.EntryClass = "org.apache.flink.streaming.examples.windowing.TopSpeedWindowing"
 	fd.Spec.Ingress = &v1beta1.IngressSpec{Template: "flink.example.com/{{namespace}}/{{name}}", ClassName: ptr.To("nginx")}
 	require.NoError(t, c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "legacy-credentials"},
@@ -66,6 +72,7 @@ func TestFlink118ConfFile(t *testing.T) {
 	require.Equal(t, "file:///flink-data/checkpoints", conf["state.checkpoints.dir"])
 	require.Equal(t, "orders by car: legacy", conf["pipeline.name"], "a value with \": \" read whole")
 	proveIngressRoutes(t, ns, fd.Name, release)
+	proveServedOnNode(t, ns, render.RESTServiceName(fd.Name), release)
 	proveSecretReachesJVMs(t, ns, fd.Name)
 	flinktest.WaitFor(t, 2*time.Minute, "a checkpoint in the directory flink-conf.yaml names", func(context.Context) (bool, error) {
 		done, _ := filepath.Glob(filepath.Join(stateDir, "checkpoints", first, "chk-*", "_metadata"))
@@ -165,4 +172,33 @@ func proveIngressRoutes(t *testing.T, ns, name string, release flinkdist.Release
 	require.NoError(t, err)
 	require.Equal(t, release.Version, overview.FlinkVersion)
 	require.Equal(t, 1, overview.JobsRunning)
+}
+
+// proveServedOnNode reaches Flink of release from outside the cluster through the
+// LoadBalancer Service svc: on the node's address and its NodePort, as kube-proxy
+// serves it, and on the address:port its status publishes, as a load balancer does.
+func proveServedOnNode(t *testing.T, ns, svc string, release flinkdist.Release) {
+	t.Helper()
+	ctx := t.Context()
+	var service *corev1.Service
+	flinktest.WaitFor(t, time.Minute, "the load balancer's address in the Service's status", func(ctx context.Context) (bool, error) {
+		var err error
+		service, err = cluster.Client.CoreV1().Services(ns).Get(ctx, svc, metav1.GetOptions{})
+		return err == nil && len(service.Status.LoadBalancer.Ingress) > 0, nil
+	})
+	require.Equal(t, corev1.ServiceTypeLoadBalancer, service.Spec.Type)
+	nodes, err := cluster.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	require.NoError(t, err)
+	nodeIP := nodes.Items[0].Status.Addresses[0].Address
+	port := service.Spec.Ports[0]
+	for _, addr := range []string{
+		net.JoinHostPort(nodeIP, strconv.Itoa(int(port.NodePort))),
+		net.JoinHostPort(service.Status.LoadBalancer.Ingress[0].IP, strconv.Itoa(int(port.Port))),
+	} {
+		flink, err := flinkrest.New("http://"+addr, flinkrest.WithAttempts(1, 0))
+		require.NoError(t, err)
+		overview, err := flink.Overview(ctx)
+		require.NoError(t, err, "Flink's REST API at %s", addr)
+		require.Equal(t, release.Version, overview.FlinkVersion, addr)
+	}
 }

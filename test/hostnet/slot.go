@@ -60,6 +60,21 @@ func (s *Slot) ServiceCIDR() string { return fmt.Sprintf("10.96.%d.0/24", s.Inde
 // "kubernetes" Service.
 func (s *Slot) KubernetesServiceIP() string { return fmt.Sprintf("10.96.%d.1", s.Index) }
 
+// nodePortsPerSlot is how many NodePorts each cluster has: 64 slots share the 2,768
+// ports Kubernetes allows (30000-32767).
+const nodePortsPerSlot = 40
+
+// NodePortRange is the cluster's share of the NodePort range, so that the NodePorts
+// of clusters running at once, which all listen on the node's 127.0.0.1, never clash.
+func (s *Slot) NodePortRange() string {
+	first := 30000 + s.Index*nodePortsPerSlot
+	return fmt.Sprintf("%d-%d", first, first+nodePortsPerSlot-1)
+}
+
+// LoadBalancerIP is where the cluster's process node serves LoadBalancer Services,
+// 127.1.<index>.1: a loopback address of the cluster's own.
+func (s *Slot) LoadBalancerIP() string { return fmt.Sprintf("127.1.%d.1", s.Index) }
+
 // PodCIDR is the subnet of the Pods of the cluster's process node, 10.245.<index>.0/24.
 // Its first address is the node's side of the Pod network.
 func (s *Slot) PodCIDR() string { return fmt.Sprintf("10.245.%d.0/24", s.Index) }

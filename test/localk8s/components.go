@@ -51,7 +51,7 @@ func (c *Cluster) startAPIServer(ctx context.Context) error {
 		"--client-ca-file="+pki("ca.crt"),
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--service-account-key-file="+pki("sa.pub"), "--service-account-signing-key-file="+pki("sa.key"),
-		"--service-cluster-ip-range="+c.serviceCIDR,
+		"--service-cluster-ip-range="+c.serviceCIDR, "--service-node-port-range="+c.Slot.NodePortRange(),
 		"--authorization-mode=Node,RBAC", "--allow-privileged=true",
 		// The default reconciler would publish 127.0.0.1 as the endpoint of the
 		// "kubernetes" Service, which endpoint validation rejects as loopback.

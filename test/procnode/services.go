@@ -17,11 +17,13 @@ import (
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	discoverylisters "k8s.io/client-go/listers/discovery/v1"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/utils/ptr"
 )
 
 // serviceTable makes Services work inside the Pods: it writes each Pod's hosts file
@@ -142,10 +144,15 @@ func (t *serviceTable) syncAll() {
 	}
 }
 
-// virtualService is a ClusterIP:port and where it leads.
+// virtualService is a ClusterIP:port — or, on the node itself, a NodePort or a
+// LoadBalancer's address:port — and where it leads.
 type virtualService struct {
 	addr     string
 	backends []string
+	onNode   bool
+	// loadBalanced is the LoadBalancer Service this address serves, whose status
+	// names the address once it listens.
+	loadBalanced *corev1.Service
 }
 
 func (t *serviceTable) syncHosts(w *podWorker) {
@@ -168,11 +175,14 @@ func (t *serviceTable) syncListeners() {
 		l := t.listeners[vs.addr]
 		if l == nil {
 			var err error
-			if l, err = t.listen(vs.addr); err != nil {
+			if l, err = t.listen(vs); err != nil {
 				t.node.logf("procnode: service %s: %v", vs.addr, err)
 				continue
 			}
 			t.listeners[vs.addr] = l
+		}
+		if vs.loadBalanced != nil {
+			go t.publishLoadBalancer(vs.loadBalanced)
 		}
 		l.mu.Lock()
 		l.backends = vs.backends
@@ -222,10 +232,43 @@ func (t *serviceTable) desired(ns string) ([]string, []virtualService) {
 				}
 			}
 			vservices = append(vservices, vs)
+			vservices = append(vservices, t.onNode(svc, sp, vs.backends)...)
 		}
 	}
 	slices.Sort(hosts)
 	return hosts, vservices
+}
+
+// onNode are the node's own addresses of a Service port, as kube-proxy and a
+// node-local load balancer (k3s's ServiceLB) serve them: the NodePort on the node's IP
+// and, for a LoadBalancer Service, the port on the cluster's load-balancer address.
+func (t *serviceTable) onNode(svc *corev1.Service, sp corev1.ServicePort, backends []string) []virtualService {
+	var out []virtualService
+	if sp.NodePort != 0 {
+		out = append(out, virtualService{addr: net.JoinHostPort(nodeIP, strconv.Itoa(int(sp.NodePort))), backends: backends, onNode: true})
+	}
+	if svc.Spec.Type == corev1.ServiceTypeLoadBalancer {
+		out = append(out, virtualService{addr: net.JoinHostPort(t.node.opts.Slot.LoadBalancerIP(), strconv.Itoa(int(sp.Port))),
+			backends: backends, onNode: true, loadBalanced: svc})
+	}
+	return out
+}
+
+// publishLoadBalancer names the cluster's load-balancer address in the status of svc,
+// as a cloud's controller does once the load balancer serves it. A port another
+// LoadBalancer Service holds leaves the later one pending, its status empty.
+func (t *serviceTable) publishLoadBalancer(svc *corev1.Service) {
+	ip := t.node.opts.Slot.LoadBalancerIP()
+	if slices.ContainsFunc(svc.Status.LoadBalancer.Ingress, func(i corev1.LoadBalancerIngress) bool { return i.IP == ip }) {
+		return
+	}
+	published := svc.DeepCopy()
+	published.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: ip, IPMode: ptr.To(corev1.LoadBalancerIPModeVIP)}}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := t.node.client.CoreV1().Services(svc.Namespace).UpdateStatus(ctx, published, metav1.UpdateOptions{}); err != nil {
+		t.node.logf("procnode: load balancer of service %s/%s: %v", svc.Namespace, svc.Name, err)
+	}
 }
 
 // serviceNames are the names under which a Pod in namespace ns finds svc.
@@ -273,9 +316,16 @@ func (t *serviceTable) readyEndpoints(svc *corev1.Service) []endpoint {
 	return out
 }
 
-// listen opens addr inside the service-proxy namespace and forwards what it accepts.
-func (t *serviceTable) listen(addr string) (*serviceListener, error) {
-	l, err := listenInNamespace(t.proxy.path(), addr)
+// listen opens the address of vs — inside the service-proxy namespace, or on the node
+// — and forwards what it accepts.
+func (t *serviceTable) listen(vs virtualService) (*serviceListener, error) {
+	var l net.Listener
+	var err error
+	if vs.onNode {
+		l, err = net.Listen("tcp", vs.addr)
+	} else {
+		l, err = listenInNamespace(t.proxy.path(), vs.addr)
+	}
 	if err != nil {
 		return nil, err
 	}
