@@ -44,7 +44,8 @@ func FuzzNext(f *testing.F) {
 			before := w.fd
 			d := w.decide(t, obs)
 			if msg := promiseBroken(before, obs, d); msg != "" {
-				t.Fatalf("round %d: %s\nstatus before: %s\nobserved: %+v\njob: %+v\naction: %+v", step, msg, statusJSON(before.Status), obs, obs.Job, d.Action)
+				t.Fatalf("round %d: %s\nspec: %+v deleted: %v\nstatus before: %s\nobserved: %+v\njob: %+v\nsavepoint: %+v\naction: %+v\nstatus after: %s\nevents: %+v",
+					step, msg, before.Spec.Job, before.DeletionTimestamp != nil, statusJSON(before.Status), obs, obs.Job, obs.Savepoint, d.Action, statusJSON(d.Status), d.Events)
 			}
 			if msg := w.twoJobs(d.Action); msg != "" {
 				t.Fatalf("round %d: %s\nstatus before: %s\naction: %+v", step, msg, statusJSON(before.Status), d.Action)

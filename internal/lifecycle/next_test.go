@@ -288,6 +288,24 @@ func TestSuspendedDuringUpgrade(t *testing.T) {
 	require.Equal(t, int32(4), d.Action.Spec.Job.Parallelism)
 }
 
+// A resource deleted while its job stops with a savepoint keeps the savepoint Flink
+// reports in its status and says so, though the deletion removes the cluster.
+func TestDeletedWhileStoppingWithSavepoint(t *testing.T) {
+	fd := runningDeployment()
+	fd.Status.LifecycleState = v1beta1.LifecycleUpgrading
+	fd.Status.Operation = &v1beta1.Operation{Kind: v1beta1.OperationSuspend, Step: v1beta1.StepSnapshotting,
+		UpgradeMode: v1beta1.UpgradeModeSavepoint, JobID: runningJobID, TriggerID: "t", StartTime: metav1.NewTime(t0)}
+	fd.DeletionTimestamp = ptr.To(metav1.NewTime(t0))
+	obs := running(runningJobID)
+	obs.Savepoint = &SnapshotResult{Done: true, Path: savepointA}
+	d := decide(t, fd, obs)
+	require.Equal(t, ActionRemoveCluster, d.Action.Type)
+	require.Equal(t, v1beta1.OperationDelete, d.Status.Operation.Kind)
+	require.Equal(t, savepointA, d.Status.JobStatus.SavepointInfo.LastSavepoint.Location)
+	require.Equal(t, reasonSavepointCompleted, d.Events[0].Reason)
+	require.Contains(t, d.Events[0].Message, savepointA)
+}
+
 func TestRecovery(t *testing.T) {
 	// A lost JobManager Deployment is redeployed from the latest recorded state.
 	fd := runningDeployment()

@@ -373,6 +373,7 @@ func (d *decider) deleting() {
 	d.status.LifecycleState = v1beta1.LifecycleDeleting
 	op := d.status.Operation
 	if op == nil || op.Kind != v1beta1.OperationDelete {
+		d.keepReportedSavepoint(op)
 		if d.isSession() && d.sessionDeletionBlocked() {
 			return
 		}
@@ -384,6 +385,19 @@ func (d *decider) deleting() {
 		return
 	}
 	d.continueOperation()
+}
+
+// keepReportedSavepoint records the savepoint of op's stop-with-savepoint when Flink
+// reports it done as a deletion replaces op: the job stopped with it, so it is the
+// job's latest state, which the deletion's event and the savepoint history keep.
+func (d *decider) keepReportedSavepoint(op *v1beta1.Operation) {
+	if op == nil || op.Step != v1beta1.StepSnapshotting || d.isSession() {
+		return
+	}
+	if res := d.obs.Savepoint; res != nil && res.Done && res.Path != "" {
+		d.recordSavepoint(res.Path, "UPGRADE", nil)
+		d.event(reasonSavepointCompleted, "savepoint %s taken for %s, then the resource was deleted", res.Path, op.Kind)
+	}
 }
 
 func (d *decider) deployAction() {
