@@ -139,7 +139,7 @@ func (w *walk) edit(b byte) {
 var jobStates = []string{JobRunning, JobFailed, JobFinished, JobCanceled, "RESTARTING", "CREATED"}
 
 // observe makes a round's observation of the world from three script bytes: the
-// cluster (lost, terminating, its JobManager's readiness); the job's state, tasks and
+// cluster (lost, terminating, its JobManager's readiness, its REST API silent); the job's state, tasks and
 // checkpoint; a savepoint's answer, HA metadata kept, the deployed hash and how much
 // time passed.
 func (w *walk) observe(step int, cluster, job, snapshot byte) Observation {
@@ -179,6 +179,9 @@ func (w *walk) observe(step int, cluster, job, snapshot byte) Observation {
 		obs.Cluster = ClusterTerminating
 	}
 	if obs.Cluster != ClusterReady || cluster&64 != 0 && !w.sessionJob {
+		if obs.Cluster == ClusterReady && cluster&128 != 0 {
+			obs.FlinkUnanswered = "flink GET /jobs/overview: 500 Internal Server Error"
+		}
 		return obs
 	}
 	obs.Job = &Job{ID: w.jobID, Name: "orders", State: jobStates[int(job)%len(jobStates)], TasksRunning: job&64 != 0,

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -304,6 +305,31 @@ func TestDeletedWhileStoppingWithSavepoint(t *testing.T) {
 	require.Equal(t, savepointA, d.Status.JobStatus.SavepointInfo.LastSavepoint.Location)
 	require.Equal(t, reasonSavepointCompleted, d.Events[0].Reason)
 	require.Contains(t, d.Events[0].Message, savepointA)
+}
+
+// A change that carries the job's state waits while the running cluster's REST API does
+// not answer: the job is not known to have stopped, and its latest checkpoint may be
+// newer than anything recorded — continuing from the recorded snapshot could rewind it.
+func TestChangeWaitsForSilentFlink(t *testing.T) {
+	for _, mode := range []v1beta1.UpgradeMode{v1beta1.UpgradeModeSavepoint, v1beta1.UpgradeModeLastState} {
+		fd := changed(runningDeployment())
+		fd.Spec.Job.UpgradeMode = mode
+		fd.Status.JobStatus.SavepointInfo = &v1beta1.SavepointInfo{LastSavepoint: &v1beta1.Snapshot{Location: savepointA, TimeStamp: 3}}
+		silent := Observation{Now: t0, Cluster: ClusterReady, FlinkUnanswered: "flink GET /jobs/overview: 500"}
+		d := decide(t, fd, silent)
+		require.Equal(t, ActionNone, d.Action.Type, mode)
+		require.Nil(t, d.Status.Operation)
+		require.Empty(t, d.Events, "no fallback to %s", savepointA)
+		ready := meta.FindStatusCondition(d.Status.Conditions, ConditionReady)
+		require.Contains(t, ready.Message, "waiting for Flink's REST API to answer")
+		require.Positive(t, d.RequeueAfter)
+
+		obs := running(runningJobID)
+		obs.Job.LatestCheckpoint = checkpointA
+		d = decide(t, then(fd, d), obs)
+		require.NotEqual(t, ActionNone, d.Action.Type, "%s: goes on once Flink answers", mode)
+		require.Equal(t, v1beta1.OperationUpgrade, d.Status.Operation.Kind)
+	}
 }
 
 func TestRecovery(t *testing.T) {

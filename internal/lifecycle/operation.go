@@ -43,12 +43,29 @@ func (d *decider) carryState(kind v1beta1.OperationKind) {
 			d.beginSnapshot(kind)
 			return
 		}
+		if d.flinkSilent() {
+			return
+		}
 		d.fromRecordedState(kind, "the job is not running, so no savepoint can be taken")
 	case v1beta1.UpgradeModeLastState:
 		d.lastState(kind)
 	default:
 		d.beginRemoval(kind, "", false)
 	}
+}
+
+// flinkSilent reports, and waits on, a running cluster whose REST API did not answer:
+// whether its job runs and which checkpoint is its latest are unknown then, and a
+// state-carrying change taken on a guess — the job "not running", so continuing from
+// an older recorded snapshot — could rewind the job's state. The change is taken once
+// Flink answers (or the cluster stops running).
+func (d *decider) flinkSilent() bool {
+	if d.obs.FlinkUnanswered == "" || d.obs.Cluster != ClusterReady {
+		return false
+	}
+	d.waiting = "waiting for Flink's REST API to answer before carrying the job's state: " + d.obs.FlinkUnanswered
+	d.out.RequeueAfter = d.progressAfter()
+	return true
 }
 
 // lastState carries the job's latest state: HA metadata when there is some, else the
@@ -60,6 +77,9 @@ func (d *decider) lastState(kind v1beta1.OperationKind) {
 	}
 	if j := d.ourJob(); j != nil && j.LatestCheckpoint != "" {
 		d.beginRemoval(kind, j.LatestCheckpoint, false)
+		return
+	}
+	if d.flinkSilent() {
 		return
 	}
 	d.fromRecordedState(kind, "there is no high-availability metadata and Flink reports no completed checkpoint")

@@ -60,6 +60,9 @@ type Observation struct {
 	// Job is the job as Flink's REST API reports it; nil when the JobManager does not
 	// answer or runs no job.
 	Job *Job
+	// FlinkUnanswered says why Flink's REST API did not answer this round ("" when it
+	// did, or was not asked): the job's state is then unknown, not absent.
+	FlinkUnanswered string
 	// Terminations are the cluster's JobManager and TaskManager containers that ended
 	// unasked lately, also of Pods already gone.
 	Terminations []ContainerTermination

@@ -180,6 +180,7 @@ func (r *Reconciler) observeFlink(ctx context.Context, fd *v1beta1.FlinkDeployme
 	jobs, err := flink.Jobs(ctx)
 	if err != nil {
 		log.FromContext(ctx).V(1).Info("Flink's REST API does not answer", "error", err.Error())
+		obs.FlinkUnanswered = err.Error()
 		return
 	}
 	flinkjob.Observe(ctx, flink, r.JobDetails, flinkjob.ResourceOf(fd, &fd.Status.CommonStatus), jobs, obs)

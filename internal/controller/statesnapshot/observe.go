@@ -144,4 +144,3 @@ func (r *Reconciler) reach(cluster *v1beta1.FlinkDeployment, jobConf flinkconf.C
 		o.noCluster = err.Error()
 	}
 }
-
