@@ -328,6 +328,13 @@ func proveDashboardCommand(t *testing.T, ns, name string) {
 // the deployment's history ConfigMap.
 func waitForKeptCheckpoint(t *testing.T, ns, name, job string) {
 	t.Helper()
+	waitForKeptCheckpointAfter(t, ns, name, job, time.Time{})
+}
+
+// waitForKeptCheckpointAfter waits until the operator keeps a completed checkpoint of
+// job triggered after since in the history of FlinkDeployment name.
+func waitForKeptCheckpointAfter(t *testing.T, ns, name, job string, since time.Time) {
+	t.Helper()
 	flinktest.WaitFor(t, time.Minute, "a checkpoint of job "+job+" kept in the history", func(ctx context.Context) (bool, error) {
 		cm, err := cluster.Client.CoreV1().ConfigMaps(ns).Get(ctx, checkpointhistory.ConfigMapName(name, v1beta1.KindFlinkDeployment), metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
@@ -337,6 +344,8 @@ func waitForKeptCheckpoint(t *testing.T, ns, name, job string) {
 			return false, err
 		}
 		entries, err := checkpointhistory.Decode(cm)
-		return slices.ContainsFunc(entries, func(e checkpointhistory.Entry) bool { return e.JobID == job && e.Status == "COMPLETED" }), err
+		return slices.ContainsFunc(entries, func(e checkpointhistory.Entry) bool {
+			return e.JobID == job && e.Status == "COMPLETED" && e.Triggered > since.UnixMilli()
+		}), err
 	})
 }

@@ -42,6 +42,11 @@ const (
 	// the action succeeded, before anything records that it did), "before:SendAlert"
 	// (after recording an incident, before sending it).
 	crashEnv = "FLOK_E2E_CRASH"
+	// pauseAfterEnv names an action after which the operator pauses, the first time
+	// it takes it: it writes pauseDirEnv's "paused" and waits for its "resume", so that
+	// a test acts at that very point.
+	pauseAfterEnv = "FLOK_E2E_PAUSE_AFTER"
+	pauseDirEnv   = "FLOK_E2E_PAUSE_DIR"
 	// crashBeforeAlert names the point before an alert is sent.
 	crashBeforeAlert = "SendAlert"
 )
@@ -78,6 +83,8 @@ func runOperator() int {
 		hooks.BeforeAction = crashAt(when, action)
 	case when == "after":
 		hooks.AfterAction = crashAt(when, action)
+	case os.Getenv(pauseAfterEnv) != "":
+		hooks.AfterAction = pauseAfter(os.Getenv(pauseAfterEnv), os.Getenv(pauseDirEnv))
 	}
 	if err := operator.Run(ctrl.SetupSignalHandler(), cfg, opts, hooks); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -96,10 +103,38 @@ func crashAt(when, action string) round.ActionHook {
 	}
 }
 
+// pauseAfter holds the operator the first time it has taken the named action (see
+// pauseAfterEnv).
+func pauseAfter(action, dir string) round.ActionHook {
+	var once sync.Once
+	return func(_ client.Object, a lifecycle.Action) {
+		if string(a.Type) != action {
+			return
+		}
+		once.Do(func() {
+			fmt.Fprintf(os.Stderr, "pause test: paused after %s\n", action)
+			_ = os.WriteFile(filepath.Join(dir, "paused"), nil, 0o644)
+			for {
+				if _, err := os.Stat(filepath.Join(dir, "resume")); err == nil {
+					return
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		})
+	}
+}
+
 // startOperator runs an operator for ns (namespaces, comma-separated) as a child
 // process (this test binary, run again), stopped when the test ends; crashBefore makes
 // it kill itself (see crashEnv).
 func startOperator(t *testing.T, ns, crashBefore string) *supervisor.Process {
+	t.Helper()
+	return startOperatorWith(t, ns, operatorKubeconfig(t), crashBefore)
+}
+
+// startOperatorWith is startOperator with the operator's kubeconfig given, and more
+// environment (KEY=value).
+func startOperatorWith(t *testing.T, ns, kubeconfig, crashBefore string, env ...string) *supervisor.Process {
 	t.Helper()
 	sup, err := supervisor.New(t.TempDir())
 	require.NoError(t, err)
@@ -107,7 +142,8 @@ func startOperator(t *testing.T, ns, crashBefore string) *supervisor.Process {
 	exe, err := os.Executable()
 	require.NoError(t, err)
 	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), operatorEnv+"="+ns, kubeconfigEnv+"="+operatorKubeconfig(t), crashEnv+"="+crashBefore)
+	cmd.Env = append(os.Environ(), operatorEnv+"="+ns, kubeconfigEnv+"="+kubeconfig, crashEnv+"="+crashBefore)
+	cmd.Env = append(cmd.Env, env...)
 	p, err := sup.Start("flok-operator-"+strings.ReplaceAll(ns, ",", "+"), cmd)
 	require.NoError(t, err)
 	t.Cleanup(func() {
@@ -145,20 +181,53 @@ func operatorKubeconfig(t *testing.T) string {
 
 // operatorIdentity writes the flok-operator ServiceAccount's kubeconfig, once.
 var operatorIdentity = sync.OnceValues(func() (string, error) {
-	ctx := context.Background()
-	token, err := cluster.Client.CoreV1().ServiceAccounts("flok-system").CreateToken(ctx, "flok-operator",
+	path := filepath.Join(cluster.Dir, "flok-operator.kubeconfig")
+	return path, writeOperatorKubeconfig(path, cluster.Config.Host)
+})
+
+// operatorKubeconfigVia is a kubeconfig for a proxy at server (http://host:port on
+// loopback) that adds the flok-operator ServiceAccount's credentials itself: client-go
+// sends none over plain HTTP.
+func operatorKubeconfigVia(t *testing.T, server string) string {
+	t.Helper()
+	config := clientcmdapi.NewConfig()
+	config.Clusters["local"] = &clientcmdapi.Cluster{Server: server}
+	config.AuthInfos["proxied"] = &clientcmdapi.AuthInfo{}
+	config.Contexts["local"] = &clientcmdapi.Context{Cluster: "local", AuthInfo: "proxied"}
+	config.CurrentContext = "local"
+	path := filepath.Join(t.TempDir(), "flok-operator.kubeconfig")
+	require.NoError(t, clientcmd.WriteToFile(*config, path))
+	return path
+}
+
+// writeOperatorKubeconfig writes to path a kubeconfig with a token of the
+// flok-operator ServiceAccount for the API server at server.
+func writeOperatorKubeconfig(path, server string) error {
+	token, err := operatorToken()
+	if err != nil {
+		return err
+	}
+	config := clientcmdapi.NewConfig()
+	config.Clusters["local"] = &clientcmdapi.Cluster{Server: server, CertificateAuthorityData: cluster.Config.CAData}
+	config.AuthInfos["flok-operator"] = &clientcmdapi.AuthInfo{Token: token}
+	config.Contexts["local"] = &clientcmdapi.Context{Cluster: "local", AuthInfo: "flok-operator"}
+	config.CurrentContext = "local"
+	return clientcmd.WriteToFile(*config, path)
+}
+
+// operatorToken is a new token of the flok-operator ServiceAccount, which has the
+// rights config/rbac gives the operator.
+func operatorToken() (string, error) {
+	if err := operatorRBACApplied(); err != nil {
+		return "", err
+	}
+	token, err := cluster.Client.CoreV1().ServiceAccounts("flok-system").CreateToken(context.Background(), "flok-operator",
 		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](24 * 3600)}}, metav1.CreateOptions{})
 	if err != nil {
 		return "", err
 	}
-	config := clientcmdapi.NewConfig()
-	config.Clusters["local"] = &clientcmdapi.Cluster{Server: cluster.Config.Host, CertificateAuthorityData: cluster.Config.CAData}
-	config.AuthInfos["flok-operator"] = &clientcmdapi.AuthInfo{Token: token.Status.Token}
-	config.Contexts["local"] = &clientcmdapi.Context{Cluster: "local", AuthInfo: "flok-operator"}
-	config.CurrentContext = "local"
-	path := filepath.Join(cluster.Dir, "flok-operator.kubeconfig")
-	return path, clientcmd.WriteToFile(*config, path)
-})
+	return token.Status.Token, nil
+}
 
 // operatorTest prepares one test of the operator: a namespace whose Pod logs are kept
 // if it fails, the Flink release provisioned, and a client for Flok's resources.

@@ -1,0 +1,233 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/cli"
+	"github.com/flok-dev/flok/internal/flinkrest"
+	"github.com/flok-dev/flok/internal/lifecycle"
+	"github.com/flok-dev/flok/internal/render"
+	"github.com/flok-dev/flok/test/faultproxy"
+	"github.com/flok-dev/flok/test/flinkdist"
+	"github.com/flok-dev/flok/test/flinktest"
+)
+
+// outage is how long the API server stays away from the operator.
+const outage = time.Minute
+
+// TestOperatorFaults cuts the operator off from the API server — and so from Flink,
+// which it reaches through the API server — for a minute, once at steady state and
+// once in the middle of a savepoint upgrade (right after Flink accepted the
+// stop-with-savepoint), while Flink runs on. At steady state
+// nothing changes: every status the deployment goes through, watched throughout, is
+// the stable running job, and no warning is raised. In the upgrade, the savepoint
+// Flink took while the operator was away is found by its trigger id once the API server
+// is back; the new job restores it, and Flink never runs two copies of the job. Then
+// three more savepoint upgrades go through faults of Flink's REST API alone: 500 for
+// every call for 30 s, no answer at all for 40 s, and every answer 2 s late.
+func TestOperatorFaults(t *testing.T) {
+	t.Parallel()
+	release := flinkdist.Flink2
+	ns, c := operatorTest(t, release)
+	ctx := t.Context()
+	dir := flinktest.StateDir(t, cluster, ns)
+	fd := topSpeedWindowing(t, ns, "outage", "native", release, dir)
+	require.NoError(t, c.Create(ctx, fd))
+	proxy := startFaultProxy(t)
+	pause := t.TempDir()
+	startOperatorWith(t, ns, operatorKubeconfigVia(t, proxy.URL()), "",
+		pauseAfterEnv+"="+string(lifecycle.ActionStopWithSavepoint), pauseDirEnv+"="+pause)
+	fd = waitForDeployment(t, c, ns, fd.Name, 5*time.Minute, "the first deployment", stableWith(""))
+	first := fd.Status.JobStatus.JobID
+	flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName(fd.Name), "rest")
+
+	statuses := watchStatuses(t, fd)
+	proxy.Cut()
+	whileAway(t, func(ctx context.Context) {
+		job, err := flink.Job(ctx, first)
+		require.NoError(t, err)
+		require.Equal(t, flinkrest.JobRunning, job.State, "Flink runs on without the operator")
+	})
+	healed := time.Now()
+	proxy.Heal()
+	waitForKeptCheckpointAfter(t, ns, fd.Name, first, healed) // the operator observes again
+	for _, st := range statuses() {
+		require.Equal(t, v1beta1.LifecycleStable, st.LifecycleState, "no transition at steady state: %+v", st)
+		require.Equal(t, first, st.JobStatus.JobID)
+		require.Equal(t, "RUNNING", st.JobStatus.State)
+		require.False(t, meta.IsStatusConditionTrue(st.Conditions, lifecycle.ConditionDegraded), "%+v", st.Conditions)
+	}
+	requireNoWarnings(t, ns)
+
+	// Cut right after Flink accepted the stop-with-savepoint: the operator, held there
+	// by its test hook, goes on only once it is cut off.
+	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.Parallelism = 2 })
+	flinktest.WaitFor(t, 2*time.Minute, "the stop-with-savepoint sent", func(context.Context) (bool, error) {
+		_, err := os.Stat(filepath.Join(pause, "paused"))
+		return err == nil, nil
+	})
+	proxy.Cut()
+	require.NoError(t, os.WriteFile(filepath.Join(pause, "resume"), nil, 0o644))
+	finished := false
+	whileAway(t, func(ctx context.Context) {
+		jobs, err := flink.Jobs(ctx)
+		require.NoError(t, err)
+		for _, j := range jobs {
+			require.Equal(t, first, j.ID, "no other job starts while the operator is away")
+			finished = finished || j.State == flinkrest.JobFinished
+		}
+	})
+	require.True(t, finished, "Flink took the savepoint and stopped the job while the operator was away")
+	proxy.Heal()
+	fd = waitForDeployment(t, c, ns, fd.Name, 5*time.Minute, "the upgrade finished after the outage", stableWith(first))
+	savepoint := fd.Status.JobStatus.UpgradeSavepointPath
+	require.NotEmpty(t, savepoint)
+	require.DirExists(t, hostPath(dir, savepoint))
+	require.Equal(t, savepoint, restoredFrom(t, flink, fd.Status.JobStatus.JobID), "the new job restored the savepoint taken during the outage")
+	requireOneRunningJob(t, flink)
+	requireNoWarnings(t, ns)
+
+	// Flink's REST API failing, silent or slow through whole upgrades.
+	rest := func(r *http.Request) bool {
+		// The operator names the Service's port by number, the tests by name.
+		return strings.Contains(r.URL.Path, "/services/"+render.RESTServiceName(fd.Name)+":") && strings.Contains(r.URL.Path, "/proxy/")
+	}
+	for _, f := range []struct {
+		what  string
+		fault faultproxy.Fault
+		hold  time.Duration
+	}{
+		{"Flink answering 500 for 30 s", faultproxy.Fault{Status: http.StatusInternalServerError}, 30 * time.Second},
+		{"Flink not answering for 40 s", faultproxy.Fault{Hang: true}, 40 * time.Second},
+		{"every answer of Flink 2 s late", faultproxy.Fault{Delay: 2 * time.Second}, 0},
+	} {
+		fd = upgradeThrough(t, c, proxy, fd, faultproxy.Rule{Match: rest, Fault: f.fault}, f.hold, f.what)
+		savepoint := fd.Status.JobStatus.UpgradeSavepointPath
+		require.DirExists(t, hostPath(dir, savepoint))
+		require.Equal(t, savepoint, restoredFrom(t, flink, fd.Status.JobStatus.JobID), "the new job restored the upgrade's savepoint")
+		requireOneRunningJob(t, flink)
+	}
+
+	require.NoError(t, c.Delete(ctx, fd))
+	deletedCleanly(t, c, fd)
+}
+
+// startFaultProxy puts a fault proxy in front of the API server, for an operator's
+// kubeconfig (operatorKubeconfigVia): it forwards as the flok-operator ServiceAccount.
+func startFaultProxy(t *testing.T) *faultproxy.Proxy {
+	t.Helper()
+	api, err := url.Parse(cluster.Config.Host)
+	require.NoError(t, err)
+	token, err := operatorToken()
+	require.NoError(t, err)
+	transport, err := rest.TransportFor(&rest.Config{Host: cluster.Config.Host, BearerToken: token,
+		TLSClientConfig: rest.TLSClientConfig{CAData: cluster.Config.CAData}})
+	require.NoError(t, err)
+	proxy, err := faultproxy.Start(api, transport)
+	require.NoError(t, err)
+	t.Cleanup(proxy.Close)
+	return proxy
+}
+
+// upgradeThrough upgrades the deployment (a new parallelism) with rule in force — for
+// hold, or throughout when hold is 0 — and waits until it converges as it would without:
+// a new job from a new savepoint. Every status on the way is a step of an upgrade: the
+// job is never reported failed or its state lost.
+func upgradeThrough(t *testing.T, c client.Client, proxy *faultproxy.Proxy, fd *v1beta1.FlinkDeployment, rule faultproxy.Rule, hold time.Duration, what string) *v1beta1.FlinkDeployment {
+	t.Helper()
+	t.Logf("----- an upgrade through %s", what)
+	previous, before := fd.Status.JobStatus.JobID, fd.Status.JobStatus.UpgradeSavepointPath
+	statuses := watchStatuses(t, fd)
+	proxy.Inject(rule)
+	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.Parallelism = 3 - fd.Spec.Job.Parallelism })
+	matched := 0
+	if hold > 0 {
+		time.Sleep(hold) // the fault's duration, not a wait for something to happen
+		matched = proxy.Clear()
+	}
+	fd = waitForDeployment(t, c, fd.Namespace, fd.Name, 5*time.Minute, "the upgrade through "+what, stableWith(previous))
+	matched += proxy.Clear()
+	require.Positive(t, matched, "the fault met Flink's REST calls")
+	require.NotEqual(t, before, fd.Status.JobStatus.UpgradeSavepointPath, "a new savepoint")
+	for _, st := range statuses() {
+		require.NotEqual(t, v1beta1.LifecycleFailed, st.LifecycleState, "%+v", st)
+		require.NotEqual(t, "FAILED", st.JobStatus.State, "%+v", st.JobStatus)
+		if cond := meta.FindStatusCondition(st.Conditions, lifecycle.ConditionDegraded); cond != nil && cond.Status == metav1.ConditionTrue {
+			require.NotContains(t, []string{"StateUnrecoverable", "NoStateToCarry", "JobFailed", "SavepointFailed"}, cond.Reason, cond.Message)
+		}
+	}
+	return fd
+}
+
+// whileAway runs check every few seconds for the length of the outage.
+func whileAway(t *testing.T, check func(ctx context.Context)) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), outage)
+	defer cancel()
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for {
+		check(t.Context())
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// watchStatuses records every status of the deployment from now on; the function it
+// returns lists those seen so far.
+func watchStatuses(t *testing.T, fd *v1beta1.FlinkDeployment) func() []v1beta1.FlinkDeploymentStatus {
+	t.Helper()
+	wc, err := client.NewWithWatch(cluster.Config, client.Options{Scheme: cli.Scheme()})
+	require.NoError(t, err)
+	w, err := wc.Watch(t.Context(), &v1beta1.FlinkDeploymentList{}, client.InNamespace(fd.Namespace),
+		client.MatchingFields{"metadata.name": fd.Name}, &client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: fd.ResourceVersion}})
+	require.NoError(t, err)
+	t.Cleanup(w.Stop)
+	var mu sync.Mutex
+	var seen []v1beta1.FlinkDeploymentStatus
+	go func() {
+		for ev := range w.ResultChan() {
+			if got, ok := ev.Object.(*v1beta1.FlinkDeployment); ok && ev.Type == watch.Modified {
+				mu.Lock()
+				seen = append(seen, got.Status)
+				mu.Unlock()
+			}
+		}
+	}()
+	return func() []v1beta1.FlinkDeploymentStatus {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(seen)
+	}
+}
+
+// requireNoWarnings checks that no Warning event was recorded in ns.
+func requireNoWarnings(t *testing.T, ns string) {
+	t.Helper()
+	evs, err := cluster.Client.EventsV1().Events(ns).List(t.Context(), metav1.ListOptions{})
+	require.NoError(t, err)
+	for _, e := range evs.Items {
+		require.NotEqual(t, "Warning", e.Type, fmt.Sprintf("%s %s: %s", e.Regarding.Name, e.Reason, e.Note))
+	}
+}
