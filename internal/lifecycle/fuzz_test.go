@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,8 @@ import (
 //     before the next action;
 //   - no two jobs: a new deployment begins only once the old cluster is gone (or on a
 //     first deployment or a lost cluster).
+//
+// FUZZ_TRACE=1 logs each round of a walk (go test -v -run=FuzzNext/<input>).
 func FuzzNext(f *testing.F) {
 	f.Add([]byte{0, 8, 0x13, 0, 0x31, 0, 0, 1, 0x40, 0, 0, 0, 0x10, 0, 0, 0, 0x10})
 	f.Add([]byte{1, 9, 0x13, 0x80, 0x31, 0, 0, 1, 0x40, 0, 0, 0, 0x10, 10, 0x13, 0x80, 0})
@@ -43,6 +46,13 @@ func FuzzNext(f *testing.F) {
 			obs := w.observe(step, script[i+1], script[i+2], script[i+3])
 			before := w.fd
 			d := w.decide(t, obs)
+			if os.Getenv("FUZZ_TRACE") != "" {
+				var op string
+				if o := d.Status.Operation; o != nil {
+					op = fmt.Sprintf("%s/%s", o.Kind, o.Step)
+				}
+				t.Logf("round %d: state=%s lifecycle=%s op=%s action=%s job=%s cluster=%s up=%v obsjob=%v events=%v", step, before.Spec.Job.State, d.Status.LifecycleState, op, d.Action.Type, d.Action.JobID, obs.Cluster, w.clusterUp, obs.Job != nil, d.Events)
+			}
 			if msg := promiseBroken(before, obs, d); msg != "" {
 				t.Fatalf("round %d: %s\nspec: %+v deleted: %v\nstatus before: %s\nobserved: %+v\njob: %+v\nsavepoint: %+v\naction: %+v\nstatus after: %s\nevents: %+v",
 					step, msg, before.Spec.Job, before.DeletionTimestamp != nil, statusJSON(before.Status), obs, obs.Job, obs.Savepoint, d.Action, statusJSON(d.Status), d.Events)

@@ -58,6 +58,15 @@ func (d *decider) stable() {
 // restarted empty.
 func (d *decider) recover() {
 	js := d.status.JobStatus
+	if suspended(d.spec()) {
+		// A suspension that could not finish (its savepoint failed): the cluster is
+		// gone now, so the job is suspended, to resume from its latest state — not
+		// redeployed, which would record the suspended spec as running it.
+		keepHA := d.obs.HighAvailability && d.obs.HAData
+		d.warn(reasonClusterLost, "%s while the spec asks for a suspension: suspended", d.lostPhrase())
+		d.suspended(&v1beta1.Operation{Kind: v1beta1.OperationSuspend, RestorePath: d.latestState(), KeepHAData: keepHA})
+		return
+	}
 	switch {
 	case d.obs.HighAvailability && d.obs.HAData:
 		d.warn(reasonClusterLost, "%s; redeploying, the job recovers from its high-availability metadata", d.lostPhrase())

@@ -332,6 +332,27 @@ func TestChangeWaitsForSilentFlink(t *testing.T) {
 	}
 }
 
+// A suspension whose savepoint failed leaves the job running; if its cluster is then
+// lost, the job is suspended from its latest state — not redeployed with the suspended
+// spec, whose resumption would then start a second job beside it.
+func TestClusterLostAfterFailedSuspension(t *testing.T) {
+	fd := changed(runningDeployment())
+	fd.Spec.Job.State = v1beta1.JobStateSuspended
+	fd.Status.JobStatus.CheckpointInfo = &v1beta1.CheckpointInfo{LastCheckpoint: &v1beta1.Snapshot{Location: checkpointA, TimeStamp: 9}}
+	fd.Status.Conditions = []metav1.Condition{{Type: ConditionDegraded, Status: metav1.ConditionTrue, Reason: reasonSavepointFailed, ObservedGeneration: fd.Generation}}
+	d := decide(t, fd, missing())
+	require.Equal(t, ActionNone, d.Action.Type)
+	require.Equal(t, v1beta1.LifecycleSuspended, d.Status.LifecycleState)
+	require.Equal(t, checkpointA, d.Status.JobStatus.UpgradeSavepointPath)
+
+	fd = then(fd, d)
+	fd.Spec.Job.State = v1beta1.JobStateRunning
+	fd.Generation++
+	d = decide(t, fd, missing())
+	require.Equal(t, ActionDeploy, d.Action.Type, "resumed from the latest state")
+	require.Equal(t, checkpointA, d.Action.RestorePath)
+}
+
 func TestRecovery(t *testing.T) {
 	// A lost JobManager Deployment is redeployed from the latest recorded state.
 	fd := runningDeployment()

@@ -168,7 +168,11 @@ func (d *decider) snapshotting(op *v1beta1.Operation) {
 		return
 	}
 	res := d.obs.Savepoint
-	if res == nil {
+	switch {
+	case res == nil && op.RestorePath != "":
+		// Reported done while the decision waited on something else (waitForSession).
+		res = &SnapshotResult{Done: true, Path: op.RestorePath}
+	case res == nil:
 		if j := d.obs.Job; j != nil && j.ID == op.JobID && j.State == JobFinished && j.LatestSavepoint != "" {
 			// Flink forgot the trigger (a restarted JobManager, an expired cache) but
 			// the stopped job's statistics keep its savepoint.

@@ -64,6 +64,13 @@ func (d *decider) waitForSession() {
 		d.event(reasonWaitingForSession, "%s", d.obs.SessionUnavailable)
 	}
 	d.waiting = d.obs.SessionUnavailable
+	if op := d.status.Operation; op != nil && op.Step == v1beta1.StepSnapshotting && op.RestorePath == "" {
+		// The session's change may restart its JobManager, which forgets the trigger:
+		// a savepoint it reports now is kept for snapshotting to take up.
+		if res := d.obs.Savepoint; res != nil && res.Done && res.Path != "" {
+			op.RestorePath = res.Path
+		}
+	}
 }
 
 // stopForSessionUpgrade stops the job, keeping its state as its upgradeMode says,
