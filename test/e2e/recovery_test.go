@@ -2,12 +2,16 @@ package e2e
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/flinkrest"
@@ -119,11 +123,13 @@ func TestHighAvailabilityRecovery(t *testing.T) {
 	_, err = cluster.Client.CoreV1().ConfigMaps(ns).Get(ctx, "tsw-"+jobID+"-config-map", metav1.GetOptions{})
 	require.True(t, apierrors.IsNotFound(err), "the old job's HA data is gone: %v", err)
 
-	// Deletion removes the HA ConfigMaps too; the same name then starts clean.
+	// Deletion removes the HA ConfigMaps too; the same name then starts clean — with a
+	// standby JobManager this time.
 	require.NoError(t, c.Delete(ctx, fd))
 	deletedCleanly(t, c, fd)
 	again := topSpeedWindowing(t, ns, "tsw", "native", release, dir)
 	withHA(t, again)
+	again.Spec.JobManager = &v1beta1.JobManagerSpec{Replicas: 2}
 	require.NoError(t, c.Create(ctx, again))
 	again = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the new deployment of the same name", stableWith(""))
 	require.NotEqual(t, jobID, again.Status.JobStatus.JobID)
@@ -131,4 +137,65 @@ func TestHighAvailabilityRecovery(t *testing.T) {
 	require.NoError(t, err)
 	require.Nil(t, cps.Latest.Restored, "a new deployment starts clean, not from the old job's state")
 	requireOneRunningJob(t, flink)
+	proveStandbyTakesOver(t, c, flink, again)
+}
+
+// proveStandbyTakesOver kills the leading JobManager of a deployment with two: another
+// JobManager wins the leader election — the standby, or the Pod replacing the killed
+// one, whichever Flink's election picks — and recovers the job: the same job, from its
+// latest checkpoint, once, while the operator keeps it STABLE.
+func proveStandbyTakesOver(t *testing.T, c client.Client, flink *flinkrest.Client, fd *v1beta1.FlinkDeployment) {
+	t.Helper()
+	ctx := t.Context()
+	jobID := fd.Status.JobStatus.JobID
+	jobManagers := func(ctx context.Context) []corev1.Pod {
+		list, err := cluster.Client.CoreV1().Pods(fd.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=" + fd.Name + ",component=jobmanager"})
+		if err != nil {
+			return nil
+		}
+		return slices.DeleteFunc(list.Items, func(p corev1.Pod) bool {
+			return p.Status.Phase != corev1.PodRunning || p.Status.PodIP == "" || p.DeletionTimestamp != nil
+		})
+	}
+	// leader is the JobManager Pod whose address the HA ConfigMap names.
+	leader := func(ctx context.Context) string {
+		cm, err := cluster.Client.CoreV1().ConfigMaps(fd.Namespace).Get(ctx, fd.Name+"-cluster-config-map", metav1.GetOptions{})
+		if err != nil {
+			return ""
+		}
+		for _, p := range jobManagers(ctx) {
+			for _, v := range cm.Data {
+				if strings.Contains(v, p.Status.PodIP+":") {
+					return p.Name
+				}
+			}
+		}
+		return ""
+	}
+	flinktest.WaitFor(t, 3*time.Minute, "two JobManagers running", func(ctx context.Context) (bool, error) {
+		return len(jobManagers(ctx)) == 2, nil
+	})
+	flinktest.WaitFor(t, time.Minute, "a completed checkpoint", func(ctx context.Context) (bool, error) {
+		cps, err := flink.Checkpoints(ctx, jobID)
+		return err == nil && cps.Counts.Completed > 0, nil
+	})
+	var first string
+	flinktest.WaitFor(t, time.Minute, "the leading JobManager in the HA ConfigMap", func(ctx context.Context) (bool, error) {
+		first = leader(ctx)
+		return first != "", nil
+	})
+	since := time.Now()
+	zero := int64(0)
+	require.NoError(t, cluster.Client.CoreV1().Pods(fd.Namespace).Delete(ctx, first, metav1.DeleteOptions{GracePeriodSeconds: &zero}))
+	var next string
+	flinktest.WaitFor(t, 3*time.Minute, "another JobManager leading", func(ctx context.Context) (bool, error) {
+		next = leader(ctx)
+		return next != "" && next != first, nil
+	})
+	t.Logf("JobManager %s leads after %s was killed", next, first)
+	restoredCheckpoint(t, flink, jobID, 1, since, "the job recovered by the new leader from its checkpoint")
+	requireOneRunningJob(t, flink)
+	require.NoError(t, c.Get(ctx, client.ObjectKeyFromObject(fd), fd))
+	require.Equal(t, v1beta1.LifecycleStable, fd.Status.LifecycleState)
+	require.Equal(t, jobID, fd.Status.JobStatus.JobID, "the same job, not a new one")
 }
