@@ -1,6 +1,7 @@
 package procnode
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -442,7 +443,11 @@ func (w *podWorker) writeResolvConf() error {
 func (w *podWorker) hostsPath() string { return filepath.Join(w.dir, "etc-hosts") }
 
 // writeHosts rewrites the Pod's hosts file in place: containers see it through a bind
-// mount of this very file, which a rename would break.
+// mount of this very file, which a rename would break. It writes only a change, over
+// the old content and then cuts what is left of it: the first lines — localhost and
+// the Pod's own name, which never change — are there at every moment, where a
+// truncation first would let a process resolving its own name meanwhile find nothing
+// (Flink's JobManager then failed to submit its job).
 func (w *podWorker) writeHosts(entries []string) error {
 	pod := w.snapshot()
 	ip := w.podIP()
@@ -460,11 +465,19 @@ func (w *podWorker) writeHosts(entries []string) error {
 	for _, e := range entries {
 		b.WriteString(e + "\n")
 	}
-	f, err := os.OpenFile(w.hostsPath(), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	content := []byte(b.String())
+	if old, err := os.ReadFile(w.hostsPath()); err == nil && bytes.Equal(old, content) {
+		return nil
+	}
+	f, err := os.OpenFile(w.hostsPath(), os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
 	}
-	if _, err := f.WriteString(b.String()); err != nil {
+	if _, err := f.WriteAt(content, 0); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Truncate(int64(len(content))); err != nil {
 		f.Close()
 		return err
 	}
