@@ -138,4 +138,5 @@ require (
 	oras.land/oras-go/v2 v2.6.1 // indirect
 	sigs.k8s.io/randfill v1.0.0 // indirect
 	sigs.k8s.io/structured-merge-diff/v6 v6.3.3 // indirect
+	software.sslmate.com/src/go-pkcs12 v0.7.4 // indirect
 )

@@ -147,7 +147,7 @@ type AlertRouteSpec struct {
 	// like JobFailed, RestartLoop, CheckpointsStalled, SavepointFailed, RolledBack,
 	// ContainerOOMKilled (none: every kind).
 	// +optional
-	// +kubebuilder:validation:items:Enum=JobFailed;StateUnrecoverable;RestartLoop;ClusterFailing;CheckpointsStalled;SavepointFailed;NoStateToCarry;RolledBack;NotReadyInTime;ContainerOOMKilled;DeletionBlocked;ArtifactUnavailable;InvalidSpec;InvalidStatus
+	// +kubebuilder:validation:items:Enum=JobFailed;StateUnrecoverable;RestartLoop;ClusterFailing;CheckpointsStalled;SavepointFailed;NoStateToCarry;RolledBack;NotReadyInTime;ContainerOOMKilled;DeletionBlocked;ArtifactUnavailable;InvalidSpec;InvalidStatus;FlinkTLSFailed
 	// +listType=set
 	Incidents []string `json:"incidents,omitempty"`
 	// Severities sent: critical and/or warning (none: both).

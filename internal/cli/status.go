@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flok-dev/flok/api/v1beta1"
-	"github.com/flok-dev/flok/internal/render"
+	"github.com/flok-dev/flok/internal/flinkrest"
 )
 
 // maxEvents is how many recent events `flok status` shows.
@@ -58,7 +58,7 @@ func (c *Client) Status(ctx context.Context, name string) (*Status, error) {
 	if err != nil {
 		st.SnapshotsError = explain(err, c.Config.Host).Error()
 	}
-	st.UI = fmt.Sprintf("%s/api/v1/namespaces/%s/services/%s:rest/proxy/", strings.TrimSuffix(c.Config.Host, "/"), c.Namespace, render.RESTServiceName(ClusterName(obj)))
+	st.UI = strings.TrimSuffix(c.Config.Host, "/") + flinkrest.ProxyPath(c.FlinkREST(ctx, ClusterName(obj))) + "/"
 	return st, nil
 }
 

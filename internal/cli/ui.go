@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -13,7 +12,7 @@ import (
 
 	"k8s.io/client-go/rest"
 
-	"github.com/flok-dev/flok/internal/render"
+	"github.com/flok-dev/flok/internal/flinkrest"
 )
 
 // UIProxy serves a Flink cluster's web UI and REST API on a local address, through the
@@ -33,7 +32,7 @@ func (c *Client) ServeUI(ctx context.Context, name, addr string) (*UIProxy, erro
 	if err != nil {
 		return nil, err
 	}
-	proxy, err := c.FlinkUIHandler(ClusterName(obj), "")
+	proxy, err := c.FlinkUIHandler(c.FlinkREST(ctx, ClusterName(obj)), "")
 	if err != nil {
 		return nil, err
 	}
@@ -46,12 +45,12 @@ func (c *Client) ServeUI(ctx context.Context, name, addr string) (*UIProxy, erro
 	return p, nil
 }
 
-// FlinkUIHandler serves the web UI and REST API of the namespace's Flink cluster
+// FlinkUIHandler serves the web UI and REST API of a Flink cluster's REST Service port
 // through the API server's service proxy, with the client's credentials: a request for
 // /x reaches the cluster's /x (strip any prefix of your own first). Flink lets any
 // origin read its answers (Access-Control-Allow-Origin: *); through a proxy that acts
 // with someone's credentials only corsOrigin may ("": none but the proxy's own).
-func (c *Client) FlinkUIHandler(cluster, corsOrigin string) (http.Handler, error) {
+func (c *Client) FlinkUIHandler(port flinkrest.ServicePort, corsOrigin string) (http.Handler, error) {
 	transport, err := rest.TransportFor(c.Config)
 	if err != nil {
 		return nil, err
@@ -60,7 +59,7 @@ func (c *Client) FlinkUIHandler(cluster, corsOrigin string) (http.Handler, error
 	if err != nil {
 		return nil, err
 	}
-	prefix := fmt.Sprintf("/api/v1/namespaces/%s/services/%s:rest/proxy", url.PathEscape(c.Namespace), url.PathEscape(render.RESTServiceName(cluster)))
+	prefix := flinkrest.ProxyPath(port)
 	return &httputil.ReverseProxy{
 		Transport: transport,
 		Rewrite: func(r *httputil.ProxyRequest) {

@@ -12,7 +12,6 @@ import (
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/checkpointhistory"
 	"github.com/flok-dev/flok/internal/flinkrest"
-	"github.com/flok-dev/flok/internal/render"
 )
 
 // FlinkView is what a deployment's page shows from its Flink cluster, read through the
@@ -60,7 +59,7 @@ func (f *flinkViews) get(ctx context.Context, v *Viewer, namespace, cluster, job
 	if ok && time.Since(cached.at) < flinkViewTTL {
 		return cached.view, nil
 	}
-	flink, err := v.flink.Client(namespace, render.RESTServiceName(cluster), "rest", flinkrest.WithTimeout(5*time.Second))
+	flink, err := v.flink.Client(v.Client.InNamespace(namespace).FlinkREST(ctx, cluster), flinkrest.WithTimeout(5*time.Second))
 	if err != nil {
 		return nil, err
 	}

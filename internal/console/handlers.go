@@ -298,7 +298,8 @@ func (s *Server) flinkUI(w http.ResponseWriter, r *http.Request, v *Viewer) {
 		writeJSON(w, http.StatusMethodNotAllowed, apiError{Error: flinkUIReadOnly, Reason: "MethodNotAllowed"})
 		return
 	}
-	h, err := v.Client.InNamespace(ns).FlinkUIHandler(cluster, "null")
+	c := v.Client.InNamespace(ns)
+	h, err := c.FlinkUIHandler(c.FlinkREST(r.Context(), cluster), "null")
 	if err != nil {
 		writeError(w, err)
 		return

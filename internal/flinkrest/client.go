@@ -71,26 +71,25 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// NewManyClustersHTTPClient returns an HTTP client to share among the clients of many
-// clusters: it keeps an idle connection to every JobManager it talks to (Go's default
-// keeps 100 in all, so an operator observing thousands of clusters would connect anew
-// for almost every request).
-func NewManyClustersHTTPClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns, t.MaxIdleConnsPerHost = 0, 2
-	return &http.Client{Transport: t}
-}
-
 // NewServiceProxy returns a client that reaches a Flink REST Service through the
 // Kubernetes API server's service proxy
-// (/api/v1/namespaces/<namespace>/services/<service>:<port>/proxy), authenticated as
-// cfg says. port is the Service port's name or number.
-func NewServiceProxy(cfg *rest.Config, namespace, service, port string, opts ...Option) (*Client, error) {
+// (/api/v1/namespaces/<namespace>/services/[https:]<service>:<port>/proxy),
+// authenticated as cfg says. Over TLS it is the API server that speaks TLS to Flink, and
+// Kubernetes does not verify the certificate of a proxied Service: a client that must
+// verify Flink's certificate, or present its own, reaches Flink directly.
+func NewServiceProxy(cfg *rest.Config, port ServicePort, opts ...Option) (*Client, error) {
 	proxy, err := NewProxyDialer(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return proxy.Client(namespace, service, port, opts...)
+	return proxy.Client(port, opts...)
+}
+
+// ServicePort is a port of a Flink REST Service: its namespace, Service, port (a name
+// or number), and whether Flink's REST API speaks TLS there.
+type ServicePort struct {
+	Namespace, Service, Port string
+	TLS                      bool
 }
 
 // ProxyDialer makes clients that reach Flink REST Services through the API server's
@@ -114,11 +113,20 @@ func NewProxyDialer(cfg *rest.Config) (*ProxyDialer, error) {
 	return &ProxyDialer{host: host, http: httpClient}, nil
 }
 
-// Client returns a client for one Service port (a name or number).
-func (p *ProxyDialer) Client(namespace, service, port string, opts ...Option) (*Client, error) {
-	base := fmt.Sprintf("%s/api/v1/namespaces/%s/services/%s:%s/proxy",
-		p.host, url.PathEscape(namespace), url.PathEscape(service), url.PathEscape(port))
-	return New(base, append([]Option{WithHTTPClient(p.http)}, opts...)...)
+// Client returns a client for one Service port.
+func (p *ProxyDialer) Client(port ServicePort, opts ...Option) (*Client, error) {
+	return New(p.host+ProxyPath(port), append([]Option{WithHTTPClient(p.http)}, opts...)...)
+}
+
+// ProxyPath is the API server's path that proxies to port:
+// /api/v1/namespaces/<namespace>/services/[https:]<service>:<port>/proxy.
+func ProxyPath(port ServicePort) string {
+	scheme := ""
+	if port.TLS {
+		scheme = "https:"
+	}
+	return fmt.Sprintf("/api/v1/namespaces/%s/services/%s%s:%s/proxy",
+		url.PathEscape(port.Namespace), scheme, url.PathEscape(port.Service), url.PathEscape(port.Port))
 }
 
 // request is one REST call.

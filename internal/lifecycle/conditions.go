@@ -48,6 +48,7 @@ const (
 	reasonSessionUpgrade     = "SessionUpgrade"
 	reasonWaiting            = "Waiting"
 	reasonLoggingUpdated     = "LoggingUpdated"
+	reasonFlinkTLS           = "FlinkTLSFailed"
 )
 
 // DegradedReasons are every reason a Degraded condition carries: the kinds of incident
@@ -55,7 +56,7 @@ const (
 var DegradedReasons = []string{
 	reasonJobFailed, reasonStateLost, reasonRestartLoop, reasonClusterFailing, reasonCheckpointsStalled,
 	reasonSavepointFailed, reasonNoState, reasonRolledBack, reasonNotReady, reasonOOMKilled,
-	reasonDeletionBlocked, reasonArtifact, reasonInvalidSpec, reasonInvalidStatus,
+	reasonDeletionBlocked, reasonArtifact, reasonInvalidSpec, reasonInvalidStatus, reasonFlinkTLS,
 }
 
 // blockingReasons keep a generation from being retried until the spec changes again.
@@ -116,6 +117,15 @@ func (d *decider) rejectSpec(running bool) {
 		msg += "; the last valid spec keeps running"
 	}
 	d.degrade(reasonInvalidSpec, msg)
+}
+
+// checkFlinkTLS reports a REST API Flok cannot speak TLS with as configured: a wrong
+// CA, a refused client certificate or an unreadable TLS Secret does not pass by
+// waiting, and the job goes unobserved (and unchanged) until it is fixed.
+func (d *decider) checkFlinkTLS() {
+	if d.obs.FlinkTLS != "" && d.fd.DeletionTimestamp == nil {
+		d.degrade(reasonFlinkTLS, "Flok cannot speak TLS with Flink's REST API: "+d.obs.FlinkTLS)
+	}
 }
 
 // finish sets Ready, Progressing and (when nothing is wrong) clears Degraded, and

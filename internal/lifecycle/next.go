@@ -34,6 +34,7 @@ func next(in Input, sessionJob bool) Decision {
 	default:
 		d.steady()
 	}
+	d.checkFlinkTLS()
 	d.finish()
 	return d.out
 }

@@ -659,3 +659,23 @@ func TestWaitingBacksOff(t *testing.T) {
 		require.Equal(t, tc.want, got.RequeueAfter, "after waiting %s", tc.waited)
 	}
 }
+
+// A REST API Flok cannot speak TLS with (a wrong CA, say) degrades the deployment with
+// the reason, once as an event, and touches nothing; fixed, it clears.
+func TestFlinkTLSFailureDegrades(t *testing.T) {
+	fd := runningDeployment()
+	refused := "Get \"https://basic-rest.flink.svc:8081/jobs/overview\": tls: failed to verify certificate: x509: certificate signed by unknown authority"
+	obs := Observation{Now: t0, Cluster: ClusterReady, FlinkUnanswered: refused, FlinkTLS: refused}
+	d := decide(t, fd, obs)
+	require.Equal(t, ActionNone, d.Action.Type)
+	degraded := meta.FindStatusCondition(d.Status.Conditions, ConditionDegraded)
+	require.Equal(t, reasonFlinkTLS, degraded.Reason)
+	require.Equal(t, "Flok cannot speak TLS with Flink's REST API: "+refused, degraded.Message)
+	require.Len(t, d.Events, 1)
+	require.Equal(t, reasonFlinkTLS, d.Events[0].Reason)
+
+	d = decide(t, then(fd, d), obs)
+	require.Empty(t, d.Events, "told once")
+	d = decide(t, then(fd, d), running(runningJobID))
+	require.Equal(t, metav1.ConditionFalse, meta.FindStatusCondition(d.Status.Conditions, ConditionDegraded).Status)
+}

@@ -63,6 +63,10 @@ type Observation struct {
 	// FlinkUnanswered says why Flink's REST API did not answer this round ("" when it
 	// did, or was not asked): the job's state is then unknown, not absent.
 	FlinkUnanswered string
+	// FlinkTLS says why Flok cannot speak TLS with Flink's REST API as configured — its
+	// TLS Secret unreadable, a certificate refused — which, unlike a silence, waiting
+	// does not cure; "" when nothing is wrong. FlinkUnanswered is set too.
+	FlinkTLS string
 	// Terminations are the cluster's JobManager and TaskManager containers that ended
 	// unasked lately, also of Pods already gone.
 	Terminations []ContainerTermination

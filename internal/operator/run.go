@@ -3,10 +3,7 @@ package operator
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -35,7 +32,6 @@ import (
 	"github.com/flok-dev/flok/internal/controller/sessionjob"
 	"github.com/flok-dev/flok/internal/controller/statesnapshot"
 	"github.com/flok-dev/flok/internal/flinkconf"
-	"github.com/flok-dev/flok/internal/flinkrest"
 	"github.com/flok-dev/flok/internal/lifecycle"
 	"github.com/flok-dev/flok/internal/render"
 )
@@ -85,7 +81,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 		return err
 	}
 	m := newOperatorMetrics(metrics.Registry)
-	flink, err := flinkAccess(cfg, o.FlinkAccess, m.flinkREST)
+	flink, err := flinkAccess(cfg, o.FlinkAccess, m.flinkREST, mgr.GetAPIReader())
 	if err != nil {
 		return err
 	}
@@ -233,27 +229,6 @@ func setupPodMonitors(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		return fmt.Errorf("setting up the PodMonitor controller: %w", err)
 	}
 	return nil
-}
-
-// flinkAccess chooses how Flink's REST API is reached: by the Service's DNS name in
-// cluster, through the API server's service proxy from outside; every call is
-// reported to observer.
-func flinkAccess(cfg *rest.Config, mode string, observer flinkrest.Observer) (deployment.FlinkClientFor, error) {
-	opts := []flinkrest.Option{flinkrest.WithTimeout(10 * time.Second), flinkrest.WithAttempts(2, 200*time.Millisecond),
-		flinkrest.WithObserver(observer)}
-	if mode == "direct" || mode == "auto" && os.Getenv("KUBERNETES_SERVICE_HOST") != "" {
-		opts = append(opts, flinkrest.WithHTTPClient(flinkrest.NewManyClustersHTTPClient()))
-		return func(ns, svc string, port int32) (*flinkrest.Client, error) {
-			return flinkrest.New(fmt.Sprintf("http://%s.%s.svc:%d", svc, ns, port), opts...)
-		}, nil
-	}
-	proxy, err := flinkrest.NewProxyDialer(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return func(ns, svc string, port int32) (*flinkrest.Client, error) {
-		return proxy.Client(ns, svc, strconv.Itoa(int(port)), opts...)
-	}, nil
 }
 
 // podStatusOnly keeps of a Pod what the reconciler reads — its metadata and status —

@@ -100,7 +100,14 @@ func (c *cluster) effectiveConfig(user flinkconf.Config) (flinkconf.Config, fiel
 		slots, _ := strconv.Atoi(conf[keySlots])
 		conf[keyParallelism] = strconv.Itoa(int(*c.spec().TaskManager.Replicas) * max(slots, 1))
 	}
-	return flinkconf.Merge(conf, c.flokOptions(conf)), errs
+	conf = flinkconf.Merge(conf, c.flokOptions(conf))
+	var tlsErrs field.ErrorList
+	if c.ssl, tlsErrs = c.tlsSettings(conf); len(tlsErrs) == 0 {
+		var ssl flinkconf.Config
+		ssl, tlsErrs = c.sslOptions(conf, c.ssl)
+		conf = flinkconf.Merge(conf, ssl)
+	}
+	return conf, append(errs, tlsErrs...)
 }
 
 // statefulDefaults keep a stateful job's checkpoints where Flok can restore them. Flok

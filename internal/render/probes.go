@@ -15,7 +15,6 @@ const (
 	keyJMStartupProbe = "kubernetes.operator.jm-deployment.startup.probe.enabled"
 	// keyLivenessProbes is Flok's own.
 	keyLivenessProbes = "kubernetes.operator.liveness.probes.enabled"
-	keyRESTSSL        = "security.ssl.rest.enabled"
 )
 
 // The probes' timing. A JobManager may take five minutes to start (recovering many
@@ -29,7 +28,8 @@ const (
 )
 
 // jobManagerProbes are the JobManager's startup probe (its REST API answers, over TLS
-// when security.ssl.rest.enabled) and liveness probe (its REST port still accepts
+// when security.ssl.rest.enabled; its REST port accepts connections when Flink asks
+// clients for a certificate) and liveness probe (its REST port still accepts
 // connections: a REST call would fail during a leader election, which a restart would
 // only prolong), each unless turned off.
 func (c *cluster) jobManagerProbes(restPort int32) (startup, liveness *corev1.Probe, errs field.ErrorList) {
@@ -40,8 +40,13 @@ func (c *cluster) jobManagerProbes(restPort int32) (startup, liveness *corev1.Pr
 		if isTrue(c.conf[keyRESTSSL]) {
 			scheme = corev1.URISchemeHTTPS
 		}
+		handler := corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/config", Port: intstr.FromInt32(restPort), Scheme: scheme}}
+		if isTrue(c.conf[keyRESTSSL]) && isTrue(c.conf[keyRESTClientAuth]) {
+			// The kubelet has no client certificate to show: it can only see the port open.
+			handler = corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(restPort)}}
+		}
 		startup = &corev1.Probe{
-			ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/config", Port: intstr.FromInt32(restPort), Scheme: scheme}},
+			ProbeHandler:  handler,
 			PeriodSeconds: startupPeriod, TimeoutSeconds: probeTimeout, FailureThreshold: startupFailures,
 		}
 	}

@@ -43,9 +43,13 @@ func TestProbes(t *testing.T) {
 	require.Nil(t, objs.JobManager.Spec.Template.Spec.Containers[0].LivenessProbe)
 	require.Nil(t, objs.TaskManager.Spec.Template.Spec.Containers[0].LivenessProbe)
 
-	objs, err = Render(Input{Deployment: deploymentFrom(t, minimalApplication, `spec: {flinkConfiguration: {security.ssl.rest.enabled: "true"}}`)})
+	objs, err = Render(Input{Deployment: deploymentFrom(t, minimalApplication, `spec: {flinkConfiguration: {security.ssl.rest.enabled: "true", kubernetes.operator.ssl.generate: "true"}}`)})
 	require.NoError(t, err)
 	require.Equal(t, corev1.URISchemeHTTPS, objs.JobManager.Spec.Template.Spec.Containers[0].StartupProbe.HTTPGet.Scheme)
+
+	objs, err = Render(Input{Deployment: deploymentFrom(t, minimalApplication, `spec: {flinkConfiguration: {security.ssl.rest.enabled: "true", security.ssl.rest.authentication-enabled: "true", kubernetes.operator.ssl.generate: "true"}}`)})
+	require.NoError(t, err)
+	require.NotNil(t, objs.JobManager.Spec.Template.Spec.Containers[0].StartupProbe.TCPSocket, "the kubelet has no client certificate for Flink to accept")
 
 	_, err = Render(Input{Deployment: deploymentFrom(t, minimalApplication, `spec: {flinkConfiguration: {kubernetes.operator.liveness.probes.enabled: "sometimes"}}`)})
 	require.ErrorContains(t, err, `spec.flinkConfiguration[kubernetes.operator.liveness.probes.enabled]: Invalid value: "sometimes": must be true or false`)

@@ -63,6 +63,9 @@ type Objects struct {
 	LoggingHash  string
 	// Configuration is the effective Flink configuration, as the cluster reads it.
 	Configuration flinkconf.Config
+	// TLS is how the cluster uses the certificates of its TLS Secret; nil when it has
+	// none (its REST API then speaks plain HTTP).
+	TLS *TLS
 }
 
 // All returns the objects that exist, in the order they are best created: identity
@@ -136,6 +139,8 @@ type cluster struct {
 	jmTemplate, tmTemplate map[string]any
 	// ownServiceAccount is set when Flok creates the Flink processes' service account.
 	ownServiceAccount bool
+	// ssl is how the cluster uses its TLS Secret; nil without one.
+	ssl *TLS
 }
 
 func (c *cluster) spec() *v1beta1.FlinkDeploymentSpec { return &c.in.Deployment.Spec }
@@ -228,7 +233,7 @@ const HashAnnotation = "flok.dev/render-hash"
 const LoggingHashAnnotation = "flok.dev/logging-hash"
 
 func (c *cluster) objects() (*Objects, field.ErrorList) {
-	o := &Objects{Configuration: c.conf}
+	o := &Objects{Configuration: c.conf, TLS: c.ssl}
 	var errs field.ErrorList
 	o.ServiceAccount, o.Role, o.RoleBinding = c.rbac()
 	if o.Config, errs = c.configMap(); len(errs) > 0 {
@@ -279,6 +284,9 @@ func (o *Objects) RESTPort() int32 {
 	}
 	return defaultRESTPort
 }
+
+// RESTOverTLS reports a REST API that speaks TLS.
+func (o *Objects) RESTOverTLS() bool { return o != nil && o.TLS != nil && o.TLS.REST }
 
 // YAML writes the objects as one multi-document YAML stream, in the order of All, as
 // kubectl apply -f takes it.

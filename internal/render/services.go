@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/utils/ptr"
 )
 
 // exposedTypes are the values of kubernetes.rest-service.exposed.type.
@@ -118,6 +119,10 @@ func (c *cluster) restService() (*corev1.Service, field.ErrorList) {
 		Type:     corev1.ServiceTypeClusterIP,
 		Selector: c.selector(ComponentJobManager),
 		Ports:    []corev1.ServicePort{servicePort("rest", ports.rest, ports.restTarget)},
+	}
+	if c.ssl != nil && c.ssl.REST {
+		// Says to clients, the CLI and console among them, to speak HTTPS here.
+		spec.Ports[0].AppProtocol = ptr.To("https")
 	}
 	switch t := strings.ToLower(c.conf[keyRESTExposedType]); t {
 	case "nodeport":

@@ -99,7 +99,13 @@ func dumpOnFailure(t *testing.T, c *localk8s.Cluster, ns string) {
 // poll.
 func RESTClient(t *testing.T, c *localk8s.Cluster, ns, service, port string) *flinkrest.Client {
 	t.Helper()
-	client, err := flinkrest.NewServiceProxy(c.Config, ns, service, port, flinkrest.WithAttempts(1, 0))
+	return ProxiedRESTClient(t, c, flinkrest.ServicePort{Namespace: ns, Service: service, Port: port})
+}
+
+// ProxiedRESTClient is RESTClient for any Service port, one that speaks TLS among them.
+func ProxiedRESTClient(t *testing.T, c *localk8s.Cluster, port flinkrest.ServicePort) *flinkrest.Client {
+	t.Helper()
+	client, err := flinkrest.NewServiceProxy(c.Config, port, flinkrest.WithAttempts(1, 0))
 	require.NoError(t, err)
 	return client
 }

@@ -45,7 +45,7 @@ func TestStandaloneSessionClusterFromPlainYAML(t *testing.T) {
 		kubectlApply(t, ns, os.Expand(string(manifest), func(k string) string {
 			return map[string]string{"FLINK_VERSION": release.MinorVersion(), "STATE_DIR": stateDir}[k]
 		}))
-		proxied, err := flinkrest.NewServiceProxy(cluster.Config, ns, "flink-jobmanager", "webui")
+		proxied, err := flinkrest.NewServiceProxy(cluster.Config, flinkrest.ServicePort{Namespace: ns, Service: "flink-jobmanager", Port: "webui"})
 		require.NoError(t, err)
 		flinkresttest.Exercise(t, proxied, flinkresttest.Cluster{
 			Release: release, Home: home, TaskManagers: 2, Slots: 4, CheckpointInterval: "2s",

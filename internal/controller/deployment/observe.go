@@ -40,9 +40,9 @@ func (r *Reconciler) observe(ctx context.Context, fd *v1beta1.FlinkDeployment) (
 	if fd.Spec.Job == nil {
 		owners = r.observeSessionJobs(ctx, fd, &obs)
 	}
-	flink, err := r.Flink(fd.Namespace, render.RESTServiceName(fd.Name), facts.restPort)
-	if err != nil {
-		log.FromContext(ctx).Error(err, "building the client of Flink's REST API")
+	flink, err := r.Flink(ctx, facts.flink)
+	if err != nil && obs.Cluster == lifecycle.ClusterReady {
+		obs.FlinkUnanswered, obs.FlinkTLS = err.Error(), err.Error()
 	}
 	if obs.Cluster == lifecycle.ClusterReady && flink != nil {
 		r.observeFlink(ctx, fd, flink, owners, &obs)
@@ -181,6 +181,9 @@ func (r *Reconciler) observeFlink(ctx context.Context, fd *v1beta1.FlinkDeployme
 	if err != nil {
 		log.FromContext(ctx).V(1).Info("Flink's REST API does not answer", "error", err.Error())
 		obs.FlinkUnanswered = err.Error()
+		if flinkrest.IsTLSFailure(err) {
+			obs.FlinkTLS = err.Error()
+		}
 		return
 	}
 	flinkjob.Observe(ctx, flink, r.JobDetails, flinkjob.ResourceOf(fd, &fd.Status.CommonStatus), jobs, obs)

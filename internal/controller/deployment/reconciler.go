@@ -26,18 +26,36 @@ import (
 // FieldOwner is the server-side apply field manager of the objects Flok renders.
 const FieldOwner = "flok-operator"
 
-// FlinkClientFor returns the REST client of the Flink cluster behind a Service port.
-type FlinkClientFor func(namespace, service string, port int32) (*flinkrest.Client, error)
+// FlinkEndpoint is where a cluster's REST API answers: the port of its REST Service,
+// and how it speaks TLS (nil: plain HTTP).
+type FlinkEndpoint struct {
+	Namespace, Service string
+	Port               int32
+	TLS                *render.TLS
+}
+
+// EndpointOf is the REST endpoint of fd's cluster rendered as objs.
+func EndpointOf(fd *v1beta1.FlinkDeployment, objs *render.Objects) FlinkEndpoint {
+	e := FlinkEndpoint{Namespace: fd.Namespace, Service: render.RESTServiceName(fd.Name), Port: objs.RESTPort()}
+	if objs.RESTOverTLS() {
+		e.TLS = objs.TLS
+	}
+	return e
+}
+
+// FlinkClientFor returns the REST client of the Flink cluster at an endpoint. An
+// error says why it cannot be reached as configured (its TLS Secret unreadable, say).
+type FlinkClientFor func(ctx context.Context, at FlinkEndpoint) (*flinkrest.Client, error)
 
 // Cluster renders another resource's FlinkDeployment (a session cluster, a snapshot's
 // job) over the operator's defaults and returns its objects and its REST client. A
 // spec that does not render is an error with no objects.
-func (f FlinkClientFor) Cluster(fd *v1beta1.FlinkDeployment, defaults flinkconf.Config) (*render.Objects, *flinkrest.Client, error) {
+func (f FlinkClientFor) Cluster(ctx context.Context, fd *v1beta1.FlinkDeployment, defaults flinkconf.Config) (*render.Objects, *flinkrest.Client, error) {
 	objs, err := render.Render(render.Input{Deployment: fd, Defaults: defaults})
 	if err != nil {
 		return nil, nil, fmt.Errorf("FlinkDeployment %s has a spec Flok cannot deploy: %w", fd.Name, err)
 	}
-	flink, err := f(fd.Namespace, render.RESTServiceName(fd.Name), objs.RESTPort())
+	flink, err := f(ctx, EndpointOf(fd, objs))
 	if err != nil {
 		return objs, nil, fmt.Errorf("reaching FlinkDeployment %s: %w", fd.Name, err)
 	}

@@ -23,7 +23,8 @@ type specFacts struct {
 	settings                        lifecycle.Settings
 	renderError                     string
 	highAvailability, checkpointing bool
-	restPort                        int32
+	// flink is where the cluster's REST API answers.
+	flink FlinkEndpoint
 	// loggingHash identifies the spec's logging files (render.Objects.LoggingHash).
 	loggingHash string
 
@@ -84,7 +85,7 @@ func (r *Reconciler) specOnlyFacts(fd *v1beta1.FlinkDeployment) specFacts {
 		f.checkpointing = current.Configuration.Checkpointing()
 		f.loggingHash = current.LoggingHash
 	}
-	f.restPort = checked.Objects.RESTPort()
+	f.flink = EndpointOf(fd, checked.Objects)
 	return f
 }
 

@@ -104,7 +104,7 @@ func (r *Reconciler) observeSession(ctx context.Context, sj *v1beta1.FlinkSessio
 		obs.SessionUnavailable = fmt.Sprintf("waiting for session cluster %s to be deployed", name)
 		return nil
 	}
-	objs, flink, err := r.Flink.Cluster(fd, r.Defaults)
+	objs, flink, err := r.Flink.Cluster(ctx, fd, r.Defaults)
 	if objs == nil {
 		obs.SessionUnavailable = fmt.Sprintf("session cluster %s: %v", name, err)
 		return nil

@@ -101,7 +101,7 @@ func (r *Reconciler) observeJob(ctx context.Context, ns string, ref v1beta1.JobR
 	if cluster.DeletionTimestamp != nil {
 		o.JobGone = fmt.Sprintf("FlinkDeployment %s is being deleted", cluster.Name)
 	}
-	r.reach(cluster, jobConf, o)
+	r.reach(ctx, cluster, jobConf, o)
 }
 
 // get reads obj; false, with NotRunning saying why, when it cannot be read.
@@ -135,8 +135,8 @@ func notRunning(ref v1beta1.JobReference, status *v1beta1.CommonStatus) string {
 
 // reach renders the cluster that runs the job to find its REST port and its
 // savepoint directory (the job's own options over the cluster's).
-func (r *Reconciler) reach(cluster *v1beta1.FlinkDeployment, jobConf flinkconf.Config, o *observed) {
-	objs, flink, err := r.Flink.Cluster(cluster, r.Defaults)
+func (r *Reconciler) reach(ctx context.Context, cluster *v1beta1.FlinkDeployment, jobConf flinkconf.Config, o *observed) {
+	objs, flink, err := r.Flink.Cluster(ctx, cluster, r.Defaults)
 	if objs != nil {
 		o.SavepointDir = flinkconf.Merge(objs.Configuration, jobConf).SavepointDir()
 	}
