@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 )
 
@@ -49,8 +50,14 @@ func IsTLSFailure(err error) bool {
 		alert    tls.AlertError
 		header   tls.RecordHeaderError
 	)
-	return errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid) ||
-		errors.As(err, &verify) || errors.As(err, &alert) || errors.As(err, &header)
+	if errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid) ||
+		errors.As(err, &verify) || errors.As(err, &alert) || errors.As(err, &header) {
+		return true
+	}
+	// An alert the server sent (a client certificate it refused: "remote error: tls:
+	// bad certificate") comes as the operation "remote error".
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "remote error"
 }
 
 // NewManyClustersHTTPClient returns an HTTP client to share among the clients of many

@@ -121,3 +121,16 @@ func TestClientsReadTheSecretAgainAfterAHandshakeFailed(t *testing.T) {
 	_, err = clients.For(context.Background(), types.NamespacedName{Namespace: "streaming", Name: "missing"}, false)
 	require.ErrorContains(t, err, `reading the TLS Secret streaming/missing: secrets "missing" not found`)
 }
+
+func TestRefusedClientCertificateIsATLSFailure(t *testing.T) {
+	data, err := Generate("orders", []string{"localhost"}, time.Now())
+	require.NoError(t, err)
+	srv := flinkLike(t, data, true)
+	m, _ := Material(&corev1.Secret{Data: data}, false)
+	cfg, _ := m.Config()
+	c, _ := flinkrest.New(strings.Replace(srv.URL, "127.0.0.1", "localhost", 1),
+		flinkrest.WithHTTPClient(flinkrest.NewManyClustersHTTPClient(cfg)), flinkrest.WithAttempts(1, 0))
+	_, err = c.Jobs(t.Context())
+	require.Error(t, err, "no client certificate shown")
+	require.True(t, flinkrest.IsTLSFailure(err), "%v", err)
+}

@@ -16,6 +16,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/utils/ptr"
@@ -23,7 +24,6 @@ import (
 
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/lifecycle"
-	"github.com/flok-dev/flok/internal/render"
 	"github.com/flok-dev/flok/test/flinkdist"
 	"github.com/flok-dev/flok/test/flinktest"
 )
@@ -123,7 +123,8 @@ func readyOperatorPods(ctx context.Context, ns string) []string {
 // failed jobs. It checks that one replica leads and serves flok_ metrics; that the
 // other takes over when the leader's Pod is deleted and keeps the job running as one
 // copy; that a job failed by a killed TaskManager is restarted by the operator from
-// its latest checkpoint; and that deletion cleans up.
+// its latest checkpoint; and that deletion cleans up — all with Flink's REST API and
+// internal connections over TLS, with client certificates, from a generated Secret.
 func TestOperatorInCluster(t *testing.T) {
 	t.Parallel()
 	release := flinkdist.Flink2
@@ -149,21 +150,37 @@ func TestOperatorInCluster(t *testing.T) {
 	requireMetric(t, ns, first, "controller_runtime_max_concurrent_reconciles")
 
 	dir := flinktest.StateDir(t, cluster, ns)
+	// The job's REST API and internal connections speak TLS with certificates Flok
+	// generates, and Flink asks clients for theirs: the operator verifies the
+	// JobManager with the Secret's CA and shows its certificate.
 	fd := topSpeedWindowing(t, ns, "tsw", "native", release, dir)
+	withOptions(t, fd, tlsOptions)
 	require.NoError(t, c.Create(ctx, fd))
-	flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName("tsw"), "rest")
+	secret := tlsSecret(t, ns, "tsw")
+	flink := directTLSClient(t, ns, "tsw", secret, true)
 	fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the job running under the in-cluster operator", stableWith(""))
 	requireMetric(t, ns, first, `flok_deployments{lifecycle_state="STABLE"} 1`)
+	proveTLSRefusals(t, ns, "tsw", secret)
 
-	// The leader goes; the other replica takes over and the job keeps running, once.
+	// The Secret's CA replaced by another, the leader goes; the other replica takes
+	// over, reads the Secret, refuses the JobManager's certificate and says so; the CA
+	// put back, it observes again. The job keeps running, once, throughout.
+	rightCA := replaceCA(t, ns, "tsw", otherCA(t))
 	require.NoError(t, cluster.Client.CoreV1().Pods(ns).Delete(ctx, first, metav1.DeleteOptions{}))
 	flinktest.WaitFor(t, 2*time.Minute, "another replica leading", func(ctx context.Context) (bool, error) {
 		return leaderUpdated(ctx, ns, first), nil
 	})
+	waitForDeployment(t, c, ns, "tsw", 2*time.Minute, "the JobManager's certificate refused", func(fd *v1beta1.FlinkDeployment) bool {
+		d := meta.FindStatusCondition(fd.Status.Conditions, lifecycle.ConditionDegraded)
+		return d != nil && d.Status == metav1.ConditionTrue && d.Reason == "FlinkTLSFailed" && strings.Contains(d.Message, "certificate signed by unknown authority")
+	})
+	requireEvent(t, ns, "tsw", "FlinkTLSFailed")
+	replaceCA(t, ns, "tsw", rightCA)
 	handover, jobID := time.Now(), fd.Status.JobStatus.JobID
 	fd = waitForDeployment(t, c, ns, "tsw", 2*time.Minute, "a checkpoint recorded by the new leader", func(fd *v1beta1.FlinkDeployment) bool {
 		cp := fd.Status.JobStatus.CheckpointInfo
-		return stableWith("")(fd) && cp != nil && cp.LastCheckpoint != nil && cp.LastCheckpoint.TimeStamp > handover.UnixMilli()
+		d := meta.FindStatusCondition(fd.Status.Conditions, lifecycle.ConditionDegraded)
+		return stableWith("")(fd) && cp != nil && cp.LastCheckpoint != nil && cp.LastCheckpoint.TimeStamp > handover.UnixMilli() && d.Status == metav1.ConditionFalse
 	})
 	require.Equal(t, jobID, fd.Status.JobStatus.JobID, "a change of leader leaves the job alone")
 	requireOneRunningJob(t, flink)
