@@ -149,8 +149,15 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 	name := fd.Name
 	// Two savepoints in the history: the third drops the first, and its record.
 	withOptions(t, fd, map[string]string{"kubernetes.operator.savepoint.history.max.count": "2"})
+	// On Flink 1.20 the REST API and internal connections speak TLS, with certificates
+	// Flok generates: this operator (outside the cluster), the console and the tests
+	// speak HTTPS to Flink through the API server's proxy.
+	overTLS := mode == "native" && release.MinorVersion() == flinkdist.Flink1.MinorVersion()
+	if overTLS {
+		withOptions(t, fd, map[string]string{"kubernetes.operator.ssl.generate": "true", "security.ssl.rest.enabled": "true", "security.ssl.internal.enabled": "true"})
+	}
 	require.NoError(t, c.Create(ctx, fd))
-	flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName(name), "rest")
+	flink := flinktest.ProxiedRESTClient(t, cluster, flinkrest.ServicePort{Namespace: ns, Service: render.RESTServiceName(name), Port: "rest", TLS: overTLS})
 
 	fd = waitForDeployment(t, c, ns, name, 5*time.Minute, "the job to run and the deployment to be STABLE", stableWith(""))
 	first := fd.Status.JobStatus.JobID
@@ -160,6 +167,9 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 		"Flink keeps a stateful job's checkpoints on cancel and failure: %+v", cc.Externalization)
 	if mode == "native" {
 		requireNativeTaskManagers(t, ns, name)
+	}
+	if overTLS {
+		proveRESTOverTLS(t, ns, name, flink)
 	}
 	// The console's chart keeps this job's checkpoints past the upgrade below.
 	waitForKeptCheckpoint(t, ns, name, first)

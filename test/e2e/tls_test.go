@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -113,4 +114,30 @@ func otherCA(t *testing.T) []byte {
 	data, err := flinktls.Generate("stranger", []string{"stranger"}, time.Now())
 	require.NoError(t, err)
 	return data[flinktls.CAKey]
+}
+
+// proveRESTOverTLS checks that cluster name's Flink runs its REST API and internal
+// connections over TLS with the keystores of the generated Secret — Flink reports so,
+// and a plain HTTP client gets no answer — and that its TaskManagers, Pods Flink
+// itself created, mounted the Secret.
+func proveRESTOverTLS(t *testing.T, ns, name string, overTLS *flinkrest.Client) {
+	t.Helper()
+	conf, err := overTLS.JobManagerConfig(t.Context())
+	require.NoError(t, err)
+	for _, key := range []string{"security.ssl.rest.enabled", "security.ssl.internal.enabled"} {
+		require.Equal(t, "true", conf[key], key)
+	}
+	require.Equal(t, "/opt/flink/ssl/keystore.p12", conf["security.ssl.internal.keystore"])
+	plain := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName(name), "rest")
+	_, err = plain.Jobs(t.Context())
+	require.Error(t, err, "plain HTTP gets no answer")
+	tms, err := cluster.Client.CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app=" + name + ",component=taskmanager"})
+	require.NoError(t, err)
+	require.NotEmpty(t, tms.Items)
+	for _, tm := range tms.Items {
+		mounted := slices.ContainsFunc(tm.Spec.Volumes, func(v corev1.Volume) bool {
+			return v.Secret != nil && v.Secret.SecretName == render.SSLSecretName(name)
+		})
+		require.True(t, mounted, "TaskManager %s mounts the TLS Secret", tm.Name)
+	}
 }
