@@ -203,6 +203,8 @@ func TestOperatorInCluster(t *testing.T) {
 	require.DirExists(t, hostPath(dir, restored))
 	requireOneRunningJob(t, flink)
 	requireEvent(t, ns, "tsw", "FromRecordedState")
+	// The operator read the Secret; its key and keystore show nowhere it writes or says.
+	proveSecretUnsaid(t, c, fd, operatorPodLogs(t, ns), flink, secretMaterial(t, ns, "tsw")...)
 
 	require.NoError(t, c.Delete(ctx, fd))
 	deletedCleanly(t, c, fd)

@@ -138,7 +138,7 @@ var lifecycleSamples = map[string]string{
 
 func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode string, release flinkdist.Release) {
 	ctx := t.Context()
-	startOperator(t, ns, "")
+	operator := startOperator(t, ns, "")
 	dir := flinktest.StateDir(t, cluster, ns)
 	text := sampleText(t, lifecycleSamples[mode], release, dir)
 	// A label in the pod template, to be found on Flink's own TaskManager Pods.
@@ -194,6 +194,10 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 		}
 	}
 	require.Equal(t, 1, running, "one copy of the job")
+	if overTLS {
+		// The generated private key and keystore show nowhere Flok writes or says.
+		proveSecretUnsaid(t, c, fd, operator.LogPath, flink, secretMaterial(t, ns, name)...)
+	}
 	provePrometheus(t, fd)
 	proveProbes(t, ns, name)
 	proveKeptJobManagerLog(t, ns, name)

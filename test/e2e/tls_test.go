@@ -2,10 +2,14 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,4 +144,33 @@ func proveRESTOverTLS(t *testing.T, ns, name string, overTLS *flinkrest.Client) 
 		})
 		require.True(t, mounted, "TaskManager %s mounts the TLS Secret", tm.Name)
 	}
+}
+
+// secretMaterial are pieces of the generated TLS Secret of cluster name that must
+// show nowhere else: a line of its private key, and of its keystore as base64.
+func secretMaterial(t *testing.T, ns, name string) []string {
+	t.Helper()
+	secret := tlsSecret(t, ns, name)
+	keyLines := strings.Split(string(secret.Data[flinktls.PrivateKeyKey]), "\n")
+	require.Greater(t, len(keyLines), 3)
+	keystore := base64.StdEncoding.EncodeToString(secret.Data[flinktls.KeystoreKey])
+	return []string{keyLines[2], keystore[64:128]}
+}
+
+// operatorPodLogs writes the logs of the operator's Pods in ns (all their containers'
+// current logs) into one file, and returns its path.
+func operatorPodLogs(t *testing.T, ns string) string {
+	t.Helper()
+	pods, err := cluster.Client.CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=flok-operator"})
+	require.NoError(t, err)
+	var all []byte
+	for _, p := range pods.Items {
+		data, err := cluster.Client.CoreV1().Pods(ns).GetLogs(p.Name, &corev1.PodLogOptions{}).DoRaw(t.Context())
+		require.NoError(t, err, "the log of %s", p.Name)
+		all = append(all, data...)
+	}
+	require.NotEmpty(t, all)
+	path := filepath.Join(t.TempDir(), "operator.log")
+	require.NoError(t, os.WriteFile(path, all, 0o600))
+	return path
 }
