@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -41,6 +39,8 @@ const outage = time.Minute
 // the stable running job, and no warning is raised. In the upgrade, the savepoint
 // Flink took while the operator was away is found by its trigger id once the API server
 // is back; the new job restores it, and Flink never runs two copies of the job. Then
+// the operator is cut off from the JobManager alone for a minute right after the next
+// stop-with-savepoint: it waits, and carries the savepoint once Flink answers. Then
 // three more savepoint upgrades go through faults of Flink's REST API alone: 500 for
 // every call for 30 s, no answer at all for 40 s, and every answer 2 s late.
 func TestOperatorFaults(t *testing.T) {
@@ -79,13 +79,11 @@ func TestOperatorFaults(t *testing.T) {
 
 	// Cut right after Flink accepted the stop-with-savepoint: the operator, held there
 	// by its test hook, goes on only once it is cut off.
+	waitPaused, letGo := holdAfterAction(t, pause)
 	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.Parallelism = 2 })
-	flinktest.WaitFor(t, 2*time.Minute, "the stop-with-savepoint sent", func(context.Context) (bool, error) {
-		_, err := os.Stat(filepath.Join(pause, "paused"))
-		return err == nil, nil
-	})
+	waitPaused()
 	proxy.Cut()
-	require.NoError(t, os.WriteFile(filepath.Join(pause, "resume"), nil, 0o644))
+	letGo()
 	finished := false
 	whileAway(t, func(ctx context.Context) {
 		jobs, err := flink.Jobs(ctx)
@@ -105,11 +103,35 @@ func TestOperatorFaults(t *testing.T) {
 	requireOneRunningJob(t, flink)
 	requireNoWarnings(t, ns)
 
-	// Flink's REST API failing, silent or slow through whole upgrades.
+	// Cut off from the JobManager alone (the API server answers) right after Flink
+	// accepted the stop-with-savepoint: the operator waits for Flink, and finds the
+	// savepoint once it answers again.
 	rest := func(r *http.Request) bool {
 		// The operator names the Service's port by number, the tests by name.
 		return strings.Contains(r.URL.Path, "/services/"+render.RESTServiceName(fd.Name)+":") && strings.Contains(r.URL.Path, "/proxy/")
 	}
+	previous := fd.Status.JobStatus.JobID
+	statuses = watchStatuses(t, fd)
+	waitPaused, letGo = holdAfterAction(t, pause)
+	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.Parallelism = 1 })
+	waitPaused()
+	proxy.Inject(faultproxy.Rule{Match: rest, Fault: faultproxy.Fault{Hang: true}})
+	letGo()
+	whileAway(t, func(ctx context.Context) {
+		jobs, err := flink.Jobs(ctx)
+		require.NoError(t, err)
+		for _, j := range jobs {
+			require.NotEqual(t, flinkrest.JobRunning, j.State, "no job runs while the operator cannot reach Flink: %s", j.ID)
+		}
+	})
+	require.Positive(t, proxy.Clear(), "the operator asked Flink while cut off")
+	fd = waitForDeployment(t, c, ns, fd.Name, 5*time.Minute, "the upgrade finished after the JobManager was cut off", stableWith(previous))
+	require.NotEqual(t, savepoint, fd.Status.JobStatus.UpgradeSavepointPath, "a new savepoint")
+	require.Equal(t, fd.Status.JobStatus.UpgradeSavepointPath, restoredFrom(t, flink, fd.Status.JobStatus.JobID), "the new job restored the savepoint taken while cut off")
+	requireOneRunningJob(t, flink)
+	requireUpgradeSteps(t, statuses())
+
+	// Flink's REST API failing, silent or slow through whole upgrades.
 	for _, f := range []struct {
 		what  string
 		fault faultproxy.Fault
@@ -167,14 +189,21 @@ func upgradeThrough(t *testing.T, c client.Client, proxy *faultproxy.Proxy, fd *
 	matched += proxy.Clear()
 	require.Positive(t, matched, "the fault met Flink's REST calls")
 	require.NotEqual(t, before, fd.Status.JobStatus.UpgradeSavepointPath, "a new savepoint")
-	for _, st := range statuses() {
+	requireUpgradeSteps(t, statuses())
+	return fd
+}
+
+// requireUpgradeSteps checks that every status an upgrade went through is a step of
+// it: the job is never reported failed or its state lost.
+func requireUpgradeSteps(t *testing.T, statuses []v1beta1.FlinkDeploymentStatus) {
+	t.Helper()
+	for _, st := range statuses {
 		require.NotEqual(t, v1beta1.LifecycleFailed, st.LifecycleState, "%+v", st)
 		require.NotEqual(t, "FAILED", st.JobStatus.State, "%+v", st.JobStatus)
 		if cond := meta.FindStatusCondition(st.Conditions, lifecycle.ConditionDegraded); cond != nil && cond.Status == metav1.ConditionTrue {
 			require.NotContains(t, []string{"StateUnrecoverable", "NoStateToCarry", "JobFailed", "SavepointFailed"}, cond.Reason, cond.Message)
 		}
 	}
-	return fd
 }
 
 // whileAway runs check every few seconds for the length of the outage.

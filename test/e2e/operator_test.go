@@ -42,9 +42,9 @@ const (
 	// the action succeeded, before anything records that it did), "before:SendAlert"
 	// (after recording an incident, before sending it).
 	crashEnv = "FLOK_E2E_CRASH"
-	// pauseAfterEnv names an action after which the operator pauses, the first time
-	// it takes it: it writes pauseDirEnv's "paused" and waits for its "resume", so that
-	// a test acts at that very point.
+	// pauseAfterEnv names an action after which the operator pauses while the test
+	// holds it (pauseDirEnv's "hold" exists): it writes "paused" and waits until "hold"
+	// is gone, so that a test acts at that very point.
 	pauseAfterEnv = "FLOK_E2E_PAUSE_AFTER"
 	pauseDirEnv   = "FLOK_E2E_PAUSE_DIR"
 	// crashBeforeAlert names the point before an alert is sent.
@@ -103,25 +103,42 @@ func crashAt(when, action string) round.ActionHook {
 	}
 }
 
-// pauseAfter holds the operator the first time it has taken the named action (see
-// pauseAfterEnv).
+// pauseAfter holds the operator after it has taken the named action while the test
+// holds it (see pauseAfterEnv and holdAfterAction).
 func pauseAfter(action, dir string) round.ActionHook {
-	var once sync.Once
 	return func(_ client.Object, a lifecycle.Action) {
 		if string(a.Type) != action {
 			return
 		}
-		once.Do(func() {
-			fmt.Fprintf(os.Stderr, "pause test: paused after %s\n", action)
-			_ = os.WriteFile(filepath.Join(dir, "paused"), nil, 0o644)
-			for {
-				if _, err := os.Stat(filepath.Join(dir, "resume")); err == nil {
-					return
-				}
-				time.Sleep(100 * time.Millisecond)
+		if _, err := os.Stat(filepath.Join(dir, "hold")); err != nil {
+			return
+		}
+		fmt.Fprintf(os.Stderr, "pause test: paused after %s\n", action)
+		_ = os.WriteFile(filepath.Join(dir, "paused"), nil, 0o644)
+		for {
+			if _, err := os.Stat(filepath.Join(dir, "hold")); err != nil {
+				_ = os.Remove(filepath.Join(dir, "paused"))
+				return
 			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
+// holdAfterAction makes the operator started with pauseAfterEnv and pauseDirEnv=dir
+// pause the next time it takes its action; it returns a function that waits until it
+// is paused, and one that lets it go on.
+func holdAfterAction(t *testing.T, dir string) (waitPaused, letGo func()) {
+	t.Helper()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "hold"), nil, 0o644))
+	waitPaused = func() {
+		flinktest.WaitFor(t, 2*time.Minute, "the operator paused after its action", func(context.Context) (bool, error) {
+			_, err := os.Stat(filepath.Join(dir, "paused"))
+			return err == nil, nil
 		})
 	}
+	letGo = func() { require.NoError(t, os.Remove(filepath.Join(dir, "hold"))) }
+	return waitPaused, letGo
 }
 
 // startOperator runs an operator for ns (namespaces, comma-separated) as a child
