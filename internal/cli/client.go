@@ -30,6 +30,9 @@ type Client struct {
 	Config *rest.Config
 	// Namespace is where names are looked up.
 	Namespace string
+	// RESTPorts, when set, remembers how clusters' REST Services are spoken to
+	// (FlinkREST) for a while, for a long-lived client (the console's viewers).
+	RESTPorts *RESTPortCache
 }
 
 // Scheme knows Kubernetes' types and Flok's.

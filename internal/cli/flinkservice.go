@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -16,6 +18,10 @@ import (
 // the proxy's own error then says what is wrong.
 func (c *Client) FlinkREST(ctx context.Context, cluster string) flinkrest.ServicePort {
 	port := flinkrest.ServicePort{Namespace: c.Namespace, Service: render.RESTServiceName(cluster), Port: "rest"}
+	if tls, ok := c.RESTPorts.recall(port); ok {
+		port.TLS = tls
+		return port
+	}
 	svc := &corev1.Service{}
 	if err := c.API.Get(ctx, client.ObjectKey{Namespace: port.Namespace, Name: port.Service}, svc); err != nil {
 		return port
@@ -25,5 +31,53 @@ func (c *Client) FlinkREST(ctx context.Context, cluster string) flinkrest.Servic
 			port.TLS = true
 		}
 	}
+	c.RESTPorts.keep(port)
 	return port
+}
+
+// restPortTTL is how long a RESTPortCache trusts what it read: a cluster whose TLS
+// was turned on or off is spoken to the new way within it.
+const restPortTTL = 30 * time.Second
+
+// RESTPortCache remembers whether clusters' REST Services speak TLS. The zero value
+// is ready; a nil one remembers nothing.
+type RESTPortCache struct {
+	mu    sync.Mutex
+	ports map[flinkrest.ServicePort]time.Time // each as read (TLS as its Service says): when
+}
+
+func (c *RESTPortCache) recall(port flinkrest.ServicePort) (tls, ok bool) {
+	if c == nil {
+		return false, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, tls := range []bool{false, true} {
+		p := port
+		p.TLS = tls
+		if at, found := c.ports[p]; found && time.Since(at) < restPortTTL {
+			return tls, true
+		}
+	}
+	return false, false
+}
+
+func (c *RESTPortCache) keep(port flinkrest.ServicePort) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ports == nil {
+		c.ports = map[flinkrest.ServicePort]time.Time{}
+	}
+	for p, at := range c.ports {
+		if time.Since(at) >= restPortTTL {
+			delete(c.ports, p)
+		}
+	}
+	other := port
+	other.TLS = !port.TLS
+	delete(c.ports, other)
+	c.ports[port] = time.Now()
 }

@@ -63,7 +63,7 @@ func NewViewer(cfg *rest.Config, mapper meta.RESTMapper, name, namespace string)
 		return nil, err
 	}
 	sum := sha256.Sum256([]byte(cfg.Host + "\x00" + cfg.BearerToken + "\x00" + cfg.Username + "\x00" + name))
-	return &Viewer{Name: name, Client: &cli.Client{API: api, Config: cfg, Namespace: namespace}, Kube: kube, flink: flink, key: hex.EncodeToString(sum[:8])}, nil
+	return &Viewer{Name: name, Client: &cli.Client{API: api, Config: cfg, Namespace: namespace, RESTPorts: &cli.RESTPortCache{}}, Kube: kube, flink: flink, key: hex.EncodeToString(sum[:8])}, nil
 }
 
 // Local is the viewer of `flok dashboard`: whoever runs it, with their kubeconfig.

@@ -120,6 +120,8 @@ func TestClientsReadTheSecretAgainAfterAHandshakeFailed(t *testing.T) {
 
 	_, err = clients.For(context.Background(), types.NamespacedName{Namespace: "streaming", Name: "missing"}, false)
 	require.ErrorContains(t, err, `reading the TLS Secret streaming/missing: secrets "missing" not found`)
+	var config *ConfigError
+	require.ErrorAs(t, err, &config, "a missing Secret does not pass by waiting")
 }
 
 func TestRefusedClientCertificateIsATLSFailure(t *testing.T) {

@@ -122,8 +122,11 @@ func (d *decider) rejectSpec(running bool) {
 // checkFlinkTLS reports a REST API Flok cannot speak TLS with as configured: a wrong
 // CA, a refused client certificate or an unreadable TLS Secret does not pass by
 // waiting, and the job goes unobserved (and unchanged) until it is fixed.
+//
+// Another trouble found this round, or a change that failed, outranks it: the
+// condition keeps one reason, and an event is sent only when it takes this one.
 func (d *decider) checkFlinkTLS() {
-	if d.obs.FlinkTLS != "" && d.fd.DeletionTimestamp == nil {
+	if d.obs.FlinkTLS != "" && d.fd.DeletionTimestamp == nil && !d.degraded && !d.blockedGeneration() {
 		d.degrade(reasonFlinkTLS, "Flok cannot speak TLS with Flink's REST API: "+d.obs.FlinkTLS)
 	}
 }

@@ -676,6 +676,13 @@ func TestFlinkTLSFailureDegrades(t *testing.T) {
 
 	d = decide(t, then(fd, d), obs)
 	require.Empty(t, d.Events, "told once")
+
+	// A change that failed keeps its condition; the TLS trouble waits behind it.
+	blocked := runningDeployment()
+	blocked.Status.Conditions = []metav1.Condition{{Type: ConditionDegraded, Status: metav1.ConditionTrue, Reason: reasonSavepointFailed, ObservedGeneration: blocked.Generation}}
+	b := decide(t, blocked, obs)
+	require.Equal(t, reasonSavepointFailed, meta.FindStatusCondition(b.Status.Conditions, ConditionDegraded).Reason)
+	require.Empty(t, b.Events)
 	d = decide(t, then(fd, d), running(runningJobID))
 	require.Equal(t, metav1.ConditionFalse, meta.FindStatusCondition(d.Status.Conditions, ConditionDegraded).Status)
 }

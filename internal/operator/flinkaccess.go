@@ -19,8 +19,8 @@ import (
 
 // errProxyClientCertificate refuses a cluster whose REST API asks for a client
 // certificate when the operator reaches Flink through the API server.
-var errProxyClientCertificate = errors.New("the REST API asks clients for a certificate (security.ssl.rest.authentication-enabled) " +
-	"and the API server's service proxy, through which this operator reaches Flink, has none to show: run the operator in the cluster (--flink-access=direct)")
+var errProxyClientCertificate = &flinktls.ConfigError{Err: errors.New("the REST API asks clients for a certificate (security.ssl.rest.authentication-enabled) " +
+	"and the API server's service proxy, through which this operator reaches Flink, has none to show: run the operator in the cluster (--flink-access=direct)")}
 
 // flinkAccess chooses how Flink's REST API is reached: by the Service's DNS name in
 // cluster, through the API server's service proxy from outside; every call is

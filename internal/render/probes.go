@@ -37,11 +37,11 @@ func (c *cluster) jobManagerProbes(restPort int32) (startup, liveness *corev1.Pr
 		errs = append(errs, err)
 	} else if on {
 		scheme := corev1.URISchemeHTTP
-		if isTrue(c.conf[keyRESTSSL]) {
+		if c.restOverTLS() {
 			scheme = corev1.URISchemeHTTPS
 		}
 		handler := corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/config", Port: intstr.FromInt32(restPort), Scheme: scheme}}
-		if isTrue(c.conf[keyRESTSSL]) && isTrue(c.conf[keyRESTClientAuth]) {
+		if c.restOverTLS() && isTrue(c.conf[keyRESTClientAuth]) {
 			// The kubelet has no client certificate to show: it can only see the port open.
 			handler = corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(restPort)}}
 		}

@@ -1,6 +1,8 @@
 package render
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -12,13 +14,14 @@ import (
 
 // Options of TLS: Flink's own, and Flok's for the Secret that holds the certificates.
 const (
-	keySSLSecret         = "kubernetes.operator.ssl.secret"
-	keySSLGenerate       = "kubernetes.operator.ssl.generate"
-	keyRESTSSL           = "security.ssl.rest.enabled"
-	keyRESTClientAuth    = "security.ssl.rest.authentication-enabled"
-	keyInternalSSL       = "security.ssl.internal.enabled"
-	keyInternalSSLBefore = "security.ssl.enabled" // the deprecated name of the one above
-	keySSLAlgorithms     = "security.ssl.algorithms"
+	keySSLSecret      = "kubernetes.operator.ssl.secret"
+	keySSLGenerate    = "kubernetes.operator.ssl.generate"
+	keyRESTSSL        = "security.ssl.rest.enabled"
+	keyRESTClientAuth = "security.ssl.rest.authentication-enabled"
+	keyInternalSSL    = "security.ssl.internal.enabled"
+	// keySSLBefore2 turns on both planes before Flink 2.0, where the keys above are unset.
+	keySSLBefore2    = "security.ssl.enabled"
+	keySSLAlgorithms = "security.ssl.algorithms"
 	// sslMountDir is where the TLS Secret is mounted in Flink's Pods, unless
 	// kubernetes.secrets already mounts it elsewhere.
 	sslMountDir = "/opt/flink/ssl"
@@ -53,14 +56,21 @@ func SSLSecretName(cluster string) string { return cluster + "-ssl" }
 // names no Secret.
 func (c *cluster) tlsSettings(conf flinkconf.Config) (*TLS, field.ErrorList) {
 	path := field.NewPath("spec", "flinkConfiguration")
-	t := &TLS{Secret: strings.TrimSpace(conf[keySSLSecret]), Generate: isTrue(conf[keySSLGenerate]),
-		REST: isTrue(conf[keyRESTSSL]), ClientAuth: isTrue(conf[keyRESTClientAuth])}
+	generate := false
+	if v := strings.TrimSpace(conf[keySSLGenerate]); v != "" {
+		var err error
+		if generate, err = strconv.ParseBool(v); err != nil {
+			return nil, field.ErrorList{field.Invalid(path.Key(keySSLGenerate), v, "must be true or false")}
+		}
+	}
+	t := &TLS{Secret: strings.TrimSpace(conf[keySSLSecret]), Generate: generate,
+		REST: c.sslOn(conf, keyRESTSSL), ClientAuth: isTrue(conf[keyRESTClientAuth])}
 	if t.Generate && t.Secret == "" {
 		t.Secret = SSLSecretName(c.name())
 	}
 	if t.Secret == "" {
 		if t.REST {
-			return nil, field.ErrorList{field.Required(path.Key(keySSLSecret), "security.ssl.rest.enabled is true: Flok verifies the JobManager's certificate with the CA of a Secret (ca.crt); name it here, or set "+keySSLGenerate+": true to have Flok create one")}
+			return nil, field.ErrorList{field.Required(path.Key(keySSLSecret), "Flink's REST API speaks TLS (security.ssl.rest.enabled): Flok verifies the JobManager's certificate with the CA of a Secret (ca.crt); name it here, or set "+keySSLGenerate+": true to have Flok create one")}
 		}
 		return nil, nil
 	}
@@ -93,30 +103,54 @@ func (c *cluster) sslOptions(conf flinkconf.Config, t *TLS) (flinkconf.Config, f
 		out[keySecrets] = strings.TrimPrefix(conf[keySecrets]+","+t.Secret+":"+dir, ",")
 	}
 	dir = strings.TrimRight(dir, "/")
-	setDefault := func(key, value string) {
-		if strings.TrimSpace(conf[key]) == "" {
-			out[key] = value
-		}
+	// Each plane's option falls back to security.ssl.<option>, as Flink reads it.
+	set := func(plane, option string) bool {
+		return strings.TrimSpace(conf["security.ssl."+plane+"."+option]) != "" || strings.TrimSpace(conf["security.ssl."+option]) != ""
 	}
 	var errs field.ErrorList
-	planes := map[string]bool{"rest": t.REST, "internal": isTrue(conf[keyInternalSSL]) || isTrue(conf[keyInternalSSLBefore])}
+	planes := map[string]bool{"rest": t.REST, "internal": c.sslOn(conf, keyInternalSSL)}
 	for _, plane := range []string{"rest", "internal"} {
 		if !planes[plane] {
 			continue
 		}
 		prefix := "security.ssl." + plane + "."
-		setDefault(prefix+"keystore", dir+"/"+flinktls.KeystoreKey)
-		setDefault(prefix+"truststore", dir+"/"+flinktls.TruststoreKey)
+		for option, file := range map[string]string{"keystore": flinktls.KeystoreKey, "truststore": flinktls.TruststoreKey} {
+			if !set(plane, option) {
+				out[prefix+option] = dir + "/" + file
+			}
+		}
 		for _, pw := range []string{"keystore-password", "key-password", "truststore-password"} {
 			switch {
-			case conf[prefix+pw] != "" || conf["security.ssl."+pw] != "":
+			case set(plane, pw):
 			case t.Generate:
 				out[prefix+pw] = flinktls.GeneratedPassword
 			default:
-				errs = append(errs, field.Required(path.Key(prefix+pw), "the password of the keystores in Secret "+t.Secret+" (Flink reads no keystore without one)"))
+				errs = append(errs, field.Required(path.Key(prefix+pw), fmt.Sprintf("set it or security.ssl.%s: %s of Secret %s (Flink reads no keystore without one)", pw, passwordOf[pw], t.Secret)))
 			}
 		}
-		setDefault(keySSLAlgorithms, sslAlgorithms)
+		if strings.TrimSpace(conf[keySSLAlgorithms]) == "" {
+			out[keySSLAlgorithms] = sslAlgorithms
+		}
 	}
 	return out, errs
 }
+
+var passwordOf = map[string]string{
+	"keystore-password":   "the password of " + flinktls.KeystoreKey,
+	"key-password":        "the password of the private key in " + flinktls.KeystoreKey,
+	"truststore-password": "the password of " + flinktls.TruststoreKey,
+}
+
+// sslOn reads whether a plane speaks TLS (key is security.ssl.rest.enabled or
+// security.ssl.internal.enabled) as the cluster's Flink reads it: before 2.0 the
+// deprecated security.ssl.enabled stands for both where key is unset; Flink 2.0
+// removed it.
+func (c *cluster) sslOn(conf flinkconf.Config, key string) bool {
+	if v := strings.TrimSpace(conf[key]); v != "" {
+		return isTrue(v)
+	}
+	return c.version.Major < 2 && isTrue(conf[keySSLBefore2])
+}
+
+// restOverTLS reports a REST API that speaks TLS.
+func (c *cluster) restOverTLS() bool { return c.sslOn(c.conf, keyRESTSSL) }

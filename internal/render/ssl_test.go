@@ -45,9 +45,31 @@ func TestTLSFromUserSecret(t *testing.T) {
 	require.NotContains(t, conf, "security.ssl.internal.keystore-password", "Flink falls back to security.ssl.keystore-password")
 
 	_, err = Render(Input{Deployment: deploymentFrom(t, minimalApplication, `spec: {flinkConfiguration: {security.ssl.rest.enabled: "true"}}`)})
-	require.ErrorContains(t, err, "spec.flinkConfiguration[kubernetes.operator.ssl.secret]: Required value: security.ssl.rest.enabled is true: Flok verifies the JobManager's certificate")
+	require.ErrorContains(t, err, "spec.flinkConfiguration[kubernetes.operator.ssl.secret]: Required value: Flink's REST API speaks TLS (security.ssl.rest.enabled): Flok verifies the JobManager's certificate")
 	_, err = Render(Input{Deployment: deploymentFrom(t, minimalApplication, `spec: {flinkConfiguration: {security.ssl.rest.enabled: "true", kubernetes.operator.ssl.secret: certs}}`)})
-	require.ErrorContains(t, err, "spec.flinkConfiguration[security.ssl.rest.keystore-password]: Required value: the password of the keystores in Secret certs")
+	require.ErrorContains(t, err, "spec.flinkConfiguration[security.ssl.rest.key-password]: Required value: set it or security.ssl.key-password: the password of the private key in keystore.p12 of Secret certs")
 	_, err = Render(Input{Deployment: deploymentFrom(t, minimalApplication, `spec: {flinkConfiguration: {kubernetes.operator.ssl.secret: Certs_1}}`)})
 	require.ErrorContains(t, err, `spec.flinkConfiguration[kubernetes.operator.ssl.secret]: Invalid value: "Certs_1": a Secret's name`)
+}
+
+// Before Flink 2.0, security.ssl.enabled turns on both planes where their own keys are
+// unset (Flink 2.0 removed it); each plane's keystore options fall back to
+// security.ssl.<option>, and a user's global keystore is kept.
+func TestTLSKeysAsFlinkReadsThem(t *testing.T) {
+	objs, err := Render(Input{Deployment: deploymentFrom(t, minimalApplication, `spec: {flinkVersion: v1_20, flinkConfiguration: {
+  security.ssl.enabled: "true", security.ssl.internal.enabled: "false", kubernetes.operator.ssl.generate: "true",
+  security.ssl.keystore: /etc/certs/ks.p12}}`)})
+	require.NoError(t, err)
+	require.True(t, objs.RESTOverTLS(), "security.ssl.enabled on 1.20")
+	require.Equal(t, corev1.URISchemeHTTPS, objs.JobManager.Spec.Template.Spec.Containers[0].StartupProbe.HTTPGet.Scheme)
+	require.NotContains(t, objs.Configuration, "security.ssl.internal.keystore", "internal TLS is off")
+	require.NotContains(t, objs.Configuration, "security.ssl.rest.keystore", "the user's security.ssl.keystore is what Flink reads")
+	require.Equal(t, "/opt/flink/ssl/truststore.p12", objs.Configuration["security.ssl.rest.truststore"])
+
+	objs, err = Render(Input{Deployment: deploymentFrom(t, minimalApplication, `spec: {flinkVersion: v2_3, flinkConfiguration: {security.ssl.enabled: "true"}}`)})
+	require.NoError(t, err)
+	require.False(t, objs.RESTOverTLS(), "Flink 2 ignores security.ssl.enabled")
+
+	_, err = Render(Input{Deployment: deploymentFrom(t, minimalApplication, `spec: {flinkConfiguration: {kubernetes.operator.ssl.generate: "yes"}}`)})
+	require.ErrorContains(t, err, `spec.flinkConfiguration[kubernetes.operator.ssl.generate]: Invalid value: "yes": must be true or false`)
 }

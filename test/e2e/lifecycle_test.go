@@ -149,15 +149,13 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 	name := fd.Name
 	// Two savepoints in the history: the third drops the first, and its record.
 	withOptions(t, fd, map[string]string{"kubernetes.operator.savepoint.history.max.count": "2"})
-	// On Flink 1.20 the REST API and internal connections speak TLS, with certificates
-	// Flok generates: this operator (outside the cluster), the console and the tests
-	// speak HTTPS to Flink through the API server's proxy.
-	overTLS := mode == "native" && release.MinorVersion() == flinkdist.Flink1.MinorVersion()
-	if overTLS {
-		withOptions(t, fd, map[string]string{"kubernetes.operator.ssl.generate": "true", "security.ssl.rest.enabled": "true", "security.ssl.internal.enabled": "true"})
-	}
 	require.NoError(t, c.Create(ctx, fd))
-	flink := flinktest.ProxiedRESTClient(t, cluster, flinkrest.ServicePort{Namespace: ns, Service: render.RESTServiceName(name), Port: "rest", TLS: overTLS})
+	flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName(name), "rest")
+	// On Flink 1.20 the upgrade below turns on TLS for the REST API and internal
+	// connections, with certificates Flok generates: the savepoint is taken over plain
+	// HTTP, and from then on this operator (outside the cluster), the console and the
+	// tests speak HTTPS to Flink through the API server's proxy.
+	overTLS := mode == "native" && release.MinorVersion() == flinkdist.Flink1.MinorVersion()
 
 	fd = waitForDeployment(t, c, ns, name, 5*time.Minute, "the job to run and the deployment to be STABLE", stableWith(""))
 	first := fd.Status.JobStatus.JobID
@@ -168,15 +166,21 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 	if mode == "native" {
 		requireNativeTaskManagers(t, ns, name)
 	}
-	if overTLS {
-		proveRESTOverTLS(t, ns, name, flink)
-	}
 	// The console's chart keeps this job's checkpoints past the upgrade below.
 	waitForKeptCheckpoint(t, ns, name, first)
 
-	// Savepoint upgrade: parallelism 2 → 1.
-	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.Parallelism = 1 })
+	// Savepoint upgrade: parallelism 2 → 1 (and TLS on, on 1.20).
+	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) {
+		fd.Spec.Job.Parallelism = 1
+		if overTLS {
+			withOptions(t, fd, map[string]string{"kubernetes.operator.ssl.generate": "true", "security.ssl.rest.enabled": "true", "security.ssl.internal.enabled": "true"})
+		}
+	})
 	fd = waitForDeployment(t, c, ns, name, 5*time.Minute, "the upgraded job", stableWith(first))
+	if overTLS {
+		flink = flinktest.ProxiedRESTClient(t, cluster, flinkrest.ServicePort{Namespace: ns, Service: render.RESTServiceName(name), Port: "rest", TLS: true})
+		proveRESTOverTLS(t, ns, name, flink)
+	}
 	upgradeSavepoint := fd.Status.JobStatus.UpgradeSavepointPath
 	require.NotEmpty(t, upgradeSavepoint)
 	require.Equal(t, upgradeSavepoint, fd.Status.JobStatus.SavepointInfo.LastSavepoint.Location)

@@ -2,6 +2,7 @@ package deployment
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -14,6 +15,7 @@ import (
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/controller/flinkjob"
 	"github.com/flok-dev/flok/internal/flinkrest"
+	"github.com/flok-dev/flok/internal/flinktls"
 	"github.com/flok-dev/flok/internal/lifecycle"
 	"github.com/flok-dev/flok/internal/render"
 )
@@ -41,8 +43,15 @@ func (r *Reconciler) observe(ctx context.Context, fd *v1beta1.FlinkDeployment) (
 		owners = r.observeSessionJobs(ctx, fd, &obs)
 	}
 	flink, err := r.Flink(ctx, facts.flink)
-	if err != nil && obs.Cluster == lifecycle.ClusterReady {
-		obs.FlinkUnanswered, obs.FlinkTLS = err.Error(), err.Error()
+	if err != nil {
+		log.FromContext(ctx).Info("cannot reach Flink's REST API", "error", err.Error())
+		var config *flinktls.ConfigError
+		if obs.Cluster == lifecycle.ClusterReady {
+			obs.FlinkUnanswered = err.Error()
+			if errors.As(err, &config) {
+				obs.FlinkTLS = err.Error()
+			}
+		}
 	}
 	if obs.Cluster == lifecycle.ClusterReady && flink != nil {
 		r.observeFlink(ctx, fd, flink, owners, &obs)

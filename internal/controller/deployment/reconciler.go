@@ -43,6 +43,33 @@ func EndpointOf(fd *v1beta1.FlinkDeployment, objs *render.Objects) FlinkEndpoint
 	return e
 }
 
+// RunningEndpoint is where the REST API of fd's running cluster answers: that of the
+// spec it was last deployed with (status.reconciliationStatus.lastReconciledSpec) — a
+// changed spec, TLS turned on or another port, is not what runs until it is deployed —
+// else that of current, the objects of its spec.
+func RunningEndpoint(fd *v1beta1.FlinkDeployment, defaults flinkconf.Config, current *render.Objects) FlinkEndpoint {
+	if e, ok := deployedEndpoint(fd, defaults); ok {
+		return e
+	}
+	return EndpointOf(fd, current)
+}
+
+// deployedEndpoint is the REST endpoint of the spec fd was last deployed with, when
+// that spec differs from fd's own and renders; ok is false otherwise.
+func deployedEndpoint(fd *v1beta1.FlinkDeployment, defaults flinkconf.Config) (e FlinkEndpoint, ok bool) {
+	spec, err := lifecycle.DecodeSpec(fd.Status.ReconciliationStatus.LastReconciledSpec)
+	if err != nil || spec == nil || equality.Semantic.DeepEqual(*spec, fd.Spec) {
+		return FlinkEndpoint{}, false
+	}
+	deployed := *fd
+	deployed.Spec = *spec
+	objs, err := render.Render(render.Input{Deployment: &deployed, Defaults: defaults})
+	if err != nil {
+		return FlinkEndpoint{}, false
+	}
+	return EndpointOf(fd, objs), true
+}
+
 // FlinkClientFor returns the REST client of the Flink cluster at an endpoint. An
 // error says why it cannot be reached as configured (its TLS Secret unreadable, say).
 type FlinkClientFor func(ctx context.Context, at FlinkEndpoint) (*flinkrest.Client, error)
@@ -55,7 +82,7 @@ func (f FlinkClientFor) Cluster(ctx context.Context, fd *v1beta1.FlinkDeployment
 	if err != nil {
 		return nil, nil, fmt.Errorf("FlinkDeployment %s has a spec Flok cannot deploy: %w", fd.Name, err)
 	}
-	flink, err := f(ctx, EndpointOf(fd, objs))
+	flink, err := f(ctx, RunningEndpoint(fd, defaults, objs))
 	if err != nil {
 		return objs, nil, fmt.Errorf("reaching FlinkDeployment %s: %w", fd.Name, err)
 	}

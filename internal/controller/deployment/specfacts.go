@@ -23,8 +23,11 @@ type specFacts struct {
 	settings                        lifecycle.Settings
 	renderError                     string
 	highAvailability, checkpointing bool
-	// flink is where the cluster's REST API answers.
-	flink FlinkEndpoint
+	// current is where the REST API of a cluster of the spec answers; flink is where
+	// that of the running cluster does (RunningEndpoint), for runningSpec — the
+	// lastReconciledSpec it was found for.
+	current, flink FlinkEndpoint
+	runningSpec    string
 	// loggingHash identifies the spec's logging files (render.Objects.LoggingHash).
 	loggingHash string
 
@@ -60,6 +63,12 @@ func (r *Reconciler) specFacts(fd *v1beta1.FlinkDeployment) specFacts {
 	if last := fd.Status.ReconciliationStatus.LastReconciledSpec; f.compared == nil || f.lastReconciledSpec != last {
 		f.lastReconciledSpec, f.compared = last, lifecycle.CompareSpec(fd)
 	}
+	if last := fd.Status.ReconciliationStatus.LastReconciledSpec; f.runningSpec != last {
+		f.runningSpec, f.flink = last, f.current
+		if e, ok := deployedEndpoint(fd, r.Defaults); ok {
+			f.flink = e
+		}
+	}
 	if op := operationKey(fd); op != f.operation {
 		f.operation, f.desiredHash = op, r.desiredHash(fd)
 	}
@@ -85,7 +94,8 @@ func (r *Reconciler) specOnlyFacts(fd *v1beta1.FlinkDeployment) specFacts {
 		f.checkpointing = current.Configuration.Checkpointing()
 		f.loggingHash = current.LoggingHash
 	}
-	f.flink = EndpointOf(fd, checked.Objects)
+	f.current = EndpointOf(fd, checked.Objects)
+	f.runningSpec, f.flink = "", f.current
 	return f
 }
 
