@@ -39,6 +39,20 @@ func flinkLike(t *testing.T, data map[string][]byte, clientAuth bool) *httptest.
 	return srv
 }
 
+// clientOf is a client of srv that trusts the CA of a Secret's data, and shows its
+// certificate when clientCertificate.
+func clientOf(t *testing.T, data map[string][]byte, clientCertificate bool, srv *httptest.Server) *flinkrest.Client {
+	t.Helper()
+	m, err := Material(&corev1.Secret{Data: data}, clientCertificate)
+	require.NoError(t, err)
+	cfg, err := m.Config()
+	require.NoError(t, err)
+	c, err := flinkrest.New(strings.Replace(srv.URL, "127.0.0.1", "localhost", 1),
+		flinkrest.WithHTTPClient(flinkrest.NewManyClustersHTTPClient(cfg)), flinkrest.WithAttempts(1, 0))
+	require.NoError(t, err)
+	return c
+}
+
 func TestGeneratedSecretServesAndVerifies(t *testing.T) {
 	data, err := Generate("orders", []string{"localhost", "orders-rest.streaming.svc"}, time.Now())
 	require.NoError(t, err)
@@ -58,27 +72,14 @@ func TestGeneratedSecretServesAndVerifies(t *testing.T) {
 	require.NoError(t, leaf.CheckSignatureFrom(trusted[0]))
 
 	for _, clientAuth := range []bool{false, true} {
-		srv := flinkLike(t, data, clientAuth)
-		m, err := Material(&corev1.Secret{Data: data}, clientAuth)
-		require.NoError(t, err)
-		cfg, err := m.Config()
-		require.NoError(t, err)
-		c, err := flinkrest.New(strings.Replace(srv.URL, "127.0.0.1", "localhost", 1),
-			flinkrest.WithHTTPClient(flinkrest.NewManyClustersHTTPClient(cfg)), flinkrest.WithAttempts(1, 0))
-		require.NoError(t, err)
-		_, err = c.Jobs(t.Context())
+		_, err = clientOf(t, data, clientAuth, flinkLike(t, data, clientAuth)).Jobs(t.Context())
 		require.NoError(t, err, "client certificate asked: %v", clientAuth)
 	}
 
 	// Another CA's certificate is refused, and the failure is told apart from silence.
 	other, err := Generate("other", []string{"localhost"}, time.Now())
 	require.NoError(t, err)
-	srv := flinkLike(t, other, false)
-	m, _ := Material(&corev1.Secret{Data: data}, false)
-	cfg, _ := m.Config()
-	c, _ := flinkrest.New(strings.Replace(srv.URL, "127.0.0.1", "localhost", 1),
-		flinkrest.WithHTTPClient(flinkrest.NewManyClustersHTTPClient(cfg)), flinkrest.WithAttempts(1, 0))
-	_, err = c.Jobs(t.Context())
+	_, err = clientOf(t, data, false, flinkLike(t, other, false)).Jobs(t.Context())
 	require.ErrorContains(t, err, "certificate signed by unknown authority")
 	require.True(t, flinkrest.IsTLSFailure(err))
 }
@@ -127,12 +128,7 @@ func TestClientsReadTheSecretAgainAfterAHandshakeFailed(t *testing.T) {
 func TestRefusedClientCertificateIsATLSFailure(t *testing.T) {
 	data, err := Generate("orders", []string{"localhost"}, time.Now())
 	require.NoError(t, err)
-	srv := flinkLike(t, data, true)
-	m, _ := Material(&corev1.Secret{Data: data}, false)
-	cfg, _ := m.Config()
-	c, _ := flinkrest.New(strings.Replace(srv.URL, "127.0.0.1", "localhost", 1),
-		flinkrest.WithHTTPClient(flinkrest.NewManyClustersHTTPClient(cfg)), flinkrest.WithAttempts(1, 0))
-	_, err = c.Jobs(t.Context())
+	_, err = clientOf(t, data, false, flinkLike(t, data, true)).Jobs(t.Context())
 	require.Error(t, err, "no client certificate shown")
 	require.True(t, flinkrest.IsTLSFailure(err), "%v", err)
 }
