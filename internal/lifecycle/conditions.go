@@ -49,6 +49,7 @@ const (
 	reasonWaiting            = "Waiting"
 	reasonLoggingUpdated     = "LoggingUpdated"
 	reasonFlinkTLS           = "FlinkTLSFailed"
+	reasonJobRecovered       = "JobRecovered"
 )
 
 // DegradedReasons are every reason a Degraded condition carries: the kinds of incident

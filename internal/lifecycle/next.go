@@ -118,6 +118,7 @@ func (d *decider) recordJob() {
 	}
 	js.JobName, js.State = j.Name, j.State
 	if j.StartTime > 0 {
+		d.noticeRecovery(j, parseMillis(js.StartTime))
 		js.StartTime = strconv.FormatInt(j.StartTime, 10)
 	}
 	if j.LatestCheckpoint != "" {
@@ -131,6 +132,21 @@ func (d *decider) recordJob() {
 			}
 		}
 	}
+}
+
+// noticeRecovery tells of a job that began again under the same id with no operation
+// of Flok's: a JobManager that took over — a standby elected, or one that replaced an
+// ended one — recovered it. (Flink's own restarts of a job keep its start time.)
+func (d *decider) noticeRecovery(j *Job, recordedStart int64) {
+	if recordedStart == 0 || j.StartTime <= recordedStart || d.status.Operation != nil {
+		return
+	}
+	from := "as its configuration says (without high availability, from the state it was deployed with)"
+	if d.obs.HighAvailability {
+		from = "from Flink's high-availability metadata (its latest checkpoint)"
+	}
+	d.event(reasonJobRecovered, "job %s began again at %s: a JobManager that took over recovered it %s",
+		j.ID, time.UnixMilli(j.StartTime).UTC().Format(time.RFC3339), from)
 }
 
 // latestState is the newest savepoint or checkpoint the status records, "" if none.

@@ -686,3 +686,20 @@ func TestFlinkTLSFailureDegrades(t *testing.T) {
 	d = decide(t, then(fd, d), running(runningJobID))
 	require.Equal(t, metav1.ConditionFalse, meta.FindStatusCondition(d.Status.Conditions, ConditionDegraded).Status)
 }
+
+// A job that began again under the same id, with no operation of Flok's, was recovered
+// by a JobManager that took over: an event says so, once.
+func TestJobRecoveredByAnotherJobManager(t *testing.T) {
+	fd := runningDeployment()
+	obs := running(runningJobID)
+	obs.Job.StartTime = 1_000
+	fd = then(fd, decide(t, fd, obs))
+	obs.HighAvailability = true
+	obs.Job.StartTime = 61_000
+	d := decide(t, fd, obs)
+	require.Len(t, d.Events, 1)
+	require.Equal(t, reasonJobRecovered, d.Events[0].Reason)
+	require.False(t, d.Events[0].Warning)
+	require.Equal(t, "job "+runningJobID+" began again at 1970-01-01T00:01:01Z: a JobManager that took over recovered it from Flink's high-availability metadata (its latest checkpoint)", d.Events[0].Message)
+	require.Empty(t, decide(t, then(fd, d), obs).Events, "told once")
+}

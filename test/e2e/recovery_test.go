@@ -195,6 +195,7 @@ func proveStandbyTakesOver(t *testing.T, c client.Client, flink *flinkrest.Clien
 	t.Logf("JobManager %s leads after %s was killed", next, first)
 	restoredCheckpoint(t, flink, jobID, 1, since, "the job recovered by the new leader from its checkpoint")
 	requireOneRunningJob(t, flink)
+	requireEvent(t, fd.Namespace, fd.Name, "JobRecovered") // Flok tells what happened
 	require.NoError(t, c.Get(ctx, client.ObjectKeyFromObject(fd), fd))
 	require.Equal(t, v1beta1.LifecycleStable, fd.Status.LifecycleState)
 	require.Equal(t, jobID, fd.Status.JobStatus.JobID, "the same job, not a new one")
