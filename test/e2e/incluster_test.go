@@ -17,6 +17,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/utils/ptr"
@@ -155,12 +156,29 @@ func TestOperatorInCluster(t *testing.T) {
 	// JobManager with the Secret's CA and shows its certificate.
 	fd := topSpeedWindowing(t, ns, "tsw", "native", release, dir)
 	withOptions(t, fd, tlsOptions)
+	// Its Pods are made of a pod template like production ones (an init container, a
+	// sidecar, env from a Secret, host aliases, affinity, tolerations, …), the one
+	// internal/render compares with what Flink's own client makes of it, layered for
+	// each role over the base template (which mounts the state directory).
+	_, err = cluster.Client.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "db"},
+		StringData: map[string]string{"password": dbPassword}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	template, err := utilyaml.ToJSON(flinktest.RichPodTemplate(t, "flink:"+release.MinorVersion()))
+	require.NoError(t, err)
+	fd.Spec.JobManager = &v1beta1.JobManagerSpec{PodTemplate: &runtime.RawExtension{Raw: template}}
+	fd.Spec.TaskManager = &v1beta1.TaskManagerSpec{PodTemplate: &runtime.RawExtension{Raw: template}}
 	require.NoError(t, c.Create(ctx, fd))
 	secret := tlsSecret(t, ns, "tsw")
 	flink := directTLSClient(t, ns, "tsw", secret, true)
 	fd = waitForDeployment(t, c, ns, "tsw", 5*time.Minute, "the job running under the in-cluster operator", stableWith(""))
 	requireMetric(t, ns, first, `flok_deployments{lifecycle_state="STABLE"} 1`)
 	proveTLSRefusals(t, ns, "tsw", secret)
+	for _, component := range []string{"jobmanager", "taskmanager"} {
+		pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=tsw,component=" + component})
+		require.NoError(t, err)
+		require.NotEmpty(t, pods.Items)
+		flinktest.RequireRichPodRuns(t, &pods.Items[0])
+	}
 
 	// The Secret's CA replaced by another, the leader goes; the other replica takes
 	// over, reads the Secret, refuses the JobManager's certificate and says so; the CA
@@ -204,11 +222,15 @@ func TestOperatorInCluster(t *testing.T) {
 	requireOneRunningJob(t, flink)
 	requireEvent(t, ns, "tsw", "FromRecordedState")
 	// The operator read the Secret; its key and keystore show nowhere it writes or says.
-	proveSecretUnsaid(t, c, fd, operatorPodLogs(t, ns), flink, secretMaterial(t, ns, "tsw")...)
+	proveSecretUnsaid(t, c, fd, operatorPodLogs(t, ns), flink, append(secretMaterial(t, ns, "tsw"), dbPassword)...)
 
 	require.NoError(t, c.Delete(ctx, fd))
 	deletedCleanly(t, c, fd)
 }
+
+// dbPassword is the value of Secret db the rich pod template's env reads: it must show
+// nowhere else.
+const dbPassword = "e2e-db-passw0rd-never-shown"
 
 // requireMetric checks that an operator Pod's /metrics has a line starting with line.
 func requireMetric(t *testing.T, ns, pod, line string) {

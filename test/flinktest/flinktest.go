@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -165,4 +166,30 @@ func Flok(t *testing.T, kubeconfig string, args ...string) (int, string, string)
 	code := commands.Execute(t.Context(), streams, append([]string{"--kubeconfig", kubeconfig}, args...))
 	t.Logf("$ flok %s\n%s%s(exit %d)", strings.Join(args, " "), out.String(), errOut.String(), code)
 	return code, out.String(), errOut.String()
+}
+
+// RichPodTemplate is the pod template like production ones that Flink's client and Flok
+// are compared with (test/procnode/testdata/rich-pod-template.yaml), for the Flink
+// image image. Its main container reads the key password of Secret db.
+func RichPodTemplate(t *testing.T, image string) []byte {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	data, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "procnode", "testdata", "rich-pod-template.yaml"))
+	require.NoError(t, err)
+	return bytes.ReplaceAll(data, []byte("FLINK_IMAGE"), []byte(image))
+}
+
+// RequireRichPodRuns checks a Pod made of RichPodTemplate: its init container ended
+// well, its sidecar runs beside Flink.
+func RequireRichPodRuns(t *testing.T, pod *corev1.Pod) {
+	t.Helper()
+	require.Len(t, pod.Status.InitContainerStatuses, 1, pod.Name)
+	init := pod.Status.InitContainerStatuses[0].State.Terminated
+	require.NotNil(t, init, "%s: the init container ended", pod.Name)
+	require.Zero(t, init.ExitCode, pod.Name)
+	running := map[string]bool{}
+	for _, c := range pod.Status.ContainerStatuses {
+		running[c.Name] = c.State.Running != nil
+	}
+	require.Equal(t, map[string]bool{"flink-main-container": true, "sidecar": true}, running, pod.Name)
 }

@@ -33,50 +33,87 @@ var updateReference = flag.Bool("update", false, "rewrite testdata/native/ from 
 // checkpoints. Deleting the Deployment removes everything it owns.
 func TestFlinkNativeApplication(t *testing.T) {
 	flinktest.ForEachRelease(t, cluster, func(t *testing.T, release flinkdist.Release, ns string) {
-		ctx := t.Context()
-		home, err := flinkdist.Provision(ctx, release)
+		runWithFlinkClient(t, release, ns, "tsw")
+		saveReference(t, ns, "tsw", release, "native")
+		deleteNativeCluster(t, ns, "tsw")
+	})
+}
+
+// TestFlinkNativeRichTemplate deploys the same application with Flink's own client and
+// a pod template like production ones (testdata/rich-pod-template.yaml: an init
+// container, a sidecar, a shared volume, env from a Secret, host aliases, pull secrets,
+// a node selector, affinity, tolerations, security contexts): the job runs, the init
+// container ran and the sidecar runs beside Flink in the JobManager's and the
+// TaskManager's Pods. The objects are recorded for internal/render's comparison.
+func TestFlinkNativeRichTemplate(t *testing.T) {
+	flinktest.ForEachRelease(t, cluster, func(t *testing.T, release flinkdist.Release, ns string) {
+		_, err := cluster.Client.CoreV1().Secrets(ns).Create(t.Context(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "db"},
+			StringData: map[string]string{"password": "s3cret"}}, metav1.CreateOptions{})
 		require.NoError(t, err)
-		grantFlinkServiceAccount(t, ns)
-
-		clusterID := "tsw"
-		args := []string{"run", "--target", "kubernetes-application"}
-		if release.MinorVersion() == flinkdist.Flink1.MinorVersion() {
-			args = []string{"run-application", "--target", "kubernetes-application"}
+		path := filepath.Join(t.TempDir(), "pod-template.yaml")
+		require.NoError(t, os.WriteFile(path, flinktest.RichPodTemplate(t, "flink:"+release.MinorVersion()), 0o644))
+		runWithFlinkClient(t, release, ns, "rich", "-Dkubernetes.pod-template-file.default="+path)
+		for _, component := range []string{"jobmanager", "taskmanager"} {
+			pods, err := cluster.Client.CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app=rich,component=" + component})
+			require.NoError(t, err)
+			require.NotEmpty(t, pods.Items)
+			flinktest.RequireRichPodRuns(t, &pods.Items[0])
 		}
-		args = append(args,
-			"-Dkubernetes.cluster-id="+clusterID, "-Dkubernetes.namespace="+ns,
-			"-Dkubernetes.config.file="+cluster.KubeconfigPath,
-			"-Dkubernetes.container.image.ref=flink:"+release.MinorVersion(),
-			"-Dkubernetes.service-account=flink",
-			"-Dexecution.checkpointing.interval=2s",
-			"local:///opt/flink/examples/streaming/TopSpeedWindowing.jar")
-		cmd := exec.CommandContext(ctx, "bash", append([]string{filepath.Join(home.Dir, "bin", "flink")}, args...)...)
-		cmd.Env = append(os.Environ(), "FLINK_CONF_DIR="+filepath.Join(home.Dir, "conf"), "FLINK_LOG_DIR="+t.TempDir())
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "flink %v:\n%s", args, out)
+		saveReference(t, ns, "rich", release, "native-rich")
+		deleteNativeCluster(t, ns, "rich")
+	})
+}
 
-		flink := flinktest.RESTClient(t, cluster, ns, clusterID+"-rest", "rest")
-		waitFor(t, 5*time.Minute, "a TaskManager Pod created by the JobManager and a RUNNING job with checkpoints", func(ctx context.Context) (bool, error) {
-			pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + clusterID + ",component=taskmanager"})
-			if err != nil || len(pods.Items) == 0 || pods.Items[0].Status.Phase != corev1.PodRunning {
-				return false, nil
-			}
-			jobs, err := flink.Jobs(ctx)
-			if err != nil || len(jobs) != 1 || jobs[0].State != flinkrest.JobRunning {
-				return false, nil
-			}
-			c, err := flink.Checkpoints(ctx, jobs[0].ID)
-			return err == nil && c.Counts.Completed >= 1, nil
-		})
-		saveReference(t, ns, clusterID, release)
+// runWithFlinkClient runs TopSpeedWindowing as cluster clusterID with Flink's own client
+// (native application mode, with more -D options) and waits until a TaskManager Pod the
+// JobManager created runs and the job checkpoints.
+func runWithFlinkClient(t *testing.T, release flinkdist.Release, ns, clusterID string, options ...string) {
+	t.Helper()
+	ctx := t.Context()
+	home, err := flinkdist.Provision(ctx, release)
+	require.NoError(t, err)
+	grantFlinkServiceAccount(t, ns)
+	args := []string{"run", "--target", "kubernetes-application"}
+	if release.MinorVersion() == flinkdist.Flink1.MinorVersion() {
+		args = []string{"run-application", "--target", "kubernetes-application"}
+	}
+	args = append(args,
+		"-Dkubernetes.cluster-id="+clusterID, "-Dkubernetes.namespace="+ns,
+		"-Dkubernetes.config.file="+cluster.KubeconfigPath,
+		"-Dkubernetes.container.image.ref=flink:"+release.MinorVersion(),
+		"-Dkubernetes.service-account=flink",
+		"-Dexecution.checkpointing.interval=2s")
+	args = append(append(args, options...), "local:///opt/flink/examples/streaming/TopSpeedWindowing.jar")
+	cmd := exec.CommandContext(ctx, "bash", append([]string{filepath.Join(home.Dir, "bin", "flink")}, args...)...)
+	cmd.Env = append(os.Environ(), "FLINK_CONF_DIR="+filepath.Join(home.Dir, "conf"), "FLINK_LOG_DIR="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "flink %v:\n%s", args, out)
 
-		require.NoError(t, cluster.Client.AppsV1().Deployments(ns).Delete(ctx, clusterID, metav1.DeleteOptions{}))
-		waitFor(t, 2*time.Minute, "everything the Deployment owned to be collected", func(ctx context.Context) (bool, error) {
-			pods, _ := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + clusterID})
-			svcs, _ := cluster.Client.CoreV1().Services(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + clusterID})
-			cms, _ := cluster.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + clusterID})
-			return pods != nil && svcs != nil && cms != nil && len(pods.Items)+len(svcs.Items)+len(cms.Items) == 0, nil
-		})
+	flink := flinktest.RESTClient(t, cluster, ns, clusterID+"-rest", "rest")
+	waitFor(t, 5*time.Minute, "a TaskManager Pod created by the JobManager and a RUNNING job with checkpoints", func(ctx context.Context) (bool, error) {
+		pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + clusterID + ",component=taskmanager"})
+		if err != nil || len(pods.Items) == 0 || pods.Items[0].Status.Phase != corev1.PodRunning {
+			return false, nil
+		}
+		jobs, err := flink.Jobs(ctx)
+		if err != nil || len(jobs) != 1 || jobs[0].State != flinkrest.JobRunning {
+			return false, nil
+		}
+		c, err := flink.Checkpoints(ctx, jobs[0].ID)
+		return err == nil && c.Counts.Completed >= 1, nil
+	})
+}
+
+// deleteNativeCluster deletes the JobManager Deployment of clusterID and waits until
+// everything it owned is collected.
+func deleteNativeCluster(t *testing.T, ns, clusterID string) {
+	t.Helper()
+	require.NoError(t, cluster.Client.AppsV1().Deployments(ns).Delete(t.Context(), clusterID, metav1.DeleteOptions{}))
+	waitFor(t, 2*time.Minute, "everything the Deployment owned to be collected", func(ctx context.Context) (bool, error) {
+		pods, _ := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + clusterID})
+		svcs, _ := cluster.Client.CoreV1().Services(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + clusterID})
+		cms, _ := cluster.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + clusterID})
+		return pods != nil && svcs != nil && cms != nil && len(pods.Items)+len(svcs.Items)+len(cms.Items) == 0, nil
 	})
 }
 
@@ -104,11 +141,11 @@ var referenceKinds = []schema.GroupVersionResource{
 }
 
 // saveReference writes, with -update, the objects Flink created — stripped of what the
-// API server and the cluster fill in — to testdata/native/<version>/, where Flok's
+// API server and the cluster fill in — to testdata/<set>/<version>/, where Flok's
 // renderer is compared with them. Without -update it checks that the reference exists.
-func saveReference(t *testing.T, ns, clusterID string, release flinkdist.Release) {
+func saveReference(t *testing.T, ns, clusterID string, release flinkdist.Release, set string) {
 	t.Helper()
-	dir := filepath.Join("testdata", "native", release.MinorVersion())
+	dir := filepath.Join("testdata", set, release.MinorVersion())
 	if !*updateReference {
 		_, err := os.Stat(dir)
 		require.NoError(t, err, "no reference objects; run the test with -update")
