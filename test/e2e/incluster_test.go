@@ -163,6 +163,10 @@ func TestOperatorInCluster(t *testing.T) {
 	_, err = cluster.Client.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "db"},
 		StringData: map[string]string{"password": dbPassword}}, metav1.CreateOptions{})
 	require.NoError(t, err)
+	_, err = cluster.Client.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "registry-pull"},
+		Type: corev1.SecretTypeDockerConfigJson, StringData: map[string]string{corev1.DockerConfigJsonKey: `{"auths":{"registry.example.com":{"auth":"` + pullAuth + `"}}}`}},
+		metav1.CreateOptions{})
+	require.NoError(t, err)
 	template, err := utilyaml.ToJSON(flinktest.RichPodTemplate(t, "flink:"+release.MinorVersion()))
 	require.NoError(t, err)
 	fd.Spec.JobManager = &v1beta1.JobManagerSpec{PodTemplate: &runtime.RawExtension{Raw: template}}
@@ -221,16 +225,20 @@ func TestOperatorInCluster(t *testing.T) {
 	require.DirExists(t, hostPath(dir, restored))
 	requireOneRunningJob(t, flink)
 	requireEvent(t, ns, "tsw", "FromRecordedState")
-	// The operator read the Secret; its key and keystore show nowhere it writes or says.
-	proveSecretUnsaid(t, c, fd, operatorPodLogs(t, ns), flink, append(secretMaterial(t, ns, "tsw"), dbPassword)...)
+	// The operator read the TLS Secret; its key and keystore, the Secret the job's env
+	// reads and the pull secret show nowhere it writes or says.
+	proveSecretUnsaid(t, c, fd, operatorPodLogs(t, ns), flink, append(secretMaterial(t, ns, "tsw"), dbPassword, pullAuth)...)
 
 	require.NoError(t, c.Delete(ctx, fd))
 	deletedCleanly(t, c, fd)
 }
 
-// dbPassword is the value of Secret db the rich pod template's env reads: it must show
-// nowhere else.
-const dbPassword = "e2e-db-passw0rd-never-shown"
+// dbPassword is the value of Secret db the rich pod template's env reads, pullAuth the
+// registry credentials of its pull secret: they must show nowhere else.
+const (
+	dbPassword = "e2e-db-passw0rd-never-shown"
+	pullAuth   = "ZTJlLXB1bGwtY3JlZGVudGlhbHM6bmV2ZXItc2hvd24="
+)
 
 // requireMetric checks that an operator Pod's /metrics has a line starting with line.
 func requireMetric(t *testing.T, ns, pod, line string) {
