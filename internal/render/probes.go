@@ -33,6 +33,13 @@ const (
 // connections: a REST call would fail during a leader election, which a restart would
 // only prolong), each unless turned off.
 func (c *cluster) jobManagerProbes(restPort int32) (startup, liveness *corev1.Probe, errs field.ErrorList) {
+	if c.hostNetwork() && c.native() {
+		// With host networking Flink's native entrypoint binds the REST, RPC and blob
+		// ports anew each start (it sets them to 0) and writes them into the Services: no
+		// port is known to probe, and probing the configured one would restart a healthy
+		// Pod.
+		return nil, nil, nil
+	}
 	if on, err := c.boolOption(keyJMStartupProbe); err != nil {
 		errs = append(errs, err)
 	} else if on {
@@ -62,10 +69,11 @@ func (c *cluster) jobManagerProbes(restPort int32) (startup, liveness *corev1.Pr
 }
 
 // taskManagerLiveness is the TaskManagers' liveness probe: their RPC port accepts
-// connections. None when turned off or when the port is a range.
+// connections. None when turned off, when the port is a range, or with native host
+// networking.
 func (c *cluster) taskManagerLiveness() (*corev1.Probe, *field.Error) {
 	on, err := c.boolOption(keyLivenessProbes)
-	if err != nil || !on {
+	if err != nil || !on || c.hostNetwork() && c.native() { // Flink picks the port (above)
 		return nil, err
 	}
 	port, perr := c.port(keyTMRPCPort, defaultTMRPCPort)

@@ -51,6 +51,20 @@ func TestProbes(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, objs.JobManager.Spec.Template.Spec.Containers[0].StartupProbe.TCPSocket, "the kubelet has no client certificate for Flink to accept")
 
+	// Native host networking: Flink binds its ports anew each start, none is known to
+	// probe. Standalone Flink binds the configured ones.
+	objs, err = Render(Input{Deployment: deploymentFrom(t, minimalApplication, `spec: {flinkConfiguration: {kubernetes.hostnetwork.enabled: "true"}}`)})
+	require.NoError(t, err)
+	require.Nil(t, objs.JobManager.Spec.Template.Spec.Containers[0].StartupProbe)
+	require.Nil(t, objs.JobManager.Spec.Template.Spec.Containers[0].LivenessProbe)
+	if tm := objs.TaskManagerPodTemplate; tm != nil {
+		require.NotContains(t, tm.Data[tmTemplateFile], "livenessProbe")
+	}
+	objs, err = Render(Input{Deployment: deploymentFrom(t, minimalApplication, `spec: {mode: standalone, flinkConfiguration: {kubernetes.hostnetwork.enabled: "true"}}`)})
+	require.NoError(t, err)
+	require.NotNil(t, objs.JobManager.Spec.Template.Spec.Containers[0].StartupProbe)
+	require.NotNil(t, objs.TaskManager.Spec.Template.Spec.Containers[0].LivenessProbe)
+
 	_, err = Render(Input{Deployment: deploymentFrom(t, minimalApplication, `spec: {flinkConfiguration: {kubernetes.operator.liveness.probes.enabled: "sometimes"}}`)})
 	require.ErrorContains(t, err, `spec.flinkConfiguration[kubernetes.operator.liveness.probes.enabled]: Invalid value: "sometimes": must be true or false`)
 }

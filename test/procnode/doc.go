@@ -8,7 +8,9 @@
 // name, and in-namespace listeners that play kube-proxy for ClusterIP Services (the
 // "kubernetes" Service leads to the API server); NodePorts listen on the node's
 // 127.0.0.1, and LoadBalancer Services on the cluster's own loopback address, which the
-// node publishes in their status. Each container runs in its own mount
+// node publishes in their status. Pods with hostNetwork share one namespace of the
+// node's (its "host network", an address of its own on the bridge): the machine's own
+// network stays untouched. Each container runs in its own mount
 // namespace, where the image is /opt/flink (a provisioned Flink home) or — for an image
 // pulled from a registry on loopback — a fresh overlay root over the image's unpacked
 // layers, and every volumeMount is bound to the Pod's volume directories, and in a

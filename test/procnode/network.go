@@ -23,6 +23,11 @@ type podNetwork struct {
 
 	mu   sync.Mutex
 	used map[netip.Addr]bool
+
+	// host is the namespace the node's hostNetwork Pods share, made with the first.
+	hostOnce sync.Once
+	host     *podNet
+	hostErr  error
 }
 
 // podNet is one Pod's network namespace.
@@ -104,6 +109,25 @@ func (pn *podNetwork) setup(podUID string) (*podNet, error) {
 	return pn.create(name, addr, []string{"route", "add", pn.slot.ServiceCIDR(), "via", proxyIP(pn.slot).String()})
 }
 
+// setupHostNetwork returns the namespace the node's hostNetwork Pods share — their
+// "host network": one address on the bridge (the Pod subnet's .253), routes like a
+// Pod's, kept for the node's life. A real node's host network is the machine's own;
+// here the machine's must stay untouched (processes listen on loopback only), so the
+// node gets one of its own, in which Flink's processes meet the port clashes and
+// shared addresses host networking means.
+func (pn *podNetwork) setupHostNetwork() (*podNet, error) {
+	pn.hostOnce.Do(func() {
+		a := pn.prefix.Addr().As4()
+		a[3] = 253
+		addr := netip.AddrFrom4(a)
+		pn.mu.Lock()
+		pn.used[addr] = true
+		pn.mu.Unlock()
+		pn.host, pn.hostErr = pn.create(pn.nsPrefix()+"host", addr, []string{"route", "add", pn.slot.ServiceCIDR(), "via", proxyIP(pn.slot).String()})
+	})
+	return pn.host, pn.hostErr
+}
+
 // setupServiceProxy creates the namespace that owns every ClusterIP: the whole Service
 // range is local there, so the node's listeners can bind any ClusterIP:port, and Pods
 // route the range to it — as on a real node, a ClusterIP is never a Pod's own address.
@@ -143,8 +167,12 @@ func (pn *podNetwork) create(name string, addr netip.Addr, extra []string) (*pod
 	return p, nil
 }
 
-// teardown deletes a Pod's namespace (its veth pair goes with it) and frees its address.
+// teardown deletes a Pod's namespace (its veth pair goes with it) and frees its
+// address; the host network stays for the node's other hostNetwork Pods.
 func (pn *podNetwork) teardown(p *podNet) {
+	if p == pn.host {
+		return
+	}
 	_ = exec.Command("ip", "netns", "del", p.name).Run()
 	_ = exec.Command("ip", "link", "del", p.hostIf).Run()
 	pn.mu.Lock()

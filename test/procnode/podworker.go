@@ -123,7 +123,12 @@ func (w *podWorker) setup() bool {
 		}
 		return false
 	}
-	net, err := w.node.net.setup(string(pod.UID))
+	var net *podNet
+	if pod.Spec.HostNetwork {
+		net, err = w.node.net.setupHostNetwork()
+	} else {
+		net, err = w.node.net.setup(string(pod.UID))
+	}
 	if err != nil {
 		w.setWaiting("CreateContainerError", err.Error())
 		return false
