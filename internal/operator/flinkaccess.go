@@ -41,7 +41,9 @@ func flinkAccess(cfg *rest.Config, mode string, observer flinkrest.Observer, sec
 				}
 				scheme = "https"
 			}
-			return flinkrest.New(fmt.Sprintf("%s://%s.%s.svc:%d", scheme, at.Service, at.Namespace, at.Port), append(opts, flinkrest.WithHTTPClient(h))...)
+			// A new slice each call: opts is shared by every round.
+			withClient := append([]flinkrest.Option{flinkrest.WithHTTPClient(h)}, opts...)
+			return flinkrest.New(fmt.Sprintf("%s://%s.%s.svc:%d", scheme, at.Service, at.Namespace, at.Port), withClient...)
 		}, nil
 	}
 	proxy, err := flinkrest.NewProxyDialer(cfg)
