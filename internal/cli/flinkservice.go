@@ -43,7 +43,12 @@ const restPortTTL = 30 * time.Second
 // is ready; a nil one remembers nothing.
 type RESTPortCache struct {
 	mu    sync.Mutex
-	ports map[flinkrest.ServicePort]time.Time // each as read (TLS as its Service says): when
+	ports map[string]cachedTLS // by namespace/service
+}
+
+type cachedTLS struct {
+	tls bool
+	at  time.Time
 }
 
 func (c *RESTPortCache) recall(port flinkrest.ServicePort) (tls, ok bool) {
@@ -52,14 +57,11 @@ func (c *RESTPortCache) recall(port flinkrest.ServicePort) (tls, ok bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, tls := range []bool{false, true} {
-		p := port
-		p.TLS = tls
-		if at, found := c.ports[p]; found && time.Since(at) < restPortTTL {
-			return tls, true
-		}
+	cached, found := c.ports[port.Namespace+"/"+port.Service]
+	if !found || time.Since(cached.at) >= restPortTTL {
+		return false, false
 	}
-	return false, false
+	return cached.tls, true
 }
 
 func (c *RESTPortCache) keep(port flinkrest.ServicePort) {
@@ -69,15 +71,12 @@ func (c *RESTPortCache) keep(port flinkrest.ServicePort) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ports == nil {
-		c.ports = map[flinkrest.ServicePort]time.Time{}
+		c.ports = map[string]cachedTLS{}
 	}
-	for p, at := range c.ports {
-		if time.Since(at) >= restPortTTL {
-			delete(c.ports, p)
+	for key, cached := range c.ports {
+		if time.Since(cached.at) >= restPortTTL {
+			delete(c.ports, key)
 		}
 	}
-	other := port
-	other.TLS = !port.TLS
-	delete(c.ports, other)
-	c.ports[port] = time.Now()
+	c.ports[port.Namespace+"/"+port.Service] = cachedTLS{tls: port.TLS, at: time.Now()}
 }

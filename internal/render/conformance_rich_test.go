@@ -2,7 +2,6 @@ package render
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -35,29 +34,15 @@ func TestConformsWithRichPodTemplate(t *testing.T) {
 			require.NoError(t, yaml.Unmarshal(template, &podTemplate))
 			spec, err := yaml.Marshal(map[string]any{"spec": map[string]any{"podTemplate": podTemplate}})
 			require.NoError(t, err)
-			fd := deploymentFrom(t, fmt.Sprintf(`
-metadata:
-  name: rich
-  namespace: NAMESPACE
-spec:
-  image: flink:%s
-  flinkVersion: v%s
-  serviceAccount: flink
-  flinkConfiguration:
-    execution.checkpointing.interval: 2s
-  job:
-    jarURI: local:///opt/flink/examples/streaming/TopSpeedWindowing.jar
-`, version, map[string]string{"1.20": "1_20", "2.3": "2_3"}[version]), string(spec))
-			objs, err := Render(Input{Deployment: fd})
-			require.NoError(t, err)
+			objs := conformanceDeployment(t, version, "rich", string(spec))
 
-			ref := readRichReference[appsv1.Deployment](t, version, "Deployment-rich.yaml").Spec.Template
+			ref := readReferenceIn[appsv1.Deployment](t, richReference, version, "Deployment-rich.yaml").Spec.Template
 			got := objs.JobManager.Spec.Template
 			require.Equal(t, ref.Labels, got.Labels)
 			require.Subset(t, got.Annotations, ref.Annotations)
 			requireSamePodFields(t, ref.Spec, got.Spec, "the JobManager")
 
-			refTM := readRichReference[corev1.Pod](t, version, "Pod-taskmanager.yaml")
+			refTM := readReferenceIn[corev1.Pod](t, richReference, version, "Pod-taskmanager.yaml")
 			tm := &corev1.Pod{}
 			require.NoError(t, yaml.Unmarshal([]byte(objs.TaskManagerPodTemplate.Data[tmTemplateFile]), tm))
 			require.Subset(t, refTM.Labels, tm.Labels, "Flink adds its own labels to the template's")
@@ -119,13 +104,4 @@ func withoutAPIDefaults(cs []corev1.Container) []corev1.Container {
 		})
 	}
 	return out
-}
-
-func readRichReference[T any](t *testing.T, version, file string) *T {
-	t.Helper()
-	data, err := os.ReadFile(richReference + "/" + version + "/" + file)
-	require.NoError(t, err)
-	obj := new(T)
-	require.NoError(t, yaml.Unmarshal(data, obj))
-	return obj
 }

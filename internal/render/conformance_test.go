@@ -34,11 +34,13 @@ var clientOnlyReferenceKeys = []string{
 	"$internal.application.program-args",
 }
 
-func conformanceDeployment(t *testing.T, version string) *Objects {
+// conformanceDeployment renders the application test/procnode deploys with Flink's
+// client as cluster name, with more YAML documents layered over it.
+func conformanceDeployment(t *testing.T, version, name string, more ...string) *Objects {
 	t.Helper()
-	fd := deploymentFrom(t, fmt.Sprintf(`
+	fd := deploymentFrom(t, append([]string{fmt.Sprintf(`
 metadata:
-  name: tsw
+  name: %s
   namespace: NAMESPACE
 spec:
   image: flink:%s
@@ -48,7 +50,7 @@ spec:
     execution.checkpointing.interval: 2s
   job:
     jarURI: local:///opt/flink/examples/streaming/TopSpeedWindowing.jar
-`, version, map[string]string{"1.20": "1_20", "2.3": "2_3"}[version]))
+`, name, version, map[string]string{"1.20": "1_20", "2.3": "2_3"}[version])}, more...)...)
 	objs, err := Render(Input{Deployment: fd})
 	require.NoError(t, err)
 	return objs
@@ -56,7 +58,13 @@ spec:
 
 func readReference[T any](t *testing.T, version, file string) *T {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(nativeReference, version, file))
+	return readReferenceIn[T](t, nativeReference, version, file)
+}
+
+// readReferenceIn reads an object test/procnode recorded under dir/version.
+func readReferenceIn[T any](t *testing.T, dir, version, file string) *T {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, version, file))
 	require.NoError(t, err)
 	obj := new(T)
 	require.NoError(t, yaml.Unmarshal(data, obj))
@@ -70,7 +78,7 @@ func readReference[T any](t *testing.T, version, file string) *T {
 func TestConformsToFlinkNativeClient(t *testing.T) {
 	for _, version := range []string{"1.20", "2.3"} {
 		t.Run(version, func(t *testing.T) {
-			objs := conformanceDeployment(t, version)
+			objs := conformanceDeployment(t, version, "tsw")
 
 			refDeploy := readReference[appsv1.Deployment](t, version, "Deployment-tsw.yaml")
 			require.Equal(t, refDeploy.Name, objs.JobManager.Name)

@@ -120,7 +120,7 @@ func (c *cluster) restService() (*corev1.Service, field.ErrorList) {
 		Selector: c.selector(ComponentJobManager),
 		Ports:    []corev1.ServicePort{servicePort("rest", ports.rest, ports.restTarget)},
 	}
-	if c.ssl != nil && c.ssl.REST {
+	if c.restOverTLS() {
 		// Says to clients, the CLI and console among them, to speak HTTPS here.
 		spec.Ports[0].AppProtocol = ptr.To("https")
 	}

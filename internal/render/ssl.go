@@ -152,5 +152,6 @@ func (c *cluster) sslOn(conf flinkconf.Config, key string) bool {
 	return c.version.Major < 2 && isTrue(conf[keySSLBefore2])
 }
 
-// restOverTLS reports a REST API that speaks TLS.
-func (c *cluster) restOverTLS() bool { return c.sslOn(c.conf, keyRESTSSL) }
+// restOverTLS reports a REST API that speaks TLS (a cluster without a TLS Secret has
+// none: it does not render).
+func (c *cluster) restOverTLS() bool { return c.ssl != nil && c.ssl.REST }
