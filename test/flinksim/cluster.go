@@ -126,6 +126,21 @@ func (c *Cluster) JobState(id string) string {
 	return ""
 }
 
+// StopTriggered reports whether the operator asked for a stop-with-savepoint of one of
+// the cluster's jobs.
+func (c *Cluster) StopTriggered() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, j := range c.jobs {
+		for _, op := range j.snapshots {
+			if op.kind == opStop {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // RestoredFrom reports the snapshot job id started from.
 func (c *Cluster) RestoredFrom(id string) string {
 	c.mu.Lock()

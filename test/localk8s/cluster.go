@@ -72,6 +72,7 @@ type Cluster struct {
 	Slot *hostnet.Slot
 
 	sup       *supervisor.Supervisor
+	etcd      *supervisor.Process
 	addOnStop []func() error
 	pki       *pki
 	ports     componentPorts

@@ -3,11 +3,13 @@ package localk8s
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -34,10 +36,29 @@ func (c *Cluster) startEtcd(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	c.etcd = p
 	return p.WaitUntil(ctx, startTimeout, func(ctx context.Context) bool {
 		body, ok := httpGet(ctx, http.DefaultClient, client+"/health")
 		return ok && strings.Contains(body, `"health":"true"`)
 	})
+}
+
+// RestartEtcd kills etcd (SIGKILL: no clean shutdown), keeps it away for down, and
+// starts it again on its data; it returns once etcd is healthy. The API server stays up
+// and answers with errors meanwhile, as a control plane does while its etcd restarts.
+func (c *Cluster) RestartEtcd(ctx context.Context, down time.Duration) error {
+	old := c.etcd
+	if err := old.Signal(syscall.SIGKILL); err != nil {
+		return fmt.Errorf("killing etcd: %w", err)
+	}
+	<-old.Done()
+	c.sup.Forget(old)
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(down): // the outage's length, not a wait for something to happen
+	}
+	return c.startEtcd(ctx)
 }
 
 func (c *Cluster) startAPIServer(ctx context.Context) error {

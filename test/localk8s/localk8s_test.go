@@ -185,13 +185,26 @@ func TestKubectlWorksWithKubeconfig(t *testing.T) {
 	require.Equal(t, "v", cm.Data["k"])
 }
 
-// TestStopLeavesNoProcess starts a second, node-less cluster and checks that Stop ends
-// every process it started.
+// TestStopLeavesNoProcess starts a second, node-less cluster and restarts its etcd:
+// what was written before survives and the API server answers again. Then it checks
+// that Stop ends every process it started, the restarted etcd among them.
 func TestStopLeavesNoProcess(t *testing.T) {
-	second, err := localk8s.Start(t.Context(), localk8s.Options{BinDir: cluster.BinDir})
+	ctx := t.Context()
+	second, err := localk8s.Start(ctx, localk8s.Options{BinDir: cluster.BinDir})
 	require.NoError(t, err)
+	t.Cleanup(func() { _ = second.Stop() })
+	written := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "before-restart"}, Data: map[string]string{"k": "v"}}
+	_, err = second.Client.CoreV1().ConfigMaps("default").Create(ctx, written, metav1.CreateOptions{})
+	require.NoError(t, err)
+	before := second.PIDs()
+	require.NoError(t, second.RestartEtcd(ctx, time.Second))
+	eventually(t, time.Minute, "the API server to answer after etcd's restart", func(ctx context.Context) (bool, error) {
+		cm, err := second.Client.CoreV1().ConfigMaps("default").Get(ctx, written.Name, metav1.GetOptions{})
+		return err == nil && cm.Data["k"] == "v", nil
+	})
 	pids := second.PIDs()
 	require.Len(t, pids, 4, "etcd, kube-apiserver, kube-controller-manager, kube-scheduler")
+	require.NotSubset(t, before, pids, "etcd was replaced")
 	require.NoError(t, second.Stop())
 	for _, pid := range pids {
 		require.ErrorIs(t, syscall.Kill(pid, 0), syscall.ESRCH, "process %d still exists after Stop", pid)

@@ -3,10 +3,12 @@ package scale
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -215,56 +217,81 @@ func (r *run) spread(n, offset int) []string {
 // upgrades changes the parallelism of deployments at once and times each until it is
 // STABLE again with its job restored from the savepoint the simulator took.
 func (r *run) upgrades(ctx context.Context) error {
-	names := r.spread(r.opts.Upgrades, max(1, r.opts.N/max(1, 2*r.opts.Upgrades)))
-	failed := map[string]bool{}
-	for _, f := range r.failed {
-		failed[f] = true
-	}
-	var picked []string
-	for _, n := range names {
-		if !failed[n] {
-			picked = append(picked, n)
-		}
-	}
-	client := r.dyn.Resource(r.opts.Resource).Namespace(namespace)
-	var wg sync.WaitGroup
-	errs := make(chan error, len(picked))
-	for _, name := range picked {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			at := time.Now()
-			patch := []byte(`{"spec":{"job":{"parallelism":2}}}`)
-			if _, err := client.Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
-				errs <- err
-				return
-			}
-			r.watch.markChange(name, at)
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	picked := r.unfailed(r.spread(r.opts.Upgrades, max(1, r.opts.N/max(1, 2*r.opts.Upgrades))))
+	previous := r.restorePaths(picked)
+	if err := r.setParallelism(ctx, picked, 2); err != nil {
 		return err
 	}
-	upgraded := func(s *deploymentState) bool { return s.stableGen >= 2 && !s.stable.IsZero() }
-	if missing := r.watch.waitAll(ctx, picked, r.opts.PhaseTimeout, upgraded); len(missing) > 0 {
+	if missing := r.watch.waitAll(ctx, picked, r.opts.PhaseTimeout, upgradedToChange); len(missing) > 0 {
 		return fmt.Errorf("%d upgrades not STABLE after %s, %s among them", len(missing), r.opts.PhaseTimeout, missing[0])
 	}
-	for _, name := range picked {
-		c := r.sim.Cluster(namespace + "/" + name)
-		if c == nil {
-			return fmt.Errorf("%s: no JobManager runs after its upgrade", name)
-		}
-		if restore := c.Spec().RestorePath; !strings.Contains(restore, "/savepoints/"+namespace+"_"+name+"/") {
-			return fmt.Errorf("%s: the upgraded job started from %q, not from the savepoint of its previous job", name, restore)
-		}
+	if err := r.restoredFromNewSavepoints(picked, previous); err != nil {
+		return err
 	}
 	overhead := r.watch.durations(picked, func(s *deploymentState) time.Time { return s.changed.Add(r.opts.SavepointDuration) },
 		func(s *deploymentState) time.Time { return s.stable })
 	r.report.Upgrades = latencies(overhead)
 	r.report.Upgrades.Count = len(picked)
 	r.logf("upgrades: %d carried their state; overhead beyond the savepoint p50 %.3f s, p99 %.3f s", len(picked), r.report.Upgrades.P50, r.report.Upgrades.P99)
+	return nil
+}
+
+// unfailed leaves out of names the deployments whose jobs the failures phase failed.
+func (r *run) unfailed(names []string) []string {
+	return slices.DeleteFunc(slices.Clone(names), func(n string) bool { return slices.Contains(r.failed, n) })
+}
+
+// setParallelism changes the parallelism of the named deployments at once, marking
+// when each changed and to which generation.
+func (r *run) setParallelism(ctx context.Context, names []string, parallelism int) error {
+	client := r.dyn.Resource(r.opts.Resource).Namespace(namespace)
+	patch := []byte(fmt.Sprintf(`{"spec":{"job":{"parallelism":%d}}}`, parallelism))
+	var g errgroup.Group
+	for _, name := range names {
+		g.Go(func() error {
+			at := time.Now()
+			u, err := client.Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
+			if err != nil {
+				return err
+			}
+			r.watch.markChange(name, at, u.GetGeneration())
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// upgradedToChange holds once a deployment is STABLE at the generation of its latest
+// change.
+func upgradedToChange(s *deploymentState) bool {
+	return !s.stable.IsZero() && s.stableGen >= s.changedGen
+}
+
+// restorePaths are the snapshots the named deployments' jobs started from.
+func (r *run) restorePaths(names []string) map[string]string {
+	out := map[string]string{}
+	for _, name := range names {
+		if c := r.sim.Cluster(namespace + "/" + name); c != nil {
+			out[name] = c.Spec().RestorePath
+		}
+	}
+	return out
+}
+
+// restoredFromNewSavepoints checks that each named deployment's JobManager started its
+// job from a savepoint of that deployment's previous job: not the one it started from
+// before (previous, from restorePaths).
+func (r *run) restoredFromNewSavepoints(names []string, previous map[string]string) error {
+	for _, name := range names {
+		c := r.sim.Cluster(namespace + "/" + name)
+		if c == nil {
+			return fmt.Errorf("%s: no JobManager runs after its upgrade", name)
+		}
+		restore := c.Spec().RestorePath
+		if !strings.Contains(restore, "/savepoints/"+namespace+"_"+name+"/") || restore == previous[name] {
+			return fmt.Errorf("%s: the upgraded job started from %q, not from the savepoint of its previous job", name, restore)
+		}
+	}
 	return nil
 }
 
@@ -281,20 +308,10 @@ func (r *run) restart(ctx context.Context) error {
 	if r.operator, err = r.startOperator(); err != nil {
 		return err
 	}
-	deadline := time.Now().Add(r.opts.PhaseTimeout)
-	for {
-		answered, running := r.sim.AnsweredSince(start)
-		if answered == running {
-			r.report.Restart.ObservedAllSeconds = time.Since(start).Seconds()
-			break
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d of %d clusters not observed %s after the restart", running-answered, running, r.opts.PhaseTimeout)
-		}
-		if err := sleep(ctx, 100*time.Millisecond); err != nil {
-			return err
-		}
+	if err := r.observedAllSince(ctx, start); err != nil {
+		return err
 	}
+	r.report.Restart.ObservedAllSeconds = time.Since(start).Seconds()
 	r.logf("restart: every cluster observed again after %.1f s", r.report.Restart.ObservedAllSeconds)
 	if err := sleep(ctx, time.Until(start.Add(r.opts.RestartWindow))); err != nil {
 		return err

@@ -41,6 +41,13 @@ type Report struct {
 		APIServerRequests   map[string]float64 `json:"apiServerRequests"`
 		FlinkRequests       int64              `json:"flinkRequests"`
 	} `json:"restart"`
+	EtcdRestart struct {
+		DownSeconds        float64 `json:"downSeconds"`
+		Upgrades           int     `json:"upgrades"`
+		Steady             int     `json:"steadyDeployments"`
+		ConvergedSeconds   float64 `json:"upgradesConvergedSeconds"`
+		ObservedAllSeconds float64 `json:"observedAllSeconds"`
+	} `json:"etcdRestartDuringUpgrades"`
 	StrayDials int `json:"strayDials"`
 }
 
@@ -83,6 +90,8 @@ func (r *Report) Print(w io.Writer) {
 	row("arrivals: API server mean latency of writes", formatCounts(r.ArrivalsWhy.APIServerWriteSeconds, "%.3f s"))
 	row(fmt.Sprintf("failure -> FAILED in status + event (%d)", r.Failures.Count), formatLatencies(r.Failures))
 	row(fmt.Sprintf("savepoint upgrade: overhead beyond the %.0f s savepoint (%d)", r.SavepointDuration, r.Upgrades.Count), formatLatencies(r.Upgrades))
+	row(fmt.Sprintf("etcd away %.0f s during %d upgrades: all STABLE / every cluster observed after it came back", r.EtcdRestart.DownSeconds, r.EtcdRestart.Upgrades),
+		fmt.Sprintf("%.1f s / %.1f s (%d steady deployments untouched)", r.EtcdRestart.ConvergedSeconds, r.EtcdRestart.ObservedAllSeconds, r.EtcdRestart.Steady))
 	row("restart: every cluster observed again", fmt.Sprintf("%.1f s", r.Restart.ObservedAllSeconds))
 	row("restart: operator's API requests in the window", fmt.Sprintf("%.0f", r.Restart.OperatorAPIRequests))
 	row("restart: API server requests in the window (all clients)", formatCounts(r.Restart.APIServerRequests, "%.0f"))

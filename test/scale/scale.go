@@ -37,6 +37,9 @@ type Options struct {
 	// Settle is waited after the burst before the steady state is measured for
 	// SteadyWindow; RestartWindow is how long an operator restart's requests are counted.
 	Settle, SteadyWindow, RestartWindow time.Duration
+	// EtcdDown is how long etcd stays away when it is restarted in the middle of
+	// Upgrades more upgrades.
+	EtcdDown time.Duration
 	// FlinkVersion is the simulated Flink: "1.20" or "2.3".
 	FlinkVersion string
 	// SavepointDuration is how long the simulator takes for a savepoint;
@@ -66,7 +69,7 @@ type Options struct {
 func DefaultOptions(n int) Options {
 	return Options{
 		N: n, Arrivals: 200, ArrivalRate: 20, Failures: 100, FailureRate: 5, Upgrades: 100,
-		Settle: time.Minute, SteadyWindow: 2 * time.Minute, RestartWindow: time.Minute,
+		Settle: time.Minute, SteadyWindow: 2 * time.Minute, RestartWindow: time.Minute, EtcdDown: 10 * time.Second,
 		FlinkVersion: "1.20", SavepointDuration: 2 * time.Second, CheckpointInterval: 10 * time.Second,
 		Resource: schema.GroupVersionResource{Group: "flok.dev", Version: "v1beta1", Resource: "flinkdeployments"},
 		CRDs:     []string{filepath.Join(RepoRoot(), "config", "crd")},
@@ -132,7 +135,7 @@ func (r *run) phases(ctx context.Context) error {
 		run  func(context.Context) error
 	}{
 		{"burst", r.burst}, {"steady state", r.steadyState}, {"arrivals", r.arrivals},
-		{"failures", r.failures}, {"upgrades", r.upgrades}, {"restart", r.restart},
+		{"failures", r.failures}, {"upgrades", r.upgrades}, {"etcd restart", r.etcdRestart}, {"restart", r.restart},
 	} {
 		r.logf("phase: %s", phase.name)
 		if err := phase.run(ctx); err != nil {

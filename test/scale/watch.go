@@ -26,7 +26,10 @@ type deploymentState struct {
 	warning      time.Time // first Warning event after markFailure
 	failedAt     time.Time // when the harness failed its job
 	changed      time.Time // when the harness changed its spec
+	changedGen   int64     // the generation that change made
 	stableGen    int64     // the generation the operator had observed when it was last seen STABLE
+	unsettled    time.Time // last seen other than STABLE with its job RUNNING
+	lastWarning  time.Time // the latest Warning event's own time
 }
 
 // watcher records, from watches, when each FlinkDeployment reached each milestone.
@@ -98,7 +101,16 @@ func (w *watcher) event(obj any) {
 	now := time.Now()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if s, ok := w.state[e.InvolvedObject.Name]; ok && !s.failedAt.IsZero() && s.warning.IsZero() {
+	s, ok := w.state[e.InvolvedObject.Name]
+	if !ok {
+		return
+	}
+	// A watch that starts again lists every event anew: the event's own time tells
+	// when it happened.
+	if at := eventTime(e); at.After(s.lastWarning) {
+		s.lastWarning = at
+	}
+	if !s.failedAt.IsZero() && s.warning.IsZero() {
 		s.warning = now
 		w.changed()
 	}
@@ -123,11 +135,25 @@ func (w *watcher) flinkDeployment(obj any) {
 		if s.stable.IsZero() || s.stableGen < observed {
 			s.stable, s.stableGen = now, observed
 		}
+	} else {
+		s.unsettled = now
 	}
 	if job == "FAILED" && !s.failedAt.IsZero() && s.failedStatus.IsZero() {
 		s.failedStatus = now
 	}
 	w.changed()
+}
+
+// eventTime is when an event last happened, as it says itself.
+func eventTime(e *corev1.Event) time.Time {
+	switch {
+	case e.Series != nil:
+		return e.Series.LastObservedTime.Time
+	case !e.LastTimestamp.IsZero():
+		return e.LastTimestamp.Time
+	default:
+		return e.EventTime.Time
+	}
 }
 
 // track starts recording name, created at the time given.
@@ -137,11 +163,30 @@ func (w *watcher) track(name string, created time.Time) {
 	w.get(name).created = created
 }
 
-// markChange records that the harness changed name's spec at the time given.
-func (w *watcher) markChange(name string, at time.Time) {
+// markChange records that the harness changed name's spec at the time given, to the
+// generation given.
+func (w *watcher) markChange(name string, at time.Time, generation int64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.get(name).changed = at
+	s := w.get(name)
+	s.changed, s.changedGen = at, generation
+}
+
+// settled reports whether name was last seen STABLE with its job running.
+func (w *watcher) settled(name string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s, ok := w.state[name]
+	return ok && !s.stable.IsZero() && !s.unsettled.After(s.stable)
+}
+
+// disturbedSince reports whether name was seen, at or after t, with a status other
+// than STABLE with its job running, or with a Warning event.
+func (w *watcher) disturbedSince(name string, t time.Time) (unsettled, warned bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s := w.get(name)
+	return !s.unsettled.Before(t), !s.lastWarning.Before(t)
 }
 
 // markFailure records that the harness failed name's job now.

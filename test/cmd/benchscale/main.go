@@ -39,6 +39,7 @@ func run() error {
 	flag.DurationVar(&opts.Settle, "settle", opts.Settle, "wait after the burst before measuring the steady state")
 	flag.DurationVar(&opts.SteadyWindow, "steady-window", opts.SteadyWindow, "how long the steady state is measured")
 	flag.DurationVar(&opts.RestartWindow, "restart-window", opts.RestartWindow, "how long an operator restart's requests are counted")
+	flag.DurationVar(&opts.EtcdDown, "etcd-down", opts.EtcdDown, "how long etcd stays away when it is restarted during upgrades")
 	flag.StringVar(&opts.FlinkVersion, "flink-version", opts.FlinkVersion, "simulated Flink version: 1.20 or 2.3")
 	operator := flag.String("operator", "", "the operator's command line, {kubeconfig} and {metrics} replaced (default: flok-operator built from this tree)")
 	flokArgs := flag.String("flok-args", "", "extra flags for flok-operator, space-separated")
