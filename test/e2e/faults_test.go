@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -53,8 +55,8 @@ func TestOperatorFaults(t *testing.T) {
 	require.NoError(t, c.Create(ctx, fd))
 	proxy := startFaultProxy(t)
 	pause := t.TempDir()
-	startOperatorWith(t, ns, operatorKubeconfigVia(t, proxy.URL()), "",
-		pauseAfterEnv+"="+string(lifecycle.ActionStopWithSavepoint), pauseDirEnv+"="+pause)
+	pauseEnv := []string{pauseAfterEnv + "=" + string(lifecycle.ActionStopWithSavepoint), pauseDirEnv + "=" + pause}
+	op := startOperatorWith(t, ns, operatorKubeconfigVia(t, proxy.URL()), "", pauseEnv...)
 	fd = waitForDeployment(t, c, ns, fd.Name, 5*time.Minute, "the first deployment", stableWith(""))
 	first := fd.Status.JobStatus.JobID
 	flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName(fd.Name), "rest")
@@ -148,8 +150,64 @@ func TestOperatorFaults(t *testing.T) {
 		requireOneRunningJob(t, flink)
 	}
 
+	op.Stop(10 * time.Second)
+	fd = failOverDuringUpgrade(t, c, proxy, fd, pause, pauseEnv, flink, dir)
 	require.NoError(t, c.Delete(ctx, fd))
 	deletedCleanly(t, c, fd)
+}
+
+// failOverDuringUpgrade runs two operators with leader election, the leader reaching
+// the API server through the proxy, and cuts the leader off right after Flink accepted
+// the stop-with-savepoint of an upgrade. The leader cannot renew its Lease and exits;
+// the standby takes the Lease and finishes the upgrade from the savepoint the leader
+// asked for — one savepoint taken, one job running, no failed or lost-state status.
+func failOverDuringUpgrade(t *testing.T, c client.Client, proxy *faultproxy.Proxy, fd *v1beta1.FlinkDeployment, pause string, pauseEnv []string, flink *flinkrest.Client, dir string) *v1beta1.FlinkDeployment {
+	t.Helper()
+	t.Log("----- leader failover in the middle of an upgrade")
+	ns := fd.Namespace
+	elect := leaderElectionEnv + "=true"
+	leading := startOperatorWith(t, ns, operatorKubeconfigVia(t, proxy.URL()), "", append(pauseEnv, elect)...)
+	var holder string
+	flinktest.WaitFor(t, time.Minute, "the first operator to lead", func(ctx context.Context) (bool, error) {
+		holder = leaseHolder(ctx, ns)
+		return holder != "", nil
+	})
+	startOperatorWith(t, ns, operatorKubeconfig(t), "", elect)
+	previous, before := fd.Status.JobStatus.JobID, fd.Status.JobStatus.UpgradeSavepointPath
+	savepoints := filepath.Dir(hostPath(dir, before))
+	taken := countEntries(t, savepoints)
+	statuses := watchStatuses(t, fd)
+	waitPaused, letGo := holdAfterAction(t, pause)
+	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.Parallelism = 3 - fd.Spec.Job.Parallelism })
+	waitPaused()
+	proxy.Cut()
+	select {
+	case <-leading.Done():
+	case <-time.After(time.Minute):
+		t.Fatal("the leader, cut off from the API server, did not give up")
+	}
+	letGo()
+	proxy.Heal()
+	flinktest.WaitFor(t, time.Minute, "the standby to lead", func(ctx context.Context) (bool, error) {
+		l := leaseHolder(ctx, ns)
+		return l != "" && l != holder, nil
+	})
+	fd = waitForDeployment(t, c, ns, fd.Name, 5*time.Minute, "the upgrade finished by the standby", stableWith(previous))
+	savepoint := fd.Status.JobStatus.UpgradeSavepointPath
+	require.NotEqual(t, before, savepoint, "a new savepoint")
+	require.Equal(t, taken+1, countEntries(t, savepoints), "one savepoint taken for the upgrade")
+	require.Equal(t, savepoint, restoredFrom(t, flink, fd.Status.JobStatus.JobID), "the new job restored the savepoint the leader asked for")
+	requireOneRunningJob(t, flink)
+	requireUpgradeSteps(t, statuses())
+	return fd
+}
+
+// countEntries counts the entries of a directory.
+func countEntries(t *testing.T, dir string) int {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	return len(entries)
 }
 
 // startFaultProxy puts a fault proxy in front of the API server, for an operator's

@@ -91,13 +91,19 @@ func namespacedOperatorRBAC(t *testing.T, ns string) {
 
 // leader is the name of the operator Pod holding the leader-election Lease.
 func leader(ctx context.Context, ns string) string {
+	// controller-runtime names the holder <hostname>_<uuid>; a Pod's hostname is its name.
+	name, _, _ := strings.Cut(leaseHolder(ctx, ns), "_")
+	return name
+}
+
+// leaseHolder is the identity of the operator holding the leader-election Lease in
+// ns, or "" when none does.
+func leaseHolder(ctx context.Context, ns string) string {
 	lease, err := cluster.Client.CoordinationV1().Leases(ns).Get(ctx, "flok-operator.flok.dev", metav1.GetOptions{})
 	if err != nil || lease.Spec.HolderIdentity == nil {
 		return ""
 	}
-	// controller-runtime names the holder <hostname>_<uuid>; a Pod's hostname is its name.
-	name, _, _ := strings.Cut(*lease.Spec.HolderIdentity, "_")
-	return name
+	return *lease.Spec.HolderIdentity
 }
 
 // readyOperatorPods lists the operator's Pods whose readiness probe passes.

@@ -47,6 +47,9 @@ const (
 	// is gone, so that a test acts at that very point.
 	pauseAfterEnv = "FLOK_E2E_PAUSE_AFTER"
 	pauseDirEnv   = "FLOK_E2E_PAUSE_DIR"
+	// leaderElectionEnv ("true") makes the operator elect a leader among the
+	// operators of its namespace, with the Lease there.
+	leaderElectionEnv = "FLOK_E2E_LEADER_ELECTION"
 	// crashBeforeAlert names the point before an alert is sent.
 	crashBeforeAlert = "SendAlert"
 )
@@ -62,6 +65,7 @@ func runOperator() int {
 	}
 	opts := operator.DefaultOptions()
 	opts.Namespaces = strings.Split(os.Getenv(operatorEnv), ",")
+	opts.LeaderElection, opts.LeaderElectionNamespace = os.Getenv(leaderElectionEnv) == "true", opts.Namespaces[0]
 	opts.MetricsAddr, opts.ProbeAddr, opts.FlinkAccess = "0", "0", "proxy"
 	// Checkpoints are read every round, as the tests of recorded checkpoints expect.
 	opts.ProgressInterval, opts.ObserveInterval, opts.CheckpointObserveInterval = time.Second, 5*time.Second, 5*time.Second
