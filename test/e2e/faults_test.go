@@ -10,10 +10,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
@@ -150,6 +152,7 @@ func TestOperatorFaults(t *testing.T) {
 		requireOneRunningJob(t, flink)
 	}
 
+	fd = taskManagerKilledDuringSnapshots(t, c, fd, pause, flink, dir)
 	op.Stop(10 * time.Second)
 	fd = failOverDuringUpgrade(t, c, proxy, fd, pause, pauseEnv, flink, dir)
 	require.NoError(t, c.Delete(ctx, fd))
@@ -200,6 +203,90 @@ func failOverDuringUpgrade(t *testing.T, c client.Client, proxy *faultproxy.Prox
 	requireOneRunningJob(t, flink)
 	requireUpgradeSteps(t, statuses())
 	return fd
+}
+
+// taskManagerKilledDuringSnapshots kills the job's TaskManager in the middle of a
+// checkpoint, then in the middle of the stop-with-savepoint of an upgrade. To land
+// there for sure, the TaskManager is first frozen (SIGSTOP): the snapshot Flink
+// triggers cannot complete, and the kill (SIGKILL) finds it in progress. After the
+// checkpoint, Flink restarts the same job from its latest completed checkpoint and the
+// operator does nothing: no operation, no other job, no failed status. In the upgrade
+// the savepoint fails; the operator asks again once Flink has restarted the job, and
+// the new job restores that savepoint.
+func taskManagerKilledDuringSnapshots(t *testing.T, c client.Client, fd *v1beta1.FlinkDeployment, pause string, flink *flinkrest.Client, dir string) *v1beta1.FlinkDeployment {
+	t.Helper()
+	t.Log("----- the TaskManager killed during a checkpoint")
+	ns, jobID := fd.Namespace, fd.Status.JobStatus.JobID
+	statuses := watchStatuses(t, fd)
+	cps, err := flink.Checkpoints(t.Context(), jobID)
+	require.NoError(t, err)
+	require.NotNil(t, cps.Latest.Completed, "the job has checkpointed")
+	completed := cps.Latest.Completed.ID
+	frozen := freezeTaskManager(t, ns, fd.Name)
+	flinktest.WaitFor(t, time.Minute, "a checkpoint in progress", func(ctx context.Context) (bool, error) {
+		cps, err := flink.Checkpoints(ctx, jobID)
+		return err == nil && cps.Counts.InProgress > 0, nil
+	})
+	killed := time.Now()
+	signal(t, frozen, syscall.SIGKILL)
+	restoredCheckpoint(t, flink, jobID, completed, killed, "the job restarted by Flink from its latest checkpoint")
+	fd = waitForDeployment(t, c, ns, fd.Name, 2*time.Minute, "the job running again", func(fd *v1beta1.FlinkDeployment) bool {
+		return fd.Status.JobStatus.State == "RUNNING"
+	})
+	for _, st := range statuses() {
+		require.Equal(t, jobID, st.JobStatus.JobID, "the same job: %+v", st)
+		require.Nil(t, st.Operation, "the operator leaves Flink's restart alone: %+v", st)
+		require.NotEqual(t, v1beta1.LifecycleFailed, st.LifecycleState, "%+v", st)
+	}
+	requireOneRunningJob(t, flink)
+
+	t.Log("----- the TaskManager killed during the stop-with-savepoint of an upgrade")
+	before := fd.Status.JobStatus.UpgradeSavepointPath
+	statuses = watchStatuses(t, fd)
+	frozen = freezeTaskManager(t, ns, fd.Name)
+	waitPaused, letGo := holdAfterAction(t, pause)
+	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.Parallelism = 3 - fd.Spec.Job.Parallelism })
+	waitPaused()
+	signal(t, frozen, syscall.SIGKILL)
+	letGo()
+	fd = waitForDeployment(t, c, ns, fd.Name, 5*time.Minute, "the upgrade finished after the TaskManager was killed", stableWith(jobID))
+	savepoint := fd.Status.JobStatus.UpgradeSavepointPath
+	require.NotEqual(t, before, savepoint, "a new savepoint")
+	require.DirExists(t, hostPath(dir, savepoint))
+	require.Equal(t, savepoint, restoredFrom(t, flink, fd.Status.JobStatus.JobID), "the new job restored the savepoint taken once Flink had restarted the job")
+	requireOneRunningJob(t, flink)
+	requireUpgradeSteps(t, statuses())
+	requireEvent(t, ns, fd.Name, "SavepointFailed") // the first attempt, said as it failed
+	return fd
+}
+
+// freezeTaskManager stops (SIGSTOP) the processes of the deployment's running
+// TaskManager Pod and returns them.
+func freezeTaskManager(t *testing.T, ns, name string) []int {
+	t.Helper()
+	var pids []int
+	flinktest.WaitFor(t, 2*time.Minute, "a running TaskManager", func(ctx context.Context) (bool, error) {
+		pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + name + ",component=taskmanager"})
+		if err != nil {
+			return false, nil
+		}
+		for _, p := range pods.Items {
+			if p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
+				pids = node.PodPIDs(ns, p.Name)
+			}
+		}
+		return len(pids) > 0, nil
+	})
+	signal(t, pids, syscall.SIGSTOP)
+	return pids
+}
+
+// signal sends sig to each process.
+func signal(t *testing.T, pids []int, sig syscall.Signal) {
+	t.Helper()
+	for _, pid := range pids {
+		require.NoError(t, syscall.Kill(pid, sig))
+	}
 }
 
 // countEntries counts the entries of a directory.

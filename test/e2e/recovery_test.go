@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -140,10 +141,11 @@ func TestHighAvailabilityRecovery(t *testing.T) {
 	proveStandbyTakesOver(t, c, flink, again)
 }
 
-// proveStandbyTakesOver kills the leading JobManager of a deployment with two: another
-// JobManager wins the leader election — the standby, or the Pod replacing the killed
-// one, whichever Flink's election picks — and recovers the job: the same job, from its
-// latest checkpoint, once, while the operator keeps it STABLE.
+// proveStandbyTakesOver kills the leading JobManager of a deployment with two, in the
+// middle of a checkpoint: another JobManager wins the leader election — the standby, or
+// the Pod replacing the killed one, whichever Flink's election picks — and recovers the
+// job: the same job, from its latest completed checkpoint, once, while the operator
+// keeps it STABLE.
 func proveStandbyTakesOver(t *testing.T, c client.Client, flink *flinkrest.Client, fd *v1beta1.FlinkDeployment) {
 	t.Helper()
 	ctx := t.Context()
@@ -184,16 +186,29 @@ func proveStandbyTakesOver(t *testing.T, c client.Client, flink *flinkrest.Clien
 		first = leader(ctx)
 		return first != "", nil
 	})
+	// Killed during a checkpoint: the TaskManager frozen, the checkpoint Flink triggers
+	// next stays in progress until the leader is gone; then it runs on.
+	frozen := freezeTaskManager(t, fd.Namespace, fd.Name)
+	var completed int64
+	flinktest.WaitFor(t, time.Minute, "a checkpoint in progress", func(ctx context.Context) (bool, error) {
+		cps, err := flink.Checkpoints(ctx, jobID)
+		if err != nil || cps.Counts.InProgress == 0 || cps.Latest.Completed == nil {
+			return false, nil
+		}
+		completed = cps.Latest.Completed.ID
+		return true, nil
+	})
 	since := time.Now()
 	zero := int64(0)
 	require.NoError(t, cluster.Client.CoreV1().Pods(fd.Namespace).Delete(ctx, first, metav1.DeleteOptions{GracePeriodSeconds: &zero}))
+	signal(t, frozen, syscall.SIGCONT)
 	var next string
 	flinktest.WaitFor(t, 3*time.Minute, "another JobManager leading", func(ctx context.Context) (bool, error) {
 		next = leader(ctx)
 		return next != "" && next != first, nil
 	})
 	t.Logf("JobManager %s leads after %s was killed", next, first)
-	restoredCheckpoint(t, flink, jobID, 1, since, "the job recovered by the new leader from its checkpoint")
+	restoredCheckpoint(t, flink, jobID, completed, since, "the job recovered by the new leader from its latest completed checkpoint")
 	requireOneRunningJob(t, flink)
 	requireEvent(t, fd.Namespace, fd.Name, "JobRecovered") // Flok tells what happened
 	require.NoError(t, c.Get(ctx, client.ObjectKeyFromObject(fd), fd))
