@@ -99,12 +99,7 @@ func TestOperatorFaults(t *testing.T) {
 	})
 	require.True(t, finished, "Flink took the savepoint and stopped the job while the operator was away")
 	proxy.Heal()
-	fd = waitForDeployment(t, c, ns, fd.Name, 5*time.Minute, "the upgrade finished after the outage", stableWith(first))
-	savepoint := fd.Status.JobStatus.UpgradeSavepointPath
-	require.NotEmpty(t, savepoint)
-	require.DirExists(t, hostPath(dir, savepoint))
-	require.Equal(t, savepoint, restoredFrom(t, flink, fd.Status.JobStatus.JobID), "the new job restored the savepoint taken during the outage")
-	requireOneRunningJob(t, flink)
+	fd = upgradedFromNewSavepoint(t, c, fd, flink, dir, "the upgrade finished after the outage")
 	requireNoWarnings(t, ns)
 
 	// Cut off from the JobManager alone (the API server answers) right after Flink
@@ -114,7 +109,6 @@ func TestOperatorFaults(t *testing.T) {
 		// The operator names the Service's port by number, the tests by name.
 		return strings.Contains(r.URL.Path, "/services/"+render.RESTServiceName(fd.Name)+":") && strings.Contains(r.URL.Path, "/proxy/")
 	}
-	previous := fd.Status.JobStatus.JobID
 	statuses = watchStatuses(t, fd)
 	waitPaused, letGo = holdAfterAction(t, pause)
 	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.Parallelism = 1 })
@@ -129,10 +123,7 @@ func TestOperatorFaults(t *testing.T) {
 		}
 	})
 	require.Positive(t, proxy.Clear(), "the operator asked Flink while cut off")
-	fd = waitForDeployment(t, c, ns, fd.Name, 5*time.Minute, "the upgrade finished after the JobManager was cut off", stableWith(previous))
-	require.NotEqual(t, savepoint, fd.Status.JobStatus.UpgradeSavepointPath, "a new savepoint")
-	require.Equal(t, fd.Status.JobStatus.UpgradeSavepointPath, restoredFrom(t, flink, fd.Status.JobStatus.JobID), "the new job restored the savepoint taken while cut off")
-	requireOneRunningJob(t, flink)
+	fd = upgradedFromNewSavepoint(t, c, fd, flink, dir, "the upgrade finished after the JobManager was cut off")
 	requireUpgradeSteps(t, statuses())
 
 	// Flink's REST API failing, silent or slow through whole upgrades.
@@ -145,11 +136,7 @@ func TestOperatorFaults(t *testing.T) {
 		{"Flink not answering for 40 s", faultproxy.Fault{Hang: true}, 40 * time.Second},
 		{"every answer of Flink 2 s late", faultproxy.Fault{Delay: 2 * time.Second}, 0},
 	} {
-		fd = upgradeThrough(t, c, proxy, fd, faultproxy.Rule{Match: rest, Fault: f.fault}, f.hold, f.what)
-		savepoint := fd.Status.JobStatus.UpgradeSavepointPath
-		require.DirExists(t, hostPath(dir, savepoint))
-		require.Equal(t, savepoint, restoredFrom(t, flink, fd.Status.JobStatus.JobID), "the new job restored the upgrade's savepoint")
-		requireOneRunningJob(t, flink)
+		fd = upgradeThrough(t, c, proxy, fd, faultproxy.Rule{Match: rest, Fault: f.fault}, f.hold, f.what, flink, dir)
 	}
 
 	fd = taskManagerKilledDuringSnapshots(t, c, fd, pause, flink, dir)
@@ -176,8 +163,7 @@ func failOverDuringUpgrade(t *testing.T, c client.Client, proxy *faultproxy.Prox
 		return holder != "", nil
 	})
 	startOperatorWith(t, ns, operatorKubeconfig(t), "", elect)
-	previous, before := fd.Status.JobStatus.JobID, fd.Status.JobStatus.UpgradeSavepointPath
-	savepoints := filepath.Dir(hostPath(dir, before))
+	savepoints := filepath.Dir(hostPath(dir, fd.Status.JobStatus.UpgradeSavepointPath))
 	taken := countEntries(t, savepoints)
 	statuses := watchStatuses(t, fd)
 	waitPaused, letGo := holdAfterAction(t, pause)
@@ -189,18 +175,17 @@ func failOverDuringUpgrade(t *testing.T, c client.Client, proxy *faultproxy.Prox
 	case <-time.After(time.Minute):
 		t.Fatal("the leader, cut off from the API server, did not give up")
 	}
+	leaderLog, err := os.ReadFile(leading.LogPath)
+	require.NoError(t, err)
+	require.Contains(t, string(leaderLog), "leader election lost", "the leader gave up its Lease")
 	letGo()
 	proxy.Heal()
 	flinktest.WaitFor(t, time.Minute, "the standby to lead", func(ctx context.Context) (bool, error) {
 		l := leaseHolder(ctx, ns)
 		return l != "" && l != holder, nil
 	})
-	fd = waitForDeployment(t, c, ns, fd.Name, 5*time.Minute, "the upgrade finished by the standby", stableWith(previous))
-	savepoint := fd.Status.JobStatus.UpgradeSavepointPath
-	require.NotEqual(t, before, savepoint, "a new savepoint")
+	fd = upgradedFromNewSavepoint(t, c, fd, flink, dir, "the upgrade finished by the standby")
 	require.Equal(t, taken+1, countEntries(t, savepoints), "one savepoint taken for the upgrade")
-	require.Equal(t, savepoint, restoredFrom(t, flink, fd.Status.JobStatus.JobID), "the new job restored the savepoint the leader asked for")
-	requireOneRunningJob(t, flink)
 	requireUpgradeSteps(t, statuses())
 	return fd
 }
@@ -241,7 +226,6 @@ func taskManagerKilledDuringSnapshots(t *testing.T, c client.Client, fd *v1beta1
 	requireOneRunningJob(t, flink)
 
 	t.Log("----- the TaskManager killed during the stop-with-savepoint of an upgrade")
-	before := fd.Status.JobStatus.UpgradeSavepointPath
 	statuses = watchStatuses(t, fd)
 	frozen = freezeTaskManager(t, ns, fd.Name)
 	waitPaused, letGo := holdAfterAction(t, pause)
@@ -249,12 +233,7 @@ func taskManagerKilledDuringSnapshots(t *testing.T, c client.Client, fd *v1beta1
 	waitPaused()
 	signal(t, frozen, syscall.SIGKILL)
 	letGo()
-	fd = waitForDeployment(t, c, ns, fd.Name, 5*time.Minute, "the upgrade finished after the TaskManager was killed", stableWith(jobID))
-	savepoint := fd.Status.JobStatus.UpgradeSavepointPath
-	require.NotEqual(t, before, savepoint, "a new savepoint")
-	require.DirExists(t, hostPath(dir, savepoint))
-	require.Equal(t, savepoint, restoredFrom(t, flink, fd.Status.JobStatus.JobID), "the new job restored the savepoint taken once Flink had restarted the job")
-	requireOneRunningJob(t, flink)
+	fd = upgradedFromNewSavepoint(t, c, fd, flink, dir, "the upgrade finished after the TaskManager was killed")
 	requireUpgradeSteps(t, statuses())
 	requireEvent(t, ns, fd.Name, "SavepointFailed") // the first attempt, said as it failed
 	return fd
@@ -318,10 +297,9 @@ func startFaultProxy(t *testing.T) *faultproxy.Proxy {
 // hold, or throughout when hold is 0 — and waits until it converges as it would without:
 // a new job from a new savepoint. Every status on the way is a step of an upgrade: the
 // job is never reported failed or its state lost.
-func upgradeThrough(t *testing.T, c client.Client, proxy *faultproxy.Proxy, fd *v1beta1.FlinkDeployment, rule faultproxy.Rule, hold time.Duration, what string) *v1beta1.FlinkDeployment {
+func upgradeThrough(t *testing.T, c client.Client, proxy *faultproxy.Proxy, fd *v1beta1.FlinkDeployment, rule faultproxy.Rule, hold time.Duration, what string, flink *flinkrest.Client, dir string) *v1beta1.FlinkDeployment {
 	t.Helper()
 	t.Logf("----- an upgrade through %s", what)
-	previous, before := fd.Status.JobStatus.JobID, fd.Status.JobStatus.UpgradeSavepointPath
 	statuses := watchStatuses(t, fd)
 	proxy.Inject(rule)
 	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.Parallelism = 3 - fd.Spec.Job.Parallelism })
@@ -330,11 +308,26 @@ func upgradeThrough(t *testing.T, c client.Client, proxy *faultproxy.Proxy, fd *
 		time.Sleep(hold) // the fault's duration, not a wait for something to happen
 		matched = proxy.Clear()
 	}
-	fd = waitForDeployment(t, c, fd.Namespace, fd.Name, 5*time.Minute, "the upgrade through "+what, stableWith(previous))
+	fd = upgradedFromNewSavepoint(t, c, fd, flink, dir, "the upgrade through "+what)
 	matched += proxy.Clear()
 	require.Positive(t, matched, "the fault met Flink's REST calls")
-	require.NotEqual(t, before, fd.Status.JobStatus.UpgradeSavepointPath, "a new savepoint")
 	requireUpgradeSteps(t, statuses())
+	return fd
+}
+
+// upgradedFromNewSavepoint waits until the upgrade of fd (as it was before the change)
+// is done: a new job, STABLE, that restored the upgrade's savepoint — a new one, on
+// disk — and runs alone in Flink.
+func upgradedFromNewSavepoint(t *testing.T, c client.Client, fd *v1beta1.FlinkDeployment, flink *flinkrest.Client, dir, what string) *v1beta1.FlinkDeployment {
+	t.Helper()
+	before := fd.Status.JobStatus.UpgradeSavepointPath
+	fd = waitForDeployment(t, c, fd.Namespace, fd.Name, 5*time.Minute, what, stableWith(fd.Status.JobStatus.JobID))
+	savepoint := fd.Status.JobStatus.UpgradeSavepointPath
+	require.NotEmpty(t, savepoint)
+	require.NotEqual(t, before, savepoint, "a new savepoint")
+	require.DirExists(t, hostPath(dir, savepoint))
+	require.Equal(t, savepoint, restoredFrom(t, flink, fd.Status.JobStatus.JobID), "the new job restored the upgrade's savepoint")
+	requireOneRunningJob(t, flink)
 	return fd
 }
 

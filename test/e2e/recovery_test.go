@@ -139,6 +139,7 @@ func TestHighAvailabilityRecovery(t *testing.T) {
 	require.Nil(t, cps.Latest.Restored, "a new deployment starts clean, not from the old job's state")
 	requireOneRunningJob(t, flink)
 	proveStandbyTakesOver(t, c, flink, again)
+	proveUpgradeSurvivesLeaderLoss(t, c, flink, again, dir)
 }
 
 // proveStandbyTakesOver kills the leading JobManager of a deployment with two, in the
@@ -150,32 +151,8 @@ func proveStandbyTakesOver(t *testing.T, c client.Client, flink *flinkrest.Clien
 	t.Helper()
 	ctx := t.Context()
 	jobID := fd.Status.JobStatus.JobID
-	jobManagers := func(ctx context.Context) []corev1.Pod {
-		list, err := cluster.Client.CoreV1().Pods(fd.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=" + fd.Name + ",component=jobmanager"})
-		if err != nil {
-			return nil
-		}
-		return slices.DeleteFunc(list.Items, func(p corev1.Pod) bool {
-			return p.Status.Phase != corev1.PodRunning || p.Status.PodIP == "" || p.DeletionTimestamp != nil
-		})
-	}
-	// leader is the JobManager Pod whose address the HA ConfigMap names.
-	leader := func(ctx context.Context) string {
-		cm, err := cluster.Client.CoreV1().ConfigMaps(fd.Namespace).Get(ctx, fd.Name+"-cluster-config-map", metav1.GetOptions{})
-		if err != nil {
-			return ""
-		}
-		for _, p := range jobManagers(ctx) {
-			for _, v := range cm.Data {
-				if strings.Contains(v, p.Status.PodIP+":") {
-					return p.Name
-				}
-			}
-		}
-		return ""
-	}
 	flinktest.WaitFor(t, 3*time.Minute, "two JobManagers running", func(ctx context.Context) (bool, error) {
-		return len(jobManagers(ctx)) == 2, nil
+		return len(runningJobManagers(ctx, fd)) == 2, nil
 	})
 	flinktest.WaitFor(t, time.Minute, "a completed checkpoint", func(ctx context.Context) (bool, error) {
 		cps, err := flink.Checkpoints(ctx, jobID)
@@ -183,7 +160,7 @@ func proveStandbyTakesOver(t *testing.T, c client.Client, flink *flinkrest.Clien
 	})
 	var first string
 	flinktest.WaitFor(t, time.Minute, "the leading JobManager in the HA ConfigMap", func(ctx context.Context) (bool, error) {
-		first = leader(ctx)
+		first = haLeader(ctx, fd)
 		return first != "", nil
 	})
 	// Killed during a checkpoint: the TaskManager frozen, the checkpoint Flink triggers
@@ -204,7 +181,7 @@ func proveStandbyTakesOver(t *testing.T, c client.Client, flink *flinkrest.Clien
 	signal(t, frozen, syscall.SIGCONT)
 	var next string
 	flinktest.WaitFor(t, 3*time.Minute, "another JobManager leading", func(ctx context.Context) (bool, error) {
-		next = leader(ctx)
+		next = haLeader(ctx, fd)
 		return next != "" && next != first, nil
 	})
 	t.Logf("JobManager %s leads after %s was killed", next, first)
@@ -214,4 +191,63 @@ func proveStandbyTakesOver(t *testing.T, c client.Client, flink *flinkrest.Clien
 	require.NoError(t, c.Get(ctx, client.ObjectKeyFromObject(fd), fd))
 	require.Equal(t, v1beta1.LifecycleStable, fd.Status.LifecycleState)
 	require.Equal(t, jobID, fd.Status.JobStatus.JobID, "the same job, not a new one")
+}
+
+// runningJobManagers are the deployment's JobManager Pods that run, with an address.
+func runningJobManagers(ctx context.Context, fd *v1beta1.FlinkDeployment) []corev1.Pod {
+	list, err := cluster.Client.CoreV1().Pods(fd.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=" + fd.Name + ",component=jobmanager"})
+	if err != nil {
+		return nil
+	}
+	return slices.DeleteFunc(list.Items, func(p corev1.Pod) bool {
+		return p.Status.Phase != corev1.PodRunning || p.Status.PodIP == "" || p.DeletionTimestamp != nil
+	})
+}
+
+// haLeader is the JobManager Pod whose address the deployment's HA ConfigMap names.
+func haLeader(ctx context.Context, fd *v1beta1.FlinkDeployment) string {
+	cm, err := cluster.Client.CoreV1().ConfigMaps(fd.Namespace).Get(ctx, fd.Name+"-cluster-config-map", metav1.GetOptions{})
+	if err != nil {
+		return ""
+	}
+	for _, p := range runningJobManagers(ctx, fd) {
+		for _, v := range cm.Data {
+			if strings.Contains(v, p.Status.PodIP+":") {
+				return p.Name
+			}
+		}
+	}
+	return ""
+}
+
+// proveUpgradeSurvivesLeaderLoss kills the leading JobManager while the
+// stop-with-savepoint of a savepoint upgrade is in progress (the TaskManager frozen
+// until then, so the savepoint cannot complete first). The new leader recovers the job
+// from its checkpoint and knows nothing of the savepoint asked for; the operator asks
+// again once the job runs, and the new job restores that savepoint.
+func proveUpgradeSurvivesLeaderLoss(t *testing.T, c client.Client, flink *flinkrest.Client, fd *v1beta1.FlinkDeployment, dir string) {
+	t.Helper()
+	ctx, ns, jobID := t.Context(), fd.Namespace, fd.Status.JobStatus.JobID
+	statuses := watchStatuses(t, fd)
+	var first string
+	flinktest.WaitFor(t, time.Minute, "the leading JobManager in the HA ConfigMap", func(ctx context.Context) (bool, error) {
+		first = haLeader(ctx, fd)
+		return first != "", nil
+	})
+	frozen := freezeTaskManager(t, ns, fd.Name)
+	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.Parallelism = 2 })
+	flinktest.WaitFor(t, 2*time.Minute, "the upgrade's savepoint in progress", func(ctx context.Context) (bool, error) {
+		cps, err := flink.Checkpoints(ctx, jobID)
+		if err != nil {
+			return false, nil
+		}
+		return slices.ContainsFunc(cps.History, func(s flinkrest.CheckpointStats) bool {
+			return s.IsSavepoint && s.Status == "IN_PROGRESS"
+		}), nil
+	})
+	zero := int64(0)
+	require.NoError(t, cluster.Client.CoreV1().Pods(ns).Delete(ctx, first, metav1.DeleteOptions{GracePeriodSeconds: &zero}))
+	signal(t, frozen, syscall.SIGCONT)
+	upgradedFromNewSavepoint(t, c, fd, flink, dir, "the upgrade finished after the leader was lost")
+	requireUpgradeSteps(t, statuses())
 }
