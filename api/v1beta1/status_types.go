@@ -110,6 +110,11 @@ type Operation struct {
 	// again (with a new TriggerID) a few times before the operation stops.
 	// +optional
 	Attempt int32 `json:"attempt,omitempty"`
+	// NextAttemptTime is when the savepoint is tried again after a failure: the
+	// attempts are spaced so that a passing cause — a TaskManager Flink has not yet
+	// found lost, tasks restarting — can pass.
+	// +optional
+	NextAttemptTime *metav1.Time `json:"nextAttemptTime,omitempty"`
 	// RestorePath is the savepoint or checkpoint the next deployment starts from.
 	// +optional
 	RestorePath string `json:"restorePath,omitempty"`

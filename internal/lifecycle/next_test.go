@@ -143,15 +143,35 @@ func TestSavepointFailureIsStrict(t *testing.T) {
 	failed.Savepoint = &SnapshotResult{Done: true, Failure: "Checkpoint Coordinator is suspending."}
 	failed.HAData, failed.HighAvailability = true, true
 
-	// A failure is tried again with a new trigger id, a few times.
-	d := decide(t, withOperation(changed(runningDeployment()), op), failed)
+	// A failure is tried again with a new trigger id, a few times, each attempt
+	// waiting twice as long as the one before.
+	fd := withOperation(changed(runningDeployment()), op)
+	d := decide(t, fd, failed)
 	require.Equal(t, int32(1), d.Status.Operation.Attempt)
 	require.NotEqual(t, "t1", d.Status.Operation.TriggerID)
+	require.Equal(t, ActionNone, d.Action.Type, "not at once")
+	require.Equal(t, firstSavepointRetry, d.RequeueAfter)
+	require.Equal(t, t0.Add(firstSavepointRetry), d.Status.Operation.NextAttemptTime.Time)
+	require.Contains(t, d.Events[0].Message, "trying again in 15s")
+	fd = then(fd, d)
+	early := running(runningJobID)
+	early.Now = t0.Add(firstSavepointRetry - time.Second)
+	d = decide(t, fd, early)
+	require.Equal(t, ActionNone, d.Action.Type, "still waiting")
+	require.Equal(t, time.Second, d.RequeueAfter)
+	due := running(runningJobID)
+	due.Now = t0.Add(firstSavepointRetry)
+	d = decide(t, fd, due)
 	require.Equal(t, ActionStopWithSavepoint, d.Action.Type)
 	require.Equal(t, d.Status.Operation.TriggerID, d.Action.TriggerID)
+	failedAgain := failed
+	failedAgain.Now = due.Now
+	d = decide(t, then(fd, d), failedAgain)
+	require.Equal(t, int32(2), d.Status.Operation.Attempt)
+	require.Equal(t, 2*firstSavepointRetry, d.RequeueAfter, "the wait doubles")
 
 	op.Attempt = maxSavepointAttempts - 1
-	fd := withOperation(changed(runningDeployment()), op)
+	fd = withOperation(changed(runningDeployment()), op)
 	d = decide(t, fd, failed)
 	require.Nil(t, d.Status.Operation)
 	require.Equal(t, ActionNone, d.Action.Type)

@@ -190,6 +190,10 @@ func (d *decider) snapshotting(op *v1beta1.Operation) {
 	case d.now().Sub(op.StartTime.Time) > d.timeout(op):
 		d.savepointFailed(op, fmt.Sprintf("no savepoint after %s", d.timeout(op)))
 	case res == nil && d.jobRunning():
+		if wait := d.untilNextAttempt(op); wait > 0 {
+			d.out.RequeueAfter = wait
+			return
+		}
 		d.stopAction() // asking again with the same trigger id finds the same savepoint
 	default:
 		d.out.RequeueAfter = d.snapshotAfter()
@@ -204,8 +208,23 @@ func (d *decider) timeout(op *v1beta1.Operation) time.Duration {
 }
 
 // maxSavepointAttempts is how often a failed stop-with-savepoint is tried before the
-// operation gives up: a savepoint can fail for passing reasons (tasks restarting).
-const maxSavepointAttempts = 3
+// operation gives up: a savepoint can fail for passing reasons (tasks restarting, a
+// TaskManager Flink has not yet found lost). firstSavepointRetry is the wait before the
+// second attempt; each later wait doubles, so the attempts span over a minute and a
+// half — longer than Flink's default heartbeat timeout (50 s), after which Flink
+// restarts the job without the TaskManager it lost.
+const (
+	maxSavepointAttempts = 4
+	firstSavepointRetry  = 15 * time.Second
+)
+
+// untilNextAttempt is how long the next savepoint attempt of op waits yet.
+func (d *decider) untilNextAttempt(op *v1beta1.Operation) time.Duration {
+	if op.NextAttemptTime == nil {
+		return 0
+	}
+	return op.NextAttemptTime.Sub(d.now())
+}
 
 // savepointFailed handles a failed stop-with-savepoint: it is tried again a few times;
 // then a deletion goes on (the user asked for it; the event names the latest state), an
@@ -217,10 +236,11 @@ func (d *decider) savepointFailed(op *v1beta1.Operation, cause string) {
 	case op.Attempt+1 < maxSavepointAttempts && !timedOut:
 		op.Attempt++
 		op.TriggerID = newID(d.fd.UID, fmt.Sprintf("savepoint-%d", op.Attempt), d.now())
-		d.warn(reasonSavepointFailed, "savepoint attempt %d of %d failed (%s); trying again", op.Attempt, maxSavepointAttempts, cause)
-		if d.jobRunning() {
-			d.stopAction()
-		}
+		wait := firstSavepointRetry << (op.Attempt - 1)
+		next := metaTime(d.now().Add(wait))
+		op.NextAttemptTime = &next
+		d.warn(reasonSavepointFailed, "savepoint attempt %d of %d failed (%s); trying again in %s once the job runs", op.Attempt, maxSavepointAttempts, cause, wait)
+		d.out.RequeueAfter = wait
 	case op.Kind == v1beta1.OperationDelete:
 		d.warn(reasonSavepointFailed, "savepoint on deletion failed (%s); deleting anyway; the latest recorded state is %q", cause, d.latestState())
 		op.Step, op.Message = v1beta1.StepRemovingCluster, "removing the cluster"

@@ -140,6 +140,7 @@ func TestOperatorFaults(t *testing.T) {
 	}
 
 	fd = taskManagerKilledDuringSnapshots(t, c, fd, pause, flink, dir)
+	fd = partitionedDuringUpgrade(t, c, fd, pause, flink, dir)
 	op.Stop(10 * time.Second)
 	fd = failOverDuringUpgrade(t, c, proxy, fd, pause, pauseEnv, flink, dir)
 	require.NoError(t, c.Delete(ctx, fd))
@@ -207,7 +208,7 @@ func taskManagerKilledDuringSnapshots(t *testing.T, c client.Client, fd *v1beta1
 	require.NoError(t, err)
 	require.NotNil(t, cps.Latest.Completed, "the job has checkpointed")
 	completed := cps.Latest.Completed.ID
-	frozen := freezeTaskManager(t, ns, fd.Name)
+	_, frozen := freezeTaskManager(t, ns, fd.Name)
 	flinktest.WaitFor(t, time.Minute, "a checkpoint in progress", func(ctx context.Context) (bool, error) {
 		cps, err := flink.Checkpoints(ctx, jobID)
 		return err == nil && cps.Counts.InProgress > 0, nil
@@ -227,7 +228,7 @@ func taskManagerKilledDuringSnapshots(t *testing.T, c client.Client, fd *v1beta1
 
 	t.Log("----- the TaskManager killed during the stop-with-savepoint of an upgrade")
 	statuses = watchStatuses(t, fd)
-	frozen = freezeTaskManager(t, ns, fd.Name)
+	_, frozen = freezeTaskManager(t, ns, fd.Name)
 	waitPaused, letGo := holdAfterAction(t, pause)
 	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.Parallelism = 3 - fd.Spec.Job.Parallelism })
 	waitPaused()
@@ -239,11 +240,36 @@ func taskManagerKilledDuringSnapshots(t *testing.T, c client.Client, fd *v1beta1
 	return fd
 }
 
-// freezeTaskManager stops (SIGSTOP) the processes of the deployment's running
-// TaskManager Pod and returns them.
-func freezeTaskManager(t *testing.T, ns, name string) []int {
+// partitionedDuringUpgrade cuts the network between the JobManager and its
+// TaskManager — silently, packets vanish — in the middle of the stop-with-savepoint of
+// an upgrade (the TaskManager frozen until then, so the savepoint cannot complete
+// first). Flink learns of it when the TaskManager's heartbeats time out: the savepoint
+// fails and Flink restarts the job on a new TaskManager; the operator asks again once
+// the job runs, and the upgrade carries that savepoint. The partitioned Pods go with the
+// old cluster.
+func partitionedDuringUpgrade(t *testing.T, c client.Client, fd *v1beta1.FlinkDeployment, pause string, flink *flinkrest.Client, dir string) *v1beta1.FlinkDeployment {
 	t.Helper()
-	var pids []int
+	t.Log("----- the JobManager and its TaskManager partitioned during the stop-with-savepoint of an upgrade")
+	ns := fd.Namespace
+	jobManagers := runningJobManagers(t.Context(), fd)
+	require.Len(t, jobManagers, 1)
+	statuses := watchStatuses(t, fd)
+	taskManager, frozen := freezeTaskManager(t, ns, fd.Name)
+	waitPaused, letGo := holdAfterAction(t, pause)
+	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.Parallelism = 3 - fd.Spec.Job.Parallelism })
+	waitPaused()
+	require.NoError(t, node.Partition(ns, jobManagers[0].Name, taskManager))
+	signal(t, frozen, syscall.SIGCONT)
+	letGo()
+	fd = upgradedFromNewSavepoint(t, c, fd, flink, dir, "the upgrade finished after the partition")
+	requireUpgradeSteps(t, statuses())
+	return fd
+}
+
+// freezeTaskManager stops (SIGSTOP) the processes of the deployment's running
+// TaskManager Pod; it returns the Pod's name and the processes.
+func freezeTaskManager(t *testing.T, ns, name string) (pod string, pids []int) {
+	t.Helper()
 	flinktest.WaitFor(t, 2*time.Minute, "a running TaskManager", func(ctx context.Context) (bool, error) {
 		pods, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + name + ",component=taskmanager"})
 		if err != nil {
@@ -251,13 +277,13 @@ func freezeTaskManager(t *testing.T, ns, name string) []int {
 		}
 		for _, p := range pods.Items {
 			if p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
-				pids = node.PodPIDs(ns, p.Name)
+				pod, pids = p.Name, node.PodPIDs(ns, p.Name)
 			}
 		}
 		return len(pids) > 0, nil
 	})
 	signal(t, pids, syscall.SIGSTOP)
-	return pids
+	return pod, pids
 }
 
 // signal sends sig to each process.

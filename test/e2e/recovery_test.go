@@ -165,7 +165,7 @@ func proveStandbyTakesOver(t *testing.T, c client.Client, flink *flinkrest.Clien
 	})
 	// Killed during a checkpoint: the TaskManager frozen, the checkpoint Flink triggers
 	// next stays in progress until the leader is gone; then it runs on.
-	frozen := freezeTaskManager(t, fd.Namespace, fd.Name)
+	_, frozen := freezeTaskManager(t, fd.Namespace, fd.Name)
 	var completed int64
 	flinktest.WaitFor(t, time.Minute, "a checkpoint in progress", func(ctx context.Context) (bool, error) {
 		cps, err := flink.Checkpoints(ctx, jobID)
@@ -234,7 +234,7 @@ func proveUpgradeSurvivesLeaderLoss(t *testing.T, c client.Client, flink *flinkr
 		first = haLeader(ctx, fd)
 		return first != "", nil
 	})
-	frozen := freezeTaskManager(t, ns, fd.Name)
+	_, frozen := freezeTaskManager(t, ns, fd.Name)
 	update(t, c, fd, func(fd *v1beta1.FlinkDeployment) { fd.Spec.Job.Parallelism = 2 })
 	flinktest.WaitFor(t, 2*time.Minute, "the upgrade's savepoint in progress", func(ctx context.Context) (bool, error) {
 		cps, err := flink.Checkpoints(ctx, jobID)

@@ -260,10 +260,15 @@ func (w *podWorker) runner(name string) *containerRunner {
 
 // podIP is the Pod's address, empty before its network exists.
 func (w *podWorker) podIP() string {
+	if net := w.network(); net != nil {
+		return net.ip.String()
+	}
+	return ""
+}
+
+// network is the Pod's network namespace, nil before it exists.
+func (w *podWorker) network() *podNet {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.net == nil {
-		return ""
-	}
-	return w.net.ip.String()
+	return w.net
 }
