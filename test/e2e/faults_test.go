@@ -46,7 +46,11 @@ const outage = time.Minute
 // the operator is cut off from the JobManager alone for a minute right after the next
 // stop-with-savepoint: it waits, and carries the savepoint once Flink answers. Then
 // three more savepoint upgrades go through faults of Flink's REST API alone: 500 for
-// every call for 30 s, no answer at all for 40 s, and every answer 2 s late.
+// every call for 30 s, no answer at all for 40 s, and every answer 2 s late. Then Flink
+// itself breaks in the middle of snapshots: its TaskManager killed during a checkpoint
+// and during an upgrade's savepoint, and cut off from the JobManager during another.
+// Last, the operator's leader is cut off in the middle of an upgrade and a standby
+// finishes it.
 func TestOperatorFaults(t *testing.T) {
 	t.Parallel()
 	release := flinkdist.Flink2
