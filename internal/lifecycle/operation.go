@@ -432,15 +432,20 @@ func (d *decider) deleting() {
 }
 
 // keepReportedSavepoint records the savepoint of op's stop-with-savepoint when Flink
-// reports it done as a deletion replaces op: the job stopped with it, so it is the
-// job's latest state, which the deletion's event and the savepoint history keep.
+// reported it done — this round, or while a session job waited for its session — as a
+// deletion replaces op: the job stopped with it, so it is the job's latest state, which
+// the deletion's event and the savepoint history keep.
 func (d *decider) keepReportedSavepoint(op *v1beta1.Operation) {
 	if op == nil || op.Step != v1beta1.StepSnapshotting || d.isSession() {
 		return
 	}
+	path := op.RestorePath
 	if res := d.obs.Savepoint; res != nil && res.Done && res.Path != "" {
-		d.recordSavepoint(res.Path, "UPGRADE", nil)
-		d.event(reasonSavepointCompleted, "savepoint %s taken for %s, then the resource was deleted", res.Path, op.Kind)
+		path = res.Path
+	}
+	if path != "" {
+		d.recordSavepoint(path, "UPGRADE", nil)
+		d.event(reasonSavepointCompleted, "savepoint %s taken for %s, then the resource was deleted", path, op.Kind)
 	}
 }
 

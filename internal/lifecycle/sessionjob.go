@@ -55,6 +55,7 @@ func (d *decider) waitForSession() {
 			if !notRunning {
 				d.warn(reasonWaitingForSession, "deleting without stopping job %s: %s", d.status.JobStatus.JobID, d.obs.SessionUnavailable)
 			}
+			d.keepReportedSavepoint(op)
 			d.status.LifecycleState = v1beta1.LifecycleDeleting
 			d.out.Action = Action{Type: ActionRemoveFinalizer}
 			return

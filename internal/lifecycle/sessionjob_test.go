@@ -1,11 +1,14 @@
 package lifecycle
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/flok-dev/flok/api/v1beta1"
 )
@@ -200,6 +203,32 @@ func TestSessionJobWaitsForItsSession(t *testing.T) {
 	// Its cluster exists but does not answer: the job may still run, so it waits.
 	obs.SessionGone = false
 	require.Equal(t, ActionNone, decideJob(t, running, obs).Action.Type)
+}
+
+// TestSessionJobDeletedWhileWaitingKeepsItsSavepoint: a session job deleted in the
+// middle of its stop-with-savepoint, while its session is being changed, is let go after
+// the cleanup timeout — with the savepoint Flink reported recorded first, whether it came
+// this round or while it waited (found by FuzzNext).
+func TestSessionJobDeletedWhileWaitingKeepsItsSavepoint(t *testing.T) {
+	for _, keptWhileWaiting := range []bool{false, true} {
+		sj := runningSessionJob(t)
+		sj.Status.LifecycleState = v1beta1.LifecycleUpgrading
+		sj.Status.Operation = &v1beta1.Operation{Kind: v1beta1.OperationUpgrade, Step: v1beta1.StepSnapshotting,
+			UpgradeMode: v1beta1.UpgradeModeSavepoint, JobID: sj.Status.JobStatus.JobID, TriggerID: "t", StartTime: metav1.NewTime(t0)}
+		sj.DeletionTimestamp = ptr.To(metav1.NewTime(t0))
+		obs := Observation{Now: t0.Add(time.Hour), SessionUnavailable: "the session cluster is being changed"}
+		if keptWhileWaiting {
+			sj.Status.Operation.RestorePath = savepointA
+		} else {
+			obs.Savepoint = &SnapshotResult{Done: true, Path: savepointA}
+		}
+		d := decideJob(t, sj, obs)
+		require.Equal(t, ActionRemoveFinalizer, d.Action.Type)
+		require.Equal(t, savepointA, d.Status.JobStatus.SavepointInfo.LastSavepoint.Location, "kept while waiting: %t", keptWhileWaiting)
+		require.True(t, slices.ContainsFunc(d.Events, func(e Event) bool {
+			return e.Reason == reasonSavepointCompleted && strings.Contains(e.Message, savepointA)
+		}), "%+v", d.Events)
+	}
 }
 
 func TestSessionJobBadArtifact(t *testing.T) {
