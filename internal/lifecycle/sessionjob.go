@@ -65,9 +65,10 @@ func (d *decider) waitForSession() {
 		d.event(reasonWaitingForSession, "%s", d.obs.SessionUnavailable)
 	}
 	d.waiting = d.obs.SessionUnavailable
-	if op := d.status.Operation; op != nil && op.Step == v1beta1.StepSnapshotting && op.RestorePath == "" {
+	if op := d.status.Operation; op != nil && op.Step == v1beta1.StepSnapshotting {
 		// The session's change may restart its JobManager, which forgets the trigger:
-		// a savepoint it reports now is kept for snapshotting to take up.
+		// a savepoint it reports now is kept for snapshotting to take up — the latest
+		// one reported, should it report another.
 		if res := d.obs.Savepoint; res != nil && res.Done && res.Path != "" {
 			op.RestorePath = res.Path
 		}
