@@ -220,6 +220,7 @@ func taskManagerKilledDuringSnapshots(t *testing.T, c client.Client, fd *v1beta1
 	killed := time.Now()
 	signal(t, frozen, syscall.SIGKILL)
 	restoredCheckpoint(t, flink, jobID, completed, killed, "the job restarted by Flink from its latest checkpoint")
+	waitTasksRunning(t, flink, jobID)
 	fd = waitForDeployment(t, c, ns, fd.Name, 2*time.Minute, "the job running again", func(fd *v1beta1.FlinkDeployment) bool {
 		return fd.Status.JobStatus.State == "RUNNING"
 	})
@@ -358,7 +359,27 @@ func upgradedFromNewSavepoint(t *testing.T, c client.Client, fd *v1beta1.FlinkDe
 	require.DirExists(t, hostPath(dir, savepoint))
 	require.Equal(t, savepoint, restoredFrom(t, flink, fd.Status.JobStatus.JobID), "the new job restored the upgrade's savepoint")
 	requireOneRunningJob(t, flink)
+	waitTasksRunning(t, flink, fd.Status.JobStatus.JobID)
 	return fd
+}
+
+// waitTasksRunning waits until Flink runs every task of the job. Flink reports a job
+// RUNNING — and its restore — as soon as it schedules it again, while its tasks may
+// still wait for a TaskManager; a change made then finds no job to take a savepoint of.
+func waitTasksRunning(t *testing.T, flink *flinkrest.Client, jobID string) {
+	t.Helper()
+	flinktest.WaitFor(t, 3*time.Minute, "every task of the job running", func(ctx context.Context) (bool, error) {
+		job, err := flink.Job(ctx, jobID)
+		if err != nil || job.State != flinkrest.JobRunning || len(job.Vertices) == 0 {
+			return false, nil
+		}
+		for _, v := range job.Vertices {
+			if v.Status != "RUNNING" {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
 }
 
 // requireUpgradeSteps checks that every status an upgrade went through is a step of

@@ -186,6 +186,7 @@ func proveStandbyTakesOver(t *testing.T, c client.Client, flink *flinkrest.Clien
 	})
 	t.Logf("JobManager %s leads after %s was killed", next, first)
 	restoredCheckpoint(t, flink, jobID, completed, since, "the job recovered by the new leader from its latest completed checkpoint")
+	waitTasksRunning(t, flink, jobID)
 	requireOneRunningJob(t, flink)
 	requireEvent(t, fd.Namespace, fd.Name, "JobRecovered") // Flok tells what happened
 	require.NoError(t, c.Get(ctx, client.ObjectKeyFromObject(fd), fd))
