@@ -24,10 +24,16 @@ const (
 // JobSpec is the Flink job of an application cluster or a session job.
 type JobSpec struct {
 	// JarURI is the job's jar: local:///opt/flink/usrlib/job.jar (inside the image) for
-	// applications; for session jobs also https:// (and http:// where the operator
-	// allows it), fetched by the operator and uploaded to the session cluster.
+	// applications; for session jobs also https:// (http:// where the operator allows
+	// it) and s3://bucket/key.jar (any S3-compatible store: s3.endpoint and
+	// s3.path.style.access in flinkConfiguration), fetched by the operator and
+	// uploaded to the session cluster.
 	// +optional
 	JarURI string `json:"jarURI,omitempty"`
+	// Artifact says what the jar at jarURI must be and whose credentials fetch it
+	// (session jobs).
+	// +optional
+	Artifact *JobArtifact `json:"artifact,omitempty"`
 	// Parallelism is the job's default parallelism.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
@@ -70,4 +76,19 @@ type JobSpec struct {
 	// AutoscalerResetNonce: a new value resets the autoscaler's overrides and history.
 	// +optional
 	AutoscalerResetNonce *int64 `json:"autoscalerResetNonce,omitempty"`
+}
+
+// JobArtifact says how a session job's jar is checked and fetched.
+type JobArtifact struct {
+	// SHA256 is the jar's SHA-256 in hex: a jar with another digest is refused before
+	// it reaches Flink.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[0-9a-fA-F]{64}$`
+	SHA256 string `json:"sha256,omitempty"`
+	// CredentialsSecret names a Secret in the job's namespace whose AWS_ACCESS_KEY_ID,
+	// AWS_SECRET_ACCESS_KEY (and optional AWS_SESSION_TOKEN) fetch an s3:// jar. Without
+	// it the operator's own identity does (its environment, web identity or instance
+	// role).
+	// +optional
+	CredentialsSecret string `json:"credentialsSecret,omitempty"`
 }

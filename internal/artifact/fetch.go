@@ -1,6 +1,7 @@
 // Package artifact fetches the jars of session jobs for the operator to upload to a
-// session cluster: over https (http only when allowed) or from the operator's own
-// file system, within a size limit, and checked to be a jar before Flink sees them.
+// session cluster: over https (http only when allowed), from an S3-compatible object
+// store, or from the operator's own file system, within a size limit, checked against
+// a SHA-256 when one is given and checked to be a jar before Flink sees them.
 package artifact
 
 import (
@@ -79,6 +80,10 @@ func (f *Fetcher) Check(uri string) error {
 		if !f.AllowHTTP {
 			return fmt.Errorf("%s: plain http is refused; use https://, or start the operator with --allow-http-artifacts", uri)
 		}
+	case "s3":
+		if u.Host == "" || strings.Trim(u.Path, "/") == "" {
+			return fmt.Errorf("%s: an s3:// URI names a bucket and an object: s3://bucket/path/job.jar", uri)
+		}
 	case "file":
 		if u.Path == "" {
 			return fmt.Errorf("%s: a file:// URI needs an absolute path the operator can read", uri)
@@ -89,7 +94,7 @@ func (f *Fetcher) Check(uri string) error {
 	case "":
 		return fmt.Errorf("%q has no scheme; use https://host/path/job.jar", uri)
 	default:
-		return fmt.Errorf("%s: scheme %q is not supported; use https:// or file://", uri, u.Scheme)
+		return fmt.Errorf("%s: scheme %q is not supported; use https://, s3:// or file://", uri, u.Scheme)
 	}
 	if !strings.HasSuffix(u.Path, ".jar") {
 		return fmt.Errorf("%s: the path must end in .jar, as Flink accepts only jar files", uri)
@@ -97,16 +102,33 @@ func (f *Fetcher) Check(uri string) error {
 	return nil
 }
 
-// Fetch returns the local path of the jar uri names, fetching it unless it was
+// Source is one jar to fetch: where it is, what it must be, and how to reach the
+// object store that holds it.
+type Source struct {
+	// URI is the jar's address.
+	URI string
+	// SHA256 is the jar's expected SHA-256 in hex; "" accepts any.
+	SHA256 string
+	// S3 reaches the store of an s3:// URI.
+	S3 S3
+}
+
+// key names what was fetched: the same URI checked against another digest, or from
+// another store, is another fetch.
+func (s Source) key() string {
+	return s.URI + "\x00" + strings.ToLower(s.SHA256) + "\x00" + s.S3.Endpoint
+}
+
+// Fetch returns the local path of the jar src names, fetching it unless it was
 // fetched within the last minute.
-func (f *Fetcher) Fetch(ctx context.Context, uri string) (string, error) {
-	if err := f.Check(uri); err != nil {
+func (f *Fetcher) Fetch(ctx context.Context, src Source) (string, error) {
+	if err := f.Check(src.URI); err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256([]byte(uri))
-	u, _ := url.Parse(uri)
+	sum := sha256.Sum256([]byte(src.key()))
+	u, _ := url.Parse(src.URI)
 	local := filepath.Join(f.Dir, hex.EncodeToString(sum[:8])+"-"+path.Base(u.Path))
-	st := f.state(uri)
+	st := f.state(src.key())
 	st.Lock()
 	defer st.Unlock()
 	if time.Since(st.at) < reuseWithin {
@@ -120,15 +142,21 @@ func (f *Fetcher) Fetch(ctx context.Context, uri string) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if err := f.fetch(ctx, u, local); err != nil {
+	if err := f.fetch(ctx, u, src, local); err != nil {
 		return "", err
 	}
 	st.at = time.Now()
 	return local, nil
 }
 
-func (f *Fetcher) fetch(ctx context.Context, u *url.URL, local string) error {
-	body, err := f.open(ctx, u)
+func (f *Fetcher) fetch(ctx context.Context, u *url.URL, src Source, local string) error {
+	var body io.ReadCloser
+	var err error
+	if u.Scheme == "s3" {
+		body, err = f.openS3(ctx, u, src.S3)
+	} else {
+		body, err = f.open(ctx, u)
+	}
 	if err != nil {
 		return err
 	}
@@ -142,7 +170,8 @@ func (f *Fetcher) fetch(ctx context.Context, u *url.URL, local string) error {
 	}
 	defer os.Remove(tmp.Name())
 	limit := f.maxSize()
-	n, err := io.Copy(tmp, io.LimitReader(body, limit+1))
+	digest := sha256.New()
+	n, err := io.Copy(io.MultiWriter(tmp, digest), io.LimitReader(body, limit+1))
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -151,6 +180,10 @@ func (f *Fetcher) fetch(ctx context.Context, u *url.URL, local string) error {
 		return fmt.Errorf("fetching %s: %w", u, err)
 	case n > limit:
 		return fmt.Errorf("%s is larger than the limit of %d bytes (the operator's --max-artifact-size)", u, limit)
+	}
+	if got := hex.EncodeToString(digest.Sum(nil)); src.SHA256 != "" && !strings.EqualFold(got, src.SHA256) {
+		return fmt.Errorf("%s: its SHA-256 is %s, not the %s the job expects (spec.job.artifact.sha256): "+
+			"the object was replaced or the digest is out of date", u, got, strings.ToLower(src.SHA256))
 	}
 	if err := checkJar(tmp.Name(), u); err != nil {
 		return err
@@ -188,11 +221,20 @@ func (f *Fetcher) open(ctx context.Context, u *url.URL) (io.ReadCloser, error) {
 		resp.Body.Close()
 		return nil, fmt.Errorf("%s is not a jar: the server answered an HTML page (a login or error page?)", u)
 	}
-	if resp.ContentLength > f.maxSize() {
+	if err := f.checkAnnounced(u, resp.ContentLength); err != nil {
 		resp.Body.Close()
-		return nil, fmt.Errorf("%s is larger than the limit of %d bytes (the operator's --max-artifact-size): the server announces %d bytes", u, f.maxSize(), resp.ContentLength)
+		return nil, err
 	}
 	return resp.Body, nil
+}
+
+// checkAnnounced refuses a jar whose server announces it larger than the limit, before
+// any of it is read.
+func (f *Fetcher) checkAnnounced(u *url.URL, size int64) error {
+	if size > f.maxSize() {
+		return fmt.Errorf("%s is larger than the limit of %d bytes (the operator's --max-artifact-size): the server announces %d bytes", u, f.maxSize(), size)
+	}
+	return nil
 }
 
 func (f *Fetcher) maxSize() int64 {

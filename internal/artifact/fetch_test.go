@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -62,12 +64,12 @@ func TestFetch(t *testing.T) {
 	f := &Fetcher{Dir: t.TempDir(), MaxSize: int64(len(jarBytes(t)) + 1024), AllowHTTP: true}
 	ctx := context.Background()
 
-	path, err := f.Fetch(ctx, srv.URL+"/good.jar")
+	path, err := f.Fetch(ctx, Source{URI: srv.URL + "/good.jar"})
 	require.NoError(t, err)
 	content, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.Equal(t, jarBytes(t), content)
-	path, err = f.Fetch(ctx, "file://"+local)
+	path, err = f.Fetch(ctx, Source{URI: "file://" + local})
 	require.NoError(t, err)
 	require.FileExists(t, path)
 
@@ -79,11 +81,12 @@ func TestFetch(t *testing.T) {
 		srv.URL + "/streamed-big.jar":  "larger than the limit of",
 		"file:///nonexistent/job.jar":  "no such file",
 		"local:///opt/flink/job.jar":   "local:// names a file inside the Flink image",
-		"s3://bucket/job.jar":          `scheme "s3" is not supported`,
+		"s3:///job.jar":                "an s3:// URI names a bucket and an object",
+		"gs://bucket/job.jar":          `scheme "gs" is not supported`,
 		"https://example.test/job.zip": "must end in .jar",
 		"job.jar":                      "has no scheme",
 	} {
-		_, err := f.Fetch(ctx, uri)
+		_, err := f.Fetch(ctx, Source{URI: uri})
 		require.ErrorContains(t, err, want, uri)
 		if strings.Contains(uri, "://") && !strings.HasPrefix(uri, "local") {
 			require.ErrorContains(t, err, strings.TrimSuffix(uri, "job.jar"), "the error names the URI")
@@ -92,6 +95,25 @@ func TestFetch(t *testing.T) {
 	entries, err := os.ReadDir(f.Dir)
 	require.NoError(t, err)
 	require.Len(t, entries, 2, "refused artifacts leave nothing behind")
+}
+
+// TestFetchChecksum: a jar whose SHA-256 differs from the one given is refused with
+// both digests; the right one, in either case, passes.
+func TestFetchChecksum(t *testing.T) {
+	srv := server(t, false)
+	f := &Fetcher{Dir: t.TempDir(), AllowHTTP: true}
+	sum := sha256.Sum256(jarBytes(t))
+	want := hex.EncodeToString(sum[:])
+	wrong := strings.Repeat("ab", 32)
+
+	_, err := f.Fetch(context.Background(), Source{URI: srv.URL + "/good.jar", SHA256: wrong})
+	require.ErrorContains(t, err, "its SHA-256 is "+want+", not the "+wrong+" the job expects (spec.job.artifact.sha256)")
+	path, err := f.Fetch(context.Background(), Source{URI: srv.URL + "/good.jar", SHA256: strings.ToUpper(want)})
+	require.NoError(t, err)
+	require.FileExists(t, path)
+	entries, err := os.ReadDir(f.Dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "the refused jar leaves nothing behind")
 }
 
 // TestFetchTimeout: a server that never finishes its answer does not hold the fetch
@@ -106,7 +128,7 @@ func TestFetchTimeout(t *testing.T) {
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { close(release) })
 	f := &Fetcher{Dir: t.TempDir(), AllowHTTP: true, Timeout: 200 * time.Millisecond}
-	_, err := f.Fetch(context.Background(), srv.URL+"/slow.jar")
+	_, err := f.Fetch(context.Background(), Source{URI: srv.URL + "/slow.jar"})
 	require.ErrorContains(t, err, "deadline exceeded")
 	require.ErrorContains(t, err, "/slow.jar")
 }
@@ -115,11 +137,11 @@ func TestFetchTimeout(t *testing.T) {
 func TestHTTPSAndPlainHTTP(t *testing.T) {
 	tlsSrv := server(t, true)
 	f := &Fetcher{Dir: t.TempDir(), HTTP: tlsSrv.Client()}
-	_, err := f.Fetch(context.Background(), tlsSrv.URL+"/good.jar")
+	_, err := f.Fetch(context.Background(), Source{URI: tlsSrv.URL + "/good.jar"})
 	require.NoError(t, err)
 
 	plain := server(t, false)
-	_, err = f.Fetch(context.Background(), plain.URL+"/good.jar")
+	_, err = f.Fetch(context.Background(), Source{URI: plain.URL + "/good.jar"})
 	require.ErrorContains(t, err, "plain http is refused")
 	require.ErrorContains(t, err, "--allow-http-artifacts")
 }

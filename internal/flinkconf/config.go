@@ -84,6 +84,10 @@ func scalar(v any) string {
 	return fmt.Sprint(v)
 }
 
+// IsTrue reads a Flink boolean option as Flink does: "true" in any case is on,
+// anything else off.
+func IsTrue(v string) bool { return strings.EqualFold(strings.TrimSpace(v), "true") }
+
 // Merge layers configurations; a later layer's value wins for the same key.
 func Merge(layers ...Config) Config {
 	out := Config{}

@@ -107,7 +107,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 	}
 	jobs := &sessionjob.Reconciler{
 		Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("flok-operator"),
-		Flink: flink, Defaults: defaults, Settings: settings, Artifacts: artifacts,
+		Flink: flink, Defaults: defaults, Settings: settings, Artifacts: artifacts, Secrets: mgr.GetAPIReader(),
 		Hooks: hooks, JobDetails: sessionJobDetails, States: m.sessionJobs,
 	}
 	if err := jobs.SetupWithManager(mgr, o.Concurrency); err != nil {

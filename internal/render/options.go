@@ -128,8 +128,7 @@ func joinList(items []string) string {
 	return strings.Join(quoted, ";")
 }
 
-// isTrue reads a Flink boolean option as Flink does: "true" in any case is on,
-// anything else off.
-func isTrue(v string) bool { return strings.EqualFold(strings.TrimSpace(v), "true") }
+// isTrue reads a Flink boolean option as Flink does.
+func isTrue(v string) bool { return flinkconf.IsTrue(v) }
 
 func sortedKeys(c flinkconf.Config) []string { return slices.Sorted(maps.Keys(c)) }

@@ -6,6 +6,7 @@ package validation
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -94,9 +95,31 @@ func CheckSessionJob(sj *v1beta1.FlinkSessionJob, operator lifecycle.Settings, a
 		if err := artifacts.Check(job.JarURI); err != nil {
 			out.Errs = field.ErrorList{field.Invalid(jobPath.Child("jarURI"), job.JarURI, err.Error())}
 		}
+		out.Errs = append(out.Errs, checkArtifact(job, jobPath)...)
 	}
 	return out
 }
+
+// checkArtifact checks what a session job says of its jar: a digest of 64 hex digits,
+// and credentials only where they are used.
+func checkArtifact(job *v1beta1.JobSpec, jobPath *field.Path) field.ErrorList {
+	a := job.Artifact
+	if a == nil {
+		return nil
+	}
+	var errs field.ErrorList
+	if a.SHA256 != "" && !sha256Hex.MatchString(a.SHA256) {
+		errs = append(errs, field.Invalid(jobPath.Child("artifact", "sha256"), a.SHA256,
+			"must be the jar's SHA-256 as 64 hex digits, as sha256sum prints it"))
+	}
+	if a.CredentialsSecret != "" && !strings.HasPrefix(job.JarURI, "s3://") {
+		errs = append(errs, field.Invalid(jobPath.Child("artifact", "credentialsSecret"), a.CredentialsSecret,
+			"credentials are used only for s3:// jars; remove it, or name the jar s3://bucket/key.jar"))
+	}
+	return errs
+}
+
+var sha256Hex = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 
 // Settings are the lifecycle settings of a resource whose flinkConfiguration is
 // config: the operator's, overridden by its kubernetes.operator.* options.

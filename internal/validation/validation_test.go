@@ -1,6 +1,7 @@
 package validation
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -73,6 +74,15 @@ func TestCheckSessionJob(t *testing.T) {
 
 	require.Contains(t, Message(CheckSessionJob(job(""), lifecycle.DefaultSettings(), artifacts).Errs), "spec.job.jarURI: Required value")
 	require.Contains(t, Message(CheckSessionJob(job("local:///opt/flink/job.jar"), lifecycle.DefaultSettings(), artifacts).Errs), "spec.job.jarURI: Invalid value")
+	withArtifact := func(jar string, a v1beta1.JobArtifact) string {
+		sj := job(jar)
+		sj.Spec.Job.Artifact = &a
+		return Message(CheckSessionJob(sj, lifecycle.DefaultSettings(), artifacts).Errs)
+	}
+	require.Empty(t, withArtifact("s3://jobs/job.jar", v1beta1.JobArtifact{SHA256: strings.Repeat("aB", 32), CredentialsSecret: "s3"}))
+	require.Contains(t, withArtifact("s3://jobs/job.jar", v1beta1.JobArtifact{SHA256: "abc"}), "spec.job.artifact.sha256: Invalid value: \"abc\": must be the jar's SHA-256 as 64 hex digits")
+	require.Contains(t, withArtifact("https://repo.example.com/job.jar", v1beta1.JobArtifact{CredentialsSecret: "s3"}),
+		"spec.job.artifact.credentialsSecret: Invalid value: \"s3\": credentials are used only for s3:// jars")
 	noJob := job("")
 	noJob.Spec.Job = nil
 	require.Contains(t, Message(CheckSessionJob(noJob, lifecycle.DefaultSettings(), artifacts).Errs), "spec.job: Required value")

@@ -6,15 +6,12 @@ package promtest
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -22,9 +19,9 @@ import (
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
-	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/flok-dev/flok/test/hostnet"
+	"github.com/flok-dev/flok/test/testproc"
 	"github.com/flok-dev/flok/test/toolcache"
 )
 
@@ -35,42 +32,10 @@ const toolsModule = "../../hack/tools/prometheus"
 // has not yet (a cold build takes several minutes).
 func Binary(ctx context.Context) (string, error) {
 	_, self, _, _ := runtime.Caller(0)
-	module := filepath.Join(filepath.Dir(self), toolsModule)
-	goMod, err := os.ReadFile(filepath.Join(module, "go.mod"))
-	if err != nil {
-		return "", err
-	}
-	goSum, err := os.ReadFile(filepath.Join(module, "go.sum"))
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(append(goMod, goSum...))
-	key := pinnedVersion(goMod) + "-" + hex.EncodeToString(sum[:5])
-	dir, err := toolcache.Dir(ctx, "prometheus", key, "", func(ctx context.Context, work string) (string, error) {
-		out := filepath.Join(work, "bin")
-		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out+"/", "github.com/prometheus/prometheus/cmd/prometheus")
-		cmd.Dir = module
-		cmd.Env = append(os.Environ(), "GOFLAGS=-buildvcs=false", "GOWORK=off")
-		if text, err := cmd.CombinedOutput(); err != nil {
-			return "", fmt.Errorf("go build prometheus: %w: %s", err, text)
-		}
-		return out, nil
-	})
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(dir, "prometheus"), nil
-}
-
-// pinnedVersion is the version of Prometheus's module that go.mod requires.
-func pinnedVersion(goMod []byte) string {
-	for _, line := range strings.Split(string(goMod), "\n") {
-		f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(line), "require "))
-		if len(f) >= 2 && f[0] == "github.com/prometheus/prometheus" {
-			return f[1]
-		}
-	}
-	return "unknown"
+	return toolcache.GoTool{
+		Kind: "prometheus", Module: filepath.Join(filepath.Dir(self), toolsModule),
+		Requires: "github.com/prometheus/prometheus", Package: "github.com/prometheus/prometheus/cmd/prometheus",
+	}.Binary(ctx)
 }
 
 // Server is a running Prometheus.
@@ -100,46 +65,20 @@ func Start(t *testing.T, config string, ruleFiles ...string) *Server {
 	ports, err := hostnet.FreePorts(1)
 	require.NoError(t, err)
 	addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
-	log, err := os.Create(filepath.Join(dir, "prometheus.log"))
-	require.NoError(t, err)
-	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"), "--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr, "--log.level=warn")
-	cmd.Stdout, cmd.Stderr = log, log
-	require.NoError(t, cmd.Start())
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			text, _ := os.ReadFile(log.Name())
-			t.Logf("prometheus log:\n%s", text)
-		}
-		log.Close()
-	})
+	proc := testproc.Start(t, "prometheus", exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr, "--log.level=warn"))
 	s := &Server{URL: "http://" + addr}
 	client, err := api.NewClient(api.Config{Address: s.URL})
 	require.NoError(t, err)
 	s.api = promv1.NewAPI(client)
-	err = wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		select {
-		case <-exited:
-			return false, fmt.Errorf("prometheus exited (its log follows)")
-		default:
-		}
+	proc.WaitReady(t, func(ctx context.Context) bool {
 		resp, err := http.Get(s.URL + "/-/ready")
 		if err != nil {
-			return false, nil
+			return false
 		}
 		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, nil
+		return resp.StatusCode == http.StatusOK
 	})
-	require.NoError(t, err, "prometheus ready")
 	return s
 }
 

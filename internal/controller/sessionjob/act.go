@@ -44,7 +44,11 @@ func (r *Reconciler) act(ctx context.Context, sj *v1beta1.FlinkSessionJob, o obs
 // running job keeps its own copy in Flink's blob store).
 func (r *Reconciler) submit(ctx context.Context, sj *v1beta1.FlinkSessionJob, o observed, a lifecycle.Action) error {
 	job := a.Spec.Job
-	local, err := r.Artifacts.Fetch(ctx, job.JarURI)
+	src, err := r.artifactSource(ctx, sj, job, flinkconf.Merge(o.session.conf, o.jobConf))
+	if err != nil {
+		return err
+	}
+	local, err := r.Artifacts.Fetch(ctx, src)
 	if err != nil {
 		return err
 	}

@@ -49,11 +49,21 @@ func (r *Reconciler) observe(ctx context.Context, sj *v1beta1.FlinkSessionJob) o
 		o.Checkpointing = flinkconf.Merge(s.conf, o.jobConf).Checkpointing()
 	}
 	if o.RenderError == "" && r.aboutToSubmit(sj, &o) {
-		if _, err := r.Artifacts.Fetch(ctx, sj.Spec.Job.JarURI); err != nil {
-			o.ArtifactError = "spec.job.jarURI: " + err.Error()
-		}
+		o.ArtifactError = r.checkArtifact(ctx, sj, flinkconf.Merge(o.session.conf, o.jobConf))
 	}
 	return o
+}
+
+// checkArtifact fetches the job's jar ahead of its submission; "" when it arrived.
+func (r *Reconciler) checkArtifact(ctx context.Context, sj *v1beta1.FlinkSessionJob, conf flinkconf.Config) string {
+	src, err := r.artifactSource(ctx, sj, sj.Spec.Job, conf)
+	if err != nil {
+		return err.Error()
+	}
+	if _, err := r.Artifacts.Fetch(ctx, src); err != nil {
+		return "spec.job.jarURI: " + err.Error()
+	}
+	return ""
 }
 
 // validate checks what the job's spec says; "" when it can run.

@@ -37,6 +37,8 @@ type Reconciler struct {
 	Settings lifecycle.Settings
 	// Artifacts fetches the jobs' jars.
 	Artifacts *artifact.Fetcher
+	// Secrets reads the Secrets of the jars' credentials (the cache keeps no Secrets).
+	Secrets client.Reader
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// JobDetails remembers steady jobs' details between rounds (nil: read every round).
