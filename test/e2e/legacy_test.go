@@ -117,24 +117,25 @@ func proveSecretReachesJVMs(t *testing.T, ns, name string) {
 }
 
 // proveSecretUnsaid: the planted values are in none of the operator's log, the
-// namespace's events, the deployment's status, flok status and Flink's configuration
-// as its REST API (which the console and flok ui relay) reports it.
-func proveSecretUnsaid(t *testing.T, c client.Client, fd *v1beta1.FlinkDeployment, operatorLog string, flink *flinkrest.Client, planted ...string) {
+// namespace's events, the resource (a FlinkDeployment or FlinkSessionJob, its status
+// with it), flok status and Flink's configuration as its REST API (which the console
+// and flok ui relay) reports it.
+func proveSecretUnsaid(t *testing.T, c client.Client, obj client.Object, operatorLog string, flink *flinkrest.Client, planted ...string) {
 	t.Helper()
 	ctx := t.Context()
 	logData, err := os.ReadFile(operatorLog)
 	require.NoError(t, err)
 	texts := map[string]string{"the operator's log": string(logData)}
-	require.NoError(t, c.Get(ctx, client.ObjectKeyFromObject(fd), fd))
-	status, err := json.Marshal(fd.Status)
+	require.NoError(t, c.Get(ctx, client.ObjectKeyFromObject(obj), obj))
+	resource, err := json.Marshal(obj)
 	require.NoError(t, err)
-	texts["the status"] = string(status)
-	evs, err := cluster.Client.EventsV1().Events(fd.Namespace).List(ctx, metav1.ListOptions{})
+	texts["the resource"] = string(resource)
+	evs, err := cluster.Client.EventsV1().Events(obj.GetNamespace()).List(ctx, metav1.ListOptions{})
 	require.NoError(t, err)
 	for _, e := range evs.Items {
 		texts["event "+e.Reason] += e.Note + "\n"
 	}
-	code, stdout, stderr := flok(t, fd.Namespace, "status", fd.Name)
+	code, stdout, stderr := flok(t, obj.GetNamespace(), "status", obj.GetName())
 	require.Zero(t, code, stderr)
 	texts["flok status"] = stdout + stderr
 	conf, err := flink.JobManagerConfig(ctx)

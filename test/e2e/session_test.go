@@ -2,16 +2,23 @@ package e2e
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -22,6 +29,7 @@ import (
 	"github.com/flok-dev/flok/internal/render"
 	"github.com/flok-dev/flok/test/flinkdist"
 	"github.com/flok-dev/flok/test/flinktest"
+	"github.com/flok-dev/flok/test/s3server"
 )
 
 // testMaxArtifactSize is the jar size limit of the operators the tests start.
@@ -74,6 +82,50 @@ spec:
     parallelism: 1
     upgradeMode: savepoint
 `, name, ns, session, jarURI)), sj))
+	return sj
+}
+
+// wrongSecretKey is the secret key of the store's refused credentials.
+const wrongSecretKey = "e2e-wr0ng-s3-secret-never-shown"
+
+// s3Store is an S3-compatible store holding the release's example jar.
+type s3Store struct {
+	*s3server.Server
+	// sha256 is the jar's digest.
+	sha256 string
+}
+
+// jarStore starts a real S3-compatible store on loopback holding the release's
+// TopSpeedWindowing jar as s3://jobs/examples/TopSpeedWindowing.jar, and Secrets in
+// ns with its credentials (s3-credentials) and with a wrong secret key
+// (s3-wrong-credentials).
+func jarStore(t *testing.T, ns string, c client.Client, release flinkdist.Release) s3Store {
+	t.Helper()
+	home, err := flinkdist.Provision(t.Context(), release)
+	require.NoError(t, err)
+	jar, err := os.ReadFile(home.ExampleJar(flinkdist.TopSpeedWindowing))
+	require.NoError(t, err)
+	store := s3Store{Server: s3server.Start(t)}
+	store.Put(t, "jobs", "examples/TopSpeedWindowing.jar", jar)
+	sum := sha256.Sum256(jar)
+	store.sha256 = hex.EncodeToString(sum[:])
+	for name, secretKey := range map[string]string{"s3-credentials": store.SecretAccessKey, "s3-wrong-credentials": wrongSecretKey} {
+		require.NoError(t, c.Create(t.Context(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+			Data: map[string][]byte{"AWS_ACCESS_KEY_ID": []byte(store.AccessKeyID), "AWS_SECRET_ACCESS_KEY": []byte(secretKey)}}))
+	}
+	return store
+}
+
+// s3SessionJob is a job of session "shared" whose jar is key in the store's bucket
+// jobs, fetched with the credentials of Secret secret and checked against digest
+// (unless empty); the store is named with Flink's own s3.* options.
+func s3SessionJob(t *testing.T, ns, name string, store s3Store, key, digest, secret string) *v1beta1.FlinkSessionJob {
+	t.Helper()
+	sj := sessionJob(t, ns, name, "shared", "s3://jobs/"+key)
+	sj.Spec.Job.Artifact = &v1beta1.JobArtifact{SHA256: digest, CredentialsSecret: secret}
+	conf, err := json.Marshal(map[string]string{"s3.endpoint": store.Endpoint, "s3.path.style.access": "true"})
+	require.NoError(t, err)
+	sj.Spec.FlinkConfiguration = &runtime.RawExtension{Raw: conf}
 	return sj
 }
 
@@ -147,7 +199,7 @@ func TestSessionJobs(t *testing.T) {
 
 func testSessionJobs(t *testing.T, ns string, c client.Client, release flinkdist.Release, jars *httptest.Server) {
 	ctx := t.Context()
-	startOperator(t, ns, "")
+	operator := startOperator(t, ns, "")
 	dir := flinktest.StateDir(t, cluster, ns)
 
 	// A job created before its session cluster waits for it.
@@ -159,21 +211,39 @@ func testSessionJobs(t *testing.T, ns string, c client.Client, release flinkdist
 	})
 	session := sessionCluster(t, ns, "shared", "native", release, dir)
 	require.NoError(t, c.Create(ctx, session))
-	b := sessionJob(t, ns, "job-b", "shared", jars.URL+"/TopSpeedWindowing.jar")
+	// Job b's jar is in an S3-compatible store, fetched with a Secret's credentials and
+	// checked against its digest.
+	store := jarStore(t, ns, c, release)
+	b := s3SessionJob(t, ns, "job-b", store, "examples/TopSpeedWindowing.jar", store.sha256, "s3-credentials")
 	require.NoError(t, c.Create(ctx, b))
-	for name, path := range map[string]string{"bad-404": "/missing.jar", "bad-html": "/login.jar", "bad-size": "/huge.jar"} {
-		require.NoError(t, c.Create(ctx, sessionJob(t, ns, name, "shared", jars.URL+path)))
+	badArtifacts := map[string]*v1beta1.FlinkSessionJob{
+		"bad-404": sessionJob(t, ns, "bad-404", "shared", jars.URL+"/missing.jar"), "bad-html": sessionJob(t, ns, "bad-html", "shared", jars.URL+"/login.jar"),
+		"bad-size":           sessionJob(t, ns, "bad-size", "shared", jars.URL+"/huge.jar"),
+		"bad-s3-object":      s3SessionJob(t, ns, "bad-s3-object", store, "examples/missing.jar", "", "s3-credentials"),
+		"bad-s3-credentials": s3SessionJob(t, ns, "bad-s3-credentials", store, "examples/TopSpeedWindowing.jar", "", "s3-wrong-credentials"),
+		"bad-s3-secret":      s3SessionJob(t, ns, "bad-s3-secret", store, "examples/TopSpeedWindowing.jar", "", "no-such-secret"),
+		"bad-checksum":       s3SessionJob(t, ns, "bad-checksum", store, "examples/TopSpeedWindowing.jar", strings.Repeat("0", 64), "s3-credentials"),
+	}
+	for _, sj := range badArtifacts {
+		require.NoError(t, c.Create(ctx, sj))
 	}
 
 	a = waitForSessionJob(t, c, ns, "job-a", 5*time.Minute, "running", jobStableWith(""))
 	b = waitForSessionJob(t, c, ns, "job-b", 2*time.Minute, "running", jobStableWith(""))
-	for name, want := range map[string]string{"bad-404": "404 Not Found", "bad-html": "HTML page", "bad-size": "larger than the limit"} {
+	for name, want := range map[string]string{
+		"bad-404": "404 Not Found", "bad-html": "HTML page", "bad-size": "larger than the limit",
+		"bad-s3-object":      "spec.job.jarURI: s3://jobs/examples/missing.jar: bucket jobs has no object examples/missing.jar",
+		"bad-s3-credentials": "the object store refused the credentials of Secret " + ns + "/s3-wrong-credentials (SignatureDoesNotMatch)",
+		"bad-s3-secret":      "spec.job.artifact.credentialsSecret: there is no Secret no-such-secret in namespace " + ns,
+		"bad-checksum":       "its SHA-256 is " + store.sha256 + ", not the " + strings.Repeat("0", 64) + " the job expects (spec.job.artifact.sha256)",
+	} {
 		sj := waitForSessionJob(t, c, ns, name, time.Minute, "refused", degradedBy("ArtifactUnavailable"))
 		require.Contains(t, sj.Status.Error, want)
-		require.Contains(t, sj.Status.Error, "spec.job.jarURI")
+		require.Contains(t, sj.Status.Error, "spec.job.")
 		requireEvent(t, ns, name, "ArtifactUnavailable")
 	}
 	flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName("shared"), "rest")
+	proveSecretUnsaid(t, c, badArtifacts["bad-s3-credentials"], operator.LogPath, flink, store.SecretAccessKey, wrongSecretKey)
 	waitForDeployment(t, c, ns, "shared", time.Minute, "the session's status to list both jobs", func(fd *v1beta1.FlinkDeployment) bool {
 		s := fd.Status.Session
 		if fd.Status.LifecycleState != v1beta1.LifecycleStable || s == nil || s.TaskManagers == 0 || s.TotalSlots < 2 {
@@ -273,7 +343,7 @@ func testSessionJobs(t *testing.T, ns string, c client.Client, release flinkdist
 		p := meta.FindStatusCondition(sj.Status.Conditions, lifecycle.ConditionProgressing)
 		return p != nil && p.Reason == "WaitingForSession" && strings.Contains(p.Message, "there is no FlinkDeployment shared")
 	})
-	for _, name := range []string{"bad-404", "bad-html", "bad-size"} {
+	for name := range badArtifacts {
 		deleteSessionJob(t, c, ns, name)
 	}
 }
