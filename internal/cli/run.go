@@ -71,6 +71,10 @@ type SubmitOptions struct {
 	Options       []string
 	FromSavepoint string
 	UpgradeMode   string
+	// SHA256 is the jar's expected digest; CredentialsSecret names the Secret whose
+	// access key fetches an s3:// jar.
+	SHA256            string
+	CredentialsSecret string
 }
 
 // podTemplateOptions map Flink's pod template file options to the spec's templates.
@@ -157,7 +161,7 @@ func (o SubmitOptions) SessionJob() (*v1beta1.FlinkSessionJob, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &v1beta1.FlinkSessionJob{
+	sj := &v1beta1.FlinkSessionJob{
 		TypeMeta:   metav1.TypeMeta{APIVersion: v1beta1.GroupVersion.String(), Kind: "FlinkSessionJob"},
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: o.Namespace},
 		Spec: v1beta1.FlinkSessionJobSpec{
@@ -167,7 +171,11 @@ func (o SubmitOptions) SessionJob() (*v1beta1.FlinkSessionJob, error) {
 				UpgradeMode: v1beta1.UpgradeMode(o.UpgradeMode), InitialSavepointPath: o.FromSavepoint,
 			},
 		},
-	}, nil
+	}
+	if o.SHA256 != "" || o.CredentialsSecret != "" {
+		sj.Spec.Job.Artifact = &v1beta1.JobArtifact{SHA256: o.SHA256, CredentialsSecret: o.CredentialsSecret}
+	}
+	return sj, nil
 }
 
 // parseOptions turns -D key=value options into a flinkConfiguration (nil when there are

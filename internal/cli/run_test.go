@@ -50,6 +50,10 @@ func TestSubmitOptions(t *testing.T) {
 	require.Equal(t, []string{"--input", "x"}, sj.Spec.Job.Args)
 	require.Equal(t, "file:///sp/1", sj.Spec.Job.InitialSavepointPath)
 	require.JSONEq(t, `{"pipeline.max-parallelism":"128"}`, string(sj.Spec.FlinkConfiguration.Raw))
+	require.Nil(t, sj.Spec.Job.Artifact)
+	sj, err = SubmitOptions{Session: "shared", JarURI: "s3://jobs/x.jar", SHA256: "ab12", CredentialsSecret: "s3-jobs"}.SessionJob()
+	require.NoError(t, err)
+	require.Equal(t, &v1beta1.JobArtifact{SHA256: "ab12", CredentialsSecret: "s3-jobs"}, sj.Spec.Job.Artifact)
 	_, err = SubmitOptions{JarURI: "https://repo/x.jar", Options: []string{"kubernetes.pod-template-file.default=p.yaml"}}.SessionJob()
 	require.ErrorContains(t, err, "pod templates go with `flok session start`")
 }

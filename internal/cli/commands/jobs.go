@@ -126,9 +126,11 @@ func (e *env) submitCommand() *cobra.Command {
 		Use:   "submit --session NAME <jar-uri> [flags] [-- program-args...]",
 		Short: "Run a job on a session cluster (a FlinkSessionJob)",
 		Long: `Run a jar on a session cluster, like 'flink run' against a running cluster: the
-operator fetches the jar (https://), uploads it to the session and runs it, then looks
-after it as it does applications. -D sets the job's own Flink options.`,
-		Example: `  flok submit --session shared https://repo.example.com/jobs/orders-1.4.jar -p 2 --upgrade-mode savepoint`,
+operator fetches the jar (https://, or s3:// from any S3-compatible store named by
+-D s3.endpoint=…), checks it against --sha256 when given, uploads it to the session and
+runs it, then looks after it as it does applications. -D sets the job's own Flink options.`,
+		Example: `  flok submit --session shared https://repo.example.com/jobs/orders-1.4.jar -p 2 --upgrade-mode savepoint
+  flok submit --session shared s3://jobs/orders-1.4.jar --credentials-secret s3-jobs --sha256 "$(sha256sum orders-1.4.jar | cut -c1-64)"`,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := e.client()
@@ -157,6 +159,8 @@ after it as it does applications. -D sets the job's own Flink options.`,
 	_ = cmd.MarkFlagRequired("session")
 	f.StringVar(&o.Name, "name", "", "the FlinkSessionJob's name (default: from the jar's file name)")
 	f.StringArrayVarP(&o.Options, "option", "D", nil, "a Flink option of the job, key=value (repeatable)")
+	f.StringVar(&o.SHA256, "sha256", "", "the jar's SHA-256 (hex): a jar with another is refused")
+	f.StringVar(&o.CredentialsSecret, "credentials-secret", "", "a Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for an s3:// jar")
 	addJobFlags(cmd, &o.EntryClass, &o.Parallelism, &o.FromSavepoint, &o.UpgradeMode)
 	w.flags(cmd, "the job runs")
 	return cmd
