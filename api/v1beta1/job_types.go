@@ -23,11 +23,12 @@ const (
 
 // JobSpec is the Flink job of an application cluster or a session job.
 type JobSpec struct {
-	// JarURI is the job's jar: local:///opt/flink/usrlib/job.jar (inside the image) for
-	// applications; for session jobs also https:// (http:// where the operator allows
-	// it) and s3://bucket/key.jar (any S3-compatible store: s3.endpoint and
-	// s3.path.style.access in flinkConfiguration), fetched by the operator and
-	// uploaded to the session cluster.
+	// JarURI is the job's jar: local:///opt/flink/usrlib/job.jar (inside the image);
+	// for applications on Flink 1.19 and later any URI Flink fetches itself at start
+	// (https://, s3:// with the S3 plugin enabled); for session jobs https:// (http://
+	// where the operator allows it) and s3://bucket/key.jar (any S3-compatible store:
+	// s3.endpoint and s3.path.style.access in flinkConfiguration), fetched by the
+	// operator and uploaded to the session cluster.
 	// +optional
 	JarURI string `json:"jarURI,omitempty"`
 	// Artifact says what the jar at jarURI must be and whose credentials fetch it
@@ -78,17 +79,27 @@ type JobSpec struct {
 	AutoscalerResetNonce *int64 `json:"autoscalerResetNonce,omitempty"`
 }
 
-// JobArtifact says how a session job's jar is checked and fetched.
+// The keys of a JobArtifact's credentials Secret: the names the AWS tools and Flink's
+// S3 file systems read from the environment, so that one Secret serves the operator
+// (session jobs) and a JobManager (applications) alike.
+const (
+	CredentialsAccessKeyID     = "AWS_ACCESS_KEY_ID"
+	CredentialsSecretAccessKey = "AWS_SECRET_ACCESS_KEY"
+	CredentialsSessionToken    = "AWS_SESSION_TOKEN"
+)
+
+// JobArtifact says how a job's jar is checked and fetched.
 type JobArtifact struct {
 	// SHA256 is the jar's SHA-256 in hex: a jar with another digest is refused before
-	// it reaches Flink.
+	// it reaches Flink (session jobs, whose jar the operator fetches).
 	// +optional
 	// +kubebuilder:validation:Pattern=`^[0-9a-fA-F]{64}$`
 	SHA256 string `json:"sha256,omitempty"`
 	// CredentialsSecret names a Secret in the job's namespace whose AWS_ACCESS_KEY_ID,
-	// AWS_SECRET_ACCESS_KEY (and optional AWS_SESSION_TOKEN) fetch an s3:// jar. Without
-	// it the operator's own identity does (its environment, web identity or instance
-	// role).
+	// AWS_SECRET_ACCESS_KEY (and optional AWS_SESSION_TOKEN) fetch an s3:// jar: the
+	// operator's for a session job, the JobManager's environment for an application.
+	// Without it a session job's jar is fetched with the operator's own identity (its
+	// environment, web identity or instance role).
 	// +optional
 	CredentialsSecret string `json:"credentialsSecret,omitempty"`
 }

@@ -54,10 +54,6 @@ func ValidateDeployment(spec *v1beta1.FlinkDeploymentSpec) field.ErrorList {
 	}
 	if job := spec.Job; job != nil {
 		jobPath := specPath.Child("job")
-		if job.Artifact != nil {
-			errs = append(errs, field.Forbidden(jobPath.Child("artifact"),
-				"applies to session jobs, whose jar the operator fetches; an application cluster runs the jar its image holds (jarURI local://…)"))
-		}
 		if job.Parallelism < 0 {
 			errs = append(errs, field.Invalid(jobPath.Child("parallelism"), job.Parallelism, "must be 1 or more (or unset for the cluster default)"))
 		}

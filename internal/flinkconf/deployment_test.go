@@ -44,8 +44,6 @@ func TestValidateDeployment(t *testing.T) {
 		}, nil},
 		"negative parallelism": {v1beta1.FlinkDeploymentSpec{Job: &v1beta1.JobSpec{Parallelism: -1}},
 			[]string{"spec.job.parallelism: Invalid value: -1: must be 1 or more"}},
-		"an artifact for an application": {v1beta1.FlinkDeploymentSpec{Job: &v1beta1.JobSpec{Artifact: &v1beta1.JobArtifact{SHA256: "ab"}}},
-			[]string{"spec.job.artifact: Forbidden: applies to session jobs"}},
 		"zero cpu": {v1beta1.FlinkDeploymentSpec{JobManager: &v1beta1.JobManagerSpec{Replicas: 1, Resource: &v1beta1.Resource{CPU: ptr.To(0.0)}}},
 			[]string{"spec.jobManager.resource.cpu: Invalid value: 0: must be above 0"}},
 		"configuration not YAML": {v1beta1.FlinkDeploymentSpec{FlinkConfiguration: conf(`[1, 2`)},

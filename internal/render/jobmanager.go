@@ -6,6 +6,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/utils/ptr"
+
+	"github.com/flok-dev/flok/api/v1beta1"
 )
 
 // podIPEnv is the variable Flink's JobManager learns its Pod IP from.
@@ -32,6 +34,9 @@ func (c *cluster) roleBasics(role string, cpu float64, cm *corev1.ConfigMap) (fl
 	secretEnv, ferrs := c.secretEnv()
 	errs = append(errs, ferrs...)
 	fp.container.Env = append(env, secretEnv...)
+	if role == ComponentJobManager {
+		fp.container.Env = append(fp.container.Env, c.jarCredentialsEnv()...)
+	}
 
 	confDir := c.conf[keyConfDir]
 	if confDir == "" {
@@ -123,4 +128,22 @@ func (c *cluster) roleDeployment(name string, template map[string]any, path *fie
 			Template: podTemplate,
 		},
 	}, errs
+}
+
+// jarCredentialsEnv gives an application's JobManager, which fetches an s3:// jar at
+// start, the access key of spec.job.artifact.credentialsSecret, where Flink's S3 file
+// systems look for one.
+func (c *cluster) jarCredentialsEnv() []corev1.EnvVar {
+	job := c.spec().Job
+	if job == nil || job.Artifact == nil || job.Artifact.CredentialsSecret == "" {
+		return nil
+	}
+	ref := func(key string, optional bool) corev1.EnvVar {
+		return corev1.EnvVar{Name: key, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: job.Artifact.CredentialsSecret}, Key: key, Optional: ptr.To(optional),
+		}}}
+	}
+	return []corev1.EnvVar{
+		ref(v1beta1.CredentialsAccessKeyID, false), ref(v1beta1.CredentialsSecretAccessKey, false), ref(v1beta1.CredentialsSessionToken, true),
+	}
 }

@@ -207,7 +207,8 @@ func (c *cluster) checkIdentity() field.ErrorList {
 }
 
 // checkModes rejects combinations Flink does not run: reactive mode outside a
-// standalone application, and an application without a jar in native mode.
+// standalone application, an application without a jar in native mode, and a remote
+// jar before Flink fetched one.
 func (c *cluster) checkModes() field.ErrorList {
 	var errs field.ErrorList
 	confPath := field.NewPath("spec", "flinkConfiguration")
@@ -219,10 +220,21 @@ func (c *cluster) checkModes() field.ErrorList {
 		errs = append(errs, field.Required(field.NewPath("spec", "job", "jarURI"),
 			"the job's jar, such as local:///opt/flink/usrlib/job.jar (a path inside the image)"))
 	}
+	if c.application() && c.version.Major > 0 && !c.version.AtLeast(1, 19) && !localJar(c.spec().Job.JarURI) {
+		errs = append(errs, field.Invalid(field.NewPath("spec", "job", "jarURI"), c.spec().Job.JarURI,
+			"Flink fetches an application's jar from a remote URI only from 1.19 on: use local:///opt/flink/usrlib/job.jar with the jar in the image, or flinkVersion v1_19 or later"))
+	}
 	if t := c.conf[keyRESTExposedType]; t != "" && !validExposedType(t) {
 		errs = append(errs, field.NotSupported(confPath.Key(keyRESTExposedType), t, exposedTypes))
 	}
 	return errs
+}
+
+// localJar reports whether uri names a jar inside the image (or none): local:// or a
+// plain path, which every Flink version runs.
+func localJar(uri string) bool {
+	scheme, _, found := strings.Cut(uri, "://")
+	return !found || scheme == "local" || scheme == "file"
 }
 
 // HashAnnotation names the JobManager Deployment's annotation that carries Objects.Hash.

@@ -48,6 +48,7 @@ func TestBadInput(t *testing.T) {
 		{"unclosed quote", `spec: {flinkConfiguration: {kubernetes.jobmanager.labels: "a:'b"}}`, "spec.flinkConfiguration[kubernetes.jobmanager.labels]", "unclosed quote"},
 		{"log file name", `spec: {logConfiguration: {"../log4j.properties": x}}`, "spec.logConfiguration[../log4j.properties]", "logging file name"},
 		{"ingress host", `spec: {ingress: {template: "Flink_UI.example.com/x"}}`, "spec.ingress.template", "host/path"},
+		{"remote jar before 1.19", `spec: {flinkVersion: v1_18, job: {jarURI: "s3://jobs/orders.jar"}}`, "spec.job.jarURI", "only from 1.19 on"},
 		{"overlapping keys on 2.x", `spec: {flinkConfiguration: {high-availability: NONE, high-availability.type: NONE}}`, "spec.flinkConfiguration", "overlap"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -234,4 +235,26 @@ func TestStages(t *testing.T) {
 	standalone, err := Render(Input{Deployment: deploymentFrom(t, minimalApplication, `spec: {mode: standalone}`)})
 	require.NoError(t, err)
 	require.Len(t, standalone.Stages(), 2, "no RBAC, no empty stage")
+}
+
+// TestJarCredentials: an application's s3:// jar credentials reach its JobManager, which
+// fetches the jar, as the Secret's own keys (the session token optional), and no
+// TaskManager.
+func TestJarCredentials(t *testing.T) {
+	const s3Jar = `spec: {mode: standalone, job: {jarURI: "s3://jobs/orders.jar", artifact: {credentialsSecret: s3-jobs}}}`
+	objs, err := Render(Input{Deployment: deploymentFrom(t, minimalApplication, s3Jar)})
+	require.NoError(t, err)
+	byName := map[string]corev1.EnvVar{}
+	for _, e := range objs.JobManager.Spec.Template.Spec.Containers[0].Env {
+		byName[e.Name] = e
+	}
+	for key, optional := range map[string]bool{"AWS_ACCESS_KEY_ID": false, "AWS_SECRET_ACCESS_KEY": false, "AWS_SESSION_TOKEN": true} {
+		ref := byName[key].ValueFrom.SecretKeyRef
+		require.Equal(t, "s3-jobs", ref.Name, key)
+		require.Equal(t, key, ref.Key)
+		require.Equal(t, optional, *ref.Optional, key)
+	}
+	for _, e := range objs.TaskManager.Spec.Template.Spec.Containers[0].Env {
+		require.NotContains(t, e.Name, "AWS_", "a TaskManager fetches no jar")
+	}
 }

@@ -51,6 +51,9 @@ func CheckDeployment(fd *v1beta1.FlinkDeployment, defaults flinkconf.Config, ope
 	case err != nil:
 		out.Errs = field.ErrorList{field.InternalError(field.NewPath("spec"), err)}
 	}
+	if job := fd.Spec.Job; job != nil {
+		out.Errs = append(out.Errs, checkArtifact(job, field.NewPath("spec", "job"), true)...)
+	}
 	return out
 }
 
@@ -95,20 +98,25 @@ func CheckSessionJob(sj *v1beta1.FlinkSessionJob, operator lifecycle.Settings, a
 		if err := artifacts.Check(job.JarURI); err != nil {
 			out.Errs = field.ErrorList{field.Invalid(jobPath.Child("jarURI"), job.JarURI, err.Error())}
 		}
-		out.Errs = append(out.Errs, checkArtifact(job, jobPath)...)
+		out.Errs = append(out.Errs, checkArtifact(job, jobPath, false)...)
 	}
 	return out
 }
 
-// checkArtifact checks what a session job says of its jar: a digest of 64 hex digits,
-// and credentials only where they are used.
-func checkArtifact(job *v1beta1.JobSpec, jobPath *field.Path) field.ErrorList {
+// checkArtifact checks what a job says of its jar: a digest of 64 hex digits, only
+// for a session job (Flink fetches an application's jar and checks none), and
+// credentials only where they are used.
+func checkArtifact(job *v1beta1.JobSpec, jobPath *field.Path, application bool) field.ErrorList {
 	a := job.Artifact
 	if a == nil {
 		return nil
 	}
 	var errs field.ErrorList
-	if a.SHA256 != "" && !sha256Hex.MatchString(a.SHA256) {
+	switch {
+	case a.SHA256 != "" && application:
+		errs = append(errs, field.Forbidden(jobPath.Child("artifact", "sha256"),
+			"Flink fetches an application's jar itself and checks no digest: build the jar into the image (jarURI local://…) to pin it, or run it as a session job, whose jar the operator checks"))
+	case a.SHA256 != "" && !sha256Hex.MatchString(a.SHA256):
 		errs = append(errs, field.Invalid(jobPath.Child("artifact", "sha256"), a.SHA256,
 			"must be the jar's SHA-256 as 64 hex digits, as sha256sum prints it"))
 	}

@@ -40,6 +40,12 @@ func TestCheckDeployment(t *testing.T) {
 		{"a cluster that cannot render", func(fd *v1beta1.FlinkDeployment) {
 			fd.Spec.Job.JarURI = ""
 		}, "spec.job.jarURI"},
+		{"a digest Flink would not check", func(fd *v1beta1.FlinkDeployment) {
+			fd.Spec.Job.JarURI, fd.Spec.Job.Artifact = "s3://jobs/job.jar", &v1beta1.JobArtifact{SHA256: strings.Repeat("0", 64)}
+		}, "spec.job.artifact.sha256: Forbidden: Flink fetches an application's jar itself and checks no digest"},
+		{"credentials for a jar in the image", func(fd *v1beta1.FlinkDeployment) {
+			fd.Spec.Job.Artifact = &v1beta1.JobArtifact{CredentialsSecret: "s3"}
+		}, "spec.job.artifact.credentialsSecret"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fd := sample(t)

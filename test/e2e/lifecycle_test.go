@@ -147,6 +147,13 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 	require.NoError(t, yaml.UnmarshalStrict([]byte(text), fd))
 	fd.Namespace = ns
 	name := fd.Name
+	// The jar of native-1.20 and standalone-2.3 is in an S3-compatible store, fetched by
+	// Flink at each start with the credentials of a Secret: both releases, both modes.
+	s3SecretKey := ""
+	if (mode == "native") == (release.MinorVersion() == flinkdist.Flink1.MinorVersion()) {
+		s3SecretKey = clusterJarStore(t, ns, c, release)
+		fromClusterJarStore(t, fd, release)
+	}
 	// Two savepoints in the history: the third drops the first, and its record.
 	withOptions(t, fd, map[string]string{"kubernetes.operator.savepoint.history.max.count": "2"})
 	require.NoError(t, c.Create(ctx, fd))
@@ -200,7 +207,7 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 	require.Equal(t, 1, running, "one copy of the job")
 	if overTLS {
 		// The generated private key and keystore show nowhere Flok writes or says.
-		proveSecretUnsaid(t, c, fd, operator.LogPath, flink, secretMaterial(t, ns, name)...)
+		proveSecretUnsaid(t, c, fd, operator.LogPath, flink, append(secretMaterial(t, ns, name), s3SecretKey)...)
 	}
 	provePrometheus(t, fd)
 	proveProbes(t, ns, name)

@@ -2,23 +2,16 @@ package e2e
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -29,7 +22,6 @@ import (
 	"github.com/flok-dev/flok/internal/render"
 	"github.com/flok-dev/flok/test/flinkdist"
 	"github.com/flok-dev/flok/test/flinktest"
-	"github.com/flok-dev/flok/test/s3server"
 )
 
 // testMaxArtifactSize is the jar size limit of the operators the tests start.
@@ -82,50 +74,6 @@ spec:
     parallelism: 1
     upgradeMode: savepoint
 `, name, ns, session, jarURI)), sj))
-	return sj
-}
-
-// wrongSecretKey is the secret key of the store's refused credentials.
-const wrongSecretKey = "e2e-wr0ng-s3-secret-never-shown"
-
-// s3Store is an S3-compatible store holding the release's example jar.
-type s3Store struct {
-	*s3server.Server
-	// sha256 is the jar's digest.
-	sha256 string
-}
-
-// jarStore starts a real S3-compatible store on loopback holding the release's
-// TopSpeedWindowing jar as s3://jobs/examples/TopSpeedWindowing.jar, and Secrets in
-// ns with its credentials (s3-credentials) and with a wrong secret key
-// (s3-wrong-credentials).
-func jarStore(t *testing.T, ns string, c client.Client, release flinkdist.Release) s3Store {
-	t.Helper()
-	home, err := flinkdist.Provision(t.Context(), release)
-	require.NoError(t, err)
-	jar, err := os.ReadFile(home.ExampleJar(flinkdist.TopSpeedWindowing))
-	require.NoError(t, err)
-	store := s3Store{Server: s3server.Start(t)}
-	store.Put(t, "jobs", "examples/TopSpeedWindowing.jar", jar)
-	sum := sha256.Sum256(jar)
-	store.sha256 = hex.EncodeToString(sum[:])
-	for name, secretKey := range map[string]string{"s3-credentials": store.SecretAccessKey, "s3-wrong-credentials": wrongSecretKey} {
-		require.NoError(t, c.Create(t.Context(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-			Data: map[string][]byte{"AWS_ACCESS_KEY_ID": []byte(store.AccessKeyID), "AWS_SECRET_ACCESS_KEY": []byte(secretKey)}}))
-	}
-	return store
-}
-
-// s3SessionJob is a job of session "shared" whose jar is key in the store's bucket
-// jobs, fetched with the credentials of Secret secret and checked against digest
-// (unless empty); the store is named with Flink's own s3.* options.
-func s3SessionJob(t *testing.T, ns, name string, store s3Store, key, digest, secret string) *v1beta1.FlinkSessionJob {
-	t.Helper()
-	sj := sessionJob(t, ns, name, "shared", "s3://jobs/"+key)
-	sj.Spec.Job.Artifact = &v1beta1.JobArtifact{SHA256: digest, CredentialsSecret: secret}
-	conf, err := json.Marshal(map[string]string{"s3.endpoint": store.Endpoint, "s3.path.style.access": "true"})
-	require.NoError(t, err)
-	sj.Spec.FlinkConfiguration = &runtime.RawExtension{Raw: conf}
 	return sj
 }
 

@@ -99,7 +99,24 @@ func assemble(ctx context.Context, r Release, work string) error {
 			return err
 		}
 	}
+	for artifact, sum := range r.OptPlugins {
+		name := strings.Split(artifact, ":")[1] + "-" + r.Version + ".jar"
+		if err := fetchJar(ctx, artifact, sum, downloads, filepath.Join(home, "opt", name)); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// S3Plugin is the file name of the home's S3 file system plugin in opt/, as
+// ENABLE_BUILT_IN_PLUGINS names it; "" when the release has none.
+func (r Release) S3Plugin() string {
+	for artifact := range r.OptPlugins {
+		if id := strings.Split(artifact, ":")[1]; id == "flink-s3-fs-hadoop" {
+			return id + "-" + r.Version + ".jar"
+		}
+	}
+	return ""
 }
 
 // pipDownload fetches one package without its dependencies. The scripts wheel is

@@ -34,6 +34,10 @@ type Release struct {
 	// ExampleLibs are Maven jars (group:artifact:version → SHA-256) put into lib/: the
 	// connectors the examples' own jars bundle and the main jar of WholeExamples lacks.
 	ExampleLibs map[string]string `json:",omitempty"`
+	// OptPlugins are Maven jars (group:artifact:version → SHA-256) put into opt/ as
+	// <artifact>-<Version>.jar, where the official image keeps the optional plugins that
+	// ENABLE_BUILT_IN_PLUGINS turns on: the S3 file system that fetches a jar from S3.
+	OptPlugins map[string]string `json:",omitempty"`
 }
 
 // Artifact is one downloaded file and its expected SHA-256.
@@ -64,6 +68,9 @@ var Flink1 = Release{
 		TopSpeedWindowing: "99f1454e37176bab4fdf4d3c876742db6baf626f4996c32b4ac9ec38e3565493",
 		WordCount:         "54d9426ef54ee5be93e77bd83eafea5e6cfbc34644e5555085cb72a239ccb932",
 	},
+	OptPlugins: map[string]string{
+		"org.apache.flink:flink-s3-fs-hadoop:1.20.0": "5afe2cbf7496870e4f9a31c91fc029c35ab37c5b079afacab7a746afaf840d53",
+	},
 }
 
 // Flink2 is the newest Flink 2.x release.
@@ -81,6 +88,9 @@ var Flink2 = Release{
 	Examples: map[string]string{
 		TopSpeedWindowing: "bd2beac8d438bcfad21a291f05c2882f983d55690e9468b759a5cc41cb59dbbe",
 		WordCount:         "6cad045dfec9f83a288719a5448f81e101795ff12fc3b6f77e35e61a9c5bd4e3",
+	},
+	OptPlugins: map[string]string{
+		"org.apache.flink:flink-s3-fs-hadoop:2.3.0": "5a3de2daac49e9df1783367391f994dace3bfa18c168b45c3d4563decca7d3d0",
 	},
 }
 

@@ -47,7 +47,10 @@ type Server struct {
 	Endpoint string
 	// AccessKeyID and SecretAccessKey are its root user's credentials.
 	AccessKeyID, SecretAccessKey string
-	client                       *s3.Client
+	// Dir holds the store: a directory per bucket, a file per object, its metadata
+	// (ETag, content type) in extended attributes. Another gateway may serve it too.
+	Dir    string
+	client *s3.Client
 }
 
 // Start runs an object store until the test ends, and returns once it answers.
@@ -58,9 +61,9 @@ func Start(t *testing.T) *Server {
 	ports, err := hostnet.FreePorts(1)
 	require.NoError(t, err)
 	addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
-	s := &Server{Endpoint: "http://" + addr, AccessKeyID: "flok-test-access", SecretAccessKey: "flok-test-secret-" + filepath.Base(t.TempDir())}
+	s := &Server{Endpoint: "http://" + addr, AccessKeyID: "flok-test-access", SecretAccessKey: "flok-test-secret-" + filepath.Base(t.TempDir()), Dir: t.TempDir()}
 	proc := testproc.Start(t, "versitygw", exec.Command(bin, "--access", s.AccessKeyID, "--secret", s.SecretAccessKey,
-		"--region", Region, "--port", addr, "--quiet", "posix", "--nometa", t.TempDir()))
+		"--region", Region, "--port", addr, "--quiet", "posix", s.Dir))
 	s.client = s.Client(s.AccessKeyID, s.SecretAccessKey)
 	proc.WaitReady(t, func(ctx context.Context) bool {
 		conn, err := net.Dial("tcp", addr)

@@ -131,7 +131,7 @@ operator fetches the jar (https://, or s3:// from any S3-compatible store named 
 runs it, then looks after it as it does applications. -D sets the job's own Flink options.`,
 		Example: `  flok submit --session shared https://repo.example.com/jobs/orders-1.4.jar -p 2 --upgrade-mode savepoint
   flok submit --session shared s3://jobs/orders-1.4.jar --credentials-secret s3-jobs --sha256 "$(sha256sum orders-1.4.jar | cut -c1-64)"`,
-		Args:    cobra.MinimumNArgs(1),
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := e.client()
 			if err != nil {
