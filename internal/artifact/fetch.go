@@ -247,6 +247,9 @@ func (f *Fetcher) maxSize() int64 {
 // zipMagic starts every jar (a zip file with entries).
 var zipMagic = []byte("PK\x03\x04")
 
+// IsZip reports whether content starts as every jar does.
+func IsZip(content []byte) bool { return bytes.HasPrefix(content, zipMagic) }
+
 // checkJar refuses content that is not a zip file, naming what it looks like.
 func checkJar(file string, u *url.URL) error {
 	head := make([]byte, 512)
@@ -257,7 +260,7 @@ func checkJar(file string, u *url.URL) error {
 	defer fh.Close()
 	n, _ := io.ReadFull(fh, head)
 	head = head[:n]
-	if bytes.HasPrefix(head, zipMagic) {
+	if IsZip(head) {
 		return nil
 	}
 	what := "its content is not a zip file"

@@ -21,7 +21,7 @@ import (
 // TestHelpGolden keeps every command's help as it reads: a change shows in review.
 func TestHelpGolden(t *testing.T) {
 	for _, args := range [][]string{
-		{}, {"run"}, {"submit"}, {"session"}, {"session", "start"}, {"list"}, {"status"}, {"savepoint"}, {"suspend"},
+		{}, {"run"}, {"submit"}, {"image", "build"}, {"session"}, {"session", "start"}, {"list"}, {"status"}, {"savepoint"}, {"suspend"},
 		{"resume"}, {"restart"}, {"delete"}, {"logs"}, {"ui"}, {"dashboard"}, {"render"}, {"install"}, {"uninstall"}, {"convert"},
 	} {
 		var out bytes.Buffer

@@ -79,7 +79,7 @@ cannot go through, or waiting was stopped by Ctrl-C or --timeout (the change goe
 		e.runCommand(), e.submitCommand(), e.sessionCommand(), e.listCommand("List Flink applications, session clusters and session jobs"), e.statusCommand(),
 		e.savepointCommand(), e.suspendCommand(), e.resumeCommand(), e.restartCommand(), e.loglevelCommand(), e.deleteCommand(), e.alertsCommand(),
 		renderCommand(), e.uiCommand(), e.dashboardCommand(), e.logsCommand(), e.installCommand(), e.uninstallCommand(),
-		convertCommand(), versionCommand(),
+		convertCommand(), imageCommand(), versionCommand(),
 	)
 	return root
 }
