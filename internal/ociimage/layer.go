@@ -37,8 +37,8 @@ type File struct {
 // Layer packs files into a gzip-compressed OCI layer. Entries are sorted by path,
 // parent directories are added (root-owned, 0755) where not given, and every entry
 // is stamped with modTime and no user or group names: the layer's digest depends on
-// the files alone.
-func Layer(files []File, modTime time.Time) (v1.Layer, error) {
+// the files alone (and opts, such as a compression level).
+func Layer(files []File, modTime time.Time, opts ...tarball.LayerOption) (v1.Layer, error) {
 	entries, err := withParents(files)
 	if err != nil {
 		return nil, err
@@ -69,7 +69,7 @@ func Layer(files []File, modTime time.Time) (v1.Layer, error) {
 	data := buf.Bytes()
 	return tarball.LayerFromOpener(func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(data)), nil
-	}, tarball.WithMediaType(types.OCILayer))
+	}, append([]tarball.LayerOption{tarball.WithMediaType(types.OCILayer)}, opts...)...)
 }
 
 // withParents checks the paths, adds the missing parent directories and sorts.

@@ -19,6 +19,7 @@ import (
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/console"
 	"github.com/flok-dev/flok/internal/flinkrest"
+	"github.com/flok-dev/flok/internal/jobimage"
 	"github.com/flok-dev/flok/internal/render"
 	"github.com/flok-dev/flok/test/flinkdist"
 	"github.com/flok-dev/flok/test/flinktest"
@@ -149,10 +150,15 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 	name := fd.Name
 	// The jar of native-1.20 and standalone-2.3 is in an S3-compatible store, fetched by
 	// Flink at each start with the credentials of a Secret: both releases, both modes.
-	s3SecretKey := ""
+	// That of native-2.3 is in a job image built by Flok on a Flink base, both pulled
+	// from a registry on loopback.
+	s3SecretKey, imageByDigest := "", ""
 	if (mode == "native") == (release.MinorVersion() == flinkdist.Flink1.MinorVersion()) {
 		s3SecretKey = clusterJarStore(t, ns, c, release)
 		fromClusterJarStore(t, fd, release)
+	} else {
+		fd.Spec.Image, imageByDigest = jobImage(t, release)
+		fd.Spec.Job.JarURI = "local://" + jobimage.UsrLib + "/" + flinkdist.TopSpeedWindowing + ".jar"
 	}
 	// Two savepoints in the history: the third drops the first, and its record.
 	withOptions(t, fd, map[string]string{"kubernetes.operator.savepoint.history.max.count": "2"})
@@ -172,6 +178,9 @@ func testApplicationLifecycle(t *testing.T, ns string, c client.Client, mode str
 		"Flink keeps a stateful job's checkpoints on cancel and failure: %+v", cc.Externalization)
 	if mode == "native" {
 		requireNativeTaskManagers(t, ns, name)
+	}
+	if imageByDigest != "" {
+		requireImageID(t, ns, name, imageByDigest)
 	}
 	// The console's chart keeps this job's checkpoints past the upgrade below.
 	waitForKeptCheckpoint(t, ns, name, first)

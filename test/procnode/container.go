@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -320,7 +321,7 @@ func (r *containerRunner) prepareImageRoot() (string, error) {
 		return "", err
 	}
 	home := r.img.flinkHome.Dir
-	for _, d := range append([]string{"log", "plugins"}, imageReadOnlyDirs...) {
+	for _, d := range append([]string{"log", "plugins"}, r.readOnlyHomeDirs()...) {
 		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
 			return "", err
 		}
@@ -333,7 +334,9 @@ func (r *containerRunner) prepareImageRoot() (string, error) {
 		return "", err
 	}
 	for _, p := range plugins {
-		if err := os.Symlink(filepath.Join(home, "plugins", p.Name()), filepath.Join(root, "plugins", p.Name())); err != nil {
+		// The link resolves in the container, which sees the host's /tmp elsewhere.
+		target := hostPathInContainer(filepath.Join(home, "plugins", p.Name()))
+		if err := os.Symlink(target, filepath.Join(root, "plugins", p.Name())); err != nil {
 			return "", err
 		}
 	}
@@ -342,3 +345,13 @@ func (r *containerRunner) prepareImageRoot() (string, error) {
 
 // imageReadOnlyDirs are bound from the provisioned home into every Flink container.
 var imageReadOnlyDirs = []string{"bin", "lib", "opt", "examples"}
+
+// readOnlyHomeDirs are the home's parts bound read-only: imageReadOnlyDirs, and usrlib
+// where a job image put the job's jar.
+func (r *containerRunner) readOnlyHomeDirs() []string {
+	dirs := imageReadOnlyDirs
+	if _, err := os.Stat(filepath.Join(r.img.flinkHome.Dir, "usrlib")); err == nil {
+		dirs = append(slices.Clip(dirs), "usrlib")
+	}
+	return dirs
+}

@@ -96,7 +96,7 @@ func (r *containerRunner) bindFlinkHome(b *strings.Builder) error {
 		return err
 	}
 	bind(b, root, flinkHomeInPod, false)
-	for _, d := range imageReadOnlyDirs {
+	for _, d := range r.readOnlyHomeDirs() {
 		bind(b, filepath.Join(r.img.flinkHome.Dir, d), filepath.Join(flinkHomeInPod, d), true)
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/flok-dev/flok/internal/ociimage"
+	"github.com/flok-dev/flok/test/flinkdist"
 )
 
 // registryOnLoopback parses ref and reports whether its registry is on this machine's
@@ -62,6 +63,14 @@ func (n *Node) pullImage(ctx context.Context, ref name.Reference, policy corev1.
 		}
 	}
 	n.logf("procnode: pulled %s (%s)", ref, digest)
+	if home, ok, err := flinkHomeIn(rootfs); ok || err != nil {
+		if err != nil {
+			return nil, &errImageNotAvailable{ref.String(), err.Error()}
+		}
+		img := &image{flinkHome: home, id: ref.Context().Digest(digest.String()).String(), entrypoint: cf.Config.Entrypoint, cmd: cf.Config.Cmd, env: flinkImageEnv()}
+		n.pulled[ref.String()] = img
+		return img, nil
+	}
 	img := &image{
 		rootfs: rootfs, id: ref.Context().Digest(digest.String()).String(),
 		entrypoint: cf.Config.Entrypoint, cmd: cf.Config.Cmd,
@@ -91,4 +100,22 @@ func unpackOnce(img v1.Image, dir string) error {
 		return err
 	}
 	return os.Rename(staged, dir)
+}
+
+// flinkHomeIn finds a Flink home at /opt/flink of an unpacked image (its
+// lib/flink-dist-<version>.jar): such an image runs as the official Flink images do,
+// its /opt/flink presented on the node's JVM (the base images the tests make from a
+// Flink distribution carry none of their own).
+func flinkHomeIn(rootfs string) (*flinkdist.Home, bool, error) {
+	dir := filepath.Join(rootfs, "opt", "flink")
+	dists, err := filepath.Glob(filepath.Join(dir, "lib", "flink-dist-*.jar"))
+	if err != nil || len(dists) != 1 {
+		return nil, false, err
+	}
+	version := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(dists[0]), "flink-dist-"), ".jar")
+	release, err := flinkdist.Lookup(version)
+	if err != nil {
+		return nil, true, fmt.Errorf("its /opt/flink holds Flink %s: %w", version, err)
+	}
+	return &flinkdist.Home{Dir: dir, Release: release}, true, nil
 }
