@@ -113,10 +113,11 @@ type Source struct {
 	S3 S3
 }
 
-// key names what was fetched: the same URI checked against another digest, or from
-// another store, is another fetch.
+// key names what was fetched: the same URI checked against another digest, from
+// another store or with other credentials is another fetch — a jar one namespace's
+// Secret could read is never handed to a job that names another Secret.
 func (s Source) key() string {
-	return s.URI + "\x00" + strings.ToLower(s.SHA256) + "\x00" + s.S3.Endpoint
+	return strings.Join([]string{s.URI, strings.ToLower(s.SHA256), s.S3.Endpoint, s.S3.CredentialsFrom}, "\x00")
 }
 
 // Fetch returns the local path of the jar src names, fetching it unless it was

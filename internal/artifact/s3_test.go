@@ -60,6 +60,12 @@ func TestFetchS3(t *testing.T) {
 			}
 		}
 	}
+	// A jar fetched with one Secret is not handed out for another within the minute
+	// it is kept.
+	wrongFrom := access(wrong)
+	wrongFrom.CredentialsFrom = "Secret other/s3"
+	_, err = f.Fetch(ctx, Source{URI: "s3://jobs/team/job.jar", SHA256: hex.EncodeToString(sum[:]), S3: wrongFrom})
+	require.ErrorContains(t, err, "refused the credentials of Secret other/s3")
 	closed := S3{Endpoint: "http://127.0.0.1:1", PathStyle: true, Credentials: good}
 	_, err = f.Fetch(ctx, Source{URI: "s3://jobs/team/job.jar", S3: closed})
 	require.ErrorContains(t, err, "fetching s3://jobs/team/job.jar: the object store at http://127.0.0.1:1 cannot be reached")
