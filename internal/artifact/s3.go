@@ -1,6 +1,7 @@
 package artifact
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
+
+	"github.com/flok-dev/flok/internal/flinkconf"
 )
 
 // S3 says how to reach an S3-compatible object store.
@@ -46,10 +49,48 @@ func (Credentials) String() string { return "(credentials)" }
 // GoString keeps the key out of %#v.
 func (c Credentials) GoString() string { return c.String() }
 
+// S3FromConfig is the store that Flink's own options in conf name — s3.endpoint,
+// s3.path.style.access and the region — under any prefix Flink's S3 file systems read:
+// s3., s3a. or Hadoop's fs.s3a. (which config.yaml needs for the region, as
+// s3.endpoint cannot also be the prefix of s3.endpoint.region there).
+func S3FromConfig(conf map[string]string) S3 {
+	option := func(name string) string {
+		for _, prefix := range []string{"s3.", "s3a.", "fs.s3a."} {
+			if v := conf[prefix+name]; v != "" {
+				return v
+			}
+		}
+		return ""
+	}
+	return S3{Endpoint: option("endpoint"), PathStyle: flinkconf.IsTrue(option("path.style.access")), Region: option("endpoint.region")}
+}
+
+// Upload stores content as the object uri names (s3://bucket/key) unless one of the
+// same size is there already: keys named by the content's digest hold one content.
+func Upload(ctx context.Context, store S3, uri string, content []byte) error {
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme != "s3" || u.Host == "" || strings.Trim(u.Path, "/") == "" {
+		return fmt.Errorf("%q: an artifact store is s3://bucket/key", uri)
+	}
+	client, err := newS3Client(ctx, store, nil)
+	if err != nil {
+		return err
+	}
+	bucket, key := u.Host, strings.TrimPrefix(u.Path, "/")
+	head, err := client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: &key})
+	if err == nil && aws.ToInt64(head.ContentLength) == int64(len(content)) {
+		return nil
+	}
+	if _, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader(content)}); err != nil {
+		return describeS3Error(u, store, err)
+	}
+	return nil
+}
+
 // openS3 opens the object u names (s3://bucket/key), refusing one the store announces
 // larger than the limit.
 func (f *Fetcher) openS3(ctx context.Context, u *url.URL, store S3) (io.ReadCloser, error) {
-	client, err := f.s3Client(ctx, store)
+	client, err := newS3Client(ctx, store, f.HTTP)
 	if err != nil {
 		return nil, fmt.Errorf("fetching %s: %w", u, err)
 	}
@@ -65,15 +106,16 @@ func (f *Fetcher) openS3(ctx context.Context, u *url.URL, store S3) (io.ReadClos
 	return out.Body, nil
 }
 
-// s3Client is a client for store, signing with its credentials or the operator's.
-func (f *Fetcher) s3Client(ctx context.Context, store S3) (*s3.Client, error) {
+// newS3Client is a client for store, signing with its credentials or the process's
+// own identity; httpClient nil is the SDK's.
+func newS3Client(ctx context.Context, store S3, httpClient *http.Client) (*s3.Client, error) {
 	region := store.Region
 	if region == "" {
 		region = "us-east-1"
 	}
 	opts := []func(*config.LoadOptions) error{config.WithRegion(region), config.WithRetryMaxAttempts(2), config.WithLogger(logging.Nop{})}
-	if f.HTTP != nil {
-		opts = append(opts, config.WithHTTPClient(f.HTTP))
+	if httpClient != nil {
+		opts = append(opts, config.WithHTTPClient(httpClient))
 	}
 	if c := store.Credentials; c != nil {
 		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)))

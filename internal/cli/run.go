@@ -75,6 +75,8 @@ type SubmitOptions struct {
 	// access key fetches an s3:// jar.
 	SHA256            string
 	CredentialsSecret string
+	// ArtifactStore (s3://bucket/prefix) is where a local jar is uploaded.
+	ArtifactStore string
 }
 
 // podTemplateOptions map Flink's pod template file options to the spec's templates.

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,7 +18,7 @@ import (
 )
 
 // TestCLISession drives a session cluster through the flok command line: session
-// start, submit, list, status, a session job named as its session (KIND/NAME), an
+// start, submit (a local jar, uploaded to an S3-compatible store), list, status, a session job named as its session (KIND/NAME), an
 // application refused a session's name, a job waiting for a missing session, restart,
 // a refused session stop while the job runs, a forced one, deletion — plus render and
 // version.
@@ -34,9 +36,24 @@ func TestCLISession(t *testing.T) {
 	code, _, errOut := flok(t, ns, "session", "start", "shared", "-D", "taskmanager.numberOfTaskSlots=2", "--wait", "--timeout", "1ns")
 	require.Equal(t, 3, code)
 	require.Contains(t, errOut, "stopped waiting (timed out); the operator goes on with the change")
-	code, out, _ = flok(t, ns, "submit", "--session", "shared", jars.URL+"/TopSpeedWindowing.jar", "-p", "1", "--wait")
+	// A jar on this machine goes to the artifact store under its digest; the job runs
+	// it from there, checked against that digest.
+	store := jarStore(t, ns, c, release)
+	local := filepath.Join(t.TempDir(), "TopSpeedWindowing.jar")
+	require.NoError(t, os.WriteFile(local, exampleJar(t, release), 0o644))
+	code, out, _ = flok(t, ns, "submit", "--session", "shared", local, "--artifact-store", "s3://jobs/uploads", "--credentials-secret", "s3-credentials",
+		"-D", "s3.endpoint="+store.Endpoint, "-D", "s3.path.style.access=true", "-p", "1", "--wait")
 	require.Equal(t, 0, code)
+	uploaded := "s3://jobs/uploads/" + store.sha256[:16] + "/TopSpeedWindowing.jar"
+	require.Contains(t, out, "uploaded "+local+" to "+uploaded)
 	require.Contains(t, out, "flinksessionjob "+ns+"/topspeedwindowing applied")
+	submitted := &v1beta1.FlinkSessionJob{}
+	require.NoError(t, c.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "topspeedwindowing"}, submitted))
+	require.Equal(t, uploaded, submitted.Spec.Job.JarURI)
+	require.Equal(t, &v1beta1.JobArtifact{SHA256: store.sha256, CredentialsSecret: "s3-credentials"}, submitted.Spec.Job.Artifact)
+	code, _, errOut = flok(t, ns, "run", local)
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "is a file here, which the cluster cannot read: build it into an image (flok image build)")
 
 	_, out, _ = flok(t, ns, "session", "list", "-o", "wide")
 	require.Regexp(t, `shared\s+`+ns+`\s+session\s+native\s+2.3\s+1 jobs\s+STABLE`, out)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -99,6 +100,10 @@ after --.`,
 				return err
 			}
 			o.JarURI, o.Args, o.Namespace = args[0], args[1:], c.Namespace
+			if cli.IsLocalJar(o.JarURI) {
+				return fmt.Errorf("%s is a file here, which the cluster cannot read: build it into an image (flok image build) and run "+
+					"local:///opt/flink/usrlib/%s with --image, or run it on a session (flok submit --artifact-store)", o.JarURI, filepath.Base(o.JarURI))
+			}
 			fd, err := o.Deployment()
 			if err != nil {
 				return err
@@ -128,9 +133,12 @@ func (e *env) submitCommand() *cobra.Command {
 		Long: `Run a jar on a session cluster, like 'flink run' against a running cluster: the
 operator fetches the jar (https://, or s3:// from any S3-compatible store named by
 -D s3.endpoint=…), checks it against --sha256 when given, uploads it to the session and
-runs it, then looks after it as it does applications. -D sets the job's own Flink options.`,
+runs it, then looks after it as it does applications. -D sets the job's own Flink options.
+A jar on this machine is first uploaded to --artifact-store under its digest, and the
+job runs it from there, checked against that digest.`,
 		Example: `  flok submit --session shared https://repo.example.com/jobs/orders-1.4.jar -p 2 --upgrade-mode savepoint
-  flok submit --session shared s3://jobs/orders-1.4.jar --credentials-secret s3-jobs --sha256 "$(sha256sum orders-1.4.jar | cut -c1-64)"`,
+  flok submit --session shared s3://jobs/orders-1.4.jar --credentials-secret s3-jobs --sha256 "$(sha256sum orders-1.4.jar | cut -c1-64)"
+  flok submit --session shared ./target/orders-1.4.jar --artifact-store s3://jobs/uploads --credentials-secret s3-jobs`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := e.client()
@@ -138,6 +146,13 @@ runs it, then looks after it as it does applications. -D sets the job's own Flin
 				return err
 			}
 			o.JarURI, o.Args, o.Namespace = args[0], args[1:], c.Namespace
+			if cli.IsLocalJar(o.JarURI) {
+				local := o.JarURI
+				if o.JarURI, o.SHA256, err = c.UploadJar(cmd.Context(), local, o.ArtifactStore, o.Options, o.CredentialsSecret); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "uploaded %s to %s\n", local, o.JarURI)
+			}
 			sj, err := o.SessionJob()
 			if err != nil {
 				return err
@@ -161,6 +176,7 @@ runs it, then looks after it as it does applications. -D sets the job's own Flin
 	f.StringArrayVarP(&o.Options, "option", "D", nil, "a Flink option of the job, key=value (repeatable)")
 	f.StringVar(&o.SHA256, "sha256", "", "the jar's SHA-256 (hex): a jar with another is refused")
 	f.StringVar(&o.CredentialsSecret, "credentials-secret", "", "a Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for an s3:// jar")
+	f.StringVar(&o.ArtifactStore, "artifact-store", "", "upload a local jar to s3://bucket/prefix (with --credentials-secret's keys, else your AWS identity) and run it from there")
 	addJobFlags(cmd, &o.EntryClass, &o.Parallelism, &o.FromSavepoint, &o.UpgradeMode)
 	w.flags(cmd, "the job runs")
 	return cmd
