@@ -34,10 +34,9 @@ func newMemoryCgroup(path string, limit int64) (*memoryCgroup, error) {
 	return cg, nil
 }
 
-// add moves a process into the cgroup; its later children stay there.
-func (cg *memoryCgroup) add(pid int) error {
-	return os.WriteFile(filepath.Join(cg.dir, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0o644)
-}
+// procsFile is where a process writes its pid to join the cgroup; its later children
+// stay there.
+func (cg *memoryCgroup) procsFile() string { return filepath.Join(cg.dir, "cgroup.procs") }
 
 // oomKills is the kernel's count of OOM kills in the cgroup.
 func (cg *memoryCgroup) oomKills() int {

@@ -168,9 +168,6 @@ func (r *containerRunner) runOnce() (int, error) {
 		return 0, err
 	}
 	defer r.w.node.sup.Forget(proc)
-	if err := cg.add(proc.Pid()); err != nil {
-		r.w.node.logf("procnode: %s: memory cgroup: %v", r.spec.Name, err)
-	}
 	oomBefore := cg.oomKills()
 	startedAt := metav1.Now()
 	r.mu.Lock()
@@ -270,12 +267,13 @@ func (r *containerRunner) command() (*exec.Cmd, *memoryCgroup, error) {
 	if len(argv) == 0 {
 		return nil, nil, fmt.Errorf("container %q has no command and its image none", r.spec.Name)
 	}
-	launcher, err := r.writeLauncher(pod, id)
+	cg, err := newMemoryCgroup(filepath.Join("flok", fmt.Sprintf("s%d", r.w.node.opts.Slot.Index), string(pod.UID), r.spec.Name), r.memoryLimit())
 	if err != nil {
 		return nil, nil, err
 	}
-	cg, err := newMemoryCgroup(filepath.Join("flok", fmt.Sprintf("s%d", r.w.node.opts.Slot.Index), string(pod.UID), r.spec.Name), r.memoryLimit())
+	launcher, err := r.writeLauncher(pod, id, cg)
 	if err != nil {
+		cg.remove()
 		return nil, nil, err
 	}
 	// The node's own tools by absolute path: the environment is the container's.

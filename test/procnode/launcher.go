@@ -17,11 +17,15 @@ const flinkHomeInPod = "/opt/flink"
 // pulled image's root, binds the Pod's hosts file, the Flink image at /opt/flink and
 // every volumeMount, and execs the container's command (its arguments) in its working
 // directory — for a pulled image in its root, as id.
-func (r *containerRunner) writeLauncher(pod *corev1.Pod, id identity) (string, error) {
+func (r *containerRunner) writeLauncher(pod *corev1.Pod, id identity, cg *memoryCgroup) (string, error) {
 	if err := os.MkdirAll(r.dir, 0o755); err != nil {
 		return "", err
 	}
 	var b strings.Builder
+	// The launcher joins the container's memory cgroup itself, first: the node moving
+	// it there by its pid could move another process, should the container have ended
+	// and its pid been taken again meanwhile.
+	fmt.Fprintf(&b, "echo $$ > %s || echo \"[WARN] could not join the memory cgroup\" >&2\n", shellQuote(cg.procsFile()))
 	// The launcher's tools are the node's; the command gets the container's PATH back.
 	fmt.Fprintf(&b, "set -e\ncontainer_path=$PATH\nexport PATH=%s\n", shellQuote(os.Getenv("PATH")))
 	fmt.Fprintf(&b, "hostname %s\n", shellQuote(podHostname(pod)))

@@ -23,6 +23,10 @@ type podNetwork struct {
 
 	mu   sync.Mutex
 	used map[netip.Addr]bool
+	// last is the address handed out last: the next one is looked for after it, as
+	// host-local IPAM does, so that a new Pod does not take the address of one just
+	// gone (a peer's route or a partition naming it would then hit the newcomer).
+	last netip.Addr
 
 	// host is the namespace the node's hostNetwork Pods share, made with the first.
 	hostOnce sync.Once
@@ -183,10 +187,21 @@ func (pn *podNetwork) teardown(p *podNet) {
 func (pn *podNetwork) allocate() (netip.Addr, error) {
 	pn.mu.Lock()
 	defer pn.mu.Unlock()
-	gateway := netip.MustParseAddr(pn.slot.PodGateway())
-	for a := gateway.Next(); pn.prefix.Contains(a) && a.As4()[3] < 254; a = a.Next() {
+	first := netip.MustParseAddr(pn.slot.PodGateway()).Next()
+	var candidates []netip.Addr
+	for a := first; pn.prefix.Contains(a) && a.As4()[3] < 254; a = a.Next() {
+		candidates = append(candidates, a)
+	}
+	start := 0
+	for i, a := range candidates {
+		if a == pn.last {
+			start = i + 1
+		}
+	}
+	for i := range candidates {
+		a := candidates[(start+i)%len(candidates)]
 		if !pn.used[a] {
-			pn.used[a] = true
+			pn.used[a], pn.last = true, a
 			return a, nil
 		}
 	}
