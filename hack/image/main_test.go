@@ -6,19 +6,18 @@ import (
 	"debug/elf"
 	"errors"
 	"io"
-	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/stretchr/testify/require"
 
 	"github.com/flok-dev/flok/internal/ociimage"
+	"github.com/flok-dev/flok/internal/ociimage/ocitest"
 )
 
 // TestImage builds the operator image twice (the same digest both times), pushes it
@@ -26,9 +25,7 @@ import (
 // and holds.
 func TestImage(t *testing.T) {
 	ctx := t.Context()
-	server := httptest.NewServer(registry.New())
-	defer server.Close()
-	repo := strings.TrimPrefix(server.URL, "http://") + "/flok/operator"
+	repo := ocitest.Registry(t) + "/flok/operator"
 	const version = "v0.0.0-test"
 	dirs := []string{filepath.Join(t.TempDir(), "first"), filepath.Join(t.TempDir(), "second")}
 	var out bytes.Buffer

@@ -248,6 +248,22 @@ func (f *Fetcher) maxSize() int64 {
 // zipMagic starts every jar (a zip file with entries).
 var zipMagic = []byte("PK\x03\x04")
 
+// ReadJar reads a jar on this machine, refusing a file that is no jar by its name or
+// its content.
+func ReadJar(local string) ([]byte, error) {
+	if !strings.HasSuffix(local, ".jar") {
+		return nil, fmt.Errorf("%s is not a .jar file", local)
+	}
+	data, err := os.ReadFile(local)
+	if err != nil {
+		return nil, err
+	}
+	if !IsZip(data) {
+		return nil, fmt.Errorf("%s is not a jar: its content is not a zip file", local)
+	}
+	return data, nil
+}
+
 // IsZip reports whether content starts as every jar does.
 func IsZip(content []byte) bool { return bytes.HasPrefix(content, zipMagic) }
 

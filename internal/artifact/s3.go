@@ -132,17 +132,17 @@ func newS3Client(ctx context.Context, store S3, httpClient *http.Client) (*s3.Cl
 	}), nil
 }
 
-// describeS3Error says in plain words why the store did not give the object: the
-// store's own error code, never its message (which may echo what was signed).
+// describeS3Error says in plain words why the store did not give or take the object:
+// the store's own error code, never its message (which may echo what was signed).
 func describeS3Error(u *url.URL, store S3, err error) error {
 	var api smithy.APIError
 	var resp *awshttp.ResponseError
 	if !errors.As(err, &api) || !errors.As(err, &resp) {
-		return fmt.Errorf("fetching %s: the object store at %s cannot be reached: %w", u, endpointName(store), err)
+		return fmt.Errorf("%s: the object store at %s cannot be reached: %w", u, endpointName(store), err)
 	}
 	from := store.CredentialsFrom
 	if store.Credentials == nil {
-		from = "the operator's own identity"
+		from = "the default AWS identity (environment, web identity, instance role)"
 	}
 	code := api.ErrorCode()
 	switch status := resp.HTTPStatusCode(); {

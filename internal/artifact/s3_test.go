@@ -68,7 +68,7 @@ func TestFetchS3(t *testing.T) {
 	require.ErrorContains(t, err, "refused the credentials of Secret other/s3")
 	closed := S3{Endpoint: "http://127.0.0.1:1", PathStyle: true, Credentials: good}
 	_, err = f.Fetch(ctx, Source{URI: "s3://jobs/team/job.jar", S3: closed})
-	require.ErrorContains(t, err, "fetching s3://jobs/team/job.jar: the object store at http://127.0.0.1:1 cannot be reached")
+	require.ErrorContains(t, err, "s3://jobs/team/job.jar: the object store at http://127.0.0.1:1 cannot be reached")
 	entries, err := os.ReadDir(f.Dir)
 	require.NoError(t, err)
 	require.Len(t, entries, 1, "refused artifacts leave nothing behind")

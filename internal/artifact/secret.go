@@ -21,7 +21,7 @@ func CredentialsFromSecret(ctx context.Context, reader client.Reader, namespace,
 	case apierrors.IsNotFound(err):
 		return nil, fmt.Errorf("there is no Secret %s in namespace %s: create it with %s and %s", name, namespace, v1beta1.CredentialsAccessKeyID, v1beta1.CredentialsSecretAccessKey)
 	case apierrors.IsForbidden(err):
-		return nil, fmt.Errorf("the operator may not read Secret %s/%s: grant it get on secrets in namespace %s", namespace, name, namespace)
+		return nil, fmt.Errorf("reading Secret %s/%s is forbidden: grant get on secrets in namespace %s (to the operator, or to you for flok submit)", namespace, name, namespace)
 	case err != nil:
 		return nil, fmt.Errorf("reading Secret %s/%s: %w", namespace, name, err)
 	}

@@ -184,6 +184,20 @@ func (o SubmitOptions) SessionJob() (*v1beta1.FlinkSessionJob, error) {
 // none). special sees each option first and reports whether it took it (or why it is
 // refused).
 func parseOptions(options []string, special func(key, value string) (bool, error)) (*runtime.RawExtension, error) {
+	conf, err := optionConfig(options, special)
+	if err != nil || len(conf) == 0 {
+		return nil, err
+	}
+	raw, err := json.Marshal(conf)
+	if err != nil {
+		return nil, err
+	}
+	return &runtime.RawExtension{Raw: raw}, nil
+}
+
+// optionConfig reads -D key=value options; special sees each option first and
+// reports whether it took it (or why it is refused).
+func optionConfig(options []string, special func(key, value string) (bool, error)) (flinkconf.Config, error) {
 	conf := flinkconf.Config{}
 	for _, opt := range options {
 		key, value, ok := strings.Cut(opt, "=")
@@ -200,14 +214,7 @@ func parseOptions(options []string, special func(key, value string) (bool, error
 			conf[key] = value
 		}
 	}
-	if len(conf) == 0 {
-		return nil, nil
-	}
-	raw, err := json.Marshal(conf)
-	if err != nil {
-		return nil, err
-	}
-	return &runtime.RawExtension{Raw: raw}, nil
+	return conf, nil
 }
 
 // readPodTemplate reads a pod template file, checked strictly as a Pod template.

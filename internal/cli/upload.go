@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -31,22 +30,17 @@ func (c *Client) UploadJar(ctx context.Context, local, store string, options []s
 	if !strings.HasPrefix(store, "s3://") {
 		return "", "", fmt.Errorf("--artifact-store %s: an artifact store is s3://bucket/prefix", store)
 	}
-	data, err := os.ReadFile(local)
+	data, err := artifact.ReadJar(local)
 	if err != nil {
 		return "", "", err
 	}
-	if !strings.HasSuffix(local, ".jar") || !artifact.IsZip(data) {
-		return "", "", fmt.Errorf("%s is not a jar", local)
+	conf, err := optionConfig(options, func(string, string) (bool, error) { return false, nil })
+	if err != nil {
+		return "", "", err
 	}
 	sum := sha256.Sum256(data)
 	digest = hex.EncodeToString(sum[:])
 	uri = strings.TrimSuffix(store, "/") + "/" + path.Join(digest[:16], filepath.Base(local))
-	conf := map[string]string{}
-	for _, opt := range options {
-		if k, v, ok := strings.Cut(opt, "="); ok {
-			conf[strings.TrimSpace(k)] = strings.TrimSpace(v)
-		}
-	}
 	s3 := artifact.S3FromConfig(conf)
 	if secret != "" {
 		if s3.Credentials, err = artifact.CredentialsFromSecret(ctx, c.API, c.Namespace, secret); err != nil {

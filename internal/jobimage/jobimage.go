@@ -7,7 +7,6 @@ package jobimage
 import (
 	"context"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -138,15 +137,9 @@ func connectorFiles(ctx context.Context, connectors []string, maven *Maven) ([]o
 // jarFile reads a local jar as a file of dir, readable by every user (the official
 // image runs Flink as user flink).
 func jarFile(local, dir string) (ociimage.File, error) {
-	if !strings.HasSuffix(local, ".jar") {
-		return ociimage.File{}, fmt.Errorf("%s is not a .jar file", local)
-	}
-	data, err := os.ReadFile(local)
+	data, err := artifact.ReadJar(local)
 	if err != nil {
 		return ociimage.File{}, err
-	}
-	if !artifact.IsZip(data) {
-		return ociimage.File{}, fmt.Errorf("%s is not a jar: its content is not a zip file", local)
 	}
 	return ociimage.File{Path: path.Join(dir, filepath.Base(local)), Mode: 0o644, Data: data}, nil
 }

@@ -6,8 +6,6 @@ import (
 	"context"
 	"crypto/sha1" //nolint:gosec // the repository's checksum, as Maven keeps it
 	"encoding/hex"
-	"io"
-	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,11 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/stretchr/testify/require"
 
 	"github.com/flok-dev/flok/internal/ociimage"
+	"github.com/flok-dev/flok/internal/ociimage/ocitest"
 )
 
 var amd64 = v1.Platform{OS: "linux", Architecture: "amd64"}
@@ -46,9 +44,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) fixture {
 	t.Helper()
-	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(reg.Close)
-	host := strings.TrimPrefix(reg.URL, "http://")
+	host := ocitest.Registry(t)
 	layer, err := ociimage.Layer([]ociimage.File{
 		{Path: "/opt/flink/lib/flink-dist-2.3.0.jar", Mode: 0o644, Data: jar(t, "flink")},
 		{Path: "/docker-entrypoint.sh", Mode: 0o755, Data: []byte("#!/bin/sh\n")},

@@ -5,14 +5,13 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/stretchr/testify/require"
+
+	"github.com/flok-dev/flok/internal/ociimage/ocitest"
 )
 
 var stamp = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
@@ -75,9 +74,8 @@ func TestIndexRoundTripsThroughLayoutAndRegistry(t *testing.T) {
 	_, err = ReadLayout(dir, "demo:2")
 	require.ErrorContains(t, err, `has no image index named "demo:2"`)
 
-	server := httptest.NewServer(registry.New())
-	defer server.Close()
-	ref := strings.TrimPrefix(server.URL, "http://") + "/team/demo:1"
+	host := ocitest.Registry(t)
+	ref := host + "/team/demo:1"
 	pushed, err := Push(ctx, ref, read)
 	require.NoError(t, err)
 	require.Equal(t, digest.String(), pushed.DigestStr())
@@ -107,7 +105,7 @@ func TestIndexRoundTripsThroughLayoutAndRegistry(t *testing.T) {
 
 	_, err = Push(ctx, "Not A Reference", idx)
 	require.ErrorContains(t, err, `image reference "Not A Reference"`)
-	_, err = PullIndex(ctx, strings.TrimPrefix(server.URL, "http://")+"/team/missing:1")
+	_, err = PullIndex(ctx, host+"/team/missing:1")
 	require.ErrorContains(t, err, "pulling")
 }
 

@@ -4,20 +4,18 @@ import (
 	"archive/tar"
 	"bytes"
 	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/stretchr/testify/require"
+
+	"github.com/flok-dev/flok/internal/ociimage/ocitest"
 )
 
 // rawLayer packs tar entries as they are: symbolic links, hard links and whiteouts,
@@ -152,9 +150,7 @@ func TestUnpackStaysInside(t *testing.T) {
 }
 
 func TestPullImageChoosesThePlatform(t *testing.T) {
-	server := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	defer server.Close()
-	ref := strings.TrimPrefix(server.URL, "http://") + "/team/demo:1"
+	ref := ocitest.Registry(t) + "/team/demo:1"
 	_, err := Push(t.Context(), ref, testIndex(t))
 	require.NoError(t, err)
 	r, err := name.ParseReference(ref)

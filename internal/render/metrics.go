@@ -50,7 +50,7 @@ func (c *cluster) metricsDefaults(layers ...flinkconf.Config) flinkconf.Config {
 		}
 	}
 	port := strconv.Itoa(DefaultMetricsPort)
-	if isTrue(flinkconf.Merge(layers...)[keyHostNetwork]) {
+	if flinkconf.IsTrue(flinkconf.Merge(layers...)[keyHostNetwork]) {
 		port = hostNetworkMetricsPorts
 	}
 	return flinkconf.Config{

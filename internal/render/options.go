@@ -128,7 +128,4 @@ func joinList(items []string) string {
 	return strings.Join(quoted, ";")
 }
 
-// isTrue reads a Flink boolean option as Flink does.
-func isTrue(v string) bool { return flinkconf.IsTrue(v) }
-
 func sortedKeys(c flinkconf.Config) []string { return slices.Sorted(maps.Keys(c)) }

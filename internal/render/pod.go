@@ -169,7 +169,7 @@ func (c *cluster) serviceAccount(role, fromTemplate string) string {
 }
 
 func (c *cluster) hostNetwork() bool {
-	return isTrue(c.conf[keyHostNetwork])
+	return flinkconf.IsTrue(c.conf[keyHostNetwork])
 }
 
 // tolerations reads kubernetes.<role>.tolerations: "key:k,operator:Equal,value:v,effect:NoSchedule;…".

@@ -7,6 +7,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/flok-dev/flok/internal/flinkconf"
 )
 
 // Options that turn the probes Flok gives Flink's containers on or off.
@@ -48,7 +50,7 @@ func (c *cluster) jobManagerProbes(restPort int32) (startup, liveness *corev1.Pr
 			scheme = corev1.URISchemeHTTPS
 		}
 		handler := corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/config", Port: intstr.FromInt32(restPort), Scheme: scheme}}
-		if c.restOverTLS() && isTrue(c.conf[keyRESTClientAuth]) {
+		if c.restOverTLS() && flinkconf.IsTrue(c.conf[keyRESTClientAuth]) {
 			// The kubelet has no client certificate to show: it can only see the port open.
 			handler = corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(restPort)}}
 		}

@@ -220,7 +220,7 @@ func (c *cluster) checkModes() field.ErrorList {
 		errs = append(errs, field.Required(field.NewPath("spec", "job", "jarURI"),
 			"the job's jar, such as local:///opt/flink/usrlib/job.jar (a path inside the image)"))
 	}
-	if c.application() && c.version.Major > 0 && !c.version.AtLeast(1, 19) && !localJar(c.spec().Job.JarURI) {
+	if c.application() && c.version.Major > 0 && !c.version.AtLeast(1, 19) && !jarInImage(c.spec().Job.JarURI) {
 		errs = append(errs, field.Invalid(field.NewPath("spec", "job", "jarURI"), c.spec().Job.JarURI,
 			"Flink fetches an application's jar from a remote URI only from 1.19 on: use local:///opt/flink/usrlib/job.jar with the jar in the image, or flinkVersion v1_19 or later"))
 	}
@@ -230,9 +230,9 @@ func (c *cluster) checkModes() field.ErrorList {
 	return errs
 }
 
-// localJar reports whether uri names a jar inside the image (or none): local:// or a
+// jarInImage reports whether uri names a jar inside the image (or none): local:// or a
 // plain path, which every Flink version runs.
-func localJar(uri string) bool {
+func jarInImage(uri string) bool {
 	scheme, _, found := strings.Cut(uri, "://")
 	return !found || scheme == "local" || scheme == "file"
 }

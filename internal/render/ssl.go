@@ -64,7 +64,7 @@ func (c *cluster) tlsSettings(conf flinkconf.Config) (*TLS, field.ErrorList) {
 		}
 	}
 	t := &TLS{Secret: strings.TrimSpace(conf[keySSLSecret]), Generate: generate,
-		REST: c.sslOn(conf, keyRESTSSL), ClientAuth: isTrue(conf[keyRESTClientAuth])}
+		REST: c.sslOn(conf, keyRESTSSL), ClientAuth: flinkconf.IsTrue(conf[keyRESTClientAuth])}
 	if t.Generate && t.Secret == "" {
 		t.Secret = SSLSecretName(c.name())
 	}
@@ -147,9 +147,9 @@ var passwordOf = map[string]string{
 // removed it.
 func (c *cluster) sslOn(conf flinkconf.Config, key string) bool {
 	if v := strings.TrimSpace(conf[key]); v != "" {
-		return isTrue(v)
+		return flinkconf.IsTrue(v)
 	}
-	return c.version.Major < 2 && isTrue(conf[keySSLBefore2])
+	return c.version.Major < 2 && flinkconf.IsTrue(conf[keySSLBefore2])
 }
 
 // restOverTLS reports a REST API that speaks TLS (a cluster without a TLS Secret has

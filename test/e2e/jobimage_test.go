@@ -1,20 +1,16 @@
 package e2e
 
 import (
-	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/flok-dev/flok/internal/jobimage"
 	"github.com/flok-dev/flok/internal/ociimage"
+	"github.com/flok-dev/flok/internal/ociimage/ocitest"
 	"github.com/flok-dev/flok/test/flinkdist"
 )
 
@@ -26,9 +22,7 @@ import (
 func jobImage(t *testing.T, release flinkdist.Release) (tag, byDigest string) {
 	t.Helper()
 	ctx := t.Context()
-	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(reg.Close)
-	host := strings.TrimPrefix(reg.URL, "http://")
+	host := ocitest.Registry(t)
 	base, err := flinkdist.BaseImage(ctx, release)
 	require.NoError(t, err)
 	baseIndex, err := ociimage.Index(nil, base)

@@ -100,8 +100,7 @@ func assemble(ctx context.Context, r Release, work string) error {
 		}
 	}
 	for artifact, sum := range r.OptPlugins {
-		name := strings.Split(artifact, ":")[1] + "-" + r.Version + ".jar"
-		if err := fetchJar(ctx, artifact, sum, downloads, filepath.Join(home, "opt", name)); err != nil {
+		if err := fetchJar(ctx, artifact, sum, downloads, filepath.Join(home, "opt", r.optPluginFile(artifact))); err != nil {
 			return err
 		}
 	}
@@ -112,11 +111,17 @@ func assemble(ctx context.Context, r Release, work string) error {
 // ENABLE_BUILT_IN_PLUGINS names it; "" when the release has none.
 func (r Release) S3Plugin() string {
 	for artifact := range r.OptPlugins {
-		if id := strings.Split(artifact, ":")[1]; id == "flink-s3-fs-hadoop" {
-			return id + "-" + r.Version + ".jar"
+		if strings.Split(artifact, ":")[1] == "flink-s3-fs-hadoop" {
+			return r.optPluginFile(artifact)
 		}
 	}
 	return ""
+}
+
+// optPluginFile names a plugin of OptPlugins in opt/ as the official image does:
+// <artifact>-<the home's version>.jar.
+func (r Release) optPluginFile(artifact string) string {
+	return strings.Split(artifact, ":")[1] + "-" + r.Version + ".jar"
 }
 
 // pipDownload fetches one package without its dependencies. The scripts wheel is

@@ -6,9 +6,6 @@ package install
 import (
 	"context"
 	"fmt"
-	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,13 +15,13 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/stretchr/testify/require"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/flok-dev/flok/internal/ociimage"
+	"github.com/flok-dev/flok/internal/ociimage/ocitest"
 	"github.com/flok-dev/flok/test/flinkdist"
 	"github.com/flok-dev/flok/test/flinktest"
 	"github.com/flok-dev/flok/test/localk8s"
@@ -40,14 +37,14 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	registryServer := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	registryHost = strings.TrimPrefix(registryServer.URL, "http://")
+	host, stopRegistry := ocitest.Serve()
+	registryHost = host
 	addNode := procnode.AddOn(procnode.Options{
 		Log: func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) },
 	}, nil)
 	// No CRDs: `flok install` brings them.
 	code := localk8s.Run(m, localk8s.Options{AddOns: []localk8s.AddOn{addNode}}, &cluster)
-	registryServer.Close()
+	stopRegistry()
 	os.Exit(code)
 }
 

@@ -188,18 +188,12 @@ func (pn *podNetwork) allocate() (netip.Addr, error) {
 	pn.mu.Lock()
 	defer pn.mu.Unlock()
 	first := netip.MustParseAddr(pn.slot.PodGateway()).Next()
-	var candidates []netip.Addr
-	for a := first; pn.prefix.Contains(a) && a.As4()[3] < 254; a = a.Next() {
-		candidates = append(candidates, a)
-	}
-	start := 0
-	for i, a := range candidates {
-		if a == pn.last {
-			start = i + 1
+	inRange := func(a netip.Addr) bool { return a.IsValid() && pn.prefix.Contains(a) && a.As4()[3] < 254 }
+	a := pn.last
+	for range 256 {
+		if a = a.Next(); !inRange(a) || a.Less(first) {
+			a = first
 		}
-	}
-	for i := range candidates {
-		a := candidates[(start+i)%len(candidates)]
 		if !pn.used[a] {
 			pn.used[a], pn.last = true, a
 			return a, nil

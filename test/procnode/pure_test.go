@@ -1,10 +1,13 @@
 package procnode
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/flok-dev/flok/test/hostnet"
 )
 
 func TestExpand(t *testing.T) {
@@ -93,4 +96,27 @@ func TestRegistryOnLoopback(t *testing.T) {
 		_, got := registryOnLoopback(ref)
 		require.Equal(t, want, got, ref)
 	}
+}
+
+// TestAddressesAreNotReusedAtOnce: a Pod gets the next free address after the last
+// one handed out, so the address of a Pod just gone waits until the range wraps.
+func TestAddressesAreNotReusedAtOnce(t *testing.T) {
+	slot := &hostnet.Slot{Index: 7}
+	pn := &podNetwork{slot: slot, prefix: netip.MustParsePrefix(slot.PodCIDR()), used: map[netip.Addr]bool{}}
+	allocate := func() string {
+		a, err := pn.allocate()
+		require.NoError(t, err)
+		return a.String()
+	}
+	require.Equal(t, "10.245.7.2", allocate())
+	require.Equal(t, "10.245.7.3", allocate())
+	delete(pn.used, netip.MustParseAddr("10.245.7.3"))
+	require.Equal(t, "10.245.7.4", allocate(), "not the address just freed")
+	pn.last = netip.MustParseAddr("10.245.7.253")
+	require.Equal(t, "10.245.7.3", allocate(), "after the end of the range, the first free one from its start")
+	for a := netip.MustParseAddr("10.245.7.2"); a.As4()[3] < 254; a = a.Next() {
+		pn.used[a] = true
+	}
+	_, err := pn.allocate()
+	require.ErrorContains(t, err, "no free address left in 10.245.7.0/24")
 }

@@ -2,9 +2,6 @@ package procnode_test
 
 import (
 	"context"
-	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -21,6 +17,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/flok-dev/flok/internal/ociimage"
+	"github.com/flok-dev/flok/internal/ociimage/ocitest"
 )
 
 // pushProbeImage builds an image around testdata/imageprobe — a static program, a
@@ -54,9 +51,7 @@ func pushProbeImage(t *testing.T) (ref, id string) {
 	require.NoError(t, err)
 	idx, err := ociimage.Index(nil, img)
 	require.NoError(t, err)
-	server := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(server.Close)
-	repo := strings.TrimPrefix(server.URL, "http://") + "/team/probe"
+	repo := ocitest.Registry(t) + "/team/probe"
 	_, err = ociimage.Push(t.Context(), repo+":1", idx)
 	require.NoError(t, err)
 	digest, err := img.Digest()

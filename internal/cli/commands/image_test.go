@@ -4,30 +4,25 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/stretchr/testify/require"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/flok-dev/flok/internal/ociimage"
+	"github.com/flok-dev/flok/internal/ociimage/ocitest"
 )
 
 // TestImageBuild runs `flok image build` against a registry on loopback: the image is
 // pushed under its tag and its digest, written as a layout that names it, and the
 // command says what to run; without a place to put it, it says to choose one.
 func TestImageBuild(t *testing.T) {
-	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	defer reg.Close()
-	host := strings.TrimPrefix(reg.URL, "http://")
+	host := ocitest.Registry(t)
 	layer, err := ociimage.Layer([]ociimage.File{{Path: "/opt/flink/lib/flink-dist-2.3.0.jar", Mode: 0o644, Data: []byte("PK\x03\x04")}}, time.Unix(0, 0))
 	require.NoError(t, err)
 	base, err := ociimage.Image(nil, v1.Platform{OS: "linux", Architecture: "amd64"}, ociimage.Config{}, layer)
