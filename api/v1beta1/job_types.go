@@ -31,6 +31,10 @@ type JobSpec struct {
 	// operator and uploaded to the session cluster.
 	// +optional
 	JarURI string `json:"jarURI,omitempty"`
+	// SQL is a job written in Flink SQL, run instead of a jar: leave jarURI, entryClass
+	// and args empty (applications only).
+	// +optional
+	SQL *SQLJob `json:"sql,omitempty"`
 	// Artifact says what the jar at jarURI must be and whose credentials fetch it
 	// (session jobs).
 	// +optional
@@ -77,6 +81,18 @@ type JobSpec struct {
 	// AutoscalerResetNonce: a new value resets the autoscaler's overrides and history.
 	// +optional
 	AutoscalerResetNonce *int64 `json:"autoscalerResetNonce,omitempty"`
+}
+
+// SQLJob is a job's SQL script: SET statements configure the job, the statements that
+// define things (CREATE, USE, ALTER, DROP, LOAD ...) run in order, and every INSERT
+// becomes part of the one job the cluster runs. From Flink 2.1 on it runs on Flink's own
+// SQL application support (the official image's opt/flink-sql-gateway jar); before, on
+// Flok's SQL runner, which the operator mounts into the JobManager. Upgrades, savepoints
+// and suspension work as for a jar: a changed script is an upgrade from the job's state.
+type SQLJob struct {
+	// Script is the SQL script, statements ending in semicolons.
+	// +kubebuilder:validation:MinLength=1
+	Script string `json:"script"`
 }
 
 // The keys of a JobArtifact's credentials Secret: the names the AWS tools and Flink's

@@ -52,6 +52,9 @@ type Options struct {
 	ArtifactDir        string
 	MaxArtifactSize    int64
 	AllowHTTPArtifacts bool
+	// SQLRunnerJar is Flok's SQL runner, which SQL jobs before Flink 2.1 run on; the
+	// operator's image has it at DefaultSQLRunnerJar.
+	SQLRunnerJar string
 	// PodMonitors keeps a PodMonitor per FlinkDeployment when the cluster serves them;
 	// MetricsShards spreads them over that many Prometheus shards.
 	PodMonitors   bool
@@ -86,6 +89,9 @@ type WebhookOptions struct {
 	CAValidity, CertValidity, CATrustDelay time.Duration
 }
 
+// DefaultSQLRunnerJar is where the operator's image keeps Flok's SQL runner.
+const DefaultSQLRunnerJar = "/flok/flok-sql-runner.jar"
+
 // DefaultOptions are the flags' defaults.
 func DefaultOptions() Options {
 	s := lifecycle.DefaultSettings()
@@ -94,6 +100,7 @@ func DefaultOptions() Options {
 		ObserveInterval: s.ObserveInterval, ProgressInterval: s.ProgressInterval, CheckpointObserveInterval: 2 * time.Minute,
 		CheckpointHistoryInterval: 5 * time.Minute,
 		ArtifactDir:               filepath.Join(os.TempDir(), "flok-artifacts"), MaxArtifactSize: artifact.DefaultMaxSize,
+		SQLRunnerJar:              DefaultSQLRunnerJar,
 		PodMonitors: true, MetricsShards: 1, KeepEndedLogs: true, Alerts: true, ConsoleAddr: "0",
 		Webhook: WebhookOptions{
 			BindAddress: "0", Service: "flok-webhook", CASecret: "flok-webhook-ca", Configuration: "flok",
@@ -120,6 +127,7 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.ArtifactDir, "artifact-dir", o.ArtifactDir, "directory for the session jobs' fetched jars")
 	fs.Int64Var(&o.MaxArtifactSize, "max-artifact-size", o.MaxArtifactSize, "largest session job jar fetched, in bytes")
 	fs.BoolVar(&o.AllowHTTPArtifacts, "allow-http-artifacts", o.AllowHTTPArtifacts, "let session job jars come over plain http (https always works)")
+	fs.StringVar(&o.SQLRunnerJar, "sql-runner-jar", o.SQLRunnerJar, "Flok's SQL runner jar, which SQL jobs before Flink 2.1 run on (a missing file at the default path: such jobs are refused)")
 	fs.BoolVar(&o.PodMonitors, "pod-monitors", o.PodMonitors, "keep a Prometheus Operator PodMonitor per FlinkDeployment when the cluster serves PodMonitors (looked up at start)")
 	fs.IntVar(&o.MetricsShards, "metrics-shards", o.MetricsShards, "how many Prometheus shards share the FlinkDeployments' PodMonitors (label flok.dev/metrics-shard)")
 	fs.BoolVar(&o.Alerts, "alerts", o.Alerts, "send the incidents of FlinkDeployments and FlinkSessionJobs (their Degraded conditions) to the AlertReceivers their namespace's AlertRoutes name")

@@ -2,7 +2,10 @@ package operator
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -80,6 +83,10 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 	if err != nil {
 		return err
 	}
+	sqlRunner, err := loadSQLRunner(o.SQLRunnerJar)
+	if err != nil {
+		return err
+	}
 	m := newOperatorMetrics(metrics.Registry)
 	flink, err := flinkAccess(cfg, o.FlinkAccess, m.flinkREST, mgr.GetAPIReader())
 	if err != nil {
@@ -91,7 +98,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 	}
 	r := &deployment.Reconciler{
 		Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("flok-operator"),
-		Flink: flink, Defaults: defaults, Settings: settings,
+		Flink: flink, Defaults: defaults, Settings: settings, SQLRunner: sqlRunner,
 		Hooks: hooks, Metrics: m.deployments, JobDetails: deploymentDetails,
 	}
 	if err := deployment.Index(ctx, mgr); err != nil {
@@ -186,6 +193,20 @@ func cacheOptions(namespaces []string) cache.Options {
 		}
 	}
 	return opts
+}
+
+// loadSQLRunner reads the SQL runner's jar. A runner missing at the default path is
+// no error — SQL jobs that need it are refused when deployed — one named by the flag is.
+func loadSQLRunner(path string) ([]byte, error) {
+	jar, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		return jar, nil
+	case path == DefaultSQLRunnerJar && errors.Is(err, fs.ErrNotExist), path == "":
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("reading --sql-runner-jar: %w", err)
+	}
 }
 
 // loadDefaults reads the operator's default Flink options and lifecycle settings.

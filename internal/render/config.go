@@ -169,10 +169,11 @@ func (c *cluster) specOptions(user flinkconf.Config) (flinkconf.Config, field.Er
 			out[keyParallelism] = strconv.Itoa(int(job.Parallelism))
 		}
 		if c.native() {
-			set(keyApplicationJars, job.JarURI)
-			set(keyApplicationMain, job.EntryClass)
-			if len(job.Args) > 0 {
-				out[keyApplicationArgs] = joinList(job.Args)
+			jar, class, args := c.jobEntry()
+			set(keyApplicationJars, jar)
+			set(keyApplicationMain, class)
+			if len(args) > 0 {
+				out[keyApplicationArgs] = joinList(args)
 			}
 		}
 	}

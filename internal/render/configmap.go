@@ -68,7 +68,7 @@ func (c *cluster) configVolumeSource(cm *corev1.ConfigMap) corev1.Volume {
 	configFile := c.version.FileName()
 	var items []corev1.KeyToPath
 	for _, k := range slices.Sorted(maps.Keys(cm.Data)) {
-		if k != configFile {
+		if k != configFile && k != SQLScriptFile {
 			items = append(items, corev1.KeyToPath{Key: k, Path: k})
 		}
 	}

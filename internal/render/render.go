@@ -66,6 +66,8 @@ type Objects struct {
 	// TLS is how the cluster uses the certificates of its TLS Secret; nil when it has
 	// none (its REST API then speaks plain HTTP).
 	TLS *TLS
+	// sqlRunner is set when the JobManager runs Flok's SQL runner (NeedsSQLRunner).
+	sqlRunner bool
 }
 
 // All returns the objects that exist, in the order they are best created: identity
@@ -172,6 +174,7 @@ func newCluster(in Input) (*cluster, field.ErrorList) {
 	c.conf, errs = c.effectiveConfig(user)
 	errs = append(errs, c.layerTemplates()...)
 	errs = append(errs, c.checkModes()...)
+	errs = append(errs, c.checkSQL()...)
 	return c, errs
 }
 
@@ -216,7 +219,7 @@ func (c *cluster) checkModes() field.ErrorList {
 		errs = append(errs, field.Invalid(confPath.Key(keySchedulerMode), c.conf[keySchedulerMode],
 			"reactive mode runs only in a standalone application cluster: set spec.mode: standalone and spec.job, or remove scheduler-mode"))
 	}
-	if c.application() && c.native() && c.spec().Job.JarURI == "" {
+	if c.application() && c.native() && c.spec().Job.JarURI == "" && c.sqlJob() == nil {
 		errs = append(errs, field.Required(field.NewPath("spec", "job", "jarURI"),
 			"the job's jar, such as local:///opt/flink/usrlib/job.jar (a path inside the image)"))
 	}
@@ -245,7 +248,7 @@ const HashAnnotation = "flok.dev/render-hash"
 const LoggingHashAnnotation = "flok.dev/logging-hash"
 
 func (c *cluster) objects() (*Objects, field.ErrorList) {
-	o := &Objects{Configuration: c.conf, TLS: c.ssl}
+	o := &Objects{Configuration: c.conf, TLS: c.ssl, sqlRunner: c.sqlJob() != nil && !c.flinkRunsSQL()}
 	var errs field.ErrorList
 	o.ServiceAccount, o.Role, o.RoleBinding = c.rbac()
 	if o.Config, errs = c.configMap(); len(errs) > 0 {
@@ -276,6 +279,7 @@ func (c *cluster) objects() (*Objects, field.ErrorList) {
 	o.JobManager.Annotations[HashAnnotation] = hash
 	o.LoggingFiles = maps.Clone(o.Config.Data)
 	delete(o.LoggingFiles, c.version.FileName())
+	delete(o.LoggingFiles, SQLScriptFile)
 	if o.LoggingHash, err = hashData(o.LoggingFiles); err != nil {
 		return nil, field.ErrorList{field.InternalError(field.NewPath("spec", "logConfiguration"), err)}
 	}

@@ -49,6 +49,10 @@ func TestBadInput(t *testing.T) {
 		{"log file name", `spec: {logConfiguration: {"../log4j.properties": x}}`, "spec.logConfiguration[../log4j.properties]", "logging file name"},
 		{"ingress host", `spec: {ingress: {template: "Flink_UI.example.com/x"}}`, "spec.ingress.template", "host/path"},
 		{"remote jar before 1.19", `spec: {flinkVersion: v1_18, job: {jarURI: "s3://jobs/orders.jar"}}`, "spec.job.jarURI", "only from 1.19 on"},
+		{"SQL and a jar", `spec: {job: {sql: {script: "INSERT INTO t SELECT 1;"}}}`, "spec.job.jarURI", "a SQL job runs its script"},
+		{"SQL with an entry class", `spec: {job: {jarURI: "", entryClass: x.Main, sql: {script: "INSERT INTO t SELECT 1;"}}}`, "spec.job.entryClass", "remove entryClass"},
+		{"SQL before 1.19", `spec: {flinkVersion: v1_18, job: {jarURI: "", sql: {script: "INSERT INTO t SELECT 1;"}}}`, "spec.job.sql", "1.19 and later"},
+		{"empty SQL", `spec: {job: {jarURI: "", sql: {script: ""}}}`, "spec.job.sql.script", "ending in semicolons"},
 		{"overlapping keys on 2.x", `spec: {flinkConfiguration: {high-availability: NONE, high-availability.type: NONE}}`, "spec.flinkConfiguration", "overlap"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

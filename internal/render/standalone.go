@@ -35,19 +35,19 @@ func (c *cluster) standaloneJobManagerArgs() []string {
 		}
 		return args
 	}
-	job := c.spec().Job
+	jar, class, jobArgs := c.jobEntry()
 	args := []string{"standalone-job"}
 	if c.highAvailability() {
 		args = append(args, "--host", podIP)
 	}
-	if job.EntryClass != "" {
-		args = append(args, "--job-classname", job.EntryClass)
+	if class != "" {
+		args = append(args, "--job-classname", class)
 	}
 	if c.in.JobID != "" {
 		args = append(args, "--job-id", c.in.JobID)
 	}
-	if job.JarURI != "" {
-		args = append(args, "--jars", job.JarURI)
+	if jar != "" {
+		args = append(args, "--jars", jar)
 	}
 	if r := c.in.Restore; r != nil && r.Path != "" {
 		// The entrypoint turns its own flags into the restore settings and would
@@ -57,7 +57,7 @@ func (c *cluster) standaloneJobManagerArgs() []string {
 			args = append(args, "--allowNonRestoredState")
 		}
 	}
-	return append(args, job.Args...)
+	return append(args, jobArgs...)
 }
 
 // standaloneTaskManagers is Deployment <name>-taskmanager.

@@ -92,6 +92,8 @@ func CheckSessionJob(sj *v1beta1.FlinkSessionJob, operator lifecycle.Settings, a
 	switch job := sj.Spec.Job; {
 	case job == nil:
 		out.Errs = field.ErrorList{field.Required(jobPath, "a FlinkSessionJob runs a job: set job.jarURI (https://…/job.jar) and, if its manifest names none, job.entryClass")}
+	case job.SQL != nil:
+		out.Errs = field.ErrorList{field.Forbidden(jobPath.Child("sql"), "SQL runs as an application (a FlinkDeployment with spec.job.sql) for now, not in a session: move the script to a FlinkDeployment")}
 	case job.JarURI == "":
 		out.Errs = field.ErrorList{field.Required(jobPath.Child("jarURI"), "the job's jar, such as https://repo.example.com/jobs/job-1.0.jar")}
 	default:

@@ -59,6 +59,9 @@ func (r *Reconciler) deploy(ctx context.Context, fd *v1beta1.FlinkDeployment, a 
 	if err := r.ensureTLSSecret(ctx, fd, objs.TLS); err != nil {
 		return err
 	}
+	if err := objs.AddSQLRunner(r.SQLRunner); err != nil {
+		return err
+	}
 	for _, stage := range objs.Stages() {
 		var g errgroup.Group
 		for _, obj := range stage {

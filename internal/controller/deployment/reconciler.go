@@ -97,6 +97,9 @@ type Reconciler struct {
 	Flink FlinkClientFor
 	// Defaults are the operator's default Flink options.
 	Defaults flinkconf.Config
+	// SQLRunner is Flok's SQL runner jar, which SQL jobs before Flink 2.1 run on; nil
+	// when the operator has none.
+	SQLRunner []byte
 	// Settings are the operator's default lifecycle settings; each deployment's
 	// kubernetes.operator.* options override them.
 	Settings lifecycle.Settings
