@@ -39,6 +39,9 @@ type RunOptions struct {
 	JarURI     string
 	Args       []string
 	EntryClass string
+	// SQLFile is a local SQL script run instead of a jar; its content becomes the job's
+	// spec.job.sql.
+	SQLFile string
 	// Image defaults to flink:<FlinkVersion>.
 	Image        string
 	FlinkVersion string
@@ -106,9 +109,24 @@ func (o RunOptions) Deployment() (*v1beta1.FlinkDeployment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--flink-version: %w", err)
 	}
+	job := &v1beta1.JobSpec{
+		JarURI: o.JarURI, Args: o.Args, EntryClass: o.EntryClass, Parallelism: o.Parallelism,
+		UpgradeMode: v1beta1.UpgradeMode(o.UpgradeMode), InitialSavepointPath: o.FromSavepoint,
+	}
+	source := o.JarURI
+	if o.SQLFile != "" {
+		if o.JarURI != "" || o.EntryClass != "" || len(o.Args) > 0 {
+			return nil, fmt.Errorf("--sql runs a script instead of a jar: give either a jar (with its class and arguments) or --sql")
+		}
+		script, err := os.ReadFile(o.SQLFile)
+		if err != nil {
+			return nil, fmt.Errorf("--sql: %w", err)
+		}
+		job.SQL, source = &v1beta1.SQLJob{Script: string(script)}, strings.TrimSuffix(o.SQLFile, path.Ext(o.SQLFile))
+	}
 	name := o.Name
 	if name == "" {
-		name = DefaultName(o.JarURI)
+		name = DefaultName(source)
 	}
 	image := o.Image
 	if image == "" {
@@ -122,10 +140,7 @@ func (o RunOptions) Deployment() (*v1beta1.FlinkDeployment, error) {
 			Mode:        v1beta1.DeploymentMode(o.Mode),
 			JobManager:  &v1beta1.JobManagerSpec{Resource: &v1beta1.Resource{Memory: "1600m", CPU: ptr.To(1.0)}},
 			TaskManager: &v1beta1.TaskManagerSpec{Resource: &v1beta1.Resource{Memory: "1728m", CPU: ptr.To(1.0)}},
-			Job: &v1beta1.JobSpec{
-				JarURI: o.JarURI, Args: o.Args, EntryClass: o.EntryClass, Parallelism: o.Parallelism,
-				UpgradeMode: v1beta1.UpgradeMode(o.UpgradeMode), InitialSavepointPath: o.FromSavepoint,
-			},
+			Job:         job,
 		},
 	}
 	conf, err := parseOptions(o.Options, func(key, file string) (bool, error) {

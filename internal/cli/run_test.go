@@ -37,6 +37,18 @@ func TestRunOptions(t *testing.T) {
 	}
 	_, err = RunOptions{JarURI: "local:///x.jar", FlinkVersion: "3"}.Deployment()
 	require.ErrorContains(t, err, "--flink-version")
+
+	script := filepath.Join(t.TempDir(), "Orders_per_window.sql")
+	require.NoError(t, os.WriteFile(script, []byte("INSERT INTO t SELECT 1;\n"), 0o644))
+	fd, err = RunOptions{SQLFile: script, FlinkVersion: "2.3"}.Deployment()
+	require.NoError(t, err)
+	require.Equal(t, "orders-per-window", fd.Name, "named after the script")
+	require.Equal(t, &v1beta1.SQLJob{Script: "INSERT INTO t SELECT 1;\n"}, fd.Spec.Job.SQL)
+	require.Empty(t, fd.Spec.Job.JarURI)
+	_, err = RunOptions{SQLFile: script, JarURI: "local:///x.jar", FlinkVersion: "2.3"}.Deployment()
+	require.ErrorContains(t, err, "give either a jar")
+	_, err = RunOptions{SQLFile: "/nonexistent.sql", FlinkVersion: "2.3"}.Deployment()
+	require.ErrorContains(t, err, "--sql: open /nonexistent.sql")
 }
 
 // TestSubmitOptions: flok submit's flags become a FlinkSessionJob; a pod template is the

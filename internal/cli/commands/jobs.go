@@ -77,8 +77,8 @@ func (e *env) runCommand() *cobra.Command {
 	var o cli.RunOptions
 	var w waiting
 	cmd := &cobra.Command{
-		Use:   "run <jar-uri> [flags] [-- program-args...]",
-		Short: "Deploy or update a Flink application from a jar",
+		Use:   "run (<jar-uri> | --sql FILE) [flags] [-- program-args...]",
+		Short: "Deploy or update a Flink application from a jar or a SQL script",
 		Long: `Deploy a Flink application (a FlinkDeployment) running the jar, or update the one of
 that name: like 'flink run --target kubernetes-application', with the state carried
 over on updates as --upgrade-mode says (an update without it keeps the application's).
@@ -88,18 +88,31 @@ The jar is inside the image: local:///opt/flink/usrlib/job.jar (or one of Flink'
 examples under local:///opt/flink/examples/). Flink options go with -D as for flink run;
 -D kubernetes.pod-template-file.default=FILE (also .jobmanager, .taskmanager) reads a
 local pod template. Program arguments follow the jar; those that begin with a dash go
-after --.`,
+after --.
+
+With --sql the job is a SQL script instead: SET statements, the tables it reads and
+writes, and INSERT statements that together make one job (Flink 1.19 and later).`,
 		Example: `  flok run local:///opt/flink/examples/streaming/TopSpeedWindowing.jar --wait
   flok run local:///opt/flink/usrlib/orders.jar --name orders -p 4 --upgrade-mode savepoint \
     -D execution.checkpointing.interval=10s -D execution.checkpointing.dir=s3://bucket/checkpoints \
-    -- --input kafka://orders --window 10s`,
-		Args: cobra.MinimumNArgs(1),
+    -- --input kafka://orders --window 10s
+  flok run --sql orders-per-window.sql --upgrade-mode savepoint \
+    -D execution.checkpointing.interval=10s -D execution.checkpointing.dir=s3://bucket/checkpoints`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if o.SQLFile != "" {
+				return nil // Deployment refuses a jar beside the script
+			}
+			return cobra.MinimumNArgs(1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := e.client()
 			if err != nil {
 				return err
 			}
-			o.JarURI, o.Args, o.Namespace = args[0], args[1:], c.Namespace
+			o.Namespace = c.Namespace
+			if len(args) > 0 {
+				o.JarURI, o.Args = args[0], args[1:]
+			}
 			if cli.IsLocalJar(o.JarURI) {
 				return fmt.Errorf("%s is a file here, which the cluster cannot read: build it into an image (flok image build) and run "+
 					"local:///opt/flink/usrlib/%s with --image, or run it on a session (flok submit --artifact-store)", o.JarURI, filepath.Base(o.JarURI))
@@ -117,7 +130,8 @@ after --.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Name, "name", "", "the FlinkDeployment's name (default: from the jar's file name)")
+	f.StringVar(&o.Name, "name", "", "the FlinkDeployment's name (default: from the jar's or script's file name)")
+	f.StringVar(&o.SQLFile, "sql", "", "a SQL script to run instead of a jar")
 	addClusterFlags(cmd, &o)
 	addJobFlags(cmd, &o.EntryClass, &o.Parallelism, &o.FromSavepoint, &o.UpgradeMode)
 	w.flags(cmd, "the job runs")
