@@ -75,6 +75,9 @@ func runOperator() int {
 	// Session jobs' jars come from a test server on loopback; kept with the cluster.
 	opts.AllowHTTPArtifacts, opts.MaxArtifactSize = true, testMaxArtifactSize
 	opts.ArtifactDir = filepath.Join(filepath.Dir(os.Getenv(kubeconfigEnv)), "artifacts-"+opts.Namespaces[0])
+	if jar := os.Getenv(sqlRunnerEnv); jar != "" {
+		opts.SQLRunnerJar = jar
+	}
 	var hooks round.Hooks
 	when, action, _ := strings.Cut(os.Getenv(crashEnv), ":")
 	switch {

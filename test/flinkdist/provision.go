@@ -99,8 +99,8 @@ func assemble(ctx context.Context, r Release, work string) error {
 			return err
 		}
 	}
-	for artifact, sum := range r.OptPlugins {
-		if err := fetchJar(ctx, artifact, sum, downloads, filepath.Join(home, "opt", r.optPluginFile(artifact))); err != nil {
+	for artifact, sum := range r.Opt {
+		if err := fetchJar(ctx, artifact, sum, downloads, filepath.Join(home, "opt", r.optFile(artifact))); err != nil {
 			return err
 		}
 	}
@@ -110,17 +110,17 @@ func assemble(ctx context.Context, r Release, work string) error {
 // S3Plugin is the file name of the home's S3 file system plugin in opt/, as
 // ENABLE_BUILT_IN_PLUGINS names it; "" when the release has none.
 func (r Release) S3Plugin() string {
-	for artifact := range r.OptPlugins {
+	for artifact := range r.Opt {
 		if strings.Split(artifact, ":")[1] == "flink-s3-fs-hadoop" {
-			return r.optPluginFile(artifact)
+			return r.optFile(artifact)
 		}
 	}
 	return ""
 }
 
-// optPluginFile names a plugin of OptPlugins in opt/ as the official image does:
+// optFile names a jar of Opt in opt/ as the official image does:
 // <artifact>-<the home's version>.jar.
-func (r Release) optPluginFile(artifact string) string {
+func (r Release) optFile(artifact string) string {
 	return strings.Split(artifact, ":")[1] + "-" + r.Version + ".jar"
 }
 

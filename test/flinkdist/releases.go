@@ -34,10 +34,12 @@ type Release struct {
 	// ExampleLibs are Maven jars (group:artifact:version → SHA-256) put into lib/: the
 	// connectors the examples' own jars bundle and the main jar of WholeExamples lacks.
 	ExampleLibs map[string]string `json:",omitempty"`
-	// OptPlugins are Maven jars (group:artifact:version → SHA-256) put into opt/ as
-	// <artifact>-<Version>.jar, where the official image keeps the optional plugins that
-	// ENABLE_BUILT_IN_PLUGINS turns on: the S3 file system that fetches a jar from S3.
-	OptPlugins map[string]string `json:",omitempty"`
+	// Opt are Maven jars (group:artifact:version → SHA-256) put into opt/ as
+	// <artifact>-<Version>.jar, as the official image has them: the optional plugins
+	// that ENABLE_BUILT_IN_PLUGINS turns on (the S3 file system that fetches a jar from
+	// S3), and the SQL gateway, which Flink's SqlDriver runs SQL applications with. (Its
+	// JSON name is that of the cached homes' keys.)
+	Opt map[string]string `json:"OptPlugins,omitempty"`
 }
 
 // Artifact is one downloaded file and its expected SHA-256.
@@ -68,7 +70,7 @@ var Flink1 = Release{
 		TopSpeedWindowing: "99f1454e37176bab4fdf4d3c876742db6baf626f4996c32b4ac9ec38e3565493",
 		WordCount:         "54d9426ef54ee5be93e77bd83eafea5e6cfbc34644e5555085cb72a239ccb932",
 	},
-	OptPlugins: map[string]string{
+	Opt: map[string]string{
 		"org.apache.flink:flink-s3-fs-hadoop:1.20.0": "5afe2cbf7496870e4f9a31c91fc029c35ab37c5b079afacab7a746afaf840d53",
 	},
 }
@@ -89,8 +91,9 @@ var Flink2 = Release{
 		TopSpeedWindowing: "bd2beac8d438bcfad21a291f05c2882f983d55690e9468b759a5cc41cb59dbbe",
 		WordCount:         "6cad045dfec9f83a288719a5448f81e101795ff12fc3b6f77e35e61a9c5bd4e3",
 	},
-	OptPlugins: map[string]string{
+	Opt: map[string]string{
 		"org.apache.flink:flink-s3-fs-hadoop:2.3.0": "5a3de2daac49e9df1783367391f994dace3bfa18c168b45c3d4563decca7d3d0",
+		"org.apache.flink:flink-sql-gateway:2.3.0":  "aad296a152dc367ddd70727f5a57dd61958cff3d8dceb1f947bf8d9705c8d724",
 	},
 }
 

@@ -1,0 +1,160 @@
+package e2e
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	eventsv1 "k8s.io/api/events/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/flok-dev/flok/api/v1beta1"
+	"github.com/flok-dev/flok/internal/render"
+	"github.com/flok-dev/flok/test/flinkdist"
+	"github.com/flok-dev/flok/test/flinktest"
+	"github.com/flok-dev/flok/test/sqlrunner"
+)
+
+// sqlRunnerEnv gives an operator process the SQL runner's jar (--sql-runner-jar).
+const sqlRunnerEnv = "FLOK_E2E_SQL_RUNNER_JAR"
+
+// ordersPerWindow is a stateful SQL job: a numbered stream of orders (the source keeps
+// the numbers still to come in its state, so the stream is short: 100,000 orders, 80
+// minutes), counted per 2 s window into CSV files under out. The first and last order
+// of each window show where the stream was.
+func ordersPerWindow(out string) string {
+	return fmt.Sprintf(`-- orders per window
+SET 'pipeline.name' = 'orders-per-window';
+CREATE TABLE orders (id BIGINT, pt AS PROCTIME()) WITH (
+  'connector' = 'datagen', 'rows-per-second' = '20',
+  'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '100000');
+CREATE TABLE windows (window_end TIMESTAMP(3), first_id BIGINT, last_id BIGINT, orders BIGINT)
+  WITH ('connector' = 'filesystem', 'path' = 'file://%s', 'format' = 'csv');
+INSERT INTO windows
+SELECT window_end, MIN(id), MAX(id), COUNT(*)
+FROM TABLE(TUMBLE(TABLE orders, DESCRIPTOR(pt), INTERVAL '2' SECOND))
+GROUP BY window_start, window_end;
+`, out)
+}
+
+// TestSQLApplication runs a SQL script as a native application — on Flok's SQL runner
+// on Flink 1.20, on Flink's own SqlDriver on 2.3 — and upgrades it with a changed
+// statement (its sink moves) by a savepoint: the new job restores every operator's
+// state, and its stream goes on where the old one stopped.
+func TestSQLApplication(t *testing.T) {
+	t.Parallel()
+	jar, err := sqlrunner.Jar(t.Context())
+	require.NoError(t, err)
+	for _, release := range flinktest.Releases() {
+		t.Run(release.MinorVersion(), func(t *testing.T) {
+			t.Parallel()
+			ns, c := operatorTest(t, release)
+			startOperatorWith(t, ns, operatorKubeconfig(t), "", sqlRunnerEnv+"="+jar)
+			dir := flinktest.StateDir(t, cluster, ns)
+			// A stateful native application (topSpeedWindowing's) whose job is the script.
+			fd := topSpeedWindowing(t, ns, "orders", "native", release, dir)
+			fd.Spec.Job.JarURI = ""
+			fd.Spec.Job.SQL = &v1beta1.SQLJob{Script: ordersPerWindow("/flink-data/windows-v1")}
+			require.NoError(t, c.Create(t.Context(), fd))
+			if release.MinorVersion() == flinkdist.Flink1.MinorVersion() {
+				proveScriptErrorReported(t, c, fd)
+			}
+			fd = waitForDeployment(t, c, ns, fd.Name, 5*time.Minute, "the SQL job to run", stableWith(""))
+			first := fd.Status.JobStatus.JobID
+			before := waitForWindows(t, filepath.Join(dir, "windows-v1"), 2)
+
+			update(t, c, fd, func(fd *v1beta1.FlinkDeployment) {
+				fd.Spec.Job.SQL.Script = ordersPerWindow("/flink-data/windows-v2")
+			})
+			fd = waitForDeployment(t, c, ns, fd.Name, 5*time.Minute, "the upgraded SQL job", stableWith(first))
+			flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName(fd.Name), "rest")
+			require.Equal(t, fd.Status.JobStatus.UpgradeSavepointPath, restoredFrom(t, flink, fd.Status.JobStatus.JobID),
+				"the new job restored the upgrade's savepoint")
+			beforeUpgrade := lastOrder(waitForWindows(t, filepath.Join(dir, "windows-v1"), len(before)))
+			after := waitForWindows(t, filepath.Join(dir, "windows-v2"), 1)
+			require.Greater(t, firstOrder(after), beforeUpgrade,
+				"the upgraded job's stream goes on after the last order the old job wrote, not from 1")
+			t.Logf("orders 1 to %d before the upgrade, from %d after it", beforeUpgrade, firstOrder(after))
+		})
+	}
+}
+
+// proveScriptErrorReported runs a copy of fd whose script names a column that does
+// not exist: on Flink 1.20 the runner's error, with the statement, line and column, ends
+// the JobManager, and Flok's status says it. The copy is deleted again.
+func proveScriptErrorReported(t *testing.T, c client.Client, fd *v1beta1.FlinkDeployment) {
+	t.Helper()
+	broken := &v1beta1.FlinkDeployment{ObjectMeta: metav1.ObjectMeta{Namespace: fd.Namespace, Name: "broken"}, Spec: *fd.Spec.DeepCopy()}
+	broken.Spec.Job.SQL.Script = strings.Replace(fd.Spec.Job.SQL.Script, "MAX(id)", "MAX(idd)", 1)
+	require.NoError(t, c.Create(t.Context(), broken))
+	const want = "the job's main method failed: statement 4 (line 9, column 33) of the SQL script: Column 'idd' not found in any table"
+	waitForDeployment(t, c, broken.Namespace, broken.Name, 3*time.Minute, "the script's error in the status", func(fd *v1beta1.FlinkDeployment) bool {
+		return strings.Contains(fd.Status.Error, want)
+	})
+	waitForEvent(t, broken.Namespace, broken.Name, "the script's error in an event", func(e eventsv1.Event) bool {
+		return strings.Contains(e.Note, want)
+	})
+	require.NoError(t, c.Delete(t.Context(), broken))
+}
+
+// sqlWindow is a row the SQL job writes: the first and last order of a window.
+type sqlWindow struct{ first, last int64 }
+
+// waitForWindows waits until at least n windows are committed under dir (the file
+// sink commits its files at checkpoints) and returns them.
+func waitForWindows(t *testing.T, dir string, n int) []sqlWindow {
+	t.Helper()
+	var rows []sqlWindow
+	flinktest.WaitFor(t, 2*time.Minute, fmt.Sprintf("%d windows committed in %s", n, dir), func(_ context.Context) (bool, error) {
+		rows = readWindows(t, dir)
+		return len(rows) >= n, nil
+	})
+	return rows
+}
+
+// readWindows reads the committed files of the file sink: those not hidden (in-progress
+// files start with a dot).
+func readWindows(t *testing.T, dir string) []sqlWindow {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "part-*"))
+	var rows []sqlWindow
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		records, err := csv.NewReader(strings.NewReader(string(data))).ReadAll()
+		require.NoError(t, err, f)
+		for _, r := range records {
+			require.Len(t, r, 4, "a window row: %v", r)
+			first, err := strconv.ParseInt(r[1], 10, 64)
+			require.NoError(t, err)
+			last, err := strconv.ParseInt(r[2], 10, 64)
+			require.NoError(t, err)
+			rows = append(rows, sqlWindow{first, last})
+		}
+	}
+	return rows
+}
+
+func lastOrder(rows []sqlWindow) int64 {
+	var last int64
+	for _, r := range rows {
+		last = max(last, r.last)
+	}
+	return last
+}
+
+func firstOrder(rows []sqlWindow) int64 {
+	first := rows[0].first
+	for _, r := range rows {
+		first = min(first, r.first)
+	}
+	return first
+}
