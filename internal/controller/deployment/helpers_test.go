@@ -16,13 +16,13 @@ import (
 
 func TestPodFailing(t *testing.T) {
 	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "jm"}}
-	require.Empty(t, podFailing(pod))
+	require.Empty(t, podFailing(pod, ""))
 	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "flink-main-container", State: corev1.ContainerState{
 		Waiting: &corev1.ContainerStateWaiting{Reason: "ErrImagePull", Message: "no image flink:9.9"}}}}
-	require.Equal(t, "Pod jm container flink-main-container: ErrImagePull: no image flink:9.9", podFailing(pod))
+	require.Equal(t, "Pod jm container flink-main-container: ErrImagePull: no image flink:9.9", podFailing(pod, ""))
 	pod.Status.ContainerStatuses = nil
 	pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable, Message: "0/1 nodes have 64 CPUs"}}
-	require.Contains(t, podFailing(pod), "cannot be scheduled: 0/1 nodes have 64 CPUs")
+	require.Contains(t, podFailing(pod, ""), "cannot be scheduled: 0/1 nodes have 64 CPUs")
 }
 
 func TestClusterOfPod(t *testing.T) {

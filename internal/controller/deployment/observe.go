@@ -117,7 +117,7 @@ func (r *Reconciler) observeCluster(ctx context.Context, fd *v1beta1.FlinkDeploy
 			obs.Cluster = lifecycle.ClusterReady
 			return
 		}
-		if msg := podFailing(p); msg != "" {
+		if msg := podFailing(p, r.mainFailures.of(ctx, r.Logs, p)); msg != "" {
 			obs.Cluster, obs.ClusterMessage = lifecycle.ClusterFailing, msg
 		}
 	}
@@ -132,8 +132,9 @@ func podReady(p *corev1.Pod) bool {
 	return false
 }
 
-// podFailing explains a JobManager Pod that does not come up by itself.
-func podFailing(p *corev1.Pod) string {
+// podFailing explains a JobManager Pod that does not come up by itself; mainFailure is
+// the error of the job's main method that ended its last run, if its log says.
+func podFailing(p *corev1.Pod, mainFailure string) string {
 	for _, c := range p.Status.Conditions {
 		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
 			return "Pod " + p.Name + " cannot be scheduled: " + c.Message
@@ -144,7 +145,11 @@ func podFailing(p *corev1.Pod) string {
 			switch w.Reason {
 			case "CrashLoopBackOff":
 				// Its message changes with every back-off; the reason is the news.
-				return "Pod " + p.Name + " container " + cs.Name + " keeps crashing (CrashLoopBackOff); see its logs"
+				crashing := "Pod " + p.Name + " container " + cs.Name + " keeps crashing (CrashLoopBackOff)"
+				if mainFailure != "" {
+					return crashing + ": the job's main method failed: " + mainFailure
+				}
+				return crashing + "; see its logs"
 			case "ErrImagePull", "ImagePullBackOff", "CreateContainerConfigError", "InvalidImageName":
 				return "Pod " + p.Name + " container " + cs.Name + ": " + w.Reason + ": " + w.Message
 			}

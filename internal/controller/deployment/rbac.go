@@ -7,12 +7,14 @@ package deployment
 // Secrets are read one by one, never listed or watched: a cluster's TLS Secret (its CA,
 // to verify the JobManager) and created when Flok generates its certificates.
 // Leader election records its events in the core group, the reconcilers in events.k8s.io.
+// A crash-looping JobManager's log is read for the error of the job's main method.
 //
 // +kubebuilder:rbac:groups=flok.dev,resources=flinkdeployments;flinksessionjobs;flinkstatesnapshots,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=flok.dev,resources=flinkdeployments/status;flinksessionjobs/status;flinkstatesnapshots/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=flok.dev,resources=flinkdeployments/finalizers;flinksessionjobs/finalizers;flinkstatesnapshots/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=services/proxy,verbs=get;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create
+// +kubebuilder:rbac:groups="",resources=pods/log,verbs=get
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=pods;configmaps;services;serviceaccounts,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;update;patch;delete

@@ -15,6 +15,7 @@ import (
 
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/controller/flinkjob"
+	"github.com/flok-dev/flok/internal/controller/logkeeper"
 	"github.com/flok-dev/flok/internal/controller/round"
 	"github.com/flok-dev/flok/internal/flinkconf"
 	"github.com/flok-dev/flok/internal/flinkrest"
@@ -100,6 +101,11 @@ type Reconciler struct {
 	// SQLRunner is Flok's SQL runner jar, which SQL jobs before Flink 2.1 run on; nil
 	// when the operator has none.
 	SQLRunner []byte
+	// Logs reads a crashed JobManager's log for the error of the job's main method;
+	// nil leaves it unread.
+	Logs logkeeper.LogSource
+	// mainFailures are the main methods' errors read from those logs.
+	mainFailures mainFailures
 	// Settings are the operator's default lifecycle settings; each deployment's
 	// kubernetes.operator.* options override them.
 	Settings lifecycle.Settings

@@ -86,7 +86,7 @@ var jobManagerPodChanged = predicate.Funcs{
 		if !ok || !oldOK || !isJobManager(pod) {
 			return false
 		}
-		return podReady(old) != podReady(pod) || podFailing(old) != podFailing(pod) ||
+		return podReady(old) != podReady(pod) || podFailing(old, "") != podFailing(pod, "") ||
 			(old.DeletionTimestamp == nil) != (pod.DeletionTimestamp == nil) || old.Status.Phase != pod.Status.Phase
 	},
 }
