@@ -15,6 +15,8 @@ import (
 	"golang.org/x/crypto/x509roots/fallback/bundle"
 
 	"github.com/flok-dev/flok/internal/ociimage"
+	"github.com/flok-dev/flok/internal/operator"
+	"github.com/flok-dev/flok/test/sqlrunner"
 )
 
 // The image's user: not root, and not any user a node is likely to have.
@@ -86,7 +88,11 @@ func (s source) annotations() map[string]string {
 // build compiles the binaries of the module at root for each platform into binOut and
 // assembles the index.
 func build(ctx context.Context, root string, src source, platforms []string, binOut string) (v1.ImageIndex, error) {
-	base, err := ociimage.Layer(baseFiles(), src.committed)
+	runner, err := sqlRunner(ctx)
+	if err != nil {
+		return nil, err
+	}
+	base, err := ociimage.Layer(append(baseFiles(), runner), src.committed)
 	if err != nil {
 		return nil, err
 	}
@@ -158,6 +164,20 @@ func baseFiles() []ociimage.File {
 		{Path: home, Dir: true, Mode: 0o755, UID: nonRootID, GID: nonRootID},
 		{Path: "/tmp", Dir: true, Mode: 0o1777},
 	}
+}
+
+// sqlRunner is Flok's SQL runner, built with Maven, where the operator looks for it
+// (--sql-runner-jar): the same jar on every platform.
+func sqlRunner(ctx context.Context) (ociimage.File, error) {
+	path, err := sqlrunner.Jar(ctx)
+	if err != nil {
+		return ociimage.File{}, err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ociimage.File{}, err
+	}
+	return ociimage.File{Path: operator.DefaultSQLRunnerJar, Mode: 0o644, Data: data}, nil
 }
 
 // rootCertificates is the PEM bundle of the unconstrained roots of Go's x509roots

@@ -1,7 +1,7 @@
 // Command image builds Flok's operator image — flok-operator and the flok CLI, static,
 // for linux/amd64 and linux/arm64 — without a container engine (make image). The
-// image holds the two binaries, CA certificates and a non-root user, nothing else (no
-// shell); the same commit gives the same digest. It is written as an OCI image
+// image holds the two binaries, CA certificates, a non-root user and Flok's SQL runner
+// jar, nothing else (no shell); the same commit gives the same digest. It is written as an OCI image
 // layout and, with -push, pushed to a registry.
 package main
 

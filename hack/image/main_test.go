@@ -80,8 +80,10 @@ func checkPlatform(t *testing.T, idx v1.ImageIndex, manifest *v1.IndexManifest, 
 	sort.Strings(paths)
 	require.Equal(t, []string{
 		"etc", "etc/group", "etc/passwd", "etc/ssl", "etc/ssl/certs", "etc/ssl/certs/ca-certificates.crt",
+		"flok", "flok/flok-sql-runner.jar",
 		"home", "home/nonroot", "tmp", "usr", "usr/local", "usr/local/bin", "usr/local/bin/flok", "usr/local/bin/flok-operator",
-	}, paths, "nothing but the binaries, a user, CA certificates and /tmp: no shell")
+	}, paths, "nothing but the binaries, a user, CA certificates, /tmp and the SQL runner: no shell")
+	require.Equal(t, "PK\x03\x04", string(files["flok/flok-sql-runner.jar"].data[:4]), "the runner is a jar")
 	require.Equal(t, 65532, files["home/nonroot"].header.Uid)
 	require.Equal(t, int64(0o1777), files["tmp"].header.Mode&0o7777)
 	require.Greater(t, bytes.Count(files["etc/ssl/certs/ca-certificates.crt"].data, []byte("BEGIN CERTIFICATE")), 100)
