@@ -100,8 +100,7 @@ func DefaultOptions() Options {
 		ObserveInterval: s.ObserveInterval, ProgressInterval: s.ProgressInterval, CheckpointObserveInterval: 2 * time.Minute,
 		CheckpointHistoryInterval: 5 * time.Minute,
 		ArtifactDir:               filepath.Join(os.TempDir(), "flok-artifacts"), MaxArtifactSize: artifact.DefaultMaxSize,
-		SQLRunnerJar:              DefaultSQLRunnerJar,
-		PodMonitors: true, MetricsShards: 1, KeepEndedLogs: true, Alerts: true, ConsoleAddr: "0",
+		SQLRunnerJar: DefaultSQLRunnerJar, PodMonitors: true, MetricsShards: 1, KeepEndedLogs: true, Alerts: true, ConsoleAddr: "0",
 		Webhook: WebhookOptions{
 			BindAddress: "0", Service: "flok-webhook", CASecret: "flok-webhook-ca", Configuration: "flok",
 			CAValidity: webhook.DefaultCAValidity, CertValidity: webhook.DefaultCertValidity, CATrustDelay: webhook.DefaultTrustDelay,

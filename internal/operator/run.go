@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -96,9 +97,13 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 	if err != nil {
 		return err
 	}
+	kube, err := kubernetes.NewForConfig(mgr.GetConfig())
+	if err != nil {
+		return err
+	}
 	r := &deployment.Reconciler{
 		Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("flok-operator"),
-		Flink: flink, Defaults: defaults, Settings: settings, SQLRunner: sqlRunner,
+		Flink: flink, Defaults: defaults, Settings: settings, SQLRunner: sqlRunner, Logs: logkeeper.PodLogs(kube),
 		Hooks: hooks, Metrics: m.deployments, JobDetails: deploymentDetails,
 	}
 	if err := deployment.Index(ctx, mgr); err != nil {

@@ -44,7 +44,7 @@ func (c *cluster) configMap() (*corev1.ConfigMap, field.ErrorList) {
 	data := map[string]string{flinkconf.Log4jConsoleFile: DefaultLog4jConsole}
 	var errs field.ErrorList
 	for name, content := range c.spec().LogConfiguration {
-		if msgs := validation.IsConfigMapKey(name); len(msgs) > 0 || name == fileName {
+		if msgs := validation.IsConfigMapKey(name); len(msgs) > 0 || name == fileName || name == SQLScriptFile {
 			errs = append(errs, field.Invalid(field.NewPath("spec", "logConfiguration").Key(name), name,
 				"must be a logging file name such as log4j-console.properties or logback-console.xml"))
 			continue
@@ -55,6 +55,9 @@ func (c *cluster) configMap() (*corev1.ConfigMap, field.ErrorList) {
 		return nil, errs
 	}
 	data[fileName] = string(content)
+	if job := c.sqlJob(); job != nil {
+		data[SQLScriptFile] = job.Script
+	}
 	return &corev1.ConfigMap{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: c.objectMeta(c.configMapName(), c.commonLabels()),

@@ -75,7 +75,7 @@ func (c *cluster) roleBasics(role string, cpu float64, cm *corev1.ConfigMap) (fl
 func (c *cluster) jobManagerPod(cm *corev1.ConfigMap) (flinkPod, field.ErrorList) {
 	cpu, ferr := c.cpuOption(keyJMCPU, 1.0)
 	fp, errs := c.roleBasics(ComponentJobManager, cpu, cm)
-	c.sqlFiles(cm, &fp)
+	c.sqlVolume(cm, &fp)
 	if ferr != nil {
 		errs = append(errs, ferr)
 	}

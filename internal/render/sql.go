@@ -25,7 +25,7 @@ const (
 	// flink-table-runtime; it runs a script with the SQL gateway's jar in opt/.
 	FlinkSQLDriverClass = "org.apache.flink.table.runtime.application.SqlDriver"
 
-	sqlVolume = "flok-sql-volume"
+	sqlVolumeName = "flok-sql-volume"
 )
 
 // sqlJob is the application's SQL script, nil for a jar job.
@@ -80,23 +80,21 @@ func (c *cluster) checkSQL() field.ErrorList {
 	return errs
 }
 
-// sqlFiles puts a SQL job's script into the cluster's ConfigMap and mounts it into the
+// sqlVolume mounts a SQL job's script (a key of the cluster's ConfigMap cm) into the
 // JobManager, with the runner's key where the runner serves.
-func (c *cluster) sqlFiles(cm *corev1.ConfigMap, fp *flinkPod) {
-	job := c.sqlJob()
-	if job == nil {
+func (c *cluster) sqlVolume(cm *corev1.ConfigMap, fp *flinkPod) {
+	if c.sqlJob() == nil {
 		return
 	}
-	cm.Data[SQLScriptFile] = job.Script
 	items := []corev1.KeyToPath{{Key: SQLScriptFile, Path: SQLScriptFile}}
 	if !c.flinkRunsSQL() {
 		items = append(items, corev1.KeyToPath{Key: SQLRunnerFile, Path: SQLRunnerFile})
 	}
-	fp.volumes = append(fp.volumes, corev1.Volume{Name: sqlVolume, VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+	fp.volumes = append(fp.volumes, corev1.Volume{Name: sqlVolumeName, VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 		LocalObjectReference: corev1.LocalObjectReference{Name: cm.Name},
 		Items:                items,
 	}}})
-	fp.container.VolumeMounts = append(fp.container.VolumeMounts, corev1.VolumeMount{Name: sqlVolume, MountPath: SQLDir, ReadOnly: true})
+	fp.container.VolumeMounts = append(fp.container.VolumeMounts, corev1.VolumeMount{Name: sqlVolumeName, MountPath: SQLDir, ReadOnly: true})
 }
 
 // NeedsSQLRunner reports a cluster whose JobManager runs Flok's SQL runner, which

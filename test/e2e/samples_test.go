@@ -19,11 +19,13 @@ import (
 
 // samplesRunElsewhere are the samples other tests run, as they are, through more than
 // TestSamples would: the application samples through TestApplicationLifecycle, the
-// standalone session through TestStandaloneSession.
+// standalone session through TestStandaloneSession, the SQL application through
+// TestSQLApplication.
 var samplesRunElsewhere = map[string]bool{
 	lifecycleSamples["native"]:                true,
 	lifecycleSamples["standalone"]:            true,
 	"flinkdeployment-session-standalone.yaml": true,
+	sqlSample: true,
 }
 
 // sampleText is a sample of config/samples for a test: its state directory moved to the

@@ -15,6 +15,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/render"
@@ -26,26 +27,10 @@ import (
 // sqlRunnerEnv gives an operator process the SQL runner's jar (--sql-runner-jar).
 const sqlRunnerEnv = "FLOK_E2E_SQL_RUNNER_JAR"
 
-// ordersPerWindow is a stateful SQL job: a numbered stream of orders (the source keeps
-// the numbers still to come in its state, so the stream is short: 100,000 orders, 80
-// minutes), counted per 2 s window into CSV files under out. The first and last order
-// of each window show where the stream was.
-func ordersPerWindow(out string) string {
-	return fmt.Sprintf(`-- orders per window
-SET 'pipeline.name' = 'orders-per-window';
-CREATE TABLE orders (id BIGINT, pt AS PROCTIME()) WITH (
-  'connector' = 'datagen', 'rows-per-second' = '20',
-  'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '100000');
-CREATE TABLE windows (window_end TIMESTAMP(3), first_id BIGINT, last_id BIGINT, orders BIGINT)
-  WITH ('connector' = 'filesystem', 'path' = 'file://%s', 'format' = 'csv');
-INSERT INTO windows
-SELECT window_end, MIN(id), MAX(id), COUNT(*)
-FROM TABLE(TUMBLE(TABLE orders, DESCRIPTOR(pt), INTERVAL '2' SECOND))
-GROUP BY window_start, window_end;
-`, out)
-}
+// sqlSample is the SQL application of config/samples, which TestSQLApplication runs.
+const sqlSample = "flinkdeployment-sql.yaml"
 
-// TestSQLApplication runs a SQL script as a native application — on Flok's SQL runner
+// TestSQLApplication runs the SQL sample as a native application — on Flok's SQL runner
 // on Flink 1.20, on Flink's own SqlDriver on 2.3 — and upgrades it with a changed
 // statement (its sink moves) by a savepoint: the new job restores every operator's
 // state, and its stream goes on where the old one stopped.
@@ -59,27 +44,26 @@ func TestSQLApplication(t *testing.T) {
 			ns, c := operatorTest(t, release)
 			startOperatorWith(t, ns, operatorKubeconfig(t), "", sqlRunnerEnv+"="+jar)
 			dir := flinktest.StateDir(t, cluster, ns)
-			// A stateful native application (topSpeedWindowing's) whose job is the script.
-			fd := topSpeedWindowing(t, ns, "orders", "native", release, dir)
-			fd.Spec.Job.JarURI = ""
-			fd.Spec.Job.SQL = &v1beta1.SQLJob{Script: ordersPerWindow("/flink-data/windows-v1")}
+			fd := &v1beta1.FlinkDeployment{}
+			require.NoError(t, yaml.UnmarshalStrict([]byte(sampleText(t, sqlSample, release, dir)), fd))
+			fd.Namespace = ns
 			require.NoError(t, c.Create(t.Context(), fd))
 			if release.MinorVersion() == flinkdist.Flink1.MinorVersion() {
 				proveScriptErrorReported(t, c, fd)
 			}
 			fd = waitForDeployment(t, c, ns, fd.Name, 5*time.Minute, "the SQL job to run", stableWith(""))
 			first := fd.Status.JobStatus.JobID
-			before := waitForWindows(t, filepath.Join(dir, "windows-v1"), 2)
+			before := waitForWindows(t, filepath.Join(dir, "orders-per-window"), 2)
 
 			update(t, c, fd, func(fd *v1beta1.FlinkDeployment) {
-				fd.Spec.Job.SQL.Script = ordersPerWindow("/flink-data/windows-v2")
+				fd.Spec.Job.SQL.Script = strings.Replace(fd.Spec.Job.SQL.Script, "/orders-per-window'", "/orders-per-window-v2'", 1)
 			})
 			fd = waitForDeployment(t, c, ns, fd.Name, 5*time.Minute, "the upgraded SQL job", stableWith(first))
 			flink := flinktest.RESTClient(t, cluster, ns, render.RESTServiceName(fd.Name), "rest")
 			require.Equal(t, fd.Status.JobStatus.UpgradeSavepointPath, restoredFrom(t, flink, fd.Status.JobStatus.JobID),
 				"the new job restored the upgrade's savepoint")
-			beforeUpgrade := lastOrder(waitForWindows(t, filepath.Join(dir, "windows-v1"), len(before)))
-			after := waitForWindows(t, filepath.Join(dir, "windows-v2"), 1)
+			beforeUpgrade := lastOrder(waitForWindows(t, filepath.Join(dir, "orders-per-window"), len(before)))
+			after := waitForWindows(t, filepath.Join(dir, "orders-per-window-v2"), 1)
 			require.Greater(t, firstOrder(after), beforeUpgrade,
 				"the upgraded job's stream goes on after the last order the old job wrote, not from 1")
 			t.Logf("orders 1 to %d before the upgrade, from %d after it", beforeUpgrade, firstOrder(after))

@@ -39,20 +39,24 @@ func TestValidate(t *testing.T) {
 		name    string
 		release flinkdist.Release
 		script  string
+		valid   bool
 		want    string
 	}{
-		{"plans on 1.20", flinkdist.Flink1, windowed, "the script's 4 statements plan as one job of 1 INSERT statements"},
-		{"plans on 2.3", flinkdist.Flink2, windowed, "the script's 4 statements plan as one job of 1 INSERT statements"},
-		{"unknown column", flinkdist.Flink2, strings.Replace(windowed, "SUM(amount)", "SUM(amont)", 1),
+		{"plans on 1.20", flinkdist.Flink1, windowed, true, "the script's 4 statements plan as one job of 1 INSERT statements"},
+		{"plans on 2.3", flinkdist.Flink2, windowed, true, "the script's 4 statements plan as one job of 1 INSERT statements"},
+		{"unknown column", flinkdist.Flink2, strings.Replace(windowed, "SUM(amount)", "SUM(amont)", 1), false,
 			"statement 4 (line 9, column 34) of the SQL script: Column 'amont' not found in any table"},
-		{"parse error", flinkdist.Flink1, strings.Replace(windowed, "GROUP BY", "GROUP BYE", 1),
+		{"parse error", flinkdist.Flink1, strings.Replace(windowed, "GROUP BY", "GROUP BYE", 1), false,
 			`statement 4 (line 11, column 7) of the SQL script: Encountered "BYE"`},
-		{"no INSERT", flinkdist.Flink1, windowed[:strings.Index(windowed, "/*")],
+		{"statement set", flinkdist.Flink1, strings.Replace(windowed, "INSERT INTO totals", "EXECUTE STATEMENT SET BEGIN\nINSERT INTO totals", 1) +
+			"INSERT INTO totals SELECT window_end, 0, 0 FROM TABLE(TUMBLE(TABLE orders, DESCRIPTOR(pt), INTERVAL '1' SECOND)) GROUP BY window_start, window_end;\nEND;\n",
+			true, "the script's 5 statements plan as one job of 2 INSERT statements"},
+		{"no INSERT", flinkdist.Flink1, windowed[:strings.Index(windowed, "/*")], false,
 			"the script has no INSERT statement"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := validate(t, jar, tc.release, tc.script)
-			if strings.HasPrefix(tc.name, "plans") {
+			if tc.valid {
 				require.NoError(t, err, out)
 			} else {
 				require.Error(t, err, out)
