@@ -149,7 +149,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, hooks round.Hooks) er
 			return fmt.Errorf("setting up the alerting controller: %w", err)
 		}
 	}
-	if err := setupWebhook(mgr, certs, defaults, settings, artifacts); err != nil {
+	if err := setupWebhook(mgr, certs, defaults, settings, artifacts, len(sqlRunner) > 0); err != nil {
 		return err
 	}
 	if err := setupConsole(mgr, cfg, o); err != nil {

@@ -55,7 +55,7 @@ func newCerts(o WebhookOptions, leaderElectionNamespace string) *webhook.Certs {
 }
 
 // setupWebhook registers the validating webhooks and the certificate keeper with mgr.
-func setupWebhook(mgr ctrl.Manager, certs *webhook.Certs, defaults flinkconf.Config, settings lifecycle.Settings, artifacts validation.ArtifactChecker) error {
+func setupWebhook(mgr ctrl.Manager, certs *webhook.Certs, defaults flinkconf.Config, settings lifecycle.Settings, artifacts validation.ArtifactChecker, sqlRunner bool) error {
 	if certs == nil {
 		return nil
 	}
@@ -66,7 +66,7 @@ func setupWebhook(mgr ctrl.Manager, certs *webhook.Certs, defaults flinkconf.Con
 	if err := mgr.AddReadyzCheck("webhook-certificate", certs.Ready); err != nil {
 		return err
 	}
-	v := &webhook.Validators{Reader: mgr.GetClient(), Defaults: defaults, Settings: settings, Artifacts: artifacts}
+	v := &webhook.Validators{Reader: mgr.GetClient(), Defaults: defaults, Settings: settings, Artifacts: artifacts, SQLRunner: sqlRunner}
 	if err := v.Setup(mgr); err != nil {
 		return fmt.Errorf("setting up the admission webhook: %w", err)
 	}

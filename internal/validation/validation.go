@@ -30,8 +30,9 @@ type Deployment struct {
 
 // CheckDeployment validates fd's spec: its flinkConfiguration, its
 // kubernetes.operator.* options and everything rendering its cluster checks, over
-// the operator's default Flink options and settings.
-func CheckDeployment(fd *v1beta1.FlinkDeployment, defaults flinkconf.Config, operator lifecycle.Settings) Deployment {
+// the operator's default Flink options and settings; sqlRunner says whether the
+// operator has Flok's SQL runner, which SQL jobs before Flink 2.1 need.
+func CheckDeployment(fd *v1beta1.FlinkDeployment, defaults flinkconf.Config, operator lifecycle.Settings, sqlRunner bool) Deployment {
 	out := Deployment{Settings: operator}
 	user, ferr := flinkconf.FromSpec(rawConfig(fd.Spec.FlinkConfiguration), field.NewPath("spec", "flinkConfiguration"))
 	if ferr != nil {
@@ -53,6 +54,10 @@ func CheckDeployment(fd *v1beta1.FlinkDeployment, defaults flinkconf.Config, ope
 	}
 	if job := fd.Spec.Job; job != nil {
 		out.Errs = append(out.Errs, checkArtifact(job, field.NewPath("spec", "job"), true)...)
+	}
+	if objs != nil && objs.NeedsSQLRunner() && !sqlRunner {
+		out.Errs = append(out.Errs, field.Invalid(field.NewPath("spec", "flinkVersion"), fd.Spec.FlinkVersion,
+			"Flink before 2.1 runs a SQL job with Flok's SQL runner, and this operator has none (--sql-runner-jar): use flinkVersion v2_1 or later, whose own SQL driver Flok uses, or an operator image with the runner"))
 	}
 	return out
 }

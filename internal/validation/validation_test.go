@@ -22,7 +22,7 @@ func sample(t *testing.T) *v1beta1.FlinkDeployment {
 }
 
 func TestCheckDeployment(t *testing.T) {
-	ok := CheckDeployment(sample(t), nil, lifecycle.DefaultSettings())
+	ok := CheckDeployment(sample(t), nil, lifecycle.DefaultSettings(), false)
 	require.Empty(t, ok.Errs)
 	require.NotNil(t, ok.Objects)
 
@@ -46,20 +46,30 @@ func TestCheckDeployment(t *testing.T) {
 		{"credentials for a jar in the image", func(fd *v1beta1.FlinkDeployment) {
 			fd.Spec.Job.Artifact = &v1beta1.JobArtifact{CredentialsSecret: "s3"}
 		}, "spec.job.artifact.credentialsSecret"},
+		{"SQL on 1.20 without the runner", func(fd *v1beta1.FlinkDeployment) {
+			fd.Spec.FlinkVersion, fd.Spec.Job.JarURI, fd.Spec.Job.SQL = "v1_20", "", &v1beta1.SQLJob{Script: "INSERT INTO t SELECT 1;"}
+		}, "spec.flinkVersion: Invalid value: \"v1_20\": Flink before 2.1 runs a SQL job with Flok's SQL runner, and this operator has none"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fd := sample(t)
 			tc.mutate(fd)
-			checked := CheckDeployment(fd, nil, lifecycle.DefaultSettings())
+			checked := CheckDeployment(fd, nil, lifecycle.DefaultSettings(), false)
 			require.NotEmpty(t, checked.Errs)
 			require.Contains(t, Message(checked.Errs), tc.path)
 		})
 	}
 
+	// The same SQL job where the operator has the runner, or on Flink 2.3 without it.
+	sqlJob := sample(t)
+	sqlJob.Spec.FlinkVersion, sqlJob.Spec.Job.JarURI, sqlJob.Spec.Job.SQL = "v1_20", "", &v1beta1.SQLJob{Script: "INSERT INTO t SELECT 1;"}
+	require.Empty(t, CheckDeployment(sqlJob, nil, lifecycle.DefaultSettings(), true).Errs)
+	sqlJob.Spec.FlinkVersion = "v2_3"
+	require.Empty(t, CheckDeployment(sqlJob, nil, lifecycle.DefaultSettings(), false).Errs)
+
 	// Wrong settings still render: the running cluster is observed as it is.
 	fd := sample(t)
 	fd.Spec.FlinkConfiguration = &runtime.RawExtension{Raw: []byte(`{"kubernetes.operator.reconcile.interval": "soon", "high-availability.type": "kubernetes", "high-availability.storageDir": "file:///ha", "execution.checkpointing.savepoint-dir": "file:///sp"}`)}
-	checked := CheckDeployment(fd, nil, lifecycle.DefaultSettings())
+	checked := CheckDeployment(fd, nil, lifecycle.DefaultSettings(), false)
 	require.NotEmpty(t, checked.Errs)
 	require.NotNil(t, checked.Objects)
 	require.True(t, checked.Objects.Configuration.HighAvailability())

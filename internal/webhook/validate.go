@@ -36,6 +36,8 @@ type Validators struct {
 	Defaults  flinkconf.Config
 	Settings  lifecycle.Settings
 	Artifacts validation.ArtifactChecker
+	// SQLRunner says whether the operator has Flok's SQL runner.
+	SQLRunner bool
 }
 
 // Setup registers the validating webhooks with the manager's webhook server, at
@@ -55,7 +57,7 @@ func (v *Validators) Setup(mgr ctrl.Manager) error {
 type deploymentValidator struct{ *Validators }
 
 func (v deploymentValidator) ValidateCreate(_ context.Context, fd *v1beta1.FlinkDeployment) (admission.Warnings, error) {
-	return nil, invalid(deploymentKind, fd.Name, validation.CheckDeployment(fd, v.Defaults, v.Settings).Errs)
+	return nil, invalid(deploymentKind, fd.Name, validation.CheckDeployment(fd, v.Defaults, v.Settings, v.SQLRunner).Errs)
 }
 
 // ValidateUpdate checks a changed spec (see unchecked for what passes).
@@ -67,7 +69,7 @@ func (v deploymentValidator) ValidateUpdate(_ context.Context, old, fd *v1beta1.
 	if (old.Spec.Job == nil) != (fd.Spec.Job == nil) {
 		errs = append(errs, field.Forbidden(field.NewPath("spec", "job"), kindChange(old)))
 	}
-	errs = append(errs, validation.CheckDeployment(fd, v.Defaults, v.Settings).Errs...)
+	errs = append(errs, validation.CheckDeployment(fd, v.Defaults, v.Settings, v.SQLRunner).Errs...)
 	return nil, invalid(deploymentKind, fd.Name, errs)
 }
 

@@ -84,7 +84,7 @@ func (r *Reconciler) specFacts(fd *v1beta1.FlinkDeployment) specFacts {
 // specOnlyFacts validates and renders fd's spec and reads its kubernetes.operator.*
 // settings.
 func (r *Reconciler) specOnlyFacts(fd *v1beta1.FlinkDeployment) specFacts {
-	checked := validation.CheckDeployment(fd, r.Defaults, r.Settings)
+	checked := validation.CheckDeployment(fd, r.Defaults, r.Settings, len(r.SQLRunner) > 0)
 	f := specFacts{
 		uid: fd.UID, generation: fd.Generation, settings: checked.Settings,
 		renderError: validation.Message(checked.Errs),
