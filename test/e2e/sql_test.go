@@ -12,14 +12,10 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	eventsv1 "k8s.io/api/events/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	"github.com/flok-dev/flok/api/v1beta1"
 	"github.com/flok-dev/flok/internal/render"
-	"github.com/flok-dev/flok/test/flinkdist"
 	"github.com/flok-dev/flok/test/flinktest"
 	"github.com/flok-dev/flok/test/sqlrunner"
 )
@@ -48,9 +44,6 @@ func TestSQLApplication(t *testing.T) {
 			require.NoError(t, yaml.UnmarshalStrict([]byte(sampleText(t, sqlSample, release, dir)), fd))
 			fd.Namespace = ns
 			require.NoError(t, c.Create(t.Context(), fd))
-			if release.MinorVersion() == flinkdist.Flink1.MinorVersion() {
-				proveScriptErrorReported(t, c, fd)
-			}
 			fd = waitForDeployment(t, c, ns, fd.Name, 5*time.Minute, "the SQL job to run", stableWith(""))
 			first := fd.Status.JobStatus.JobID
 			before := waitForWindows(t, filepath.Join(dir, "orders-per-window"), 2)
@@ -69,24 +62,6 @@ func TestSQLApplication(t *testing.T) {
 			t.Logf("orders 1 to %d before the upgrade, from %d after it", beforeUpgrade, firstOrder(after))
 		})
 	}
-}
-
-// proveScriptErrorReported runs a copy of fd whose script names a column that does
-// not exist: on Flink 1.20 the runner's error, with the statement, line and column, ends
-// the JobManager, and Flok's status says it. The copy is deleted again.
-func proveScriptErrorReported(t *testing.T, c client.Client, fd *v1beta1.FlinkDeployment) {
-	t.Helper()
-	broken := &v1beta1.FlinkDeployment{ObjectMeta: metav1.ObjectMeta{Namespace: fd.Namespace, Name: "broken"}, Spec: *fd.Spec.DeepCopy()}
-	broken.Spec.Job.SQL.Script = strings.Replace(fd.Spec.Job.SQL.Script, "MAX(id)", "MAX(idd)", 1)
-	require.NoError(t, c.Create(t.Context(), broken))
-	const want = "the job's main method failed: statement 4 (line 9, column 33) of the SQL script: Column 'idd' not found in any table"
-	waitForDeployment(t, c, broken.Namespace, broken.Name, 3*time.Minute, "the script's error in the status", func(fd *v1beta1.FlinkDeployment) bool {
-		return strings.Contains(fd.Status.Error, want)
-	})
-	waitForEvent(t, broken.Namespace, broken.Name, "the script's error in an event", func(e eventsv1.Event) bool {
-		return strings.Contains(e.Note, want)
-	})
-	require.NoError(t, c.Delete(t.Context(), broken))
 }
 
 // sqlWindow is a row the SQL job writes: the first and last order of a window.
